@@ -1,0 +1,40 @@
+# Two commands for a fresh machine (see README):
+#   make lab    set everything up and open the course in JupyterLab
+#   make test   set everything up and run every test: lint, unit tests, every notebook under nbval (ci profile)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test lint unit notebooks data-status fetch-data clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" > /dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(MAKE) lint unit notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib tests notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+notebooks: $(STAMP)
+	COURSE_PROFILE=ci $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks
+
+data-status: $(STAMP)
+	$(BIN)/python -m course_lib.data status
+
+fetch-data: $(STAMP)
+	$(BIN)/python -m course_lib.data fetch all
+
+clean:
+	rm -rf $(VENV) results/ci

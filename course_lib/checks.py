@@ -1,0 +1,30 @@
+"""Claim checks and exercise checkers: the cells that tell a notebook's reader whether things hold.
+
+A claim check asserts a paper's qualitative claim on numbers the notebook just measured; an exercise
+checker gives a student feedback on their answer. Both fail with a sentence, not a bare AssertionError.
+"""
+
+from __future__ import annotations
+
+
+class ClaimFailed(AssertionError):
+    """A paper's claim did not hold on the numbers this run measured."""
+
+
+def claim(statement: str, holds: bool, evidence: str = "") -> None:
+    """Assert ``statement`` (a paper's claim) given the measured ``evidence``; print the verdict."""
+    detail = f" ({evidence})" if evidence else ""
+    if not holds:
+        raise ClaimFailed(f"CLAIM FAILED: {statement}{detail}")
+    print(f"claim holds: {statement}{detail}")
+
+
+class NotYet(AssertionError):
+    """An exercise answer is not right yet; the message says what to look at."""
+
+
+def exercise(name: str, ok: bool, hint: str) -> None:
+    """Feedback for exercise ``name``: a hint when the answer is not right yet."""
+    if not ok:
+        raise NotYet(f"{name}: not yet. Hint: {hint}")
+    print(f"{name}: correct, well done.")

@@ -1,0 +1,185 @@
+"""Every knob of the course in one place: profiles, device, seed and data root.
+
+The environment decides (and nothing else reads it):
+
+    COURSE_PROFILE  ci | lab (default) | full     how big every experiment is
+    COURSE_DATA     folder with the datasets      default: <repo>/data in a checkout, else a per-user cache
+    COURSE_DEVICE   cuda | mps | cpu              default: the best one available
+    COURSE_SEED     integer                       default: 0
+
+A notebook's first cell calls ``setup("NN_name")``; everything else asks this module.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILE_NAMES = ("ci", "lab", "full")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big the experiments of one profile are. One row of ``PROFILES``."""
+
+    name: str
+    budget: str  # what the profile promises, in words
+    n_train: int  # unlabelled training images loaded per dataset
+    n_test: int  # test images every evaluation uses
+    width: int  # base width of the backbone (stages have width x 1, 2, 4, 4, 8)
+    batch_size: int
+    pretrain_steps: int  # optimiser steps of a pretraining run
+    finetune_steps: int  # optimiser steps of a few-label fine-tuning run
+    max_seconds: float  # safety cap on any single training run (stops early, says so)
+    labels_per_class: tuple[int, ...]  # points of a label-efficiency curve
+    bandit_runs: int  # 00: independent bandit problems averaged (Sutton & Barto use 2,000)
+    bandit_steps: int  # 00: steps per bandit run
+    rl_episodes: int  # 00: Q-learning episodes on the cliff walk
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        name="ci", budget="<= 90 s per notebook on 2 CPU cores (what CI runs)",
+        n_train=6_000, n_test=2_000, width=16, batch_size=128,
+        pretrain_steps=150, finetune_steps=60, max_seconds=30,
+        labels_per_class=(2, 10, 50),
+        bandit_runs=200, bandit_steps=500, rl_episodes=300,
+    ),
+    "lab": Profile(
+        name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
+        n_train=20_000, n_test=10_000, width=32, batch_size=128,
+        pretrain_steps=600, finetune_steps=150, max_seconds=120,
+        labels_per_class=(1, 2, 5, 10, 20, 50, 100),
+        bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
+    ),
+    "full": Profile(
+        name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
+        n_train=60_000, n_test=10_000, width=64, batch_size=256,
+        pretrain_steps=4_000, finetune_steps=500, max_seconds=600,
+        labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500),
+        bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
+    ),
+}
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _in_checkout() -> bool:
+    """True when course_lib is imported from a clone of the repository (not an installed wheel)."""
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "notebooks").is_dir()
+
+
+def profile_name() -> str:
+    name = os.environ.get("COURSE_PROFILE", "lab").strip().lower() or "lab"
+    if name not in PROFILES:
+        raise ValueError(f"COURSE_PROFILE={name!r} is not a profile; choose one of {', '.join(PROFILE_NAMES)}.")
+    return name
+
+
+def get_profile(name: str | None = None) -> Profile:
+    return PROFILES[name or profile_name()]
+
+
+def data_root() -> Path:
+    """Where datasets are looked for and downloaded to."""
+    if os.environ.get("COURSE_DATA"):
+        return Path(os.environ["COURSE_DATA"]).expanduser().resolve()
+    if _in_checkout():
+        return REPO_ROOT / "data"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "course_lib" / "data"
+
+
+def results_root() -> Path:
+    """Where ``results.record`` writes: <repo>/results in a checkout, else ./results."""
+    return REPO_ROOT / "results" if _in_checkout() else Path.cwd() / "results"
+
+
+def seed() -> int:
+    raw = os.environ.get("COURSE_SEED", "0").strip() or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"COURSE_SEED={raw!r} is not an integer.") from None
+
+
+def _mps_available() -> bool:
+    return hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+
+
+def device() -> torch.device:
+    """COURSE_DEVICE if set (and present), else cuda -> mps -> cpu."""
+    wanted = os.environ.get("COURSE_DEVICE", "").strip().lower()
+    available = {"cuda": torch.cuda.is_available(), "mps": _mps_available(), "cpu": True}
+    if wanted:
+        if wanted not in available:
+            raise ValueError(f"COURSE_DEVICE={wanted!r} is not one of cuda, mps, cpu.")
+        if not available[wanted]:
+            raise RuntimeError(
+                f"COURSE_DEVICE={wanted} but no {wanted} device is visible to torch. "
+                "Unset COURSE_DEVICE to use the best device available (the lab profile fits a CPU)."
+            )
+        return torch.device(wanted)
+    for name in ("cuda", "mps"):
+        if available[name]:
+            return torch.device(name)
+    return torch.device("cpu")
+
+
+def seed_everything(value: int) -> torch.Generator:
+    """Seed python, numpy and torch; return a torch generator for code that wants its own stream."""
+    random.seed(value)
+    np.random.seed(value)
+    torch.manual_seed(value)
+    return torch.Generator().manual_seed(value)
+
+
+@dataclass
+class Session:
+    """What ``setup`` found: the notebook's profile, device, seed and data root, and when it started."""
+
+    notebook: str
+    profile: Profile
+    device: torch.device
+    seed: int
+    data_root: Path
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def record(self, **metrics: float) -> Path:
+        """Write this notebook's headline numbers to results/<profile>/<notebook>.json."""
+        from course_lib import results
+
+        return results.record(self.notebook, metrics, profile=self.profile.name, seed=self.seed,
+                              seconds=self.seconds)
+
+    def _shown_data_root(self) -> str:
+        """The data root as a reader recognises it: repo-relative or ~-relative when it can be."""
+        for base, label in ((REPO_ROOT, "<course>"), (Path.home(), "~")):
+            if self.data_root.is_relative_to(base):
+                return f"{label}/{self.data_root.relative_to(base)}"
+        return str(self.data_root)
+
+    def __str__(self) -> str:
+        chosen = "" if os.environ.get("COURSE_DEVICE") or self.device.type != "cpu" else " (no GPU found)"
+        return (f"{self.notebook}: profile={self.profile.name} ({self.profile.budget}) | "
+                f"device={self.device}{chosen} | seed={self.seed} | data={self._shown_data_root()}")
+
+
+def setup(notebook: str, *, quiet: bool = False) -> Session:
+    """The first call of every notebook: read the knobs, seed everything, print one line."""
+    session = Session(notebook=notebook, profile=get_profile(), device=device(), seed=seed(),
+                      data_root=data_root())
+    seed_everything(session.seed)
+    if not quiet:
+        print(session)
+    return session

@@ -1,0 +1,155 @@
+"""The evaluation protocol every notebook shares.
+
+Features are taken from a frozen network and judged by what a simple classifier can read off them:
+
+* ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features;
+* ``knn_accuracy``  cosine k-nearest neighbours (scikit-learn);
+* ``layerwise_probe`` the linear probe at every stage conv1..conv5, pooled to equal size as in the papers;
+* ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
+* fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``.
+
+Accuracies are percentages on the test set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.neighbors import KNeighborsClassifier
+from torch import nn
+
+from course_lib.nets import STAGES, Backbone
+from course_lib.train import train_classifier
+
+
+@torch.no_grad()
+def embed(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Apply a network (in eval mode) to ``x`` in chunks; flat features as a float tensor on the CPU."""
+    if isinstance(fn, nn.Module):
+        fn.eval()
+    return torch.cat([fn(x[i:i + batch_size]).flatten(1).float().cpu() for i in range(0, len(x), batch_size)])
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500) -> float:
+    """Top-1 accuracy (%) of a classifier."""
+    predictions = embed(model, x, batch_size).argmax(1)
+    return 100.0 * (predictions == y.cpu()).float().mean().item()
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 C: float = 1.0, max_iter: int = 300) -> float:
+    """Accuracy (%) of L2-regularised multinomial logistic regression trained on frozen features.
+
+    Same objective as ``sklearn.linear_model.LogisticRegression(C=C)``: sum of cross-entropies + ||W||^2 / 2C,
+    solved with L-BFGS, but in torch so that it runs where the features are (a GPU too).
+    """
+    mean, std = train_x.mean(0), train_x.std(0, unbiased=False) + 1e-6
+    a, b = (train_x - mean) / std, (test_x - mean) / std  # standardise with training statistics only
+    n_classes = int(max(train_y.max(), test_y.max())) + 1
+    linear = nn.Linear(a.shape[1], n_classes).to(a.device)
+    nn.init.zeros_(linear.weight)
+    nn.init.zeros_(linear.bias)
+    optimizer = torch.optim.LBFGS(linear.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe",
+                                  tolerance_grad=1e-6, tolerance_change=1e-9)
+    # the sklearn objective divided by (n C): mean cross-entropy + ||W||^2 / (2 n C); the bias is not penalised
+    penalty = 1.0 / (2 * len(a) * C)
+
+    def objective():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(linear(a), train_y) + penalty * linear.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(objective)
+    with torch.no_grad():
+        return 100.0 * (linear(b).argmax(1) == test_y).float().mean().item()
+
+
+def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 k: int = 20) -> float:
+    """Accuracy (%) of a distance-weighted cosine k-nearest-neighbour classifier on frozen features."""
+    knn = KNeighborsClassifier(n_neighbors=min(k, len(train_x)), metric="cosine", weights="distance")
+    knn.fit(train_x.numpy(), train_y.numpy())
+    return 100.0 * knn.score(test_x.numpy(), test_y.numpy())
+
+
+def pooled_stage(backbone: Backbone, stage: str, target_dim: int = 2048) -> Callable:
+    """The features of one stage, average-pooled to at most ``target_dim`` numbers so stages compare fairly."""
+    side = max(1, int(math.sqrt(target_dim / backbone.channels[stage])))
+
+    def features(x: torch.Tensor) -> torch.Tensor:
+        fmap = backbone(x, stage)
+        return F.adaptive_avg_pool2d(fmap, min(side, fmap.shape[-1]))
+
+    return features
+
+
+def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+                    test_y: torch.Tensor, stages: Iterable[str] = STAGES, target_dim: int = 2048,
+                    **probe_options) -> dict[str, float]:
+    """Linear-probe accuracy (%) at every named stage of a frozen backbone."""
+    result = {}
+    for stage in stages:
+        features = pooled_stage(backbone, stage, target_dim)
+        result[stage] = linear_probe(embed(features, train_x), train_y.cpu(), embed(features, test_x),
+                                     test_y.cpu(), **probe_options)
+    return result
+
+
+def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
+    """Indices of ``per_class`` randomly chosen examples of every class (the labelled subset of a run)."""
+    generator = torch.Generator().manual_seed(seed)
+    y = y.cpu()
+    chosen = []
+    for c in torch.unique(y):
+        members = torch.nonzero(y == c).flatten()
+        if len(members) < per_class:
+            raise ValueError(f"class {int(c)} has only {len(members)} examples, {per_class} asked for")
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def label_efficiency(run: Callable[[torch.Tensor], float], y: torch.Tensor, labels_per_class: Iterable[int],
+                     seed: int = 0) -> dict[int, float]:
+    """{labels per class: accuracy}, where ``run(indices)`` trains on those labelled examples and tests."""
+    return {k: run(few_labels(y, k, seed)) for k in labels_per_class}
+
+
+def labels_needed(curve: dict[int, float], accuracy: float) -> float:
+    """Labels per class a method needs to reach ``accuracy`` (log-linear interpolation; inf if never)."""
+    points = sorted(curve.items())
+    if points[0][1] >= accuracy:
+        return float(points[0][0])
+    for (k0, a0), (k1, a1) in zip(points, points[1:], strict=False):
+        if a1 >= accuracy:
+            t = (accuracy - a0) / (a1 - a0)
+            return float(np.exp(np.log(k0) + t * (np.log(k1) - np.log(k0))))
+    return math.inf
+
+
+def probe_curve(features: Callable, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+                test_y: torch.Tensor, labels_per_class: Iterable[int], seed: int = 0) -> dict[int, float]:
+    """Label efficiency of frozen features: embed once, then a linear probe per labelled subset."""
+    train_f, test_f = embed(features, train_x), embed(features, test_x)
+    train_y, test_y = train_y.cpu(), test_y.cpu()
+    return label_efficiency(lambda idx: linear_probe(train_f[idx], train_y[idx], test_f, test_y),
+                            train_y, labels_per_class, seed)
+
+
+def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, train_y: torch.Tensor,
+                   test_x: torch.Tensor, test_y: torch.Tensor, labels_per_class: Iterable[int], *, steps: int,
+                   augment: Callable | None = None, seed: int = 0, **fit_options) -> dict[int, float]:
+    """Label efficiency of training a whole network (a fresh ``make_model()`` per point) on few labels."""
+    def run(idx: torch.Tensor) -> float:
+        model = make_model().to(train_x.device)
+        train_classifier(model, train_x[idx.to(train_x.device)], train_y[idx.to(train_y.device)], steps=steps,
+                         augment=augment, seed=seed, progress=False, **fit_options)
+        return accuracy(model, test_x, test_y)
+
+    return label_efficiency(run, train_y, labels_per_class, seed)

@@ -1,0 +1,83 @@
+"""The shared backbone and the small heads every pretext task and probe puts on top of it.
+
+The backbone has five named stages, ``conv1`` ... ``conv5``, like the AlexNet the papers use, so that a
+layer-wise probe here reads like the papers' tables. It is small enough to train on a laptop CPU:
+
+    stage   channels   28x28 input   32x32 input
+    conv1   w          14x14         16x16       (conv, BN, ReLU, 2x2 max-pool)
+    conv2   2w         7x7           8x8         (conv, BN, ReLU, 2x2 max-pool)
+    conv3   4w         7x7           8x8
+    conv4   4w         3x3           4x4         (... 2x2 max-pool)
+    conv5   8w         3x3           4x4
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+STAGES = ("conv1", "conv2", "conv3", "conv4", "conv5")
+_WIDTH_MULTIPLIERS = (1, 2, 4, 4, 8)
+_POOL_AFTER = {"conv1", "conv2", "conv4"}
+
+
+def _stage(c_in: int, c_out: int, pool: bool) -> nn.Sequential:
+    layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+class Backbone(nn.Module):
+    """Five conv stages; ``forward(x, stage)`` returns that stage's feature map, default the last."""
+
+    def __init__(self, in_channels: int = 1, width: int = 32):
+        super().__init__()
+        channels = [in_channels] + [width * m for m in _WIDTH_MULTIPLIERS]
+        self.stages = nn.ModuleDict({
+            name: _stage(channels[i], channels[i + 1], name in _POOL_AFTER) for i, name in enumerate(STAGES)
+        })
+        self.channels = dict(zip(STAGES, channels[1:], strict=True))
+        self.out_dim = channels[-1]  # size of the globally pooled conv5 feature
+
+    def forward(self, x: torch.Tensor, stage: str = "conv5") -> torch.Tensor:
+        if stage not in self.stages:
+            raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+        for name, block in self.stages.items():
+            x = block(x)
+            if name == stage:
+                return x
+        raise AssertionError("unreachable")
+
+    def features(self, x: torch.Tensor, stages=STAGES) -> dict[str, torch.Tensor]:
+        """Feature maps of several stages from one forward pass."""
+        wanted, out = set(stages), {}
+        for name, block in self.stages.items():
+            x = block(x)
+            if name in wanted:
+                out[name] = x
+            if len(out) == len(wanted):
+                break
+        return out
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The global-average-pooled conv5 feature: one vector of ``out_dim`` per image."""
+        return self(x).mean(dim=(2, 3))
+
+
+def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
+    """A two-layer head (the projection heads of contrastive learning, the pretext classifiers)."""
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+                         nn.Linear(hidden, out_dim))
+
+
+class Classifier(nn.Module):
+    """Backbone + global average pool + linear layer: the supervised baseline and the fine-tuned model."""
+
+    def __init__(self, backbone: Backbone, n_classes: int):
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.Linear(backbone.out_dim, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone.embed(x))

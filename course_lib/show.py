@@ -1,0 +1,119 @@
+"""Figures and tables: image grids, training curves, label-efficiency plots, "paper vs ours" tables.
+
+Every function draws one picture (or returns one table) and returns it, so that notebook cells stay one line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+
+def _as_hwc(image) -> np.ndarray:
+    """A CHW or HW tensor/array in [0, 1] (or uint8) as an HWC/HW numpy image for imshow."""
+    arr = image.detach().cpu().float().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, float)
+    if arr.max() > 1.0:
+        arr = arr / 255.0
+    if arr.ndim == 3 and arr.shape[0] in (1, 3):
+        arr = arr.transpose(1, 2, 0)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    return np.clip(arr, 0.0, 1.0)
+
+
+def image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, size: float = 1.3,
+               suptitle: str | None = None):
+    """Show a batch of images (N x C x H x W, values in [0, 1]) in a grid, with optional titles."""
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * (1.2 if titles else 1.0)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:n]):
+        img = _as_hwc(images[i])
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def curves(series: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: str = "loss",
+           x: Mapping[str, Sequence[float]] | None = None, title: str | None = None, logy: bool = False):
+    """Plot named curves (e.g. training losses) on one axis."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for name, ys in series.items():
+        xs = x[name] if x is not None else range(len(ys))
+        ax.plot(list(xs), list(ys), label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel: str = "test accuracy (%)",
+                     title: str | None = None, chance: float | None = None):
+    """Accuracy against labels per class (log x axis), one line per method."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, points in curves_by_method.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[k] for k in xs], marker="o", label=name)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle=":", label="chance")
+    ax.set_xscale("log")
+    ax.set(xlabel="labelled examples per class", ylabel=ylabel, title=title)
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+def paper_vs_ours(rows: Sequence[Mapping]) -> pd.DataFrame:
+    """A side-by-side table: each row has "what", "paper", "ours" (and optionally "note").
+
+    Missing numbers show as "-", so a row may hold only the paper's figure or only ours.
+    """
+    table = pd.DataFrame([{"": r["what"], "paper": r.get("paper"), "ours": r.get("ours"),
+                           "note": r.get("note", "")} for r in rows]).set_index("")
+    return table.astype(object).where(table.notna(), "-")
+
+
+def withheld_parts(images: torch.Tensor, seed: int = 0):
+    """Self-supervision as a picture: for each image, a part withheld (input) and what is to be predicted.
+
+    Rows: the image; a patch hidden (predict the patch: context encoders); the colour removed (predict it:
+    colorization); tiles shuffled (predict their positions: relative position / jigsaw).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    x = images[:6].float()
+    n, _, h, w = x.shape
+    hidden = x.clone()
+    hidden[:, :, h // 4: 3 * h // 4, w // 4: 3 * w // 4] = 0.5
+    gray = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1).expand_as(x)
+    tiles = x.unfold(2, h // 2, h // 2).unfold(3, w // 2, w // 2)  # n, c, 2, 2, h/2, w/2
+    order = torch.randperm(4, generator=generator)
+    shuffled = tiles.reshape(n, x.shape[1], 4, h // 2, w // 2)[:, :, order].reshape_as(tiles)
+    shuffled = shuffled.permute(0, 1, 2, 4, 3, 5).reshape_as(x)
+    rows = {"the data": x, "hide a patch": hidden, "drop the colour": gray, "shuffle the tiles": shuffled}
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.4 * n, 1.5 * len(rows)), squeeze=False)
+    for r, (name, batch) in enumerate(rows.items()):
+        for i in range(n):
+            axes[r, i].imshow(_as_hwc(batch[i]), interpolation="nearest")
+            axes[r, i].set_xticks([])
+            axes[r, i].set_yticks([])
+        axes[r, 0].set_ylabel(name, fontsize=9)
+    fig.suptitle("withhold part of the data, train the network to predict it", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,137 @@
+"""One training loop for every pretext and downstream task.
+
+A task is three things: a model, a stream of batches, and ``loss_fn(model, batch)`` returning the loss
+(or ``(loss, {"metric": value})``). ``fit`` runs the optimiser for a number of steps, stops early at a time
+budget, shows progress with tqdm, and returns the history of losses and metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+@dataclass
+class History:
+    """Loss and metrics logged every few steps, and why training stopped."""
+
+    step: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    stopped_by: str = ""
+
+    def log(self, step: int, seconds: float, values: dict[str, float]) -> None:
+        self.step.append(step)
+        self.seconds.append(seconds)
+        for name, value in values.items():
+            self.values.setdefault(name, []).append(float(value))
+
+    def __getitem__(self, name: str) -> list[float]:
+        return self.values[name]
+
+    def last(self, name: str = "loss") -> float:
+        return self.values[name][-1]
+
+
+def batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0,
+            augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
+    """An endless stream of shuffled minibatches of tensors that already live on the device.
+
+    ``augment`` (a batched tensor op) is applied to the first tensor, the images, batch by batch.
+    """
+    n = len(tensors[0])
+    if any(len(t) != n for t in tensors):
+        raise ValueError("all tensors must have the same length")
+    batch_size = min(batch_size, n)
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=generator).to(tensors[0].device)
+        for start in range(0, n - batch_size + 1, batch_size):
+            idx = order[start:start + batch_size]
+            batch = tuple(t[idx] for t in tensors)
+            if augment is not None:
+                batch = (augment(batch[0]), *batch[1:])
+            yield batch
+
+
+def _as_loss_and_metrics(output) -> tuple[torch.Tensor, dict[str, float]]:
+    if isinstance(output, tuple):
+        loss, metrics = output
+        return loss, {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in metrics.items()}
+    return output, {}
+
+
+def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_seconds: float | None = None,
+        lr: float = 2e-3, weight_decay: float = 5e-4, optimizer: torch.optim.Optimizer | None = None,
+        progress: bool = True, log_every: int = 10, desc: str = "training") -> History:
+    """Train ``model`` on batches from ``data`` for ``steps`` optimiser steps (or until ``max_seconds``).
+
+    The default optimiser is AdamW with a cosine learning-rate decay over ``steps``: one recipe for every
+    task in the course, so that differences between methods come from the methods.
+    """
+    optimizer = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
+    history, start, stream = History(), time.perf_counter(), iter(data)
+    model.train()
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    try:
+        for step in range(1, steps + 1):
+            batch = next(stream, None)
+            if batch is None:
+                history.stopped_by = f"data ran out after {step - 1} steps"
+                break
+            loss, metrics = _as_loss_and_metrics(loss_fn(model, batch))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            elapsed = time.perf_counter() - start
+            out_of_time = max_seconds is not None and elapsed > max_seconds
+            if step % log_every == 0 or step == steps or out_of_time:
+                history.log(step, elapsed, {"loss": loss.item(), **metrics})
+                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            bar.update()
+            if out_of_time:
+                history.stopped_by = f"time budget: stopped at step {step} of {steps} after {elapsed:.0f} s"
+                break
+        else:
+            history.stopped_by = f"{steps} steps"
+    finally:
+        bar.close()
+        model.eval()
+    if history.stopped_by.startswith("time"):
+        print(history.stopped_by)
+    return history
+
+
+def save_checkpoint(model: nn.Module, path: str | Path) -> Path:
+    """Save the weights only (a state_dict), loadable with ``torch.load(..., weights_only=True)``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def load_checkpoint(model: nn.Module, path: str | Path) -> nn.Module:
+    state = torch.load(Path(path), map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    return model
+
+
+def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, batch_size: int = 128,
+                     augment: Callable | None = None, seed: int = 0, **fit_options) -> History:
+    """Supervised training with cross-entropy: the baseline, the label pretraining and every fine-tune."""
+
+    def cross_entropy(model, batch):
+        images, labels = batch
+        logits = model(images)
+        return nn.functional.cross_entropy(logits, labels), {"acc": (logits.argmax(1) == labels).float().mean()}
+
+    return fit(model, batches(x, y, batch_size=batch_size, seed=seed, augment=augment), cross_entropy,
+               steps=steps, **fit_options)

@@ -1,0 +1,84 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import config
+
+
+def test_default_profile_is_lab(monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    assert config.get_profile().name == "lab"
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "ci")
+    assert config.get_profile().name == "ci"
+
+
+def test_unknown_profile_names_the_choices(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "huge")
+    with pytest.raises(ValueError, match="ci, lab, full"):
+        config.get_profile()
+
+
+def test_profiles_grow_from_ci_to_full():
+    ci, lab, full = (config.PROFILES[n] for n in ("ci", "lab", "full"))
+    for field in ("n_train", "pretrain_steps", "finetune_steps", "max_seconds"):
+        assert getattr(ci, field) <= getattr(lab, field) <= getattr(full, field), field
+
+
+def test_data_root_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path))
+    assert config.data_root() == tmp_path.resolve()
+
+
+def test_data_root_defaults_to_repo_data_in_a_checkout(monkeypatch):
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    assert config.data_root() == config.REPO_ROOT / "data"
+
+
+def test_bad_seed_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "one")
+    with pytest.raises(ValueError, match="COURSE_SEED"):
+        config.seed()
+
+
+def test_cpu_device_can_be_forced(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert config.device().type == "cpu"
+
+
+def test_missing_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="Unset COURSE_DEVICE"):
+        config.device()
+
+
+def test_best_device_falls_back_to_cpu(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(config, "_mps_available", lambda: False)
+    assert config.device().type == "cpu"
+
+
+def test_seed_everything_makes_all_generators_repeat():
+    config.seed_everything(3)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    config.seed_everything(3)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_setup_prints_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("COURSE_PROFILE", "ci")
+    monkeypatch.setenv("COURSE_SEED", "2")
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path))
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    session = config.setup("99_test")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    for part in ("profile=ci", "device=cpu", "seed=2", tmp_path.name):
+        assert part in lines[0]
+    assert session.seed == 2 and session.profile.name == "ci"

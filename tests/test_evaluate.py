@@ -1,0 +1,70 @@
+import math
+
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from course_lib import evaluate, nets
+
+
+def _blobs(n_per_class=60, dim=20, classes=4, seed=0, spread=2.0):
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.randn(classes, dim, generator=g)
+    y = torch.arange(classes).repeat_interleave(n_per_class)
+    x = centres[y] + spread * torch.randn(len(y), dim, generator=g)
+    return x, y
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0])
+def test_linear_probe_agrees_with_sklearn(C):
+    x, y = _blobs(seed=1)
+    xt, yt = _blobs(seed=1, n_per_class=250)  # same centres, new samples
+    ours = evaluate.linear_probe(x, y, xt, yt, C=C)
+    mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
+    sk = LogisticRegression(C=C, max_iter=5000).fit(((x - mean) / std).numpy(), y.numpy())
+    theirs = 100 * sk.score(((xt - mean) / std).numpy(), yt.numpy())
+    assert abs(ours - theirs) <= 1.0
+    assert 25 < ours < 100  # neither chance nor trivial: the test can tell a broken probe
+
+
+def test_knn_reads_off_clusters():
+    x, y = _blobs(spread=0.3)
+    assert evaluate.knn_accuracy(x, y, x, y, k=5) == 100.0
+
+
+def test_few_labels_takes_k_of_each_class_and_depends_on_the_seed():
+    y = torch.arange(5).repeat(20)
+    idx = evaluate.few_labels(y, 3, seed=0)
+    assert torch.bincount(y[idx]).tolist() == [3] * 5
+    assert not torch.equal(idx, evaluate.few_labels(y, 3, seed=1))
+    with pytest.raises(ValueError, match="class"):
+        evaluate.few_labels(y, 21)
+
+
+def test_layerwise_probe_returns_every_stage_and_pools_to_size():
+    backbone = nets.Backbone(1, width=4)
+    assert evaluate.embed(evaluate.pooled_stage(backbone, "conv1", 64), torch.rand(2, 1, 28, 28)).shape[1] <= 64
+    x, y = torch.rand(40, 1, 28, 28), torch.arange(2).repeat(20)
+    table = evaluate.layerwise_probe(backbone, x, y, x, y, target_dim=64)
+    assert list(table) == list(nets.STAGES)
+    assert all(0 <= v <= 100 for v in table.values())
+
+
+def test_probe_curve_improves_with_labels_on_easy_data():
+    x, y = _blobs(n_per_class=100, spread=1.5)
+    curve = evaluate.probe_curve(torch.nn.Identity(), x, y, x, y, labels_per_class=(1, 50))
+    assert set(curve) == {1, 50} and curve[50] > curve[1]
+
+
+def test_labels_needed_interpolates_on_a_log_scale():
+    curve = {1: 50.0, 10: 70.0, 100: 90.0}
+    assert evaluate.labels_needed(curve, 40) == 1
+    assert math.isclose(evaluate.labels_needed(curve, 80), math.sqrt(10 * 100))
+    assert evaluate.labels_needed(curve, 95) == math.inf
+
+
+def test_accuracy_of_a_perfect_and_a_wrong_classifier():
+    x = torch.eye(3)
+    y = torch.arange(3)
+    assert evaluate.accuracy(torch.nn.Identity(), x, y) == 100.0
+    assert evaluate.accuracy(torch.nn.Identity(), x, (y + 1) % 3) == 0.0

@@ -1,0 +1,39 @@
+import matplotlib
+import torch
+
+from course_lib import papers, show
+
+matplotlib.use("Agg")
+
+
+def test_every_reported_number_cites_a_known_paper():
+    for r in papers.REPORTED:
+        assert r.paper in papers.PAPERS
+        assert papers.cite(r.paper).startswith(papers.PAPERS[r.paper].authors)
+
+
+def test_reported_returns_a_papers_numbers():
+    assert papers.reported("doersch2015")["ImageNet labels"] == 56.8
+
+
+def test_side_by_side_marks_unchecked_slide_numbers():
+    table = papers.side_by_side({"ImageNet labels": (56.8, 70.1), "ours only": (None, 3.0)}, "doersch2015")
+    assert table.loc["ImageNet labels", "ours"] == 70.1
+    assert table.loc["ImageNet labels", "note"] == "as on the lecture slide"
+    assert table.loc["ours only", "paper"] == "-"
+    assert "Doersch" in table.attrs["caption"]
+
+
+def test_image_grid_draws_one_axis_per_image():
+    fig = show.image_grid(torch.rand(5, 3, 8, 8), titles=list("abcde"), ncols=3)
+    assert sum(ax.has_data() or bool(ax.images) for ax in fig.axes) == 5
+
+
+def test_label_efficiency_plot_has_a_line_per_method():
+    fig = show.label_efficiency({"a": {1: 10.0, 10: 50.0}, "b": {1: 20.0, 10: 40.0}}, chance=10)
+    assert len(fig.axes[0].lines) == 3
+
+
+def test_withheld_parts_shows_four_rows():
+    fig = show.withheld_parts(torch.rand(3, 3, 32, 32))
+    assert len(fig.axes) == 4 * 3

@@ -1,0 +1,36 @@
+import json
+
+import pytest
+
+from course_lib import results
+
+
+def test_record_writes_the_documented_shape(tmp_path):
+    path = results.record("01_strong_supervision", {"acc": 91.5}, profile="ci", seed=1, seconds=12.34,
+                          root=tmp_path)
+    assert path == tmp_path / "ci" / "01_strong_supervision.json"
+    entry = json.loads(path.read_text())
+    assert entry == {"notebook": "01_strong_supervision", "profile": "ci", "seed": 1, "seconds": 12.3,
+                     "metrics": {"acc": 91.5}}
+
+
+def test_record_refuses_what_is_not_a_finite_number(tmp_path):
+    for bad in (float("nan"), "91", None, True):
+        with pytest.raises(ValueError, match="acc"):
+            results.record("nb", {"acc": bad}, profile="ci", seed=0, root=tmp_path)
+
+
+def test_load_reads_back_every_notebook(tmp_path):
+    results.record("a", {"x": 1}, profile="lab", seed=0, root=tmp_path)
+    results.record("b", {"y": 2}, profile="lab", seed=0, root=tmp_path)
+    assert sorted(results.load("lab", root=tmp_path)) == ["a", "b"]
+
+
+def test_session_record_uses_the_notebook_name(monkeypatch, tmp_path):
+    from course_lib import config
+
+    monkeypatch.setattr(config, "results_root", lambda: tmp_path)
+    monkeypatch.setenv("COURSE_PROFILE", "ci")
+    session = config.setup("07_x", quiet=True)
+    path = session.record(score=3)
+    assert json.loads(path.read_text())["notebook"] == "07_x"
