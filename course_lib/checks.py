@@ -11,7 +11,7 @@ class ClaimFailed(AssertionError):
     """A paper's claim did not hold on the numbers this run measured."""
 
 
-def claim(statement: str, holds: bool, evidence: str = "") -> None:
+def check_claim(statement: str, holds: bool, evidence: str = "") -> None:
     """Assert ``statement`` (a paper's claim) given the measured ``evidence``; print the verdict."""
     detail = f" ({evidence})" if evidence else ""
     if not holds:

@@ -30,7 +30,7 @@ class Profile:
 
     name: str
     budget: str  # what the profile promises, in words
-    n_train: int  # unlabelled training images loaded per dataset
+    n_train: int  # training images loaded per dataset (10,000 = one CIFAR-10 batch, what the shared copy holds)
     n_test: int  # test images every evaluation uses
     width: int  # base width of the backbone (stages have width x 1, 2, 4, 4, 8)
     batch_size: int
@@ -46,22 +46,22 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "ci": Profile(
         name="ci", budget="<= 90 s per notebook on 2 CPU cores (what CI runs)",
-        n_train=6_000, n_test=2_000, width=16, batch_size=128,
-        pretrain_steps=150, finetune_steps=60, max_seconds=30,
+        n_train=10_000, n_test=4_000, width=16, batch_size=128,
+        pretrain_steps=500, finetune_steps=100, max_seconds=40,
         labels_per_class=(2, 10, 50),
         bandit_runs=200, bandit_steps=500, rl_episodes=300,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
-        n_train=20_000, n_test=10_000, width=32, batch_size=128,
-        pretrain_steps=600, finetune_steps=150, max_seconds=120,
+        n_train=10_000, n_test=10_000, width=16, batch_size=128,
+        pretrain_steps=1_500, finetune_steps=150, max_seconds=100,
         labels_per_class=(1, 2, 5, 10, 20, 50, 100),
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
-        n_train=60_000, n_test=10_000, width=64, batch_size=256,
-        pretrain_steps=4_000, finetune_steps=500, max_seconds=600,
+        n_train=50_000, n_test=10_000, width=64, batch_size=256,
+        pretrain_steps=6_000, finetune_steps=300, max_seconds=400,
         labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500),
         bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
     ),

@@ -106,13 +106,20 @@ def reported(key: str) -> dict[str, float]:
     return {r.what: r.value for r in REPORTED if r.paper == key}
 
 
-def side_by_side(rows: Mapping[str, tuple[float | None, float | None]], paper: str) -> pd.DataFrame:
-    """A "paper vs ours" table: ``rows`` maps a setting to (the paper's number, our number)."""
-    checked = {r.what: r.checked for r in REPORTED if r.paper == paper}
+def side_by_side(paper: str, rows: Mapping[str, tuple[str | None, float | None]]) -> pd.DataFrame:
+    """A "paper vs ours" table. ``rows`` maps a row label to (the name of the paper's number, our number).
+
+    The paper's numbers are looked up here, never retyped in a notebook; those not checked against the paper
+    are marked as the lecture slide's.
+    """
+    numbers = {r.what: r for r in REPORTED if r.paper == paper}
+    unknown = [name for name, _ in rows.values() if name is not None and name not in numbers]
+    if unknown:
+        raise KeyError(f"{paper} reports no number called {unknown}; it has {sorted(numbers)}")
     table = show.paper_vs_ours([
-        {"what": what, "paper": theirs, "ours": ours,
-         "note": "" if theirs is None or checked.get(what, True) else "as on the lecture slide"}
-        for what, (theirs, ours) in rows.items()
+        {"what": label, "paper": numbers[name].value if name else None, "ours": ours,
+         "note": "" if name is None or numbers[name].checked else "as on the lecture slide"}
+        for label, (name, ours) in rows.items()
     ])
     table.attrs["caption"] = cite(paper)
     return table

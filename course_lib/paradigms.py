@@ -46,13 +46,6 @@ def _one_thread(fn):
     return wrapper
 
 
-def _done(fig):
-    """Tidy a figure and close it in pyplot, so a notebook shows it once: as the cell's value."""
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # The data: 8x8 handwritten digits
 # ----------------------------------------------------------------------------------------------------------------
@@ -98,7 +91,7 @@ def _images(X: np.ndarray) -> np.ndarray:
 def show_digits(digits: Digits, n: int = 16):
     """The first ``n`` training digits with their labels."""
     fig = show.image_grid(_images(digits.X_train[:n]), titles=[f"y = {y}" for y in digits.y_train[:n]], size=0.72)
-    return _done(fig)
+    return show.finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -128,7 +121,7 @@ def show_predictions(model, digits: Digits, n_right: int = 8, n_wrong: int = 8):
     fig = show.image_grid(_images(digits.X_test[chosen]), titles=titles, ncols=8, size=0.72)
     for ax, i in zip(fig.axes, chosen, strict=False):
         ax.title.set_color("black" if i in right else "red")
-    return _done(fig)
+    return show.finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -165,7 +158,7 @@ def show_centres(kmeans: KMeans, digits: Digits):
               for c in range(kmeans.n_clusters)]
     fig = show.image_grid(_images(kmeans.cluster_centers_), titles=titles, ncols=5, size=1.0)
     fig.suptitle("k-means centres (found without labels)", fontsize=10)
-    return _done(fig)
+    return show.finish(fig)
 
 
 def dequantize(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -230,7 +223,7 @@ def show_selection(selection: Selection):
     ax.set_xticks(xs, labels=[str(x) for x in xs])
     ax.minorticks_off()
     ax.axvline(selection.best, color="gray", linestyle=":")
-    return _done(fig)
+    return show.finish(fig)
 
 
 @_one_thread
@@ -273,7 +266,7 @@ def show_density(model: GaussianMixture, digits: Digits, n: int = 8, seed: int =
             ax.set_title(f"{scores[c]:+.1f}", fontsize=7)
         axes[r, 0].set_ylabel(name, fontsize=8)
     fig.suptitle("log p(x) per pixel, in nats", fontsize=9)
-    return _done(fig)
+    return show.finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -367,7 +360,7 @@ def show_bandit(runs: dict[str, BanditRun], window: int = 10):
     ax.set(xlabel="step", ylabel="average reward", title=f"10-armed bandit, mean of {n_runs} runs")
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
-    return _done(fig)
+    return show.finish(fig)
 
 
 class CliffWalk:
@@ -466,7 +459,7 @@ def show_returns(agent: QAgent, random: np.ndarray, window: int = 20):
     ax.set(xlabel="episode", ylabel=f"reward per episode (mean of {window})", title="cliff walking")
     ax.legend(fontsize=7, loc="lower right", framealpha=1)
     ax.grid(alpha=0.3)
-    return _done(fig)
+    return show.finish(fig)
 
 
 def show_policy(env: CliffWalk, Q: np.ndarray):
@@ -492,7 +485,7 @@ def show_policy(env: CliffWalk, Q: np.ndarray):
     ax.grid(color="0.6", lw=0.5)
     ax.tick_params(length=0)
     ax.set_title("greedy policy after Q-learning", fontsize=9)
-    return _done(fig)
+    return show.finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -536,7 +529,7 @@ def show_completion(completion: Completion, digits: Digits, n: int = 8):
         ax.set_yticks([])
         if i >= n:
             ax.axhline(SIDE / 2 - 0.5, color="red", lw=1)
-    return _done(fig)
+    return show.finish(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------------

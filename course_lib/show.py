@@ -1,6 +1,7 @@
 """Figures and tables: image grids, training curves, label-efficiency plots, "paper vs ours" tables.
 
 Every function draws one picture (or returns one table) and returns it, so that notebook cells stay one line.
+Figures come back closed in pyplot (see ``finish``), so a notebook shows each exactly once: as the cell's value.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+
+
+def finish(fig):
+    """Tidy a figure and close it in pyplot, so a notebook shows it once: as the cell's value."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
 
 
 def _as_hwc(image) -> np.ndarray:
@@ -43,8 +51,7 @@ def image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, size
             ax.set_title(str(titles[i]), fontsize=8)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def curves(series: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: str = "loss",
@@ -59,8 +66,7 @@ def curves(series: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: 
         ax.set_yscale("log")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel: str = "test accuracy (%)",
@@ -76,8 +82,7 @@ def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel
     ax.set(xlabel="labelled examples per class", ylabel=ylabel, title=title)
     ax.legend()
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 def paper_vs_ours(rows: Sequence[Mapping]) -> pd.DataFrame:
@@ -115,5 +120,4 @@ def withheld_parts(images: torch.Tensor, seed: int = 0):
             axes[r, i].set_yticks([])
         axes[r, 0].set_ylabel(name, fontsize=9)
     fig.suptitle("withhold part of the data, train the network to predict it", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig)

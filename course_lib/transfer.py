@@ -1,22 +1,27 @@
 """Strong supervision transfers (notebook 01): features learned with labels on one task help another.
 
-The source task is MNIST digits 0-4 with every label; the target task is digits 5-9, with only a few
-labels per class. Same images, different classes: what carries over is the features, not the answers.
-The comparison is the course's protocol in miniature: the same network and training recipe for every
-initialisation, few-label subsets drawn per seed, accuracy on the full test set of the target task.
+The source task is CIFAR-10's six animal classes, with every label; the target task is its four vehicle
+classes, with only a few labels per class -- the laptop-sized version of "ImageNet features transfer to
+PASCAL detection". Nothing about vehicles is learned in pretraining; what carries over is the features.
+
+The comparison is the course's protocol in miniature: one network and one training recipe for every
+initialisation, few-label subsets drawn per seed, accuracy on every target-task image of the test set.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
+import pandas as pd
 import torch
 
-from course_lib import augment, evaluate, nets, train
+from course_lib import augment, checks, evaluate, nets, show, train
 from course_lib.config import Profile
+from course_lib.data import ImageData
 
-ANIMALS = (2, 3, 4, 5, 6, 7)  # CIFAR-10: bird, cat, deer, dog, frog, horse
-VEHICLES = (0, 1, 8, 9)  # CIFAR-10: airplane, automobile, ship, truck
+ANIMALS = (2, 3, 4, 5, 6, 7)  # bird, cat, deer, dog, frog, horse
+VEHICLES = (0, 1, 8, 9)  # airplane, automobile, ship, truck
 
 
 def select_classes(x: torch.Tensor, y: torch.Tensor, classes) -> tuple[torch.Tensor, torch.Tensor]:
@@ -28,40 +33,111 @@ def select_classes(x: torch.Tensor, y: torch.Tensor, classes) -> tuple[torch.Ten
     return x[keep], relabel[y[keep]]
 
 
+@dataclass
+class Tasks:
+    """The two tasks as (images, labels) pairs on the device; labels renumbered from 0 within each task."""
+
+    source: tuple[torch.Tensor, torch.Tensor]
+    source_test: tuple[torch.Tensor, torch.Tensor]
+    target: tuple[torch.Tensor, torch.Tensor]
+    target_test: tuple[torch.Tensor, torch.Tensor]
+    source_names: list[str]
+    target_names: list[str]
+
+    def __str__(self) -> str:
+        return (f"source task: {len(self.source[0])} labelled training images of {', '.join(self.source_names)}\n"
+                f"target task: {len(self.target[0])} training images (a few labels will be drawn) and "
+                f"{len(self.target_test[0])} test images of {', '.join(self.target_names)}")
+
+
+def split_tasks(train_set: ImageData, test_set: ImageData, device: torch.device) -> Tasks:
+    """Animals (source) and vehicles (target), for training and for testing."""
+    train_set, test_set = train_set.to(device), test_set.to(device)
+    return Tasks(source=select_classes(train_set.x, train_set.y, ANIMALS),
+                 source_test=select_classes(test_set.x, test_set.y, ANIMALS),
+                 target=select_classes(train_set.x, train_set.y, VEHICLES),
+                 target_test=select_classes(test_set.x, test_set.y, VEHICLES),
+                 source_names=[train_set.classes[c] for c in ANIMALS],
+                 target_names=[train_set.classes[c] for c in VEHICLES])
+
+
+def show_tasks(tasks: Tasks, n: int = 8):
+    """A row of source images and a row of target images, with their class names."""
+    images = torch.cat([tasks.source[0][:n], tasks.target[0][:n]]).cpu()
+    names = ([f"source: {tasks.source_names[i]}" for i in tasks.source[1][:n]]
+             + [f"target: {tasks.target_names[i]}" for i in tasks.target[1][:n]])
+    return show.image_grid(images, names, ncols=n, size=1.5)
+
+
 def pretrain_with_labels(x: torch.Tensor, y: torch.Tensor, profile: Profile, seed: int = 0):
-    """Supervised pretraining on the source task; returns (backbone, history)."""
+    """Supervised pretraining on the source task; returns (classifier, history)."""
     torch.manual_seed(seed)
     model = nets.Classifier(nets.Backbone(x.shape[1], profile.width), int(y.max()) + 1).to(x.device)
     history = train.train_classifier(model, x, y, steps=profile.pretrain_steps, batch_size=profile.batch_size,
                                      augment=augment.random_crop_flip, seed=seed, max_seconds=profile.max_seconds,
-                                     desc="pretraining on source labels")
-    return model.backbone, history
+                                     desc="pretraining on the source labels")
+    return model, history
 
 
 def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, profile: Profile, seed: int = 0):
     """Accuracy (%) against labels per class on the target task, for four ways to start.
 
-    Fine-tuned and scratch use the same recipe (steps, augmentation, optimiser); only the initial weights
-    differ. The frozen rows train only a linear probe on top of fixed features.
+    "Fine-tuned" and "scratch" use the same recipe (steps, augmentation, optimiser); only the initial weights
+    differ. The "frozen" rows train only a linear probe on fixed features (the protocol of later notebooks).
     """
     (x, y), (x_test, y_test) = train_xy, test_xy
     n_classes = int(y.max()) + 1
     torch.manual_seed(seed)
-    random_backbone = nets.Backbone(x.shape[1], profile.width).to(x.device)
+    random_init = nets.Backbone(x.shape[1], profile.width).to(x.device)
 
-    def from_weights(backbone):
+    def start_from(backbone):
         return lambda: nets.Classifier(copy.deepcopy(backbone), n_classes)
 
-    finetune = dict(steps=profile.finetune_steps, augment=augment.random_crop_flip, seed=seed,
-                    batch_size=profile.batch_size)
+    recipe = dict(steps=profile.finetune_steps, augment=augment.random_crop_flip, seed=seed,
+                  batch_size=profile.batch_size)
     points = profile.labels_per_class
     return {
-        "pretrained, fine-tuned": evaluate.finetune_curve(from_weights(pretrained), x, y, x_test, y_test,
-                                                          points, **finetune),
-        "scratch (same recipe)": evaluate.finetune_curve(from_weights(random_backbone), x, y, x_test, y_test,
-                                                         points, **finetune),
+        "pretrained, fine-tuned": evaluate.finetune_curve(start_from(pretrained), x, y, x_test, y_test, points,
+                                                          **recipe),
+        "scratch": evaluate.finetune_curve(start_from(random_init), x, y, x_test, y_test, points, **recipe),
         "pretrained, frozen + linear probe": evaluate.probe_curve(pretrained.embed, x, y, x_test, y_test,
                                                                   points, seed),
-        "random, frozen + linear probe": evaluate.probe_curve(random_backbone.embed, x, y, x_test, y_test,
-                                                              points, seed),
+        "random init, frozen + linear probe": evaluate.probe_curve(random_init.embed, x, y, x_test, y_test,
+                                                                   points, seed),
     }
+
+
+def curve_table(curves: dict[str, dict[int, float]]) -> pd.DataFrame:
+    """The curves as a table: one row per way to start, one column per number of labels per class."""
+    table = pd.DataFrame(curves).T.round(1)
+    table.columns = [f"{k} / class" for k in table.columns]
+    return table
+
+
+# --- exercise checkers -------------------------------------------------------------------------------------
+
+def check_few_labels(fn) -> None:
+    """Exercise: ``fn(y, per_class, seed)`` returns indices of ``per_class`` examples of every class."""
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1])
+    idx = torch.as_tensor(fn(y, 2, 0))
+    draws = {tuple(sorted(torch.as_tensor(fn(y, 2, seed)).tolist())) for seed in range(5)}
+    if torch.bincount(y[idx], minlength=3).tolist() != [2, 2, 2] or len(set(idx.tolist())) != len(idx):
+        hint = (f"with y={y.tolist()} and 2 per class you picked classes {y[idx].tolist()}: take exactly "
+                "`per_class` distinct indices from torch.nonzero(y == c) for every class c")
+    else:
+        hint = "different seeds should draw different subsets: shuffle with torch.Generator().manual_seed(seed)"
+    checks.exercise("few_labels", hint.startswith("different") and len(draws) > 1, hint)
+
+
+def check_labels_needed(fn) -> None:
+    """Exercise: ``fn(curve, accuracy)`` = labels per class needed to reach ``accuracy`` (log interpolation)."""
+    curve = {1: 40.0, 10: 60.0, 100: 80.0}
+    cases = {50.0: evaluate.labels_needed(curve, 50.0), 30.0: 1.0, 90.0: float("inf")}
+    wrong = {acc: fn(curve, acc) for acc, want in cases.items() if not _close(fn(curve, acc), want)}
+    checks.exercise("labels_needed", not wrong,
+                    f"for the curve {curve} you answered {wrong}; halfway between 40 % and 60 % on a log axis "
+                    "is sqrt(1 * 10) = 3.16 labels; below the first point it is the first point; never reached: inf")
+
+
+def _close(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 1e-6 * max(1.0, abs(b))

@@ -4,13 +4,13 @@ from course_lib import checks
 
 
 def test_claim_that_holds_prints_it(capsys):
-    checks.claim("a beats b", True, "2 > 1")
+    checks.check_claim("a beats b", True, "2 > 1")
     assert "claim holds: a beats b (2 > 1)" in capsys.readouterr().out
 
 
 def test_claim_that_fails_says_which():
     with pytest.raises(checks.ClaimFailed, match="a beats b"):
-        checks.claim("a beats b", False, "1 < 2")
+        checks.check_claim("a beats b", False, "1 < 2")
 
 
 def test_exercise_gives_the_hint():

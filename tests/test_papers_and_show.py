@@ -1,4 +1,5 @@
 import matplotlib
+import pytest
 import torch
 
 from course_lib import papers, show
@@ -16,12 +17,17 @@ def test_reported_returns_a_papers_numbers():
     assert papers.reported("doersch2015")["ImageNet labels"] == 56.8
 
 
-def test_side_by_side_marks_unchecked_slide_numbers():
-    table = papers.side_by_side({"ImageNet labels": (56.8, 70.1), "ours only": (None, 3.0)}, "doersch2015")
-    assert table.loc["ImageNet labels", "ours"] == 70.1
-    assert table.loc["ImageNet labels", "note"] == "as on the lecture slide"
+def test_side_by_side_looks_up_and_marks_slide_numbers():
+    table = papers.side_by_side("doersch2015", {"imagenet": ("ImageNet labels", 70.1), "ours only": (None, 3.0)})
+    assert table.loc["imagenet", "paper"] == 56.8 and table.loc["imagenet", "ours"] == 70.1
+    assert table.loc["imagenet", "note"] == "as on the lecture slide"
     assert table.loc["ours only", "paper"] == "-"
     assert "Doersch" in table.attrs["caption"]
+
+
+def test_side_by_side_refuses_a_number_the_paper_does_not_report():
+    with pytest.raises(KeyError, match="ImageNet labels"):
+        papers.side_by_side("doersch2015", {"x": ("Imagenet label", 1.0)})
 
 
 def test_image_grid_draws_one_axis_per_image():
