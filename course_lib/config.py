@@ -38,6 +38,7 @@ class Profile:
     finetune_steps: int  # optimiser steps of a few-label fine-tuning run
     max_seconds: float  # safety cap on any single training run (stops early, says so)
     labels_per_class: tuple[int, ...]  # points of a label-efficiency curve
+    label_draws: int  # labelled subsets averaged per point of a curve (few labels: which ones matters)
     bandit_runs: int  # 00: independent bandit problems averaged (Sutton & Barto use 2,000)
     bandit_steps: int  # 00: steps per bandit run
     rl_episodes: int  # 00: Q-learning episodes on the cliff walk
@@ -48,21 +49,21 @@ PROFILES: dict[str, Profile] = {
         name="ci", budget="<= 90 s per notebook on 2 CPU cores (what CI runs)",
         n_train=10_000, n_test=4_000, width=16, batch_size=128,
         pretrain_steps=500, finetune_steps=100, max_seconds=40,
-        labels_per_class=(2, 10, 50),
+        labels_per_class=(2, 10), label_draws=3,
         bandit_runs=200, bandit_steps=500, rl_episodes=300,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
         n_train=10_000, n_test=10_000, width=16, batch_size=128,
         pretrain_steps=1_500, finetune_steps=150, max_seconds=100,
-        labels_per_class=(1, 2, 5, 10, 20, 50, 100),
+        labels_per_class=(1, 2, 5, 10, 20, 50, 100), label_draws=1,
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
         n_train=50_000, n_test=10_000, width=64, batch_size=256,
         pretrain_steps=6_000, finetune_steps=300, max_seconds=400,
-        labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500),
+        labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500), label_draws=5,
         bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
     ),
 }

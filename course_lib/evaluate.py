@@ -116,9 +116,14 @@ def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
 
 
 def label_efficiency(run: Callable[[torch.Tensor], float], y: torch.Tensor, labels_per_class: Iterable[int],
-                     seed: int = 0) -> dict[int, float]:
-    """{labels per class: accuracy}, where ``run(indices)`` trains on those labelled examples and tests."""
-    return {k: run(few_labels(y, k, seed)) for k in labels_per_class}
+                     seed: int = 0, draws: int = 1) -> dict[int, float]:
+    """{labels per class: accuracy}, where ``run(indices)`` trains on those labelled examples and tests.
+
+    With few labels, *which* examples are labelled matters as much as the method: ``draws`` > 1 averages
+    over that many labelled subsets (seeds ``seed``, ``seed + 1000``, ...).
+    """
+    return {k: float(np.mean([run(few_labels(y, k, seed + 1000 * d)) for d in range(draws)]))
+            for k in labels_per_class}
 
 
 def labels_needed(curve: dict[int, float], accuracy: float) -> float:
@@ -134,17 +139,19 @@ def labels_needed(curve: dict[int, float], accuracy: float) -> float:
 
 
 def probe_curve(features: Callable, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
-                test_y: torch.Tensor, labels_per_class: Iterable[int], seed: int = 0) -> dict[int, float]:
+                test_y: torch.Tensor, labels_per_class: Iterable[int], seed: int = 0, draws: int = 1
+                ) -> dict[int, float]:
     """Label efficiency of frozen features: embed once, then a linear probe per labelled subset."""
     train_f, test_f = embed(features, train_x), embed(features, test_x)
     train_y, test_y = train_y.cpu(), test_y.cpu()
     return label_efficiency(lambda idx: linear_probe(train_f[idx], train_y[idx], test_f, test_y),
-                            train_y, labels_per_class, seed)
+                            train_y, labels_per_class, seed, draws)
 
 
 def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, train_y: torch.Tensor,
                    test_x: torch.Tensor, test_y: torch.Tensor, labels_per_class: Iterable[int], *, steps: int,
-                   augment: Callable | None = None, seed: int = 0, **fit_options) -> dict[int, float]:
+                   augment: Callable | None = None, seed: int = 0, draws: int = 1, **fit_options
+                   ) -> dict[int, float]:
     """Label efficiency of training a whole network (a fresh ``make_model()`` per point) on few labels."""
     def run(idx: torch.Tensor) -> float:
         model = make_model().to(train_x.device)
@@ -152,4 +159,4 @@ def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, t
                          augment=augment, seed=seed, progress=False, **fit_options)
         return accuracy(model, test_x, test_y)
 
-    return label_efficiency(run, train_y, labels_per_class, seed)
+    return label_efficiency(run, train_y, labels_per_class, seed, draws)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn import datasets
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture
@@ -29,7 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from course_lib import checks, show
+from course_lib import checks, data, show
 
 LEVELS = 17  # the digits' pixels take the integer values 0..16
 SIDE = 8  # 8 x 8 pixels
@@ -75,11 +74,12 @@ class Digits:
 
 
 def load_digits(seed: int = 0, test_fraction: float = 0.3) -> Digits:
-    """scikit-learn's bundled digits (the UCI optical-recognition test set: 13 writers), stratified split."""
-    bunch = datasets.load_digits()
-    pixels = bunch.data.astype(np.int64)
-    p_tr, p_te, y_tr, y_te = train_test_split(pixels, bunch.target, test_size=test_fraction, random_state=seed,
-                                              stratify=bunch.target)
+    """The course's digits (``data.load_digits``: scikit-learn's bundled UCI set, 13 writers), stratified split."""
+    digits = data.load_digits()
+    pixels = (digits.x.flatten(1) * (LEVELS - 1)).round().long().numpy()
+    target = digits.y.numpy()
+    p_tr, p_te, y_tr, y_te = train_test_split(pixels, target, test_size=test_fraction, random_state=seed,
+                                              stratify=target)
     return Digits(p_tr, p_te, y_tr, y_te)
 
 

@@ -68,3 +68,15 @@ def test_accuracy_of_a_perfect_and_a_wrong_classifier():
     y = torch.arange(3)
     assert evaluate.accuracy(torch.nn.Identity(), x, y) == 100.0
     assert evaluate.accuracy(torch.nn.Identity(), x, (y + 1) % 3) == 0.0
+
+
+def test_label_efficiency_averages_over_draws():
+    y = torch.arange(3).repeat(10)
+    seen = []
+
+    def run(idx):
+        seen.append(tuple(idx.tolist()))
+        return float(len(seen))  # 1, 2, 3: the mean of three draws is 2
+
+    assert evaluate.label_efficiency(run, y, [2], seed=0, draws=3) == {2: 2.0}
+    assert len(set(seen)) == 3  # three different labelled subsets

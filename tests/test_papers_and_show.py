@@ -43,3 +43,16 @@ def test_label_efficiency_plot_has_a_line_per_method():
 def test_withheld_parts_shows_four_rows():
     fig = show.withheld_parts(torch.rand(3, 3, 32, 32))
     assert len(fig.axes) == 4 * 3
+
+
+def test_curves_draws_each_series_against_its_x():
+    fig = show.curves({"a": [3.0, 2.0, 1.0], "b": [1.0, 1.0]}, x={"a": [10, 20, 30], "b": [10, 20]})
+    lines = fig.axes[0].lines
+    assert [list(line.get_xdata()) for line in lines] == [[10, 20, 30], [10, 20]]
+
+
+def test_figures_come_back_closed_so_notebooks_show_them_once():
+    import matplotlib.pyplot as plt
+
+    show.image_grid(torch.rand(2, 1, 8, 8))
+    assert plt.get_fignums() == []
