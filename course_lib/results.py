@@ -36,3 +36,39 @@ def load(profile: str | None = None, root: Path | None = None) -> dict[str, dict
     """All recorded notebooks of a profile: {notebook: entry}."""
     folder = (root or config.results_root()) / (profile or config.profile_name())
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+def markdown_table(profile: str | None = None, root: Path | None = None) -> str:
+    """The recorded headline numbers of a profile as a markdown table (for the README and the scoreboard)."""
+    rows = ["| notebook | seed | seconds | metric | value |", "|---|---|---|---|---|"]
+    for name, entry in load(profile, root).items():
+        for i, (metric, value) in enumerate(entry["metrics"].items()):
+            head = (name, entry["seed"], entry["seconds"]) if i == 0 else ("", "", "")
+            rows.append(f"| {head[0]} | {head[1]} | {head[2]} | `{metric}` | {value:.4g} |")
+    return "\n".join(rows)
+
+
+BEGIN, END = "<!-- results:{profile} begin (python -m course_lib.results --readme) -->", "<!-- results end -->"
+
+
+def update_readme(readme: Path, profile: str = "lab", root: Path | None = None) -> None:
+    """Replace the README's generated results block with the numbers in results/<profile>/."""
+    text = readme.read_text()
+    begin = BEGIN.format(profile=profile)
+    if begin not in text or END not in text:
+        raise ValueError(f"{readme} has no block between {begin!r} and {END!r}")
+    head, rest = text.split(begin, 1)
+    tail = rest.split(END, 1)[1]
+    readme.write_text(f"{head}{begin}\n{markdown_table(profile, root)}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_lib.results", description="recorded headline numbers")
+    parser.add_argument("profile", nargs="?", default="lab", choices=config.PROFILE_NAMES)
+    parser.add_argument("--readme", action="store_true", help="rewrite the results block of the course README")
+    args = parser.parse_args()
+    if args.readme:
+        update_readme(config.REPO_ROOT / "README.md", args.profile)
+    print(markdown_table(args.profile))

@@ -34,3 +34,20 @@ def test_session_record_uses_the_notebook_name(monkeypatch, tmp_path):
     session = config.setup("07_x", quiet=True)
     path = session.record(score=3)
     assert json.loads(path.read_text())["notebook"] == "07_x"
+
+
+def test_markdown_table_lists_every_metric(tmp_path):
+    results.record("a", {"x": 1.23456, "y": 2}, profile="lab", seed=3, seconds=4, root=tmp_path)
+    table = results.markdown_table("lab", root=tmp_path).splitlines()
+    assert table[2] == "| a | 3 | 4 | `x` | 1.235 |"
+    assert table[3] == "|  |  |  | `y` | 2 |"
+
+
+def test_update_readme_replaces_only_the_block(tmp_path):
+    results.record("a", {"x": 1}, profile="lab", seed=0, root=tmp_path)
+    readme = tmp_path / "README.md"
+    begin = results.BEGIN.format(profile="lab")
+    readme.write_text(f"intro\n{begin}\nold\n{results.END}\noutro\n")
+    results.update_readme(readme, "lab", root=tmp_path)
+    text = readme.read_text()
+    assert "old" not in text and "`x`" in text and text.startswith("intro\n") and text.endswith("outro\n")
