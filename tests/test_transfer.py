@@ -54,3 +54,10 @@ def test_checkers_reject_wrong_answers():
         transfer.check_few_labels(lambda y, k, seed: evaluate.few_labels(y, k, 0))
     with pytest.raises(checks.NotYet, match="inf"):
         transfer.check_labels_needed(lambda curve, acc: 10.0)
+
+
+def test_show_tasks_draws_a_row_per_task():
+    tasks = transfer.split_tasks(_cifar_like(), _cifar_like(seed=1), torch.device("cpu"))
+    fig = transfer.show_tasks(tasks, n=3)
+    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    assert len(titles) == 6 and titles[0].startswith("source:") and titles[-1].startswith("target:")
