@@ -9,6 +9,8 @@ layer-wise probe here reads like the papers' tables. It is small enough to train
     conv3   4w         7x7           8x8
     conv4   4w         3x3           4x4         (... 2x2 max-pool)
     conv5   8w         3x3           4x4
+
+``Decoder`` runs the other way, from the conv5 map back to an image-sized map (autoencoders, colorization).
 """
 
 from __future__ import annotations
@@ -69,6 +71,28 @@ def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
     """A two-layer head (the projection heads of contrastive learning, the pretext classifiers)."""
     return nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
                          nn.Linear(hidden, out_dim))
+
+
+class Decoder(nn.Module):
+    """The backbone in reverse: a conv5 feature map -> an ``out_channels`` x ``image_size`` x ``image_size`` map.
+
+    Three (upsample, conv, BN, ReLU) blocks undo the backbone's three poolings (3 -> 7 -> 14 -> 28 or
+    4 -> 8 -> 16 -> 32), then a 3x3 conv gives raw outputs (no activation: the task picks sigmoid, softmax, ...).
+    Upsampling followed by a convolution, not a transposed convolution, avoids checkerboard artefacts
+    (Odena et al. 2016).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, image_size: int, width: int = 32):
+        super().__init__()
+        sizes = (image_size // 4, image_size // 2, image_size)  # the sides the backbone pooled from
+        channels = (in_channels, 4 * width, 2 * width, width)
+        blocks = [nn.Sequential(nn.Upsample(size=side), nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                                nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+                  for side, c_in, c_out in zip(sizes, channels[:-1], channels[1:], strict=True)]
+        self.layers = nn.Sequential(*blocks, nn.Conv2d(width, out_channels, 3, padding=1))
+
+    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.layers(fmap)
 
 
 class Classifier(nn.Module):

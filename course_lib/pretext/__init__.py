@@ -1,0 +1,10 @@
+"""Pretext tasks: how unlabelled data supervises itself.
+
+Every pretext task is the same three things: a pairs maker that withholds part of each unlabelled sample
+and turns it into (input, target), a head that predicts the target from the shared ``nets.Backbone``, and a
+loss, written as ``loss_fn(model, batch)`` so that ``train.fit`` trains every task the same way.
+
+    autoencoder       (input, target) = (x or a masked x, x): reconstruct the image (Vincent et al. 2008)
+    transformations   (input, target) = (two views of x, how they are related): simulated egomotion
+                      (Agrawal et al. 2015) and contrastive learning with NT-Xent (SimCLR, Chen et al. 2020)
+"""
