@@ -39,6 +39,9 @@ class Profile:
     max_seconds: float  # safety cap on any single training run (stops early, says so)
     labels_per_class: tuple[int, ...]  # points of a label-efficiency curve
     label_draws: int  # labelled subsets averaged per point of a curve (few labels: which ones matters)
+    mnist_train: int  # 04, 05: unlabelled MNIST training images (the labelled subsets are drawn from them)
+    pretext_steps: int  # 05: optimiser steps of each pretext task (the same for every method)
+    label_budgets: tuple[int, ...]  # 05: labelled training images in total (10 % of them per class)
     bandit_runs: int  # 00: independent bandit problems averaged (Sutton & Barto use 2,000)
     bandit_steps: int  # 00: steps per bandit run
     rl_episodes: int  # 00: Q-learning episodes on the cliff walk
@@ -50,6 +53,7 @@ PROFILES: dict[str, Profile] = {
         n_train=10_000, n_test=4_000, width=16, batch_size=128,
         pretrain_steps=500, finetune_steps=100, max_seconds=40,
         labels_per_class=(2, 10), label_draws=3,
+        mnist_train=10_000, pretext_steps=150, label_budgets=(100, 1_000),
         bandit_runs=200, bandit_steps=500, rl_episodes=300,
     ),
     "lab": Profile(
@@ -57,6 +61,7 @@ PROFILES: dict[str, Profile] = {
         n_train=10_000, n_test=10_000, width=16, batch_size=128,
         pretrain_steps=1_500, finetune_steps=150, max_seconds=100,
         labels_per_class=(1, 2, 5, 10, 20, 50, 100), label_draws=1,
+        mnist_train=20_000, pretext_steps=500, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
     ),
     "full": Profile(
@@ -64,6 +69,7 @@ PROFILES: dict[str, Profile] = {
         n_train=50_000, n_test=10_000, width=64, batch_size=256,
         pretrain_steps=6_000, finetune_steps=300, max_seconds=400,
         labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500), label_draws=5,
+        mnist_train=60_000, pretext_steps=3_000, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
     ),
 }

@@ -70,8 +70,9 @@ def curves(series: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: 
 
 
 def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel: str = "test accuracy (%)",
-                     title: str | None = None, chance: float | None = None):
-    """Accuracy against labels per class (log x axis), one line per method."""
+                     title: str | None = None, chance: float | None = None,
+                     xlabel: str = "labelled examples per class"):
+    """Accuracy (or error) against the number of labels (log x axis), one line per method."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, points in curves_by_method.items():
         xs = sorted(points)
@@ -79,7 +80,7 @@ def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel
     if chance is not None:
         ax.axhline(chance, color="gray", linestyle=":", label="chance")
     ax.set_xscale("log")
-    ax.set(xlabel="labelled examples per class", ylabel=ylabel, title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()
     ax.grid(alpha=0.3, which="both")
     return finish(fig)

@@ -122,18 +122,21 @@ def _erase_random_boxes(x: torch.Tensor, p: float = 0.5, sides: tuple[float, flo
     return x.masked_fill(box, 0.0)
 
 
-def simclr_views(x: torch.Tensor, degrees: float = 15.0, translate: float = 0.1,
-                 scale: tuple[float, float] = (0.8, 1.2), erase: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two independent random views t(x), t'(x) of every image, for digits.
+def digit_view(x: torch.Tensor, degrees: float = 15.0, translate: float = 0.1,
+               scale: tuple[float, float] = (0.8, 1.2), erase: float = 0.5) -> torch.Tensor:
+    """One random view t(x) of every digit: a random affine map, then (with probability ``erase``) a box erased.
 
     SimCLR's two essential augmentations are random resized crops and colour distortion. On centred grey
     digits a random affine map plays the crop (shift, zoom, a little rotation) and random erasing removes
-    part of the evidence, as colour dropping does. Every image gets its own draws.
+    part of the evidence, as colour dropping does. Every image gets its own draws. Supervised baselines get
+    the same augmentation, so that a comparison measures the pretext task, not the augmentation.
     """
-    def view(images: torch.Tensor) -> torch.Tensor:
-        return _erase_random_boxes(random_affine(images, degrees, translate, scale), p=erase)
+    return _erase_random_boxes(random_affine(x, degrees, translate, scale), p=erase)
 
-    return view(x), view(x)
+
+def simclr_views(x: torch.Tensor, **view_options) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two independent random views t(x), t'(x) of every image (see ``digit_view``)."""
+    return digit_view(x, **view_options), digit_view(x, **view_options)
 
 
 def _contrastive_logits(z1: torch.Tensor, z2: torch.Tensor, temperature: float):
