@@ -45,6 +45,10 @@ class Profile:
     bandit_runs: int  # 00: independent bandit problems averaged (Sutton & Barto use 2,000)
     bandit_steps: int  # 00: steps per bandit run
     rl_episodes: int  # 00: Q-learning episodes on the cliff walk
+    ae_steps: int  # 04: optimiser steps of each autoencoder (plain and two denoising ones)
+    ae_batch: int  # 04: images per autoencoder step (small batches: more steps for the same compute)
+    ae_noise: float  # 04: masking noise nu, the fraction of pixels a denoising autoencoder sees zeroed
+    latent_points: int  # 04: test images in the picture of the latent space and the latent explorer
 
 
 PROFILES: dict[str, Profile] = {
@@ -55,6 +59,7 @@ PROFILES: dict[str, Profile] = {
         labels_per_class=(2, 10), label_draws=3,
         mnist_train=10_000, pretext_steps=150, label_budgets=(100, 1_000),
         bandit_runs=200, bandit_steps=500, rl_episodes=300,
+        ae_steps=200, ae_batch=64, ae_noise=0.25, latent_points=1000,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -63,6 +68,7 @@ PROFILES: dict[str, Profile] = {
         labels_per_class=(1, 2, 5, 10, 20, 50, 100), label_draws=1,
         mnist_train=20_000, pretext_steps=500, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
+        ae_steps=600, ae_batch=64, ae_noise=0.25, latent_points=1500,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -71,6 +77,7 @@ PROFILES: dict[str, Profile] = {
         labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500), label_draws=5,
         mnist_train=60_000, pretext_steps=3_000, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
+        ae_steps=3000, ae_batch=256, ae_noise=0.25, latent_points=5000,
     ),
 }
 

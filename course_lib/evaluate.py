@@ -4,7 +4,8 @@ Features are taken from a frozen network and judged by what a simple classifier 
 
 * ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features;
 * ``knn_accuracy``  cosine k-nearest neighbours (scikit-learn);
-* ``layerwise_probe`` the linear probe at every stage conv1..conv5, pooled to equal size as in the papers;
+* ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
+  papers' layer-wise tables, and the linear probe at each;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
 * fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``.
 
@@ -79,9 +80,14 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     return 100.0 * knn.score(test_x.numpy(), test_y.numpy())
 
 
+def _pooled_side(backbone: Backbone, stage: str, target_dim: int) -> int:
+    """The side of the average-pooled map that keeps a stage at no more than ``target_dim`` numbers."""
+    return max(1, int(math.sqrt(target_dim / backbone.channels[stage])))
+
+
 def pooled_stage(backbone: Backbone, stage: str, target_dim: int = 2048) -> Callable:
     """The features of one stage, average-pooled to at most ``target_dim`` numbers so stages compare fairly."""
-    side = max(1, int(math.sqrt(target_dim / backbone.channels[stage])))
+    side = _pooled_side(backbone, stage, target_dim)
 
     def features(x: torch.Tensor) -> torch.Tensor:
         fmap = backbone(x, stage)
@@ -90,16 +96,29 @@ def pooled_stage(backbone: Backbone, stage: str, target_dim: int = 2048) -> Call
     return features
 
 
+@torch.no_grad()
+def stage_features(backbone: Backbone, x: torch.Tensor, stages: Iterable[str] = STAGES, target_dim: int = 2048,
+                   batch_size: int = 500) -> dict[str, torch.Tensor]:
+    """{stage: features on the CPU}, each pooled as ``pooled_stage`` pools it, from one pass through the network."""
+    backbone.eval()
+    stages = list(stages)
+    sides = {stage: _pooled_side(backbone, stage, target_dim) for stage in stages}
+    parts: dict[str, list[torch.Tensor]] = {stage: [] for stage in stages}
+    for start in range(0, len(x), batch_size):
+        for stage, fmap in backbone.features(x[start:start + batch_size], stages).items():
+            pooled = F.adaptive_avg_pool2d(fmap, min(sides[stage], fmap.shape[-1]))
+            parts[stage].append(pooled.flatten(1).float().cpu())
+    return {stage: torch.cat(chunks) for stage, chunks in parts.items()}
+
+
 def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
                     test_y: torch.Tensor, stages: Iterable[str] = STAGES, target_dim: int = 2048,
                     **probe_options) -> dict[str, float]:
     """Linear-probe accuracy (%) at every named stage of a frozen backbone."""
-    result = {}
-    for stage in stages:
-        features = pooled_stage(backbone, stage, target_dim)
-        result[stage] = linear_probe(embed(features, train_x), train_y.cpu(), embed(features, test_x),
-                                     test_y.cpu(), **probe_options)
-    return result
+    train_f = stage_features(backbone, train_x, stages, target_dim)
+    test_f = stage_features(backbone, test_x, stages, target_dim)
+    return {stage: linear_probe(train_f[stage], train_y.cpu(), test_f[stage], test_y.cpu(), **probe_options)
+            for stage in train_f}
 
 
 def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:

@@ -41,6 +41,15 @@ def test_few_labels_takes_k_of_each_class_and_depends_on_the_seed():
         evaluate.few_labels(y, 21)
 
 
+def test_stage_features_match_pooled_stage_in_one_pass():
+    backbone = nets.Backbone(1, width=4).eval()
+    x = torch.rand(7, 1, 28, 28)
+    features = evaluate.stage_features(backbone, x, batch_size=3)
+    assert list(features) == list(nets.STAGES)
+    for stage in nets.STAGES:
+        assert torch.allclose(features[stage], evaluate.embed(evaluate.pooled_stage(backbone, stage), x), atol=1e-6)
+
+
 def test_layerwise_probe_returns_every_stage_and_pools_to_size():
     backbone = nets.Backbone(1, width=4)
     assert evaluate.embed(evaluate.pooled_stage(backbone, "conv1", 64), torch.rand(2, 1, 28, 28)).shape[1] <= 64

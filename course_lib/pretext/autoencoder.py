@@ -11,6 +11,8 @@ the image has pixels) has to learn how images hang together to fill the holes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,12 +54,15 @@ def mask_noise(x: torch.Tensor, fraction: float) -> torch.Tensor:
     return x * keep.view(n, 1, h, w)
 
 
-def reconstruction_loss(model: AutoEncoder, batch: tuple[torch.Tensor, ...], noise: float = 0.0):
+def reconstruction_loss(model: AutoEncoder, batch: tuple[torch.Tensor, ...], noise: float = 0.0,
+                        corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None):
     """L_H(x, z) for ``train.fit``: ``noise`` = 0 is the plain autoencoder, > 0 the denoising one.
 
-    Use as ``functools.partial(reconstruction_loss, noise=0.25)``. Labels in the batch, if any, are ignored.
+    Use as ``functools.partial(reconstruction_loss, noise=0.25)``. ``corrupt`` replaces masking noise by any other
+    corruption q_D (e.g. ``augment.random_affine``). Labels in the batch, if any, are ignored.
     """
     x = batch[0]
-    logits = model.logits(mask_noise(x, noise))  # the clean x is always the target
+    x_tilde = corrupt(x) if corrupt is not None else mask_noise(x, noise)
+    logits = model.logits(x_tilde)  # the clean x is always the target
     loss = F.binary_cross_entropy_with_logits(logits, x)
     return loss, {"mse": F.mse_loss(torch.sigmoid(logits.detach()), x)}

@@ -1,0 +1,319 @@
+"""Autoencoder features (notebook 04): train autoencoders on unlabelled MNIST, probe every layer with 100 labels.
+
+The pretext task itself -- the model, masking noise, the reconstruction loss -- is ``course_lib.pretext.autoencoder``
+(Vincent, Larochelle, Bengio & Manzagol, ICML 2008). This module runs the notebook's experiment around it:
+
+* ``RECIPES``         three ways to corrupt the input: none (a plain autoencoder), masking noise (Vincent's denoising
+                      autoencoder), or a small random shift / rotation / rescaling of the digit ("moved digits");
+                      the target is always the clean, unmoved image;
+* ``train_recipe``    one autoencoder per recipe, all from the *same* initial weights, which are also the
+                      random-init baseline (so every comparison is "the same network, before and after");
+* ``probe_all``       the shared protocol at every depth: pixels, conv1 ... conv5 pooled to equal size (as
+                      ``evaluate.pooled_stage`` pools them) and the bottleneck (the globally pooled conv5, ``embed``);
+* pictures: what each autoencoder is asked, reconstructions, the latent space (PCA or t-SNE of the bottleneck codes),
+  errors against the masking level; the latent explorer (``widgets.latent_explorer``); the exercise checkers.
+
+On MNIST, frozen *random* convolutional features are a strong baseline (a random ``conv3`` is far better than the
+pixels). Masking noise alone leaves the best layer close to it; moved digits, which can only be put back by
+recognising the shape, beat it clearly (notebook 04 records the numbers).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from course_lib import augment, checks, evaluate, nets, show, train, widgets
+from course_lib.config import Profile
+from course_lib.pretext.autoencoder import AutoEncoder, mask_noise, reconstruction_loss
+
+LAYERS = ("pixels", *nets.STAGES, "bottleneck")
+RANDOM = "random init"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one autoencoder corrupts its input, q_D(x~ | x), before reconstructing the clean, unmoved image."""
+
+    name: str  # the row label in tables and plots
+    key: str  # the name in recorded metrics
+    masked: bool  # zero a fraction nu of the pixels (Vincent's masking noise)
+    moved: bool  # shift, rotate and rescale the digit a little (``augment.random_affine``: 10 degrees, 10 %)
+
+    def corrupt(self, x: torch.Tensor, noise: float) -> torch.Tensor:
+        """The input this autoencoder sees for clean images ``x``."""
+        if self.moved:
+            x = augment.random_affine(x)
+        return mask_noise(x, noise) if self.masked else x
+
+
+RECIPES = (
+    Recipe("autoencoder", "autoencoder", masked=False, moved=False),
+    Recipe("denoising: masked pixels", "denoising_masked", masked=True, moved=False),
+    Recipe("denoising: moved digits", "denoising_moved", masked=False, moved=True),
+)
+KEYS = {RANDOM: "random", **{r.name: r.key for r in RECIPES}}
+
+
+def initial_backbone(profile: Profile, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
+    """The initial weights every autoencoder starts from; frozen as they are, the random-init baseline."""
+    torch.manual_seed(seed)
+    return nets.Backbone(1, profile.width).to(device).eval()
+
+
+def train_recipe(recipe: Recipe, x: torch.Tensor, profile: Profile, seed: int = 0, progress: bool = True):
+    """Train one autoencoder on unlabelled images ``x`` (on their device); returns (model, history)."""
+    model = AutoEncoder(initial_backbone(profile, seed, x.device), tuple(x.shape[1:])).to(x.device)
+    model = model.to(memory_format=torch.channels_last)
+    torch.manual_seed(seed)  # the corruptions drawn: the same random stream for every recipe
+    loss = functools.partial(reconstruction_loss, corrupt=functools.partial(recipe.corrupt, noise=profile.ae_noise))
+    history = train.fit(model, train.batches(x, batch_size=profile.ae_batch, seed=seed), loss,
+                        steps=profile.ae_steps, max_seconds=profile.max_seconds, desc=recipe.name, progress=progress)
+    return model.eval(), history
+
+
+def train_all(x: torch.Tensor, profile: Profile, seed: int = 0, progress: bool = True):
+    """Every recipe: ({name: model}, {name: history})."""
+    runs = {r.name: train_recipe(r, x, profile, seed, progress) for r in RECIPES}
+    return {name: run[0] for name, run in runs.items()}, {name: run[1] for name, run in runs.items()}
+
+
+def show_training(histories: dict[str, train.History]):
+    """Reconstruction error of the clean image during training, one curve per recipe."""
+    return show.curves({name: h["mse"] for name, h in histories.items()},
+                       x={name: h.step for name, h in histories.items()}, ylabel="MSE to the clean image",
+                       title="training (from corrupted inputs)", logy=True)
+
+
+# --- the layer-wise probe -------------------------------------------------------------------------------------
+
+def layer_features(backbone: nets.Backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """conv1 ... conv5 pooled to equal size (``evaluate.stage_features``) and the bottleneck (``embed``)."""
+    return {**evaluate.stage_features(backbone, x), "bottleneck": evaluate.embed(backbone.embed, x)}
+
+
+def probe_layers(backbone: nets.Backbone, labelled: tuple[torch.Tensor, torch.Tensor],
+                 test: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
+    """Linear-probe accuracy (%) at conv1 ... conv5 and the bottleneck of a frozen backbone."""
+    (x, y), (x_test, y_test) = labelled, test
+    train_f, test_f = layer_features(backbone, x), layer_features(backbone, x_test)
+    return {layer: evaluate.linear_probe(train_f[layer], y.cpu(), test_f[layer], y_test.cpu()) for layer in train_f}
+
+
+def probe_all(backbones: dict[str, nets.Backbone], labelled, test) -> pd.DataFrame:
+    """The layer-wise table: one row per network, one column per layer (pixels first), and each row's best."""
+    (x, y), (x_test, y_test) = labelled, test
+    pixels = evaluate.linear_probe(x.flatten(1).cpu(), y.cpu(), x_test.flatten(1).cpu(), y_test.cpu())
+    table = pd.DataFrame({name: {"pixels": pixels, **probe_layers(backbone, labelled, test)}
+                          for name, backbone in backbones.items()}).T[list(LAYERS)]
+    table["best"] = table[list(LAYERS)].max(axis=1)
+    table["best layer"] = table[list(LAYERS)].idxmax(axis=1)
+    return table
+
+
+def show_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the notebook prints it: accuracies rounded to 0.1 %."""
+    return table.round(1)
+
+
+def plot_layers(table: pd.DataFrame, title: str = "linear probe with 100 labels, layer by layer"):
+    """Accuracy against depth, one line per network (the pixels point is the same for all)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for name, row in table.iterrows():
+        ax.plot(range(len(LAYERS)), [row[layer] for layer in LAYERS], marker="o", label=name,
+                linestyle="--" if name == RANDOM else "-")
+    ax.set_xticks(range(len(LAYERS)), LAYERS)
+    ax.set(xlabel="layer (input -> bottleneck)", ylabel="test accuracy (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return show.finish(fig)
+
+
+def metrics(table: pd.DataFrame, per_layer: tuple[str, ...] = (RANDOM, "denoising: moved digits")) -> dict:
+    """The numbers to record: every network's best layer, and every layer of the ``per_layer`` networks."""
+    out = {f"probe_100_{KEYS[name]}_best": float(row["best"]) for name, row in table.iterrows()}
+    out["probe_100_pixels"] = float(table["pixels"].iloc[0])
+    for name in per_layer:
+        out.update({f"probe_100_{KEYS[name]}_{layer}": float(table.loc[name, layer]) for layer in LAYERS[1:]})
+    return out
+
+
+# --- pictures -------------------------------------------------------------------------------------------------
+
+def _corrupted(x: torch.Tensor, noise: float, seed: int) -> dict[str, torch.Tensor]:
+    """Test images corrupted both ways, drawn from ``seed`` without disturbing the global random stream."""
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    corrupted = {"masked pixels": mask_noise(x, noise), "moved digits": augment.random_affine(x)}
+    torch.random.set_rng_state(state)  # a picture does not change what the notebook draws next
+    return corrupted
+
+
+def _rows(rows: list[tuple[str, torch.Tensor]]):
+    """Rows of grey images, each row named on its left."""
+    n = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.0 * n + 2.0, 1.05 * len(rows)), squeeze=False)
+    for r, (name, images) in enumerate(rows):
+        for i in range(n):
+            axes[r, i].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            axes[r, i].set_xticks([])
+            axes[r, i].set_yticks([])
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    return show.finish(fig)
+
+
+def show_task(x: torch.Tensor, noise: float, seed: int = 0):
+    """What each autoencoder sees (its input) and what it must output (always the clean image)."""
+    corrupted = _corrupted(x, noise, seed)
+    return _rows([("target: the image", x), ("input, autoencoder", x),
+                  (f"input, masked ({noise:.0%})", corrupted["masked pixels"]),
+                  ("input, moved", corrupted["moved digits"])])
+
+
+@torch.no_grad()
+def show_reconstructions(models: dict[str, AutoEncoder], x: torch.Tensor, noise: float, seed: int = 0):
+    """Test images; each corruption, with what the plain autoencoder and the one trained on it make of it."""
+    rows = [("test image", x)]
+    for (what, images), recipe in zip(_corrupted(x, noise, seed).items(), RECIPES[1:], strict=True):
+        rows.append((what, images))
+        rows += [(f"{name} ->", models[name](images)) for name in (RECIPES[0].name, recipe.name)]
+    return _rows(rows)
+
+
+def codes(backbone: nets.Backbone, x: torch.Tensor) -> torch.Tensor:
+    """The bottleneck codes (globally pooled conv5) of images ``x``, on the CPU."""
+    return evaluate.embed(backbone.embed, x)
+
+
+def project_2d(features: torch.Tensor, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """2-D coordinates of feature vectors: PCA (fast, linear) or t-SNE (slow, keeps neighbours)."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    a = features.numpy().astype(np.float64)
+    if method == "pca":
+        return PCA(2, random_state=seed).fit_transform(a)
+    if method == "tsne":
+        return TSNE(2, init="pca", perplexity=30, random_state=seed).fit_transform(a)
+    raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+
+
+def show_latent_space(backbones: dict[str, nets.Backbone], x: torch.Tensor, y: torch.Tensor, method: str = "pca",
+                      seed: int = 0):
+    """The pixels and each network's bottleneck codes of test images in 2-D, coloured by digit (labels only colour).
+
+    Hinton & Salakhutdinov (2006) drew the same comparison: 2-D codes of a deep autoencoder against PCA of the pixels.
+    """
+    panels = {"pixels": x.flatten(1).float().cpu(), **{name: codes(b, x) for name, b in backbones.items()}}
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 0.8, 3.1), squeeze=False,
+                             layout="constrained", dpi=72)  # thousands of points: a light picture
+    labels = y.cpu().numpy()
+    for ax, (name, features) in zip(axes[0], panels.items(), strict=True):
+        xy = project_2d(features, method, seed)
+        points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5, linewidths=0,
+                            antialiased=False)  # crisp dots: a picture a few times lighter
+        ax.set_title(name, fontsize=9)
+        ax.set(xticks=[], yticks=[])
+    fig.colorbar(points, ax=axes[0].tolist(), ticks=range(10), label="digit", shrink=0.8)
+    fig.suptitle(f"{len(x)} test images: pixels and bottleneck codes ({method.upper()})", fontsize=10)
+    plt.close(fig)  # not show.finish: a constrained layout places the colour bar itself
+    return fig
+
+
+@torch.no_grad()
+def corruption_errors(models: dict[str, AutoEncoder], x: torch.Tensor, levels=(0.0, 0.25, 0.5, 0.75),
+                      seed: int = 0) -> pd.DataFrame:
+    """MSE between the clean test images and each model's output from a corrupted copy: masked at every level nu
+    (nu = 0: the clean image itself), and moved. The same corrupted images for every model."""
+    masked = {f"masked {nu:g}": _corrupted(x, nu, seed)["masked pixels"] for nu in levels}
+    inputs = {**masked, "moved": _corrupted(x, 0.0, seed)["moved digits"]}
+    return pd.DataFrame({name: {what: F.mse_loss(model(images), x).item() for what, images in inputs.items()}
+                         for name, model in models.items()}).T
+
+
+def plot_hole_filling(errors: pd.DataFrame, trained_at: float):
+    """The masked columns of ``corruption_errors`` against the masking level."""
+    columns = [c for c in errors.columns if c.startswith("masked ")]
+    levels = [float(c.split()[1]) for c in columns]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for name, row in errors.iterrows():
+        ax.plot(levels, row[columns].values, marker="o", label=name)
+    ax.axvline(trained_at, color="gray", linestyle=":", label="nu of the masked-pixels training")
+    ax.set(xlabel="masked fraction of the test image (nu)", ylabel="MSE to the clean image",
+           title="filling the holes")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return show.finish(fig)
+
+
+def error_metrics(errors: pd.DataFrame, noise: float) -> dict[str, float]:
+    """The reconstruction errors to record: clean, masked at the training level ``noise``, and moved inputs."""
+    columns = {"clean": "masked 0", "masked": f"masked {noise:g}", "moved": "moved"}
+    return {f"reconstruction_mse_{KEYS[name]}_{what}": float(errors.loc[name, column])
+            for name in errors.index for what, column in columns.items()}
+
+
+def explorer(model: AutoEncoder, images: torch.Tensor, n_directions: int = 4):
+    """The latent explorer (``widgets.latent_explorer``) of an autoencoder: its codes are the conv5 maps the
+    decoder reads, and the decoder turns a code back into an image."""
+    return widgets.latent_explorer(model.backbone, lambda code: torch.sigmoid(model.decoder(code)), images,
+                                   n_directions=n_directions)
+
+
+def show_walk(demo: widgets.Demo, first: int = 0, second: int = 1, steps: int = 8):
+    """A static strip of the explorer's pictures from image ``first`` to image ``second`` (no kernel needed)."""
+    mixes = np.linspace(0.0, 1.0, steps)
+    pictures = np.stack([demo.render(first=first, second=second, mix=float(t)) for t in mixes])
+    return show.image_grid(pictures[:, None], [f"mix {t:.2f}" for t in mixes], ncols=steps, size=1.1)
+
+
+# --- exercise checkers -----------------------------------------------------------------------------------------
+
+def _verdict(name: str, tests) -> None:
+    """One line of feedback: the hint of the first test that fails, or "correct" when none does."""
+    for ok, hint in tests:
+        if not ok():
+            checks.exercise(name, False, hint)
+    checks.exercise(name, True, "")
+
+
+def check_mask_noise(fn) -> None:
+    """Exercise: ``fn(x, fraction)`` zeroes round(fraction * H * W) pixels of every image, drawn per image."""
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 10, 10) + 0.1  # no zeros of its own
+    out = fn(x.clone(), 0.3)
+    _verdict("mask_noise", [
+        (lambda: isinstance(out, torch.Tensor) and out.shape == x.shape,
+         f"return a tensor of the input's shape {tuple(x.shape)}"),
+        (lambda: (out == 0).flatten(1).sum(1).tolist() == [30] * 4,
+         "with fraction 0.3 of 10 x 10 pixels, exactly 30 per image should be 0; you zeroed "
+         f"{(out == 0).flatten(1).sum(1).tolist()}: pick exactly round(fraction * H * W) distinct pixels, "
+         "e.g. torch.rand(n, H * W).argsort(1)[:, :k]"),
+        (lambda: bool(((out == 0) | (out == x)).all()),
+         "pixels that are not masked keep their value: multiply by a 0/1 mask, do not rescale"),
+        (lambda: not torch.equal(out[0] == 0, out[1] == 0),
+         "every image gets its own random mask: draw one random order per image, not one per batch"),
+        (lambda: torch.equal(fn(x.clone(), 0.0), x), "fraction 0 leaves the image as it is"),
+    ])
+
+
+def check_reconstruction_loss(fn) -> None:
+    """Exercise: ``fn(logits, clean)`` = mean binary cross-entropy of sigmoid(logits) against the clean image."""
+    torch.manual_seed(0)
+    logits, clean = torch.randn(3, 1, 6, 6), torch.rand(3, 1, 6, 6)
+    want = F.binary_cross_entropy_with_logits(logits, clean).item()
+    got = float(fn(logits, clean))
+    big = torch.full((1, 1, 2, 2), 200.0)  # sigmoid(200) rounds to 1.0: log(1 - z) must not blow up
+    _verdict("reconstruction loss", [
+        (lambda: abs(got - want) < 1e-4 * max(1.0, abs(want)),
+         f"expected {want:.4f}, got {got:.4f}: L_H(x, z) = -mean(x log z + (1 - x) log(1 - z)) with "
+         "z = sigmoid(logits); F.binary_cross_entropy_with_logits does it stably"),
+        (lambda: bool(torch.isfinite(torch.as_tensor(fn(big, torch.zeros_like(big))))),
+         "with logits of 200 your loss is not finite: work with the logits (log-sigmoid), not the probabilities"),
+    ])
