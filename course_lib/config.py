@@ -49,6 +49,16 @@ class Profile:
     ae_batch: int  # 04: images per autoencoder step (small batches: more steps for the same compute)
     ae_noise: float  # 04: masking noise nu, the fraction of pixels a denoising autoencoder sees zeroed
     latent_points: int  # 04: test images in the picture of the latent space and the latent explorer
+    pretrain_images: int  # 02: CIFAR-10 training photos that pretrain (the other loaded ones make detection scenes)
+    supervised_steps: int  # 02: optimiser steps of the supervised pretraining on CIFAR-10 labels
+    relpos_steps: int  # 02: optimiser steps of the relative-position pretext task
+    pretrain_seconds: float  # 02: time cap of each pretraining run and of each detector training
+    shortcut_steps: int  # 02: steps of each of the two pretext runs on chromatically aberrated photos
+    aberration: float  # 02: strength of the synthetic chromatic aberration (green magnified by 1 + it)
+    scenes_train: int  # 02: detection scenes (64 x 64, 1-3 pasted photos) the detectors train on
+    scenes_test: int  # 02: detection scenes mAP@0.5 is measured on (made from test-set photos)
+    head_steps: int  # 02: steps of a detection head on a frozen backbone
+    finetune_detector_steps: int  # 02: steps of a detector fine-tuned end to end (backbone and head)
 
 
 PROFILES: dict[str, Profile] = {
@@ -60,6 +70,8 @@ PROFILES: dict[str, Profile] = {
         mnist_train=10_000, pretext_steps=150, label_budgets=(100, 1_000),
         bandit_runs=200, bandit_steps=500, rl_episodes=300,
         ae_steps=200, ae_batch=64, ae_noise=0.25, latent_points=1000,
+        pretrain_images=6000, supervised_steps=150, relpos_steps=300, pretrain_seconds=20, shortcut_steps=100,
+        aberration=0.05, scenes_train=1500, scenes_test=500, head_steps=200, finetune_detector_steps=60,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -69,6 +81,8 @@ PROFILES: dict[str, Profile] = {
         mnist_train=20_000, pretext_steps=500, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
         ae_steps=600, ae_batch=64, ae_noise=0.25, latent_points=1500,
+        pretrain_images=7000, supervised_steps=400, relpos_steps=800, pretrain_seconds=60, shortcut_steps=250,
+        aberration=0.05, scenes_train=3000, scenes_test=1000, head_steps=400, finetune_detector_steps=150,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -78,6 +92,9 @@ PROFILES: dict[str, Profile] = {
         mnist_train=60_000, pretext_steps=3_000, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
         ae_steps=3000, ae_batch=256, ae_noise=0.25, latent_points=5000,
+        pretrain_images=40_000, supervised_steps=3000, relpos_steps=6000, pretrain_seconds=300,
+        shortcut_steps=1500, aberration=0.05, scenes_train=10_000, scenes_test=2000, head_steps=1500,
+        finetune_detector_steps=1000,
     ),
 }
 

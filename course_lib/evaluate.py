@@ -179,3 +179,20 @@ def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, t
         return accuracy(model, test_x, test_y)
 
     return label_efficiency(run, train_y, labels_per_class, seed, draws)
+
+
+def detection_map(predictions: list[dict[str, torch.Tensor]], targets: list[dict[str, torch.Tensor]],
+                  iou: float = 0.5) -> float:
+    """Mean average precision (%) at one IoU threshold, by torchmetrics' ``MeanAveragePrecision`` (COCO's
+    101-point interpolated AP per class, averaged over the classes present).
+
+    ``predictions``: per image {"boxes": (k, 4) x0 y0 x1 y1, "scores": (k,), "labels": (k,)};
+    ``targets``: per image {"boxes", "labels"}. mAP@0.5, PASCAL VOC's criterion, is ``iou=0.5``.
+    """
+    from torchmetrics.detection import MeanAveragePrecision  # imported here: it is slow to import and only 02 needs it
+
+    if len(predictions) != len(targets):
+        raise ValueError(f"{len(predictions)} predictions for {len(targets)} images: give one of each per image")
+    metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", iou_thresholds=[iou])
+    metric.update(predictions, targets)
+    return 100.0 * float(metric.compute()["map"])

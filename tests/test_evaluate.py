@@ -89,3 +89,27 @@ def test_label_efficiency_averages_over_draws():
 
     assert evaluate.label_efficiency(run, y, [2], seed=0, draws=3) == {2: 2.0}
     assert len(set(seen)) == 3  # three different labelled subsets
+
+
+def _one_box(x0, label=1, score=0.9):
+    return {"boxes": torch.tensor([[float(x0), 0.0, x0 + 10.0, 10.0]]), "scores": torch.tensor([score]),
+            "labels": torch.tensor([label])}
+
+
+def test_detection_map_is_100_for_perfect_and_0_for_wrong_class_or_place():
+    targets = [{"boxes": torch.tensor([[0.0, 0.0, 10.0, 10.0]]), "labels": torch.tensor([1])}] * 2
+    assert evaluate.detection_map([_one_box(0), _one_box(0)], targets) == pytest.approx(100.0)
+    assert evaluate.detection_map([_one_box(0, label=2), _one_box(0, label=2)], targets) == pytest.approx(0.0)
+    assert evaluate.detection_map([_one_box(30), _one_box(30)], targets) == pytest.approx(0.0)
+
+
+def test_detection_map_counts_a_box_at_iou_one_third_only_below_that_threshold():
+    targets = [{"boxes": torch.tensor([[0.0, 0.0, 10.0, 10.0]]), "labels": torch.tensor([1])}]
+    shifted = [_one_box(5)]  # overlaps half: IoU = 50 / 150 = 1/3
+    assert evaluate.detection_map(shifted, targets, iou=0.5) == pytest.approx(0.0)
+    assert evaluate.detection_map(shifted, targets, iou=0.3) == pytest.approx(100.0)
+
+
+def test_detection_map_wants_one_prediction_per_image():
+    with pytest.raises(ValueError, match="one of each per image"):
+        evaluate.detection_map([_one_box(0)], [])

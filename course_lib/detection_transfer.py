@@ -1,0 +1,313 @@
+"""Relative position, judged by detection (notebook 02): pretrain three ways, then detect objects in CIFAR scenes.
+
+Doersch, Gupta & Efros (ICCV 2015) pretrained on unlabelled ImageNet by predicting where one patch lies
+relative to another (``course_lib.pretext.relative_position``), then plugged the network into R-CNN for PASCAL VOC
+detection. The laptop version:
+
+* pretraining images: CIFAR-10 training photos (for relative position, without their labels);
+* three initialisations of one backbone: **supervised** on the labels, **relative position**, **random**;
+* the downstream task: detection on scenes of *other* CIFAR-10 photos pasted on blurred backgrounds with known
+  boxes (``course_lib.detection``), mAP@0.5 on scenes made from the test set;
+* two protocols: the backbone **frozen** (only the detection head trains, on features computed once) and
+  **fine-tuned** (backbone and head train together, the same number of steps for every initialisation);
+* the **shortcut lab**: the same pretext task on photos with a synthetic chromatic aberration, with and without
+  colour dropping, judged by pretext accuracy, by how well a patch's *absolute* position can be read from its code,
+  and by frozen detection mAP.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+
+import matplotlib.patches as patches
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from torchvision.ops import box_iou
+
+from course_lib import augment, checks, evaluate, nets, papers, show, train
+from course_lib.config import Profile
+from course_lib.data import ImageData
+from course_lib.detection import (
+    DetectionHead,
+    Detector,
+    Scenes,
+    detect,
+    detection_loss,
+    frozen_features,
+    make_scenes,
+    recalibrate_batchnorm,
+)
+from course_lib.pretext import relative_position as rp
+
+INITS = ("supervised", "relative_position", "random")
+NAMES = {"supervised": "supervised (CIFAR labels)", "relative_position": "relative position", "random": "random init"}
+STAGE = "conv5"  # the detection head reads conv5: stride 8, an 8 x 8 map on a 64-pixel scene
+
+
+@dataclass
+class Split:
+    """Who sees which photos: pretraining images, the photos pasted into training scenes, the test scenes."""
+
+    pretrain: ImageData
+    scenes: Scenes
+    test_scenes: Scenes
+
+    def __str__(self) -> str:
+        return (f"pretraining: {len(self.pretrain)} CIFAR-10 training photos\n"
+                f"detection: {len(self.scenes)} training scenes (other training photos), {len(self.test_scenes)} "
+                f"test scenes (test-set photos), {self.test_scenes.side} x {self.test_scenes.side} pixels")
+
+
+def split(train_set: ImageData, test_set: ImageData, profile: Profile, seed: int = 0) -> Split:
+    """The first ``profile.pretrain_images`` training photos pretrain; the rest, and the test set, make scenes."""
+    n = profile.pretrain_images
+    if not 0 < n < len(train_set):
+        raise ValueError(f"pretrain_images={n} must leave training photos for the scenes (there are {len(train_set)})")
+    rest = ImageData(train_set.x[n:], train_set.y[n:], train_set.classes)
+    return Split(pretrain=ImageData(train_set.x[:n], train_set.y[:n], train_set.classes),
+                 scenes=make_scenes(rest.x, rest.y, profile.scenes_train, rest.classes, seed=seed),
+                 test_scenes=make_scenes(test_set.x, test_set.y, profile.scenes_test, test_set.classes,
+                                         seed=seed + 1))
+
+
+# ---------------------------------------------------------------- three initialisations
+
+
+def random_backbone(profile: Profile, seed: int = 0, device: torch.device | str = "cpu") -> nets.Backbone:
+    """PyTorch's default initialisation (Kaiming-uniform), as it comes: the "no pretraining" row."""
+    torch.manual_seed(seed)
+    return nets.Backbone(3, profile.width).to(device).eval()
+
+
+def pretrain_supervised(images: ImageData, profile: Profile, seed: int = 0, progress: bool = True):
+    """Classify the pretraining photos with their labels (crop + flip augmentation); returns (backbone, history)."""
+    model = nets.Classifier(random_backbone(profile, seed, images.x.device), len(images.classes)).to(images.x.device)
+    history = train.train_classifier(model, images.x, images.y, steps=profile.supervised_steps,
+                                     batch_size=profile.batch_size, augment=augment.random_crop_flip, seed=seed,
+                                     max_seconds=profile.pretrain_seconds, progress=progress,
+                                     desc="supervised pretraining")
+    return model.backbone.eval(), history
+
+
+def pretrain_relative_position(x: torch.Tensor, profile: Profile, seed: int = 0, steps: int | None = None,
+                               colour_dropping: bool = True, lens=None, progress: bool = True, desc: str = ""):
+    """The pretext task on unlabelled photos ``x``; returns (the whole RelativePositionNet, history)."""
+    model = rp.RelativePositionNet(random_backbone(profile, seed, x.device)).to(x.device)
+    loss = functools.partial(rp.relative_position_loss, colour_dropping=colour_dropping, lens=lens)
+    torch.manual_seed(seed)  # the pairs drawn
+    history = train.fit(model, train.batches(x, batch_size=profile.batch_size, seed=seed), loss,
+                        steps=steps or profile.relpos_steps, max_seconds=profile.pretrain_seconds,
+                        progress=progress, desc=desc or "relative position")
+    return model.eval(), history
+
+
+@torch.no_grad()
+def pretext_accuracy(model: rp.RelativePositionNet, x: torch.Tensor, colour_dropping: bool = True, lens=None,
+                     seed: int = 0) -> float:
+    """8-way accuracy (%) on pairs from held-out photos ``x``, made as in training (chance: 12.5 %)."""
+    torch.manual_seed(seed)
+    photos = rp.upsample(x, model.grid.image_side)
+    photos = lens(photos) if lens is not None else photos
+    first, second, y = rp.patch_pairs(photos, model.grid)
+    if colour_dropping:
+        first, second = rp.drop_colour(first), rp.drop_colour(second)
+    model.eval()
+    return 100.0 * (model(first, second).argmax(1) == y).float().mean().item()
+
+
+# ---------------------------------------------------------------- detection transfer
+
+
+def _frozen_copy(backbone: nets.Backbone, scenes: Scenes) -> nets.Backbone:
+    """A copy of ``backbone`` with BatchNorm statistics of the detection scenes (the original is left alone)."""
+    return recalibrate_batchnorm(copy.deepcopy(backbone), scenes.x)
+
+
+def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, profile: Profile, seed: int,
+                    progress: bool, desc: str) -> train.History:
+    loss = functools.partial(detection_loss, image_side=scenes.side)
+    stream = train.batches(inputs, scenes.boxes, scenes.labels, batch_size=profile.batch_size, seed=seed)
+    return train.fit(model, stream, loss, steps=steps, max_seconds=profile.pretrain_seconds, progress=progress,
+                     desc=desc)
+
+
+def frozen_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True) -> float:
+    """mAP@0.5 (%) of a detection head trained on the frozen backbone's conv5 features (computed once)."""
+    frozen = _frozen_copy(backbone, data.scenes)
+    torch.manual_seed(seed)
+    head = DetectionHead(frozen.channels[STAGE], len(data.scenes.classes)).to(data.scenes.x.device)
+    _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes, profile.head_steps, profile,
+                    seed, progress, "detection head (frozen backbone)")
+    predictions = detect(head, frozen_features(frozen, data.test_scenes.x, STAGE), data.test_scenes.side)
+    return evaluate.detection_map(predictions, data.test_scenes.targets())
+
+
+def finetune(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True) -> Detector:
+    """A ``Detector`` on a copy of ``backbone``, backbone and head trained together on the training scenes."""
+    torch.manual_seed(seed)
+    model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE).to(data.scenes.x.device)
+    _train_detector(model, data.scenes.x, data.scenes, profile.finetune_detector_steps, profile, seed, progress,
+                    "detector (fine-tuning)")
+    return model.eval()
+
+
+def finetuned_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True):
+    """mAP@0.5 (%) after fine-tuning the whole detector, and the detector."""
+    model = finetune(backbone, data, profile, seed, progress)
+    predictions = detect(model, data.test_scenes.x, data.test_scenes.side)
+    return evaluate.detection_map(predictions, data.test_scenes.targets()), model
+
+
+def transfer_table(frozen: dict[str, float], finetuned: dict[str, float]) -> pd.DataFrame:
+    """mAP@0.5 (%) per initialisation: frozen backbone + trained head, and fine-tuned end to end."""
+    table = pd.DataFrame({"frozen backbone": frozen, "fine-tuned": finetuned}).round(1)
+    table.index = [NAMES[name] for name in table.index]
+    return table
+
+
+def beside_the_paper(frozen: dict[str, float], finetuned: dict[str, float]) -> pd.DataFrame:
+    """Our mAP@0.5 beside the paper's PASCAL VOC 2007 numbers (looked up in ``papers``, never retyped)."""
+    return papers.side_by_side("doersch2015", {
+        "ImageNet labels / CIFAR labels": ("ImageNet labels", round(finetuned["supervised"], 1)),
+        "relative position (with rescaling) / ours": ("relative position (self-supervised)",
+                                                      round(finetuned["relative_position"], 1)),
+        "relative position, no rescaling": ("relative position, no weight rescaling", None),
+        "no pretraining: k-means init": ("no pretraining (k-means initialisation)", None),
+        "no pretraining: Gaussian init / ours: PyTorch default": ("no pretraining (Gaussian initialisation)",
+                                                                  round(finetuned["random"], 1)),
+        "ours, frozen backbone: supervised": (None, round(frozen["supervised"], 1)),
+        "ours, frozen backbone: relative position": (None, round(frozen["relative_position"], 1)),
+        "ours, frozen backbone: random init": (None, round(frozen["random"], 1)),
+    })
+
+
+# ---------------------------------------------------------------- the shortcut lab
+
+
+@torch.no_grad()
+def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGrid, lens=None, seed: int = 0,
+                      n_train: int | None = None) -> float:
+    """How well a patch's *absolute* place in the photo (which of the 9 cells) can be read from its code: the
+    accuracy (%) of a linear probe on the frozen conv5 codes of patches from ``x`` (chance: 11.1 %). The first
+    ``n_train`` photos (default: two thirds) train the probe, the rest test it."""
+    torch.manual_seed(seed)
+    photos = rp.upsample(x, grid.image_side)
+    photos = lens(photos) if lens is not None else photos
+    patch, cell = rp.cell_patches(photos, grid)
+    side = grid.patch // 8
+    codes = evaluate.embed(lambda p: torch.nn.functional.adaptive_avg_pool2d(backbone(p), side), patch)
+    cut = n_train or 2 * len(x) // 3
+    cell = cell.cpu()
+    return evaluate.linear_probe(codes[:cut], cell[:cut], codes[cut:], cell[cut:])
+
+
+SHORTCUT_RUNS = {"aberration, all colours": False, "aberration + colour dropping": True}  # name: colour dropping
+
+
+def shortcut_lab(data: Split, held_out: torch.Tensor, profile: Profile, seed: int = 0, progress: bool = True):
+    """Relative position on chromatically aberrated photos, without and with colour dropping (short runs).
+
+    Returns a table: pretext accuracy on held-out aberrated photos, absolute-position probe accuracy, frozen
+    detection mAP@0.5 on the ordinary (aberration-free) scenes.
+    """
+    lens = functools.partial(rp.chromatic_aberration, strength=profile.aberration)
+    rows = {}
+    for name, dropping in SHORTCUT_RUNS.items():
+        model, _ = pretrain_relative_position(data.pretrain.x, profile, seed, steps=profile.shortcut_steps,
+                                              colour_dropping=dropping, lens=lens, progress=progress, desc=name)
+        rows[name] = {
+            "pretext accuracy (%)": pretext_accuracy(model, held_out, dropping, lens, seed),
+            "absolute position from one patch (%)": absolute_position(model.backbone, held_out, model.grid, lens,
+                                                                      seed),
+            "frozen detection mAP@0.5 (%)": frozen_map(model.backbone, data, profile, seed, progress=False),
+        }
+    return pd.DataFrame(rows).T.round(1)
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def show_grid(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 4, seed: int = 0):
+    """Photos (upsampled) with the 3x3 grid of jittered patches drawn on them, the first patch in yellow."""
+    grid = grid or rp.PatchGrid()
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    photos = rp.upsample(images[:n].cpu(), grid.image_side)
+    cells = torch.tensor([[r, c] for r in range(3) for c in range(3)])
+    fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.4), squeeze=False)
+    for ax, photo in zip(axes[0], photos, strict=True):
+        ax.imshow(show._as_hwc(photo), interpolation="nearest")
+        for cell, (row, col) in zip(cells.tolist(), grid.corners(cells).tolist(), strict=True):
+            first = tuple(cell) == rp.CENTRE
+            ax.add_patch(patches.Rectangle((col - 0.5, row - 0.5), grid.patch, grid.patch, fill=False, lw=1.5,
+                                           color="yellow" if first else "white"))
+            if not first:
+                label = rp.NEIGHBOURS.index((cell[0] - 1, cell[1] - 1))
+                ax.text(col + 1, row + 5, str(label), color="white", fontsize=8, weight="bold")
+        ax.axis("off")
+    torch.random.set_rng_state(state)
+    fig.suptitle(f"3x3 grid: {grid.patch}-px patches, {grid.gap}-px gap, +-{grid.jitter} px jitter", fontsize=9)
+    return show.finish(fig)
+
+
+def show_pairs(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 6, colour_dropping: bool = True,
+               lens=None, seed: int = 0):
+    """What the network sees: pairs of patches (first, second) and the label y it must predict."""
+    grid = grid or rp.PatchGrid()
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    photos = rp.upsample(images[:n].cpu(), grid.image_side)
+    photos = lens(photos) if lens is not None else photos
+    first, second, y = rp.patch_pairs(photos, grid)
+    if colour_dropping:
+        first, second = rp.drop_colour(first), rp.drop_colour(second)
+    torch.random.set_rng_state(state)
+    arrows = ("↖", "↑", "↗", "←", "→", "↙", "↓", "↘")
+    titles = [t for i in range(n) for t in ("first", f"second: y={int(y[i])} {arrows[int(y[i])]}")]
+    return show.image_grid(torch.stack([first, second], 1).flatten(0, 1), titles, ncols=4, size=1.5)
+
+
+def show_detections(scenes: Scenes, predictions: list[dict], n: int = 6, min_score: float = 0.3):
+    """Test scenes with the true boxes (dashed white) and the detections scoring at least ``min_score``."""
+    fig, axes = plt.subplots(1, n, figsize=(2.3 * n, 2.6), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(show._as_hwc(scenes.x[i]), interpolation="nearest")
+        for box, label in zip(scenes.boxes[i].tolist(), scenes.labels[i].tolist(), strict=True):
+            if label >= 0:
+                ax.add_patch(patches.Rectangle((box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
+                                               fill=False, color="white", ls="--", lw=1))
+        found = predictions[i]
+        for box, score, label in zip(found["boxes"].tolist(), found["scores"].tolist(), found["labels"].tolist(),
+                                     strict=True):
+            if score >= min_score:
+                ax.add_patch(patches.Rectangle((box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
+                                               fill=False, color="yellow", lw=1.5))
+                ax.text(box[0], box[1] - 1, f"{scenes.classes[label]} {score:.2f}", color="yellow", fontsize=7)
+        ax.axis("off")
+    return show.finish(fig)
+
+
+# ---------------------------------------------------------------- exercise checkers
+
+
+def check_neighbour_label(fn) -> None:
+    """Exercise: ``fn(d_row, d_col)`` = the label (0 ... 7) of a second patch at that offset from the first."""
+    wrong = {offset: fn(*offset) for offset in rp.NEIGHBOURS if fn(*offset) != rp.NEIGHBOURS.index(offset)}
+    checks.exercise("neighbour label", not wrong,
+                    f"you gave {wrong} for (d_row, d_col): the labels run 0 1 2 / 3 . 4 / 5 6 7 in reading order, "
+                    "skipping the centre")
+
+
+def check_box_iou(fn) -> None:
+    """Exercise: ``fn(a, b)`` = intersection over union of two (x0, y0, x1, y1) boxes."""
+    cases = [((0, 0, 10, 10), (0, 0, 10, 10)), ((0, 0, 10, 10), (5, 0, 15, 10)), ((0, 0, 10, 10), (20, 20, 30, 30)),
+             ((0, 0, 16, 16), (4, 4, 20, 20))]
+    want = [float(box_iou(torch.tensor([a], dtype=torch.float), torch.tensor([b], dtype=torch.float)))
+            for a, b in cases]
+    got = [float(fn(a, b)) for a, b in cases]
+    wrong = {case: (round(g, 4), round(w, 4)) for case, g, w in zip(cases, got, want, strict=True) if abs(g - w) > 1e-4}
+    checks.exercise("box IoU", not wrong, f"(yours, right) for these pairs of boxes: {wrong}; the intersection is "
+                    "max(0, min(x1) - max(x0)) * max(0, min(y1) - max(y0)), the union is area(a) + area(b) minus it")
