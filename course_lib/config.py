@@ -49,6 +49,12 @@ class Profile:
     ae_batch: int  # 04: images per autoencoder step (small batches: more steps for the same compute)
     ae_noise: float  # 04: masking noise nu, the fraction of pixels a denoising autoencoder sees zeroed
     latent_points: int  # 04: test images in the picture of the latent space and the latent explorer
+    color_steps: int  # 06: optimiser steps of each colorizer (l2, classification, classification + rebalancing)
+    color_seconds: float  # 06: time cap of each colorizer's training (stops early, says so)
+    probe_labels: int  # 06, 07: labelled CIFAR-10 training images of every linear probe (a tenth of them per class)
+    split_width: int  # 07: width of the full-size networks; each split-brain half has half of it
+    split_steps: int  # 07: optimiser steps of each network (halves, full-width, autoencoder, supervised)
+    split_seconds: float  # 07: time cap of each of those trainings
     pretrain_images: int  # 02: CIFAR-10 training photos that pretrain (the other loaded ones make detection scenes)
     supervised_steps: int  # 02: optimiser steps of the supervised pretraining on CIFAR-10 labels
     relpos_steps: int  # 02: optimiser steps of the relative-position pretext task
@@ -72,6 +78,8 @@ PROFILES: dict[str, Profile] = {
         ae_steps=200, ae_batch=64, ae_noise=0.25, latent_points=1000,
         pretrain_images=6000, supervised_steps=150, relpos_steps=300, pretrain_seconds=20, shortcut_steps=100,
         aberration=0.05, scenes_train=1500, scenes_test=500, head_steps=200, finetune_detector_steps=60,
+        color_steps=150, color_seconds=40, probe_labels=1000,
+        split_width=16, split_steps=60, split_seconds=8,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -83,6 +91,8 @@ PROFILES: dict[str, Profile] = {
         ae_steps=600, ae_batch=64, ae_noise=0.25, latent_points=1500,
         pretrain_images=7000, supervised_steps=400, relpos_steps=800, pretrain_seconds=60, shortcut_steps=250,
         aberration=0.05, scenes_train=3000, scenes_test=1000, head_steps=400, finetune_detector_steps=150,
+        color_steps=400, color_seconds=60, probe_labels=2000,
+        split_width=16, split_steps=250, split_seconds=20,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -95,6 +105,8 @@ PROFILES: dict[str, Profile] = {
         pretrain_images=40_000, supervised_steps=3000, relpos_steps=6000, pretrain_seconds=300,
         shortcut_steps=1500, aberration=0.05, scenes_train=10_000, scenes_test=2000, head_steps=1500,
         finetune_detector_steps=1000,
+        color_steps=3000, color_seconds=200, probe_labels=10_000,
+        split_width=64, split_steps=2000, split_seconds=90,
     ),
 }
 

@@ -68,12 +68,25 @@ PAPERS: dict[str, Paper] = {
                               "https://arxiv.org/abs/1712.06651"),
     "chung2017": Paper("J. S. Chung, A. Jamaludin, A. Zisserman", "You said that?", "BMVC", 2017,
                        "https://arxiv.org/abs/1705.02966"),
+    "hasler2003": Paper("D. Hasler, S. Suesstrunk", "Measuring colourfulness in natural images",
+                        "Proc. SPIE 5007, Human Vision and Electronic Imaging VIII", 2003,
+                        "https://doi.org/10.1117/12.477378"),
     "chen2020": Paper("T. Chen, S. Kornblith, M. Norouzi, G. Hinton",
                       "A Simple Framework for Contrastive Learning of Visual Representations", "ICML", 2020,
                       "https://arxiv.org/abs/2002.05709"),
 }
 
 _SLIDE = "lecture slide"
+_RECALLED = "recalled by a course author, not yet checked against the paper"
+_ZHANG2017_T2 = "Table 2 (ImageNet, linear classifiers on frozen AlexNet conv1 ... conv5), " + _RECALLED
+# Split-brain Table 2, the rows quoted by notebooks 06 and 07 (top-1 %, conv1 ... conv5). Only the rows a course
+# author could recall with confidence; the colorization row is the one Zhang et al. (2016) report for their network.
+_SPLIT_BRAIN_ROWS = {
+    "ImageNet labels": (19.3, 36.3, 44.2, 48.3, 50.5),
+    "Gaussian init": (11.6, 17.1, 16.9, 16.3, 14.1),
+    "colorization (Zhang et al. 2016)": (12.5, 24.5, 30.4, 31.5, 30.3),
+    "split-brain (cl,cl)": (17.7, 29.3, 35.4, 35.2, 32.8),
+}
 REPORTED: list[Reported] = [
     # Doersch et al.: R-CNN detection on PASCAL VOC 2007 test, mean AP (%), from the lecture's Ex I
     Reported("doersch2015", "ImageNet labels", 56.8, "% mAP", _SLIDE),
@@ -94,6 +107,9 @@ REPORTED: list[Reported] = [
     Reported("arandjelovic2018", "pointing accuracy, centre prior", 57.2, "%", _SLIDE),
     # the lecture's "simulate training data by transforming images": MNIST error with 100 labels
     Reported("agrawal2015", "MNIST error with 100 labels", 8.7, "% error", _SLIDE),
+    # Zhang, Isola & Efros 2017: ImageNet linear probes, layer by layer
+    *[Reported("zhang2017", f"{row}, conv{i + 1}", value, "% top-1", _ZHANG2017_T2)
+      for row, values in _SPLIT_BRAIN_ROWS.items() for i, value in enumerate(values)],
 ]
 
 
@@ -104,6 +120,10 @@ def cite(key: str) -> str:
 def reported(key: str) -> dict[str, float]:
     """{what: value} of one paper's numbers."""
     return {r.what: r.value for r in REPORTED if r.paper == key}
+
+
+def _unchecked_note(number: Reported) -> str:
+    return "as on the lecture slide" if number.where == _SLIDE else "not checked against the paper"
 
 
 def side_by_side(paper: str, rows: Mapping[str, tuple[str | None, float | None]]) -> pd.DataFrame:
@@ -118,7 +138,7 @@ def side_by_side(paper: str, rows: Mapping[str, tuple[str | None, float | None]]
         raise KeyError(f"{paper} reports no number called {unknown}; it has {sorted(numbers)}")
     table = show.paper_vs_ours([
         {"what": label, "paper": numbers[name].value if name else None, "ours": ours,
-         "note": "" if name is None or numbers[name].checked else "as on the lecture slide"}
+         "note": "" if name is None or numbers[name].checked else _unchecked_note(numbers[name])}
         for label, (name, ours) in rows.items()
     ])
     table.attrs["caption"] = cite(paper)

@@ -122,3 +122,17 @@ def withheld_parts(images: torch.Tensor, seed: int = 0):
         axes[r, 0].set_ylabel(name, fontsize=9)
     fig.suptitle("withhold part of the data, train the network to predict it", fontsize=10)
     return finish(fig)
+
+
+def image_rows(rows: Mapping[str, torch.Tensor], size: float = 1.0):
+    """Rows of images (each N x C x H x W in [0, 1], the same N), each row named on its left."""
+    n = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), n, figsize=(0.95 * size * n + 2.2, size * len(rows)), squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        for i in range(n):
+            picture = _as_hwc(images[i])
+            axes[r, i].imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1,
+                              interpolation="nearest")
+            axes[r, i].set(xticks=[], yticks=[])
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    return finish(fig)

@@ -6,6 +6,8 @@ array. ``.render(...)`` computes a picture from control values without touching 
 
     latent_explorer(encode, decode, images)   walk the latent space of an autoencoder: mix the codes of two
                                               images, move along the first principal directions, decode
+    colorization_demo(colorize, images)       "Let's test it!": colour a chosen or uploaded photo, with a
+                                              temperature slider; a file that is not an image gets a message
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 import ipywidgets
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 
 @dataclass
@@ -108,4 +110,97 @@ def latent_explorer(encode: Callable[[torch.Tensor], torch.Tensor], decode: Call
         control.observe(redraw, names="value")
     redraw()
     widget = ipywidgets.HBox([ipywidgets.VBox(list(controls.values())), ipywidgets.VBox([picture, caption])])
+    return Demo(widget=widget, controls=controls, render=render, redraw=redraw)
+
+
+# --- colorization: "Let's test it!" ------------------------------------------------------------------------------
+
+def square_image(image, side: int) -> torch.Tensor:
+    """An H x W x 3 uint8 array (or PIL image) -> 1 x 3 x side x side floats in [0, 1], centre-cropped square."""
+    pixels = np.asarray(image)
+    if pixels.ndim == 2:  # a grey photo: three equal channels
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        raise ValueError(f"expected an H x W x 3 colour image, got an array of shape {pixels.shape}")
+    h, w = pixels.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    crop = torch.from_numpy(np.ascontiguousarray(pixels[top:top + s, left:left + s, :3])).float() / 255.0
+    return torch.nn.functional.interpolate(crop.permute(2, 0, 1)[None], size=(side, side), mode="bilinear",
+                                           antialias=True, align_corners=False).clamp(0.0, 1.0)
+
+
+def uploaded_image(data: bytes, side: int = 128) -> torch.Tensor:
+    """The bytes of an uploaded file as a square image (``square_image``); a ValueError that says why if they are
+    not a picture PIL can read."""
+    if not data:
+        raise ValueError("the file is empty")
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as picture:
+            picture.load()  # decode now: a truncated or corrupt file fails here, not later
+            rgb = picture.convert("RGB")
+    except UnidentifiedImageError:
+        raise ValueError("not an image (no image format recognised); upload a PNG or JPEG photo") from None
+    except Exception as err:  # PIL raises OSError, SyntaxError, ... on damaged image data
+        raise ValueError(f"a damaged image file ({err}); upload a PNG or JPEG photo") from None
+    return square_image(rgb, side)
+
+
+def _files(upload_value) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every file in a FileUpload's value (ipywidgets 8: a tuple of dicts; 7: a dict by name)."""
+    if isinstance(upload_value, dict):
+        return [(name, bytes(f["content"])) for name, f in upload_value.items()]
+    return [(f["name"], bytes(f["content"])) for f in upload_value]
+
+
+def colorization_demo(colorize: Callable[[torch.Tensor, float], torch.Tensor], images: dict[str, torch.Tensor],
+                      temperature: float = 0.38, scale: int = 1) -> Demo:
+    """Colour a chosen image: grey input | the network's colours | the original, with a temperature slider.
+
+    ``colorize(rgb, T)`` maps a 1 x 3 x H x W image in [0, 1] to its colorized version; ``images`` are the choices.
+    An uploaded file is added to the choices and shown; a file that is not an image leaves everything as it was and
+    says why under the picture. ``render(image=name, temperature=T)`` returns the colorized picture (H x W x 3).
+    """
+    images = dict(images)
+    if not images:
+        raise ValueError("give at least one image to choose from")
+
+    def render(image: str = next(iter(images)), temperature: float = temperature) -> np.ndarray:
+        if image not in images:
+            raise KeyError(f"no image called {image!r}; there are {sorted(images)}")
+        return colorize(images[image], temperature)[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy()
+
+    controls = {
+        "image": ipywidgets.Dropdown(options=list(images), description="image"),
+        "temperature": ipywidgets.FloatSlider(value=temperature, min=0.05, max=1.0, step=0.01, description="T"),
+        "upload": ipywidgets.FileUpload(accept="image/*", multiple=False, description="your photo"),
+    }
+    picture, caption, message = ipywidgets.Image(format="png"), ipywidgets.Label(), ipywidgets.Label()
+
+    def redraw(_change=None) -> np.ndarray:
+        name, t = controls["image"].value, controls["temperature"].value
+        original = images[name][0].permute(1, 2, 0).cpu().numpy()
+        coloured = render(name, t)
+        grey = np.repeat(original @ np.array([0.299, 0.587, 0.114])[:, None], 3, axis=2)
+        gap = np.ones((original.shape[0], 3, 3))
+        picture.value = png(np.hstack([grey, gap, coloured, gap, original]), scale)
+        caption.value = f"{name}: grey input | colorized (T = {t:.2f}) | original"
+        return coloured
+
+    def add_upload(change) -> None:
+        for name, data in _files(change["new"]):
+            try:
+                images[f"upload: {name}"] = uploaded_image(data)
+            except ValueError as err:
+                message.value = f"{name}: {err}. Nothing changed."
+                continue
+            message.value = f"{name} added to the choices."
+            controls["image"].options = list(images)
+            controls["image"].value = f"upload: {name}"  # redraws
+
+    controls["image"].observe(redraw, names="value")
+    controls["temperature"].observe(redraw, names="value")
+    controls["upload"].observe(add_upload, names="value")
+    redraw()
+    widget = ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), picture, caption, message])
     return Demo(widget=widget, controls=controls, render=render, redraw=redraw)

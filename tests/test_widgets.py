@@ -80,3 +80,69 @@ def test_png_scales_pixels_to_blocks():
     picture = Image.open(BytesIO(data))
     assert picture.size == (10, 10)
     assert picture.getpixel((0, 0)) == 0 and picture.getpixel((9, 9)) == 255  # clipped to 1
+
+
+# --- the colorization demo ---------------------------------------------------------------------------------------
+
+def _upload(name, data):
+    """A FileUpload value as the browser sends it (ipywidgets 8)."""
+    import datetime
+
+    return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+             "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+
+
+def _png_bytes(h=20, w=30):
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.fromarray((np.random.default_rng(0).random((h, w, 3)) * 255).astype(np.uint8)).save(buffer, "png")
+    return buffer.getvalue()
+
+
+def _colour_demo():
+    images = {"a": torch.rand(1, 3, 8, 8), "b": torch.rand(1, 3, 8, 8)}
+    return widgets.colorization_demo(lambda rgb, t: rgb * t, images, temperature=0.5), images
+
+
+def test_colorization_demo_draws_the_chosen_image_at_the_chosen_temperature():
+    demo, images = _colour_demo()
+    picture = demo.update(image="b", temperature=0.25)
+    assert np.allclose(picture, 0.25 * images["b"][0].permute(1, 2, 0).numpy(), atol=1e-6)
+    assert "b" in demo.widget.children[2].value and "0.25" in demo.widget.children[2].value
+    with pytest.raises(KeyError, match="no image called"):
+        demo.render(image="c")
+
+
+def test_a_good_upload_is_added_and_shown():
+    demo, _ = _colour_demo()
+    demo.controls["upload"].value = _upload("mine.png", _png_bytes())
+    assert demo.values()["image"] == "upload: mine.png"
+    assert "upload: mine.png" in demo.controls["image"].options
+    assert demo.render("upload: mine.png", 1.0).shape == (128, 128, 3)  # centre-cropped square
+
+
+@pytest.mark.parametrize("data, says", [(b"this is not a picture", "not an image"),
+                                        (_png_bytes()[:80], "damaged"), (b"", "empty")])
+def test_a_wrong_upload_gets_a_message_and_nothing_is_lost(data, says):
+    demo, _ = _colour_demo()
+    demo.update(image="b")
+    before = (demo.controls["image"].options, demo.widget.children[1].value)
+    demo.controls["upload"].value = _upload("bad.png", data)
+    message = demo.widget.children[-1].value
+    assert "bad.png" in message and says in message and "Nothing changed" in message
+    assert (demo.controls["image"].options, demo.widget.children[1].value) == before
+    assert demo.values()["image"] == "b"
+
+
+def test_uploaded_image_reads_grey_and_rgba_pictures_as_colour():
+    from io import BytesIO
+
+    from PIL import Image
+
+    for mode in ("L", "RGBA"):
+        buffer = BytesIO()
+        Image.new(mode, (40, 10)).save(buffer, "png")
+        assert widgets.uploaded_image(buffer.getvalue(), side=16).shape == (1, 3, 16, 16)

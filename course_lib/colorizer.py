@@ -1,0 +1,263 @@
+"""Colorization (notebook 06): train colorizers on CIFAR-10, ablate the loss and the temperature, probe, demo.
+
+The method itself -- Lab, the quantised ab bins, soft encoding, rebalancing, the annealed mean, colourfulness -- is
+``course_lib.pretext.colorization`` (Zhang, Isola & Efros, ECCV 2016). This module runs the notebook's experiment:
+
+* ``ColourSpace.fit``  the Q ab bins and the rebalancing weights w, from the training images' colours;
+* ``train``            one colorizer per loss (``METHODS``), all from the *same* initial weights, which are also the
+                       random-init baseline of the transfer probe;
+* ``colourfulness_table``  the ablation panel: the colourfulness (Hasler & Suesstrunk 2003) of the test images as
+                       each method colours them, and of the rebalanced classifier decoded at T = 1, 0.38, 0.1;
+* ``probe_table``      the transfer probe: a linear probe of CIFAR-10 labels on frozen features, layer by layer,
+                       of the colorization backbone and of the same network at random init;
+* pictures, the "Let's test it!" demo (``widgets.colorization_demo``) and the exercise checker.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from course_lib import checks, evaluate, nets, show, train, widgets
+from course_lib.config import Profile
+from course_lib.pretext import colorization as col
+
+METHODS = ("l2 regression", "classification", "classification + rebalancing")
+KEYS = {"l2 regression": "l2", "classification": "classification", "classification + rebalancing": "rebalanced",
+        "random init": "random", "colorization": "colorization"}
+TEMPERATURES = (1.0, col.T_PAPER, 0.1)
+COLOURFULNESS_IMAGES = 1000  # test photos the colourfulness is averaged over (each is coloured six ways)
+
+
+@dataclass
+class ColourSpace:
+    """The quantised ab space of a training set: bin centres (Q x 2), p~ and the rebalancing weights w."""
+
+    centres: torch.Tensor
+    p_smooth: torch.Tensor
+    weights: torch.Tensor
+
+    @classmethod
+    def fit(cls, rgb: torch.Tensor, lam: float = col.LAMBDA) -> ColourSpace:
+        """Bins in the sRGB gamut; p from the training images' ab at the output side, smoothed; w from p~."""
+        centres = col.ab_gamut().to(rgb.device)
+        _, ab = col.split_lab(rgb)
+        p_smooth = col.smooth(col.empirical_distribution(F.avg_pool2d(ab, col.OUTPUT_STRIDE), centres), centres)
+        return cls(centres, p_smooth, col.rebalancing_weights(p_smooth, lam))
+
+    @property
+    def q(self) -> int:
+        return len(self.centres)
+
+
+def initial_backbone(profile: Profile, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
+    """The initial weights every colorizer starts from; frozen as they are, the random-init baseline."""
+    torch.manual_seed(seed)
+    return nets.Backbone(1, profile.width).to(device).eval()
+
+
+def loss_of(method: str, space: ColourSpace):
+    """The ``train.fit`` loss of one method, and the number of output channels it needs."""
+    if method == "l2 regression":
+        return col.regression_loss, 2
+    if method == "classification":
+        return functools.partial(col.classification_loss, centres=space.centres), space.q
+    if method == "classification + rebalancing":
+        return functools.partial(col.classification_loss, centres=space.centres, weights=space.weights), space.q
+    raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+
+
+def train_colorizer(method: str, rgb: torch.Tensor, space: ColourSpace, profile: Profile, seed: int = 0,
+                    progress: bool = True):
+    """Train one colorizer on unlabelled RGB images (on their device); returns (model, history)."""
+    loss, out_channels = loss_of(method, space)
+    backbone = initial_backbone(profile, seed, rgb.device)
+    torch.manual_seed(seed)
+    model = col.Colorizer(backbone, out_channels, image_size=rgb.shape[-1]).to(rgb.device)
+    model = model.to(memory_format=torch.channels_last)
+    history = train.fit(model, train.batches(rgb, batch_size=profile.batch_size, seed=seed), loss,
+                        steps=profile.color_steps, max_seconds=profile.color_seconds, desc=method, progress=progress)
+    return model.eval(), history
+
+
+def train_all(rgb: torch.Tensor, space: ColourSpace, profile: Profile, seed: int = 0, progress: bool = True):
+    """Every method: ({method: model}, {method: history})."""
+    runs = {m: train_colorizer(m, rgb, space, profile, seed, progress) for m in METHODS}
+    return {m: run[0] for m, run in runs.items()}, {m: run[1] for m, run in runs.items()}
+
+
+def colorize(models: dict, method: str, rgb: torch.Tensor, space: ColourSpace,
+             temperature: float = col.T_PAPER) -> torch.Tensor:
+    """The test images as one method colours them (classifiers decoded with the annealed mean at ``temperature``)."""
+    centres = None if method == "l2 regression" else space.centres
+    return col.colorize(models[method], rgb, centres, temperature)
+
+
+# --- the ablation panel ----------------------------------------------------------------------------------------
+
+def panel(models: dict, rgb: torch.Tensor, space: ColourSpace) -> dict[str, torch.Tensor]:
+    """{row name: colorized images}: each method at T = 0.38, the rebalanced one at every temperature."""
+    rows = {m: colorize(models, m, rgb, space) for m in METHODS}
+    for t in TEMPERATURES:
+        rows[f"rebalanced, T = {t:g}"] = colorize(models, METHODS[-1], rgb, space, t)
+    return rows
+
+
+def colourfulness_table(models: dict, rgb: torch.Tensor, space: ColourSpace) -> pd.DataFrame:
+    """Mean colourfulness M (Hasler & Suesstrunk) of the test images: the truth, grey, and every panel row."""
+    rows = {"ground truth": rgb, "grey (the input)": col.grey(rgb), **panel(models, rgb, space)}
+    return pd.DataFrame({"colourfulness M": {name: col.colourfulness(images).mean().item()
+                                             for name, images in rows.items()}})
+
+
+def show_panel(models: dict, rgb: torch.Tensor, space: ColourSpace):
+    """The ablation as pictures: the truth, the grey input, and each panel row, for the same test images."""
+    rows = {"ground truth": rgb, "input X_L": col.grey(rgb), **panel(models, rgb, space)}
+    return show.image_rows(rows)
+
+
+# --- what the network is asked -----------------------------------------------------------------------------------
+
+def show_task(rgb: torch.Tensor, space: ColourSpace):
+    """Input and target as pictures: the image, X_L (what the network sees), X_ab shown at constant lightness
+    (what it must predict), and the bin q* of each output pixel (the class of the classification loss)."""
+    lightness, ab = col.split_lab(rgb)
+    flat = torch.full_like(lightness, 65.0)  # the colour alone, at one lightness for every pixel
+    ab_small = F.avg_pool2d(ab, col.OUTPUT_STRIDE)
+    q_star = space.centres[col.nearest_bin(ab_small, space.centres)].permute(0, 3, 1, 2)
+    side = ab_small.shape[-1]
+    rows = {"image": rgb, "input: X_L": col.grey(rgb), "target: X_ab": col.to_rgb(flat, ab),
+            f"target: bin q* ({side}x{side}, Q={space.q})": col.to_rgb(
+                flat, F.interpolate(q_star, scale_factor=float(col.OUTPUT_STRIDE)))}
+    return show.image_rows(rows)
+
+
+def show_colour_space(space: ColourSpace):
+    """The Q bins in the ab plane: p~ (log scale), how rare each colour is, and the weight w it gets."""
+    ab = space.centres.cpu().numpy()
+    swatch = col.to_rgb(torch.full((1, 1, 1, space.q), 65.0), space.centres.cpu().T.reshape(1, 2, 1, space.q))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.3))
+    axes[0].scatter(ab[:, 1], ab[:, 0], c=swatch[0, :, 0].T.numpy(), marker="s", s=30)
+    axes[0].set_title(f"the Q = {space.q} bins (grid {col.GRID})", fontsize=9)
+    rarest_shown = 1e-6  # p~ of far bins is ~0 after smoothing: show them at this floor
+    for ax, values, title in ((axes[1], space.p_smooth.clamp_min(rarest_shown).log10(), "log10 p~ (CIFAR-10)"),
+                              (axes[2], space.weights.log10(), "log10 w (lambda = 1/2)")):
+        points = ax.scatter(ab[:, 1], ab[:, 0], c=values.cpu().numpy(), marker="s", s=30, cmap="viridis")
+        fig.colorbar(points, ax=ax)
+        ax.set_title(title, fontsize=9)
+    for ax in axes:
+        ax.set(xlabel="b", ylabel="a", aspect="equal")
+    return show.finish(fig)
+
+
+def show_training(histories: dict[str, train.History]):
+    """Each method's training loss (different losses: compare shapes, not heights)."""
+    fig, axes = plt.subplots(1, len(histories), figsize=(3.3 * len(histories), 2.6), squeeze=False)
+    for ax, (name, history) in zip(axes[0], histories.items(), strict=True):
+        ax.plot(history.step, history["loss"])
+        ax.set(title=name, xlabel="step", ylabel="loss")
+        ax.grid(alpha=0.3)
+    return show.finish(fig)
+
+
+# --- the transfer probe ------------------------------------------------------------------------------------------
+
+def lightness_input(rgb: torch.Tensor) -> torch.Tensor:
+    """What the colorization backbone takes: X_L scaled to [-1, 1]."""
+    return col.network_input(col.split_lab(rgb)[0])
+
+
+def probe_table(backbones: dict[str, nets.Backbone], labelled, test, stages=nets.STAGES) -> pd.DataFrame:
+    """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L."""
+    (x, y), (x_test, y_test) = labelled, test
+    x, x_test = lightness_input(x), lightness_input(x_test)
+    table = pd.DataFrame({name: evaluate.layerwise_probe(backbone, x, y, x_test, y_test, stages)
+                          for name, backbone in backbones.items()}).T
+    table["best"] = table[list(stages)].max(axis=1)
+    return table
+
+
+def metrics(colourfulness: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
+    """The numbers to record: colourfulness of every panel row, and every probe cell."""
+    m = colourfulness["colourfulness M"]
+    out = {"colourfulness_truth": m["ground truth"], "colourfulness_l2": m["l2 regression"],
+           "colourfulness_classification": m["classification"],
+           "colourfulness_rebalanced": m["classification + rebalancing"],
+           **{f"colourfulness_rebalanced_t{t:g}".replace(".", "_"): m[f"rebalanced, T = {t:g}"]
+              for t in TEMPERATURES}}
+    for name, row in probes.iterrows():
+        out[f"probe_{KEYS[name]}"] = float(row["best"])
+        out.update({f"probe_{KEYS[name]}_{stage}": float(row[stage]) for stage in row.index if stage != "best"})
+    return {k: float(v) for k, v in out.items()}
+
+
+# --- "Let's test it!" --------------------------------------------------------------------------------------------
+
+def bundled_photos(side: int = 128) -> dict[str, torch.Tensor]:
+    """Photos that ship with scikit-image (no download), centre-cropped square, ``side`` pixels, 1 x 3 x side x side."""
+    import skimage.data
+
+    return {name: widgets.square_image(getattr(skimage.data, name)(), side) for name in ("astronaut", "chelsea",
+                                                                                          "coffee")}
+
+
+def colorize_any(model: col.Colorizer, space: ColourSpace, rgb: torch.Tensor, temperature: float = col.T_PAPER,
+                 side: int = 32) -> torch.Tensor:
+    """Colour an image of any size with a network trained at ``side`` x ``side``: predict ab on a shrunk copy,
+    then put it (enlarged) on the full-size lightness -- colour varies slowly, lightness carries the detail."""
+    device = next(model.parameters()).device
+    rgb = rgb.to(device)
+    small = F.interpolate(rgb, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+    with torch.no_grad():
+        logits = model.eval()(lightness_input(small))
+    ab = col.annealed_mean(logits, space.centres, temperature)
+    return col.to_rgb(col.split_lab(rgb)[0], ab).cpu()
+
+
+def demo(model: col.Colorizer, space: ColourSpace, test_rgb: torch.Tensor, n_test: int = 6,
+         side: int = 128) -> widgets.Demo:
+    """The "Let's test it!" demo: CIFAR test images, bundled photos, or an upload, coloured by ``model``."""
+    # CIFAR images enlarged (nearest) to the photos' size, so that all show alike; the network shrinks them back
+    images = {f"CIFAR test #{i}": F.interpolate(test_rgb[i:i + 1].cpu(), size=(side, side), mode="nearest")
+              for i in range(n_test)}
+    images.update({f"photo: {name}": photo for name, photo in bundled_photos(side).items()})
+    return widgets.colorization_demo(functools.partial(colorize_any, model, space), images)
+
+
+def show_photos(model: col.Colorizer, space: ColourSpace, temperature: float = col.T_PAPER):
+    """The demo without a kernel: each bundled photo, its grey input and the network's colours."""
+    photos = bundled_photos()
+    rows = {"photo": torch.cat(list(photos.values())),
+            "input X_L": col.grey(torch.cat(list(photos.values()))),
+            f"colorized, T = {temperature:g}": torch.cat([colorize_any(model, space, p, temperature)
+                                                          for p in photos.values()])}
+    return show.image_rows(rows, size=2.0)
+
+
+# --- exercise checker -------------------------------------------------------------------------------------------
+
+def check_annealed_mean(fn) -> None:
+    """Exercise: ``fn(logits, centres, T)`` = the annealed mean H(Z) = sum_q f_T(z)_q * centre_q, per pixel."""
+    torch.manual_seed(0)
+    centres = torch.tensor([[-50.0, 0.0], [0.0, 0.0], [60.0, 20.0]])
+    logits = torch.randn(2, 3, 4, 4)
+    for t in (1.0, 0.38):
+        want = col.annealed_mean(logits, centres, t)
+        got = torch.as_tensor(fn(logits, centres, t)).float()
+        if got.shape != want.shape:
+            checks.exercise("annealed mean", False, f"return N x 2 x H x W, shape {tuple(want.shape)}; got "
+                            f"{tuple(got.shape)}")
+        if not torch.allclose(got, want, atol=1e-4):
+            checks.exercise("annealed mean", False, f"at T = {t} the values differ: f_T(z) = softmax(logits / T) "
+                            "over the Q bins (dim 1), then the expected ab: sum over q of f_T(z)_q * centres[q]")
+    top = logits.argmax(1, keepdim=True)
+    sharp = logits.scatter_add(1, top, torch.ones_like(logits[:, :1]))  # the top bin ahead by at least 1
+    near_mode = torch.as_tensor(fn(sharp, centres, 0.01)).float()
+    mode = centres[top[:, 0]].permute(0, 3, 1, 2)
+    checks.exercise("annealed mean", bool(torch.allclose(near_mode, mode, atol=1e-2)),
+                    "as T -> 0 the annealed mean should become the mode: the centre of the most likely bin")
