@@ -64,6 +64,7 @@ class Profile:
     scenes_train: int  # 02: detection scenes (64 x 64, 1-3 pasted photos) the detectors train on
     scenes_test: int  # 02: detection scenes mAP@0.5 is measured on (made from test-set photos)
     head_steps: int  # 02: steps of a detection head on a frozen backbone
+    detector_batch: int  # 02: scenes per step of a detection head or a fine-tuned detector
     finetune_detector_steps: int  # 02: steps of a detector fine-tuned end to end (backbone and head)
 
 
@@ -76,10 +77,11 @@ PROFILES: dict[str, Profile] = {
         mnist_train=10_000, pretext_steps=150, label_budgets=(100, 1_000),
         bandit_runs=200, bandit_steps=500, rl_episodes=300,
         ae_steps=200, ae_batch=64, ae_noise=0.25, latent_points=1000,
-        pretrain_images=6000, supervised_steps=150, relpos_steps=300, pretrain_seconds=20, shortcut_steps=100,
-        aberration=0.05, scenes_train=1500, scenes_test=500, head_steps=200, finetune_detector_steps=60,
         color_steps=150, color_seconds=40, probe_labels=1000,
         split_width=16, split_steps=60, split_seconds=8,
+        pretrain_images=6000, supervised_steps=60, relpos_steps=150, pretrain_seconds=20, shortcut_steps=40,
+        aberration=0.05, scenes_train=1000, scenes_test=400, head_steps=100, detector_batch=64,
+        finetune_detector_steps=10,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -89,10 +91,11 @@ PROFILES: dict[str, Profile] = {
         mnist_train=20_000, pretext_steps=500, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
         ae_steps=600, ae_batch=64, ae_noise=0.25, latent_points=1500,
-        pretrain_images=7000, supervised_steps=400, relpos_steps=800, pretrain_seconds=60, shortcut_steps=250,
-        aberration=0.05, scenes_train=3000, scenes_test=1000, head_steps=400, finetune_detector_steps=150,
         color_steps=400, color_seconds=60, probe_labels=2000,
         split_width=16, split_steps=250, split_seconds=20,
+        pretrain_images=7000, supervised_steps=150, relpos_steps=500, pretrain_seconds=60, shortcut_steps=150,
+        aberration=0.05, scenes_train=1500, scenes_test=500, head_steps=200, detector_batch=64,
+        finetune_detector_steps=30,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -102,11 +105,11 @@ PROFILES: dict[str, Profile] = {
         mnist_train=60_000, pretext_steps=3_000, label_budgets=(100, 300, 1_000, 10_000),
         bandit_runs=2000, bandit_steps=1000, rl_episodes=500,
         ae_steps=3000, ae_batch=256, ae_noise=0.25, latent_points=5000,
-        pretrain_images=40_000, supervised_steps=3000, relpos_steps=6000, pretrain_seconds=300,
-        shortcut_steps=1500, aberration=0.05, scenes_train=10_000, scenes_test=2000, head_steps=1500,
-        finetune_detector_steps=1000,
         color_steps=3000, color_seconds=200, probe_labels=10_000,
         split_width=64, split_steps=2000, split_seconds=90,
+        pretrain_images=40_000, supervised_steps=3000, relpos_steps=6000, pretrain_seconds=300,
+        shortcut_steps=1500, aberration=0.05, scenes_train=10_000, scenes_test=2000, head_steps=1500,
+        detector_batch=128, finetune_detector_steps=1000,
     ),
 }
 

@@ -115,7 +115,7 @@ def make_scenes(images: torch.Tensor, labels: torch.Tensor, n: int, classes: lis
 class DetectionHead(nn.Module):
     """Feature map (n, c, h, w) -> (n, n_classes + 4, h, w): centre scores (logits) per class, then the box."""
 
-    def __init__(self, in_channels: int, n_classes: int, hidden: int = 64, prior: float = 0.01):
+    def __init__(self, in_channels: int, n_classes: int, hidden: int = 32, prior: float = 0.01):
         super().__init__()
         self.n_classes = n_classes
         self.layers = nn.Sequential(nn.Conv2d(in_channels, hidden, 3, padding=1), nn.BatchNorm2d(hidden),
@@ -132,12 +132,25 @@ class DetectionHead(nn.Module):
 
 
 class Detector(nn.Module):
-    """Backbone (up to ``stage``) + ``DetectionHead``: images -> the head's map."""
+    """Backbone (up to ``stage``) + ``DetectionHead``: images -> the head's map.
 
-    def __init__(self, backbone: Backbone, n_classes: int, stage: str = "conv5", hidden: int = 64):
+    With ``frozen_batchnorm`` the backbone's BatchNorm layers keep their statistics in training too (detectors are
+    usually fine-tuned this way: small batches estimate statistics badly, and the head was fitted to the old ones).
+    """
+
+    def __init__(self, backbone: Backbone, n_classes: int, stage: str = "conv5", hidden: int = 32,
+                 frozen_batchnorm: bool = False):
         super().__init__()
-        self.backbone, self.stage = backbone, stage
+        self.backbone, self.stage, self.frozen_batchnorm = backbone, stage, frozen_batchnorm
         self.head = DetectionHead(backbone.channels[stage], n_classes, hidden)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen_batchnorm:
+            for m in self.backbone.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x, self.stage))

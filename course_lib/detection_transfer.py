@@ -8,11 +8,12 @@ detection. The laptop version:
 * three initialisations of one backbone: **supervised** on the labels, **relative position**, **random**;
 * the downstream task: detection on scenes of *other* CIFAR-10 photos pasted on blurred backgrounds with known
   boxes (``course_lib.detection``), mAP@0.5 on scenes made from the test set;
-* two protocols: the backbone **frozen** (only the detection head trains, on features computed once) and
-  **fine-tuned** (backbone and head train together, the same number of steps for every initialisation);
+* two protocols: the backbone **frozen** as it comes out of pretraining (eval mode, its own BatchNorm statistics;
+  only the detection head trains, on features computed once) and **fine-tuned** (backbone and head train together,
+  the same number of steps for every initialisation);
 * the **shortcut lab**: the same pretext task on photos with a synthetic chromatic aberration, with and without
   colour dropping, judged by pretext accuracy, by how well a patch's *absolute* position can be read from its code,
-  and by frozen detection mAP.
+  and by a linear probe of the CIFAR-10 class on the frozen features (a cheap transfer measure).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from course_lib.pretext import relative_position as rp
 
 INITS = ("supervised", "relative_position", "random")
 NAMES = {"supervised": "supervised (CIFAR labels)", "relative_position": "relative position", "random": "random init"}
-STAGE = "conv5"  # the detection head reads conv5: stride 8, an 8 x 8 map on a 64-pixel scene
+STAGE = "conv3"  # the detection head reads conv3: stride 4, a 16 x 16 map on a 64-pixel scene (CenterNet's stride)
 
 
 @dataclass
@@ -93,9 +94,10 @@ def pretrain_supervised(images: ImageData, profile: Profile, seed: int = 0, prog
 
 
 def pretrain_relative_position(x: torch.Tensor, profile: Profile, seed: int = 0, steps: int | None = None,
-                               colour_dropping: bool = True, lens=None, progress: bool = True, desc: str = ""):
+                               colour_dropping: bool = True, lens=None, grid: rp.PatchGrid | None = None,
+                               progress: bool = True, desc: str = ""):
     """The pretext task on unlabelled photos ``x``; returns (the whole RelativePositionNet, history)."""
-    model = rp.RelativePositionNet(random_backbone(profile, seed, x.device)).to(x.device)
+    model = rp.RelativePositionNet(random_backbone(profile, seed, x.device), grid).to(x.device)
     loss = functools.partial(rp.relative_position_loss, colour_dropping=colour_dropping, lens=lens)
     torch.manual_seed(seed)  # the pairs drawn
     history = train.fit(model, train.batches(x, batch_size=profile.batch_size, seed=seed), loss,
@@ -108,55 +110,74 @@ def pretrain_relative_position(x: torch.Tensor, profile: Profile, seed: int = 0,
 def pretext_accuracy(model: rp.RelativePositionNet, x: torch.Tensor, colour_dropping: bool = True, lens=None,
                      seed: int = 0) -> float:
     """8-way accuracy (%) on pairs from held-out photos ``x``, made as in training (chance: 12.5 %)."""
-    torch.manual_seed(seed)
-    photos = rp.upsample(x, model.grid.image_side)
-    photos = lens(photos) if lens is not None else photos
-    first, second, y = rp.patch_pairs(photos, model.grid)
-    if colour_dropping:
-        first, second = rp.drop_colour(first), rp.drop_colour(second)
+    with torch.random.fork_rng(devices=[]):  # the same pairs for every model; the notebook's stream is left alone
+        torch.manual_seed(seed)
+        photos = rp.upsample(x, model.grid.image_side)
+        photos = lens(photos) if lens is not None else photos
+        first, second, y = rp.patch_pairs(photos, model.grid)
+        if colour_dropping:
+            first, second = rp.drop_colour(first), rp.drop_colour(second)
     model.eval()
-    return 100.0 * (model(first, second).argmax(1) == y).float().mean().item()
+    return 100.0 * (evaluate.embed(lambda p: model(*p.chunk(2, dim=1)), torch.cat([first, second], 1)).argmax(1)
+                    == y.cpu()).float().mean().item()
 
 
 # ---------------------------------------------------------------- detection transfer
 
 
-def _frozen_copy(backbone: nets.Backbone, scenes: Scenes) -> nets.Backbone:
-    """A copy of ``backbone`` with BatchNorm statistics of the detection scenes (the original is left alone)."""
-    return recalibrate_batchnorm(copy.deepcopy(backbone), scenes.x)
+def _frozen_copy(backbone: nets.Backbone, scenes: Scenes, recalibrate: bool) -> nets.Backbone:
+    """A copy of ``backbone`` in eval mode (the original is left alone), with BatchNorm statistics re-estimated on
+    the detection scenes if ``recalibrate``."""
+    frozen = copy.deepcopy(backbone).eval()
+    return recalibrate_batchnorm(frozen, scenes.x) if recalibrate else frozen
 
 
 def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, profile: Profile, seed: int,
-                    progress: bool, desc: str) -> train.History:
+                    progress: bool, desc: str, lr: float = 2e-3) -> train.History:
     loss = functools.partial(detection_loss, image_side=scenes.side)
-    stream = train.batches(inputs, scenes.boxes, scenes.labels, batch_size=profile.batch_size, seed=seed)
+    stream = train.batches(inputs, scenes.boxes, scenes.labels, batch_size=profile.detector_batch, seed=seed)
     return train.fit(model, stream, loss, steps=steps, max_seconds=profile.pretrain_seconds, progress=progress,
-                     desc=desc)
+                     desc=desc, lr=lr)
 
 
-def frozen_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True) -> float:
-    """mAP@0.5 (%) of a detection head trained on the frozen backbone's conv5 features (computed once)."""
-    frozen = _frozen_copy(backbone, data.scenes)
+def frozen_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True,
+               recalibrate: bool = False) -> tuple[float, DetectionHead]:
+    """mAP@0.5 (%) of a detection head trained on the frozen backbone's ``STAGE`` features (computed once), and the
+    head.
+
+    ``recalibrate=True`` first re-estimates the BatchNorm statistics on the scenes (``recalibrate_batchnorm``): a
+    data-dependent rescaling, like the k-means initialisation of the paper's strongest "no pretraining" baseline.
+    """
+    frozen = _frozen_copy(backbone, data.scenes, recalibrate)
     torch.manual_seed(seed)
     head = DetectionHead(frozen.channels[STAGE], len(data.scenes.classes)).to(data.scenes.x.device)
     _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes, profile.head_steps, profile,
                     seed, progress, "detection head (frozen backbone)")
     predictions = detect(head, frozen_features(frozen, data.test_scenes.x, STAGE), data.test_scenes.side)
-    return evaluate.detection_map(predictions, data.test_scenes.targets())
+    return evaluate.detection_map(predictions, data.test_scenes.targets()), head
 
 
-def finetune(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True) -> Detector:
-    """A ``Detector`` on a copy of ``backbone``, backbone and head trained together on the training scenes."""
+FINETUNE_LR = 5e-4  # a quarter of the default: the weights start from something worth keeping
+
+
+def finetune(backbone: nets.Backbone, head: DetectionHead, data: Split, profile: Profile, seed: int = 0,
+             progress: bool = True) -> Detector:
+    """A ``Detector`` from copies of ``backbone`` and of the ``head`` trained on it frozen, then backbone and head
+    trained together on the scenes ("linear probe, then fine-tune": a fresh random head would send large, random
+    gradients into the pretrained layers during the first steps). BatchNorm statistics stay frozen."""
     torch.manual_seed(seed)
-    model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE).to(data.scenes.x.device)
+    model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE, frozen_batchnorm=True)
+    model.head.load_state_dict(head.state_dict())
+    model = model.to(data.scenes.x.device)
     _train_detector(model, data.scenes.x, data.scenes, profile.finetune_detector_steps, profile, seed, progress,
-                    "detector (fine-tuning)")
+                    "detector (fine-tuning)", lr=FINETUNE_LR)
     return model.eval()
 
 
-def finetuned_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True):
-    """mAP@0.5 (%) after fine-tuning the whole detector, and the detector."""
-    model = finetune(backbone, data, profile, seed, progress)
+def finetuned_map(backbone: nets.Backbone, head: DetectionHead, data: Split, profile: Profile, seed: int = 0,
+                  progress: bool = True):
+    """mAP@0.5 (%) after fine-tuning the whole detector (starting from ``head``), and the detector."""
+    model = finetune(backbone, head, data, profile, seed, progress)
     predictions = detect(model, data.test_scenes.x, data.test_scenes.side)
     return evaluate.detection_map(predictions, data.test_scenes.targets()), model
 
@@ -193,10 +214,11 @@ def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGr
     """How well a patch's *absolute* place in the photo (which of the 9 cells) can be read from its code: the
     accuracy (%) of a linear probe on the frozen conv5 codes of patches from ``x`` (chance: 11.1 %). The first
     ``n_train`` photos (default: two thirds) train the probe, the rest test it."""
-    torch.manual_seed(seed)
-    photos = rp.upsample(x, grid.image_side)
-    photos = lens(photos) if lens is not None else photos
-    patch, cell = rp.cell_patches(photos, grid)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        photos = rp.upsample(x, grid.image_side)
+        photos = lens(photos) if lens is not None else photos
+        patch, cell = rp.cell_patches(photos, grid)
     side = grid.patch // 8
     codes = evaluate.embed(lambda p: torch.nn.functional.adaptive_avg_pool2d(backbone(p), side), patch)
     cut = n_train or 2 * len(x) // 3
@@ -204,25 +226,31 @@ def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGr
     return evaluate.linear_probe(codes[:cut], cell[:cut], codes[cut:], cell[cut:])
 
 
+def class_probe(backbone: nets.Backbone, labelled: ImageData, test: ImageData) -> float:
+    """Linear-probe accuracy (%) of the CIFAR-10 class on the frozen ``STAGE`` features of ordinary photos."""
+    return evaluate.layerwise_probe(backbone, labelled.x, labelled.y, test.x, test.y, stages=(STAGE,))[STAGE]
+
+
 SHORTCUT_RUNS = {"aberration, all colours": False, "aberration + colour dropping": True}  # name: colour dropping
 
 
-def shortcut_lab(data: Split, held_out: torch.Tensor, profile: Profile, seed: int = 0, progress: bool = True):
-    """Relative position on chromatically aberrated photos, without and with colour dropping (short runs).
+def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, profile: Profile, seed: int = 0,
+                 progress: bool = True) -> pd.DataFrame:
+    """Relative position on chromatically aberrated photos ``x``, without and with colour dropping (short runs).
 
-    Returns a table: pretext accuracy on held-out aberrated photos, absolute-position probe accuracy, frozen
-    detection mAP@0.5 on the ordinary (aberration-free) scenes.
+    Returns a table: pretext accuracy on held-out aberrated photos, absolute-position probe accuracy on them, and a
+    linear probe of the class on ordinary (aberration-free) photos, trained on ``labelled``, tested on ``held_out``.
     """
     lens = functools.partial(rp.chromatic_aberration, strength=profile.aberration)
     rows = {}
     for name, dropping in SHORTCUT_RUNS.items():
-        model, _ = pretrain_relative_position(data.pretrain.x, profile, seed, steps=profile.shortcut_steps,
+        model, _ = pretrain_relative_position(x, profile, seed, steps=profile.shortcut_steps,
                                               colour_dropping=dropping, lens=lens, progress=progress, desc=name)
         rows[name] = {
-            "pretext accuracy (%)": pretext_accuracy(model, held_out, dropping, lens, seed),
-            "absolute position from one patch (%)": absolute_position(model.backbone, held_out, model.grid, lens,
+            "pretext accuracy (%)": pretext_accuracy(model, held_out.x, dropping, lens, seed),
+            "absolute position from one patch (%)": absolute_position(model.backbone, held_out.x, model.grid, lens,
                                                                       seed),
-            "frozen detection mAP@0.5 (%)": frozen_map(model.backbone, data, profile, seed, progress=False),
+            f"class from {STAGE}, ordinary photos (%)": class_probe(model.backbone, labelled, held_out),
         }
     return pd.DataFrame(rows).T.round(1)
 
@@ -270,8 +298,8 @@ def show_pairs(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 
     return show.image_grid(torch.stack([first, second], 1).flatten(0, 1), titles, ncols=4, size=1.5)
 
 
-def show_detections(scenes: Scenes, predictions: list[dict], n: int = 6, min_score: float = 0.3):
-    """Test scenes with the true boxes (dashed white) and the detections scoring at least ``min_score``."""
+def show_detections(scenes: Scenes, predictions: list[dict] | None = None, n: int = 6, min_score: float = 0.3):
+    """Scenes with their true boxes (dashed white) and, if given, the detections scoring at least ``min_score``."""
     fig, axes = plt.subplots(1, n, figsize=(2.3 * n, 2.6), squeeze=False)
     for i, ax in enumerate(axes[0]):
         ax.imshow(show._as_hwc(scenes.x[i]), interpolation="nearest")
@@ -279,7 +307,10 @@ def show_detections(scenes: Scenes, predictions: list[dict], n: int = 6, min_sco
             if label >= 0:
                 ax.add_patch(patches.Rectangle((box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
                                                fill=False, color="white", ls="--", lw=1))
-        found = predictions[i]
+                if not predictions:
+                    ax.text(box[0], box[1] - 1, scenes.classes[label], color="white", fontsize=7)
+        found = predictions[i] if predictions else {"boxes": torch.zeros(0, 4), "scores": torch.zeros(0),
+                                                     "labels": torch.zeros(0)}
         for box, score, label in zip(found["boxes"].tolist(), found["scores"].tolist(), found["labels"].tolist(),
                                      strict=True):
             if score >= min_score:

@@ -125,3 +125,12 @@ def test_batchnorm_recalibration_sets_the_statistics_of_new_data_and_keeps_weigh
     assert torch.allclose(bn.running_mean, conv1.mean(dim=(0, 2, 3)), atol=1e-3)
     assert torch.equal(backbone.stages["conv1"][0].weight, weights) and not backbone.training
     assert bn.momentum == 0.1  # restored
+
+
+def test_frozen_batchnorm_keeps_the_backbone_statistics_while_training():
+    model = det.Detector(nets.Backbone(3, 4), 4, frozen_batchnorm=True).train()
+    bn = model.backbone.stages["conv1"][1]
+    before = bn.running_mean.clone()
+    model(5.0 + torch.rand(4, 3, 32, 32))
+    assert not bn.training and torch.equal(bn.running_mean, before)
+    assert model.head.training  # the head's own BatchNorm still trains

@@ -10,7 +10,7 @@ from course_lib.pretext import relative_position as rp
 
 TINY = dataclasses.replace(config.PROFILES["ci"], width=4, batch_size=16, pretrain_images=40, supervised_steps=2,
                            relpos_steps=2, shortcut_steps=2, scenes_train=16, scenes_test=6, head_steps=2,
-                           finetune_detector_steps=2, pretrain_seconds=30)
+                           finetune_detector_steps=2, pretrain_seconds=30, detector_batch=8)
 
 
 def _images(n, seed=0):
@@ -39,9 +39,11 @@ def test_pretraining_and_transfer_run_and_leave_the_pretrained_backbone_untouche
     relpos, history = dt.pretrain_relative_position(tiny_split.pretrain.x, TINY, progress=False)
     assert "acc" in history.values and isinstance(relpos, rp.RelativePositionNet)
     before = {k: v.clone() for k, v in relpos.backbone.state_dict().items()}
-    assert 0.0 <= dt.frozen_map(relpos.backbone, tiny_split, TINY, progress=False) <= 100.0
+    score, head = dt.frozen_map(relpos.backbone, tiny_split, TINY, progress=False)
+    assert 0.0 <= score <= 100.0
+    assert 0.0 <= dt.frozen_map(relpos.backbone, tiny_split, TINY, progress=False, recalibrate=True)[0] <= 100.0
     assert all(torch.equal(before[k], v) for k, v in relpos.backbone.state_dict().items())
-    score, detector = dt.finetuned_map(supervised, tiny_split, TINY, progress=False)
+    score, detector = dt.finetuned_map(supervised, head, tiny_split, TINY, progress=False)
     assert 0.0 <= score <= 100.0 and detector.backbone is not supervised  # fine-tuning works on a copy
 
 
@@ -53,11 +55,17 @@ def test_pretext_accuracy_and_absolute_position_are_percentages():
 
 
 def test_shortcut_lab_has_a_row_per_run_and_three_measurements(tiny_split, monkeypatch):
-    monkeypatch.setattr(dt, "frozen_map", lambda *args, **kwargs: 50.0)  # measured by the test above
+    monkeypatch.setattr(dt, "class_probe", lambda *args, **kwargs: 50.0)  # a linear probe, tested in evaluate
     monkeypatch.setattr(dt, "absolute_position", lambda *args, **kwargs: 20.0)
-    table = dt.shortcut_lab(tiny_split, torch.rand(12, 3, 32, 32), TINY, progress=False)
+    held_out = _images(12, seed=2)
+    table = dt.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
     assert list(table.index) == list(dt.SHORTCUT_RUNS)
     assert table.shape == (2, 3) and (table.iloc[:, 1:] == [20.0, 50.0]).all().all()
+
+
+def test_class_probe_is_a_percentage():
+    images = _images(40)
+    assert 0.0 <= dt.class_probe(dt.random_backbone(TINY), images, images) <= 100.0
 
 
 def test_tables_name_every_initialisation():
