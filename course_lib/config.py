@@ -66,6 +66,14 @@ class Profile:
     head_steps: int  # 02: steps of a detection head on a frozen backbone
     detector_batch: int  # 02: scenes per step of a detection head or a fine-tuned detector
     finetune_detector_steps: int  # 02: steps of a detector fine-tuned end to end (backbone and head)
+    video_width: int  # 03: backbone width of the video track (16 frames of 48 x 48 per clip: 8 keeps it fast on a CPU)
+    video_clips: int  # 03: unlabelled moving-digit clips tuple verification learns from (training-set digits)
+    tuple_batch: int  # 03: clips per step of tuple verification (16 tuples drawn from each clip)
+    tuple_steps: int  # 03: optimiser steps of tuple verification (the constant-velocity run gets as many)
+    tuple_seconds: float  # 03: time cap of each pretraining run (tuples, digit labels, constant velocity)
+    digit_steps: int  # 03: optimiser steps of the supervised pretraining on digit labels (frames of the same clips)
+    action_labels: int  # 03: labelled clips per action for action recognition (drawn from twice as many)
+    action_test: int  # 03: test clips per action
 
 
 PROFILES: dict[str, Profile] = {
@@ -82,6 +90,8 @@ PROFILES: dict[str, Profile] = {
         pretrain_images=6000, supervised_steps=60, relpos_steps=150, pretrain_seconds=20, shortcut_steps=40,
         aberration=0.05, scenes_train=1000, scenes_test=400, head_steps=100, detector_batch=64,
         finetune_detector_steps=10,
+        video_width=8, video_clips=300, tuple_batch=16, tuple_steps=40, tuple_seconds=20, digit_steps=40,
+        action_labels=20, action_test=20,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -96,6 +106,8 @@ PROFILES: dict[str, Profile] = {
         pretrain_images=7000, supervised_steps=150, relpos_steps=500, pretrain_seconds=60, shortcut_steps=150,
         aberration=0.05, scenes_train=1500, scenes_test=500, head_steps=200, detector_batch=64,
         finetune_detector_steps=30,
+        video_width=8, video_clips=1000, tuple_batch=16, tuple_steps=150, tuple_seconds=150, digit_steps=150,
+        action_labels=20, action_test=100,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -110,6 +122,8 @@ PROFILES: dict[str, Profile] = {
         pretrain_images=40_000, supervised_steps=3000, relpos_steps=6000, pretrain_seconds=300,
         shortcut_steps=1500, aberration=0.05, scenes_train=10_000, scenes_test=2000, head_steps=1500,
         detector_batch=128, finetune_detector_steps=1000,
+        video_width=16, video_clips=6000, tuple_batch=32, tuple_steps=3000, tuple_seconds=400, digit_steps=1500,
+        action_labels=20, action_test=300,
     ),
 }
 

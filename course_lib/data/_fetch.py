@@ -20,7 +20,7 @@ from torchvision.datasets.utils import download_url, extract_archive
 from course_lib import config
 
 TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "fsdd": "FSDD (Free Spoken Digit Dataset)",
-          "digits": "scikit-learn digits"}
+          "digits": "scikit-learn digits", "clips": "Real video clips (UCF101, Kinetics-400)"}
 
 
 def fetch_command(name: str) -> str:

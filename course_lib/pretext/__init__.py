@@ -7,4 +7,6 @@ loss, written as ``loss_fn(model, batch)`` so that ``train.fit`` trains every ta
     autoencoder       (input, target) = (x or a masked x, x): reconstruct the image (Vincent et al. 2008)
     transformations   (input, target) = (two views of x, how they are related): simulated egomotion
                       (Agrawal et al. 2015) and contrastive learning with NT-Xent (SimCLR, Chen et al. 2020)
+    temporal_order    (input, target) = (three frames of a video, are they in order?): tuple verification
+                      with high-motion sampling (Shuffle and Learn, Misra et al. 2016)
 """

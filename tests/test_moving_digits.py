@@ -1,0 +1,85 @@
+import pytest
+import torch
+
+from course_lib.data import make_moving_digits
+from course_lib.data.moving_digits import ACTIONS, MOTIONS, SHORTCUT, render
+
+
+@pytest.fixture
+def digits(rectangles):
+    images = rectangles(6, 28)
+    return images, torch.arange(6)
+
+
+def test_clips_have_the_asked_shape_and_lie_in_0_1(digits):
+    clips = make_moving_digits(*digits, n=12, frames=5, size=32)
+    assert clips.videos.shape == (12, 5, 1, 32, 32) and clips.videos.dtype == torch.float32
+    assert clips.videos.min() >= 0 and clips.videos.max() <= 1
+    assert clips.frames.shape == (60, 1, 32, 32)
+    assert clips.centre.shape == (12, 5, 2) and clips.angle.shape == clips.scale.shape == (12, 5)
+
+
+def test_the_same_seed_gives_the_same_clips_and_another_seed_others(digits):
+    a, b = make_moving_digits(*digits, n=6, seed=3), make_moving_digits(*digits, n=6, seed=3)
+    assert torch.equal(a.videos, b.videos) and torch.equal(a.centre, b.centre)
+    assert not torch.equal(a.videos, make_moving_digits(*digits, n=6, seed=4).videos)
+
+
+def test_every_action_gets_as_many_clips_and_digits_cycle(digits):
+    clips = make_moving_digits(*digits, n=24)
+    assert torch.bincount(clips.motion, minlength=len(ACTIONS)).tolist() == [4] * len(ACTIONS)
+    assert clips.digit.tolist() == [i % 6 for i in range(24)]
+
+
+def test_every_motion_moves_the_digit_and_stays_on_the_canvas(digits):
+    clips = make_moving_digits(*digits, n=len(MOTIONS) * 2, motions=MOTIONS, noise=0.0)  # only the digit changes
+    change = (clips.videos[:, 1:] - clips.videos[:, :-1]).abs().flatten(1).mean(1)
+    assert (change > 1e-3).all()
+    assert clips.centre.abs().max() <= 0.8
+
+
+def test_in_place_motions_keep_the_centre_and_rotate_turns(digits):
+    clips = make_moving_digits(*digits, n=12)
+    for name in ("rotate", "zoom"):
+        still = clips.motion == ACTIONS.index(name)
+        assert torch.allclose(clips.centre[still], clips.centre[still][:, :1].expand_as(clips.centre[still]))
+    turned = clips.angle[clips.motion == ACTIONS.index("rotate")]
+    assert ((turned[:, -1] - turned[:, 0]).abs() >= torch.pi - 1e-4).all()
+
+
+def test_glide_has_constant_velocity(digits):
+    clips = make_moving_digits(*digits, n=4, motions=(SHORTCUT,))
+    steps = clips.centre[:, 1:] - clips.centre[:, :-1]
+    assert torch.allclose(steps, steps[:, :1].expand_as(steps), atol=1e-6)
+
+
+def test_render_puts_the_digit_where_the_centre_says():
+    digit = torch.zeros(1, 1, 28, 28)
+    digit[..., 12:16, 12:16] = 1.0  # a square at the middle of the digit image
+    centre = torch.tensor([[[0.0, 0.0], [0.5, -0.5]]])  # frame 2: right (x) and up (y) of the middle
+    frames = render(digit, centre, torch.zeros(1, 2), torch.ones(1, 2), torch.zeros(1, 1, 48, 48))
+    rows, cols = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+    for t, (x, y) in enumerate(centre[0].tolist()):
+        ink = frames[0, t, 0]
+        col, row = (ink * cols).sum() / ink.sum(), (ink * rows).sum() / ink.sum()
+        assert col == pytest.approx((x + 1) * 24 - 0.5, abs=0.6) and row == pytest.approx((y + 1) * 24 - 0.5, abs=0.6)
+
+
+@pytest.mark.parametrize("bad", [dict(motions=("jump",)), dict(motions=()), dict(n=0), dict(frames=1)])
+def test_bad_arguments_are_refused(digits, bad):
+    options = dict(n=6) | bad
+    with pytest.raises(ValueError):
+        make_moving_digits(*digits, **options)
+
+
+def test_images_must_be_single_channel(digits):
+    with pytest.raises(ValueError, match="1 x H x W"):
+        make_moving_digits(torch.rand(2, 3, 28, 28), torch.arange(2), n=2)
+
+
+def test_the_camera_adds_noise_that_changes_from_frame_to_frame(digits):
+    clean = make_moving_digits(*digits, n=6, noise=0.0, seed=5)
+    noisy = make_moving_digits(*digits, n=6, noise=0.1, seed=5)
+    grain = noisy.videos - clean.videos
+    assert 0.02 < grain.abs().mean() < 0.15
+    assert not torch.allclose(grain[:, 0], grain[:, 1])

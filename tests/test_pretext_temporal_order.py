@@ -1,0 +1,90 @@
+import pytest
+import torch
+
+from course_lib import nets, train
+from course_lib.pretext import temporal_order as to
+
+
+def numbered_videos(n: int = 3, t: int = 8, side: int = 4) -> torch.Tensor:
+    """Clips whose frame t is filled with the value t: a gathered frame says which frame it was."""
+    return torch.arange(float(t)).view(1, t, 1, 1, 1).expand(n, t, 1, side, side).clone()
+
+
+def test_motion_energy_is_the_mean_absolute_step():
+    videos = numbered_videos(2, 5)
+    assert torch.equal(to.motion_energy(videos), torch.ones(2, 4))
+    assert to.motion_energy(torch.zeros(1, 3, 1, 2, 2)).shape == (1, 2)
+
+
+def test_windows_are_drawn_where_the_motion_is():
+    videos = torch.zeros(4, 16, 1, 4, 4)
+    videos[:, 12:] = 1.0  # the only change: between frames 11 and 12
+    starts = to.high_motion_starts(videos, window=5, per_clip=50, generator=torch.Generator().manual_seed(0))
+    assert starts.shape == (4, 50)
+    assert ((starts >= 8) & (starts <= 11)).all()  # every window drawn spans the step 11 -> 12
+
+
+def test_still_clips_get_uniform_windows():
+    starts = to.high_motion_starts(torch.zeros(1, 16, 1, 2, 2), window=5, per_clip=400)
+    assert set(starts.flatten().tolist()) == set(range(12))
+
+
+@pytest.mark.parametrize("window", [4, 17])
+def test_windows_that_cannot_hold_five_frames_are_refused(window):
+    with pytest.raises(ValueError, match="5 frames"):
+        to.high_motion_starts(torch.zeros(1, 16, 1, 2, 2), window)
+
+
+def test_five_frames_are_increasing_and_inside_the_window():
+    starts = torch.tensor([[0, 3], [7, 2]])
+    idx = to.five_frames(starts, window=9, generator=torch.Generator().manual_seed(1))
+    assert idx.shape == (2, 2, 5)
+    assert (idx[..., 1:] > idx[..., :-1]).all()
+    assert (idx[..., 0] >= starts).all() and (idx[..., -1] < starts + 9).all()
+
+
+def test_tuples_are_the_papers_positives_and_negatives():
+    abcde = torch.tensor([0, 2, 4, 6, 8]).expand(4000, 5)
+    tuples, labels = to.order_tuples(abcde, torch.Generator().manual_seed(0))
+    allowed = {(2, 4, 6): 1, (6, 4, 2): 1, (2, 0, 6): 0, (6, 0, 2): 0, (2, 8, 6): 0, (6, 8, 2): 0}
+    seen = {tuple(t): int(y) for t, y in zip(tuples.tolist(), labels.tolist(), strict=True)}
+    assert seen == allowed  # all six kinds occur, each with its label
+    assert labels.float().mean() == pytest.approx(to.POSITIVE_FRACTION, abs=0.03)
+    assert (tuples[:, 0] == 2).float().mean() == pytest.approx(0.5, abs=0.03)  # half reversed
+
+
+def test_pick_gathers_each_clips_frames_and_codes():
+    videos = numbered_videos(3, 8)
+    tuples, labels = to.draw_tuples(videos, per_clip=5, window=8)
+    frames = to.pick(videos, tuples)
+    assert frames.shape == (3, 5, 3, 1, 4, 4) and labels.shape == (3, 5)
+    assert torch.equal(frames[..., 0, 0, 0], tuples.float())
+    codes = torch.randn(3, 8, 7)
+    assert torch.equal(to.pick(codes, tuples[:, 0])[1, 2], codes[1, tuples[1, 0, 2]])
+
+
+def test_tuple_net_gives_two_logits_and_is_order_sensitive():
+    torch.manual_seed(0)
+    net = to.TupleNet(nets.Backbone(1, width=4), hidden=16).eval()
+    frames = torch.rand(5, 3, 1, 48, 48)
+    logits = net(frames)
+    assert logits.shape == (5, 2)
+    assert not torch.allclose(logits, net(frames[:, [1, 0, 2]]))
+    assert to.frame_codes(net.backbone, frames).shape == (5, 3, net.backbone.out_dim * to.CODE_SIDE**2)
+
+
+def test_tuple_loss_trains_and_reports_accuracy():
+    torch.manual_seed(0)
+    videos = torch.rand(8, 16, 1, 32, 32)
+    net = to.TupleNet(nets.Backbone(1, width=4), hidden=16)
+    history = train.fit(net, train.batches(videos, batch_size=4), to.tuple_loss, steps=3, progress=False,
+                        log_every=1)
+    assert len(history["loss"]) == 3 and 0 <= history.last("acc") <= 1
+
+
+def test_tuple_accuracy_is_balanced_so_a_constant_answer_scores_50():
+    class AlwaysShuffled(torch.nn.Module):
+        def forward(self, frames):
+            return torch.tensor([[1.0, 0.0]]).expand(len(frames), 2)
+
+    assert to.tuple_accuracy(AlwaysShuffled(), numbered_videos(20, 16), repeats=2) == pytest.approx(50.0)
