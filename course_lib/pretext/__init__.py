@@ -9,4 +9,8 @@ loss, written as ``loss_fn(model, batch)`` so that ``train.fit`` trains every ta
                       (Agrawal et al. 2015) and contrastive learning with NT-Xent (SimCLR, Chen et al. 2020)
     temporal_order    (input, target) = (three frames of a video, are they in order?): tuple verification
                       with high-motion sampling (Shuffle and Learn, Misra et al. 2016)
+    colorization      (input, target) = (L of a photo, its ab colour as soft-encoded bins): colorization as
+                      classification, rebalanced, decoded with the annealed mean (Zhang et al. 2016)
+    split_brain       (input, target) = (L, ab) and (ab, L): two cross-channel halves, concatenated
+                      (split-brain autoencoders, Zhang et al. 2017)
 """
