@@ -136,3 +136,46 @@ def image_rows(rows: Mapping[str, torch.Tensor], size: float = 1.0):
             axes[r, i].set(xticks=[], yticks=[])
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     return finish(fig)
+
+
+def spectrograms(specs: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 6, size: float = 1.6):
+    """Log-mel spectrograms (N x 1 x mels x frames) side by side: time runs right, pitch up."""
+    n = len(specs)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:n]):
+        ax.imshow(specs[i].detach().cpu().float().reshape(specs.shape[-2:]).numpy(), origin="lower",
+                  aspect="auto", cmap="magma")
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    return finish(fig)
+
+
+def audio_player(wave: torch.Tensor, sample_rate: int = 8000):
+    """A player for one waveform (the notebook shows it as the cell's value). Scaled by IPython to full volume."""
+    from IPython.display import Audio  # imported here: only notebooks need it
+
+    return Audio(wave.detach().cpu().float().numpy(), rate=sample_rate)
+
+
+def heatmaps(images: torch.Tensor, maps: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 6,
+             size: float = 1.6):
+    """Images (N x C x H x W in [0, 1]) with a heat map (N x h x w, any range) laid over each, upsampled to fit."""
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:n]):
+        picture = _as_hwc(images[i])
+        h, w = picture.shape[:2]
+        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
+        ax.imshow(maps[i].detach().cpu().float().numpy(), cmap="jet", alpha=0.45, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+                  interpolation="bilinear")
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    return finish(fig)
