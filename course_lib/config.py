@@ -74,6 +74,12 @@ class Profile:
     digit_steps: int  # 03: optimiser steps of the supervised pretraining on digit labels (frames of the same clips)
     action_labels: int  # 03: labelled clips per action for action recognition (drawn from twice as many)
     action_test: int  # 03: test clips per action
+    s2i_images: int  # 10: MNIST training images the speech-to-image pairs are drawn from (identities and targets)
+    s2i_width: int  # 10: width of the speech-to-image encoders and decoder, and of the judge (an MNIST classifier)
+    s2i_batch: int  # 10: (recording, identity, target) triples per step; also the judge's batch
+    s2i_steps: int  # 10: optimiser steps of each generator (with skips, without skips)
+    s2i_judge_steps: int  # 10: optimiser steps of the judge
+    s2i_seconds: float  # 10: time cap of each of those trainings
 
 
 PROFILES: dict[str, Profile] = {
@@ -92,6 +98,7 @@ PROFILES: dict[str, Profile] = {
         finetune_detector_steps=10,
         video_width=8, video_clips=300, tuple_batch=16, tuple_steps=40, tuple_seconds=20, digit_steps=40,
         action_labels=20, action_test=20,
+        s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=250, s2i_judge_steps=150, s2i_seconds=40,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -108,6 +115,7 @@ PROFILES: dict[str, Profile] = {
         finetune_detector_steps=30,
         video_width=8, video_clips=1000, tuple_batch=16, tuple_steps=150, tuple_seconds=150, digit_steps=150,
         action_labels=20, action_test=100,
+        s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=800, s2i_judge_steps=300, s2i_seconds=100,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -124,6 +132,7 @@ PROFILES: dict[str, Profile] = {
         detector_batch=128, finetune_detector_steps=1000,
         video_width=16, video_clips=6000, tuple_batch=32, tuple_steps=3000, tuple_seconds=400, digit_steps=1500,
         action_labels=20, action_test=300,
+        s2i_images=60_000, s2i_width=32, s2i_batch=128, s2i_steps=4000, s2i_judge_steps=1500, s2i_seconds=300,
     ),
 }
 

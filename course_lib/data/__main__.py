@@ -9,9 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from course_lib.data import _fetch, cifar10, clips, digits, fsdd, mnist
+from course_lib.data import _fetch, cifar10, clips, digits, fsdd, grid, mnist
 
-DATASETS = {"mnist": mnist, "cifar10": cifar10, "fsdd": fsdd, "digits": digits, "clips": clips}
+DATASETS = {"mnist": mnist, "cifar10": cifar10, "fsdd": fsdd, "digits": digits, "clips": clips, "grid": grid}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from deep inside urllib, never a write into a folder that is not theirs, never o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tarfile
@@ -20,7 +21,8 @@ from torchvision.datasets.utils import download_url, extract_archive
 from course_lib import config
 
 TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10", "fsdd": "FSDD (Free Spoken Digit Dataset)",
-          "digits": "scikit-learn digits", "clips": "Real video clips (UCF101, Kinetics-400)"}
+          "digits": "scikit-learn digits", "clips": "Real video clips (UCF101, Kinetics-400)",
+          "grid": "GRID talking-face clips (audio-visual speech)"}
 
 
 def fetch_command(name: str) -> str:
@@ -130,3 +132,27 @@ def move_missing(src: Path, dst: Path, names: Iterable[str]) -> int:
             os.replace(src / name, dst / name)
             moved += 1
     return moved
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def download_file(name: str, url: str, digest: str, target: Path, root: Path, why: str) -> None:
+    """Download one file next to ``target``, check its SHA-256 ``digest``, and only then move it into place.
+
+    For datasets that are a few files at pinned URLs (a commit's raw files): nothing half-downloaded or unverified
+    is ever where a loader would look, and every failure is one ``DataUnavailable`` that names ``name``.
+    """
+    require_writable(name, root, target.parent, why)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-download-", dir=target.parent))
+    try:
+        with download_errors(name, target.parent, why):
+            print(f"{TITLES[name]}: downloading {url} into {target.parent} ...", flush=True)
+            download_url(url, str(tmp), filename=target.name)
+        if not (tmp / target.name).is_file() or sha256(tmp / target.name) != digest:
+            raise DataUnavailable(name, target.parent, f"{why}, and the download of {url} does not match its SHA-256")
+        os.replace(tmp / target.name, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
