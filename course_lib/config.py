@@ -59,7 +59,7 @@ class Profile:
     supervised_steps: int  # 02: optimiser steps of the supervised pretraining on CIFAR-10 labels
     relpos_steps: int  # 02: optimiser steps of the relative-position pretext task
     pretrain_seconds: float  # 02: time cap of each pretraining run and of each detector training
-    shortcut_steps: int  # 02: steps of each of the two pretext runs on chromatically aberrated photos
+    shortcut_steps: int  # 02: steps of each of the three pretext runs of the shortcut lab
     aberration: float  # 02: strength of the synthetic chromatic aberration (green magnified by 1 + it)
     scenes_train: int  # 02: detection scenes (64 x 64, 1-3 pasted photos) the detectors train on
     scenes_test: int  # 02: detection scenes mAP@0.5 is measured on (made from test-set photos)
@@ -109,7 +109,7 @@ PROFILES: dict[str, Profile] = {
         bandit_runs=1000, bandit_steps=1000, rl_episodes=500,
         ae_steps=600, ae_batch=64, ae_noise=0.25, latent_points=1500,
         color_steps=400, color_seconds=60, probe_labels=2000,
-        split_width=16, split_steps=250, split_seconds=20,
+        split_width=16, split_steps=400, split_seconds=40,
         pretrain_images=7000, supervised_steps=150, relpos_steps=500, pretrain_seconds=60, shortcut_steps=150,
         aberration=0.05, scenes_train=1500, scenes_test=500, head_steps=200, detector_batch=64,
         finetune_detector_steps=30,

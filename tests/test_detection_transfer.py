@@ -60,7 +60,7 @@ def test_shortcut_lab_has_a_row_per_run_and_three_measurements(tiny_split, monke
     held_out = _images(12, seed=2)
     table = dt.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
     assert list(table.index) == list(dt.SHORTCUT_RUNS)
-    assert table.shape == (2, 3) and (table.iloc[:, 1:] == [20.0, 50.0]).all().all()
+    assert table.shape == (3, 3) and (table.iloc[:, 1:] == [20.0, 50.0]).all().all()
 
 
 def test_class_probe_is_a_percentage():
@@ -103,3 +103,18 @@ def test_pictures_draw():
     one = {"boxes": torch.tensor([[0.0, 0, 20, 20]]), "scores": torch.tensor([0.9]), "labels": torch.tensor([1])}
     found = [one] * 3
     assert dt.show_detections(scenes, found, n=3) is not None
+
+
+def test_shortcut_lab_aberrates_only_the_runs_that_ask_for_it(tiny_split, monkeypatch):
+    lenses = []
+
+    def pretrain(x, profile, seed, steps, colour_dropping, lens, progress, desc):
+        lenses.append((lens is not None, colour_dropping))
+        return rp.RelativePositionNet(dt.random_backbone(TINY)), None
+
+    monkeypatch.setattr(dt, "pretrain_relative_position", pretrain)
+    monkeypatch.setattr(dt, "class_probe", lambda *args, **kwargs: 50.0)
+    monkeypatch.setattr(dt, "absolute_position", lambda *args, **kwargs: 20.0)
+    held_out = _images(12, seed=2)
+    dt.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
+    assert lenses == list(dt.SHORTCUT_RUNS.values()) == [(False, False), (True, False), (True, True)]
