@@ -7,7 +7,8 @@ Features are taken from a frozen network and judged by what a simple classifier 
 * ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
   papers' layer-wise tables, and the linear probe at each;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
-* fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``.
+* fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``;
+* ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement.
 
 Accuracies are percentages on the test set.
 """
@@ -179,6 +180,21 @@ def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, t
         return accuracy(model, test_x, test_y)
 
     return label_efficiency(run, train_y, labels_per_class, seed, draws)
+
+
+def recall_at_k(scores: torch.Tensor, query_labels: torch.Tensor, gallery_labels: torch.Tensor, k: int = 1) -> float:
+    """Retrieval recall@k: the fraction of queries with an item of their own class among their ``k`` best-scored
+    gallery items. ``scores`` is queries x gallery, higher = more alike (a similarity, a negative distance, or a
+    model's score of every pair); e.g. audio queries against an image gallery for cross-modal retrieval.
+
+    A random ranking gets about sum_c q_c g_c at k = 1 (q, g: the class frequencies of queries and gallery).
+    """
+    if scores.shape != (len(query_labels), len(gallery_labels)):
+        raise ValueError(f"scores must be {len(query_labels)} queries x {len(gallery_labels)} gallery items, "
+                         f"got shape {tuple(scores.shape)}")
+    top = scores.topk(min(k, scores.shape[1]), dim=1).indices  # queries x k
+    hits = gallery_labels.to(top.device)[top] == query_labels.to(top.device)[:, None]
+    return hits.any(dim=1).float().mean().item()
 
 
 def detection_map(predictions: list[dict[str, torch.Tensor]], targets: list[dict[str, torch.Tensor]],

@@ -113,3 +113,19 @@ def test_detection_map_counts_a_box_at_iou_one_third_only_below_that_threshold()
 def test_detection_map_wants_one_prediction_per_image():
     with pytest.raises(ValueError, match="one of each per image"):
         evaluate.detection_map([_one_box(0)], [])
+
+
+def test_recall_at_k_counts_queries_with_their_class_in_the_top_k():
+    gallery = torch.tensor([0, 1, 2])
+    scores = torch.tensor([[0.9, 0.5, 0.1],   # query of class 0: its class first
+                           [0.9, 0.1, 0.5],   # class 1: its class last
+                           [0.9, 0.1, 0.5]])  # class 2: its class second
+    queries = torch.tensor([0, 1, 2])
+    assert evaluate.recall_at_k(scores, queries, gallery, k=1) == pytest.approx(1 / 3)
+    assert evaluate.recall_at_k(scores, queries, gallery, k=2) == pytest.approx(2 / 3)
+    assert evaluate.recall_at_k(scores, queries, gallery, k=3) == pytest.approx(1.0)
+
+
+def test_recall_at_k_wants_one_score_per_query_and_gallery_item():
+    with pytest.raises(ValueError, match="queries x"):
+        evaluate.recall_at_k(torch.zeros(2, 3), torch.zeros(2), torch.zeros(4))
