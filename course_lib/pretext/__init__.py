@@ -13,4 +13,6 @@ loss, written as ``loss_fn(model, batch)`` so that ``train.fit`` trains every ta
                       classification, rebalanced, decoded with the annealed mean (Zhang et al. 2016)
     split_brain       (input, target) = (L, ab) and (ab, L): two cross-channel halves, concatenated
                       (split-brain autoencoders, Zhang et al. 2017)
+    speech2image      (input, target) = (a spoken digit + a digit image in a writer's style, the spoken digit in that
+                      style): audio encoder, identity encoder, decoder with skips, L1 (Speech2Vid, Chung et al. 2017)
 """
