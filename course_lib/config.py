@@ -74,6 +74,12 @@ class Profile:
     digit_steps: int  # 03: optimiser steps of the supervised pretraining on digit labels (frames of the same clips)
     action_labels: int  # 03: labelled clips per action for action recognition (drawn from twice as many)
     action_test: int  # 03: test clips per action
+    avol_mnist: int  # 09: MNIST training digits pasted onto the training canvases (test canvases use n_test)
+    avol_digits: int  # 09: different digits on each 64 x 64 canvas (the recording names one of them)
+    avol_batch: int  # 09: canvases (each with a recording) per step; every recording is scored against every canvas
+    avol_steps: int  # 09: optimiser steps of each AVOL-Net (the one-negative ablation gets as many)
+    avol_seconds: float  # 09: time cap of each AVOL-Net training (stops early, says so)
+    avol_test_canvases: int  # 09: test canvases (test digits, held-out voice) pointing accuracy is measured on
     s2i_images: int  # 10: MNIST training images the speech-to-image pairs are drawn from (identities and targets)
     s2i_width: int  # 10: width of the speech-to-image encoders and decoder, and of the judge (an MNIST classifier)
     s2i_batch: int  # 10: (recording, identity, target) triples per step; also the judge's batch
@@ -98,6 +104,7 @@ PROFILES: dict[str, Profile] = {
         finetune_detector_steps=10,
         video_width=8, video_clips=300, tuple_batch=16, tuple_steps=40, tuple_seconds=20, digit_steps=40,
         action_labels=20, action_test=20,
+        avol_mnist=10_000, avol_digits=2, avol_batch=64, avol_steps=200, avol_seconds=45, avol_test_canvases=1000,
         s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=250, s2i_judge_steps=150, s2i_seconds=40,
     ),
     "lab": Profile(
@@ -115,6 +122,7 @@ PROFILES: dict[str, Profile] = {
         finetune_detector_steps=30,
         video_width=8, video_clips=1000, tuple_batch=16, tuple_steps=150, tuple_seconds=150, digit_steps=150,
         action_labels=20, action_test=100,
+        avol_mnist=20_000, avol_digits=2, avol_batch=64, avol_steps=500, avol_seconds=180, avol_test_canvases=2000,
         s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=800, s2i_judge_steps=300, s2i_seconds=100,
     ),
     "full": Profile(
@@ -132,6 +140,7 @@ PROFILES: dict[str, Profile] = {
         detector_batch=128, finetune_detector_steps=1000,
         video_width=16, video_clips=6000, tuple_batch=32, tuple_steps=3000, tuple_seconds=400, digit_steps=1500,
         action_labels=20, action_test=300,
+        avol_mnist=60_000, avol_digits=2, avol_batch=128, avol_steps=3000, avol_seconds=300, avol_test_canvases=5000,
         s2i_images=60_000, s2i_width=32, s2i_batch=128, s2i_steps=4000, s2i_judge_steps=1500, s2i_seconds=300,
     ),
 }

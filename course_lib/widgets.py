@@ -8,6 +8,8 @@ array. ``.render(...)`` computes a picture from control values without touching 
                                               images, move along the first principal directions, decode
     colorization_demo(colorize, images)       "Let's test it!": colour a chosen or uploaded photo, with a
                                               temperature slider; a file that is not an image gets a message
+    say_a_digit(locate, canvases, recordings) objects that sound: pick a spoken digit and a canvas of digits,
+                                              see the similarity map over the canvas (and hear the recording)
 """
 
 from __future__ import annotations
@@ -203,4 +205,63 @@ def colorization_demo(colorize: Callable[[torch.Tensor, float], torch.Tensor], i
     controls["upload"].observe(add_upload, names="value")
     redraw()
     widget = ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), picture, caption, message])
+    return Demo(widget=widget, controls=controls, render=render, redraw=redraw)
+
+
+# --- objects that sound: "say a digit" ---------------------------------------------------------------------------
+
+def heat_overlay(canvas: torch.Tensor, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """A grey canvas (1 x H x W or H x W in [0, 1]) with a heat map (h x w, any range) laid over it: H x W x 3.
+
+    The map is stretched to [0, 1], enlarged (bilinear) to the canvas and coloured with the "jet" colour map."""
+    from matplotlib import colormaps  # imported here: only this demo needs it
+
+    grey = _grey(canvas)
+    heat = torch.as_tensor(np.asarray(heat, dtype=np.float32))
+    heat = (heat - heat.min()) / (heat.max() - heat.min()).clamp_min(1e-8)
+    big = torch.nn.functional.interpolate(heat[None, None], size=grey.shape, mode="bilinear", align_corners=False)
+    coloured = colormaps["jet"](big[0, 0].numpy())[..., :3]
+    return (1 - alpha) * np.repeat(grey[..., None], 3, axis=2) + alpha * coloured
+
+
+def say_a_digit(locate: Callable[[int, str], np.ndarray], canvases: torch.Tensor, recordings: list[str],
+                sounds: dict[str, bytes] | None = None, scale: int = 4) -> Demo:
+    """Objects that sound: pick a recording and a canvas, see where the model looks.
+
+    ``locate(canvas, recording)`` returns the similarity map (h x w) of recording ``recording`` (a name from
+    ``recordings``) with canvas number ``canvas`` of ``canvases`` (N x 1 x H x W). ``sounds`` (optional) maps a
+    recording's name to the bytes of a WAV file, played by an audio player. ``render(canvas=i, recording=name)``
+    returns the canvas with the heat map over it (H x W x 3).
+    """
+    if not recordings:
+        raise ValueError("give at least one recording to choose from")
+
+    def render(canvas: int = 0, recording: str = recordings[0]) -> np.ndarray:
+        if recording not in recordings:
+            raise KeyError(f"no recording called {recording!r}; there are {recordings}")
+        return heat_overlay(canvases[canvas], locate(canvas, recording))
+
+    controls = {
+        "recording": ipywidgets.Dropdown(options=list(recordings), description="say"),
+        "canvas": ipywidgets.BoundedIntText(value=0, min=0, max=len(canvases) - 1, description="canvas"),
+    }
+    picture, caption = ipywidgets.Image(format="png"), ipywidgets.Label()
+    player = ipywidgets.Audio(format="wav", autoplay=False) if sounds else None
+
+    def redraw(_change=None) -> np.ndarray:
+        canvas, recording = controls["canvas"].value, controls["recording"].value
+        heat = np.asarray(locate(canvas, recording))
+        overlay = heat_overlay(canvases[canvas], heat)
+        row, col = np.unravel_index(int(heat.argmax()), heat.shape)
+        picture.value = png(overlay, scale)
+        caption.value = f"canvas #{canvas}, recording {recording}: the map peaks at cell (row {row}, column {col})"
+        if player is not None:
+            player.value = sounds[recording]
+        return overlay
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    shown = [picture, caption] + ([player] if player is not None else [])
+    widget = ipywidgets.HBox([ipywidgets.VBox(list(controls.values())), ipywidgets.VBox(shown)])
     return Demo(widget=widget, controls=controls, render=render, redraw=redraw)

@@ -15,4 +15,7 @@ loss, written as ``loss_fn(model, batch)`` so that ``train.fit`` trains every ta
                       (split-brain autoencoders, Zhang et al. 2017)
     speech2image      (input, target) = (a spoken digit + a digit image in a writer's style, the spoken digit in that
                       style): audio encoder, identity encoder, decoder with skips, L1 (Speech2Vid, Chung et al. 2017)
+    objects_that_sound (input, target) = (a spoken digit and a canvas of digits, is the spoken digit on it?):
+                      an image tower that keeps a map, max over locations of the cosine with the audio embedding;
+                      localisation from correspondence alone (AVOL-Net, Arandjelović & Zisserman 2018)
 """

@@ -1,0 +1,297 @@
+"""Objects that sound (notebook 09): where in the picture is the digit that was spoken?
+
+The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pretext.objects_that_sound``
+(Arandjelović & Zisserman, ECCV 2018). This module runs the notebook's experiment:
+
+* ``load``            MNIST digits (train / test) and real FSDD recordings, split by speaker (the test voice is never
+                      heard in training) and turned into standardised log-mel spectrograms;
+* ``batches``         an endless stream of fresh training canvases, each with a recording of one of its digits;
+* ``train_avol``      the AVOL-Net, trained only on correspondence, with either sampling (``LOSSES``);
+* ``test_scenes`` and ``pointing_table``  fixed test canvases (MNIST test digits) with test recordings, and pointing
+                      accuracy beside the three baselines: the centre of the canvas, a random point, a random digit;
+* pictures, the "say a digit" demo (``widgets.say_a_digit``) and the exercise checker.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import soundfile
+import torch
+
+from course_lib import audio, checks, show, train, widgets
+from course_lib.config import Profile
+from course_lib.data import ImageData, SpokenDigits, load_fsdd, load_mnist
+from course_lib.pretext import objects_that_sound as ots
+
+LOSSES = {"every pair in the batch": ots.all_pairs_loss, "one negative per canvas": ots.one_negative_loss}
+TEST_SPEAKERS = ("theo",)  # the held-out voice: FSDD split by speaker, not by take
+METRICS = {"AVOL-Net (arg-max of the map)": "pointing_accuracy", "centre of the canvas": "pointing_centre_prior",
+           "a random point": "pointing_random", "one of the digits at random": "pointing_pick_a_digit"}
+
+
+@dataclass
+class SoundsAndDigits:
+    """Digit images to paste and recordings to pair, for training and for testing."""
+
+    train_images: ImageData
+    test_images: ImageData
+    train_sounds: torch.Tensor  # N x 1 x 32 x 32 standardised log-mel spectrograms
+    test_sounds: torch.Tensor
+    train_spoken: SpokenDigits
+    test_spoken: SpokenDigits
+
+
+def load(profile: Profile) -> SoundsAndDigits:
+    """MNIST train / test digits and FSDD recordings split by speaker (``TEST_SPEAKERS`` held out); the test
+    spectrograms are standardised with the training set's statistics."""
+    train_spoken, test_spoken = audio.by_speaker(load_fsdd("all"), TEST_SPEAKERS)
+    train_mel, test_mel = (audio.log_mel(audio.fixed_length(s.waves)) for s in (train_spoken, test_spoken))
+    mean, std = train_mel.mean(), train_mel.std()
+    return SoundsAndDigits(load_mnist(True, profile.avol_mnist), load_mnist(False, profile.n_test),
+                           audio.standardise(train_mel, mean, std), audio.standardise(test_mel, mean, std),
+                           train_spoken, test_spoken)
+
+
+# --- scenes with a recording ---------------------------------------------------------------------------------------
+
+@dataclass
+class Scenes:
+    """Canvases, and for each one the recording that names one of its digits (``slot``: which one)."""
+
+    canvases: ots.Canvases
+    slot: torch.Tensor  # N: index into canvases.digits of the spoken digit
+    recording: torch.Tensor  # N: index into the recordings
+
+    @property
+    def spoken(self) -> torch.Tensor:
+        return self.canvases.digits.gather(1, self.slot[:, None])[:, 0]
+
+    @property
+    def spoken_box(self) -> torch.Tensor:
+        return self.canvases.boxes[torch.arange(len(self.slot)), self.slot]
+
+
+def scenes(images: ImageData, spoken: SpokenDigits, n: int, k: int, generator: torch.Generator) -> Scenes:
+    """``n`` canvases of ``k`` different digits, each paired with a random recording of one of them."""
+    canvases = ots.make_canvases(images.x, images.y, n, k, generator=generator)
+    slot = ots.spoken_slot(n, k, generator)
+    said = canvases.digits.gather(1, slot[:, None])[:, 0]
+    recording = audio.pair_by_digit(said, spoken.digit, generator)  # a recording of the same digit
+    return Scenes(canvases, slot, recording)
+
+
+def batches(data: SoundsAndDigits, batch_size: int, k: int, seed: int, device="cpu"):
+    """Endless training batches (spectrograms, canvases, spoken digits, digits on each canvas), freshly drawn."""
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        s = scenes(data.train_images, data.train_spoken, batch_size, k, generator)
+        yield (data.train_sounds[s.recording].to(device), s.canvases.x.to(device), s.spoken.to(device),
+               s.canvases.digits.to(device))
+
+
+def test_scenes(data: SoundsAndDigits, profile: Profile, seed: int) -> Scenes:
+    """The evaluation: test-set digits on the canvases, the held-out speaker's recordings."""
+    return scenes(data.test_images, data.test_spoken, profile.avol_test_canvases, profile.avol_digits,
+                  torch.Generator().manual_seed(10_000 + seed))
+
+
+# --- training -----------------------------------------------------------------------------------------------------
+
+def train_avol(data: SoundsAndDigits, profile: Profile, seed: int = 0, sampling: str = "every pair in the batch",
+               steps: int | None = None, device="cpu", progress: bool = True, lr: float = 2e-3):
+    """An AVOL-Net trained on correspondence only, with one of the ``LOSSES``; returns (model, history)."""
+    torch.manual_seed(seed)
+    model = ots.AVOLNet(profile.width).to(device).to(memory_format=torch.channels_last)
+    stream = batches(data, profile.avol_batch, profile.avol_digits, seed, device)
+    history = train.fit(model, stream, LOSSES[sampling], steps=steps or profile.avol_steps,
+                        max_seconds=profile.avol_seconds, desc=sampling, progress=progress, lr=lr)
+    return model.eval(), history
+
+
+@torch.no_grad()
+def heat_maps(model: ots.AVOLNet, sounds: torch.Tensor, canvases: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The similarity map of each recording with its own canvas (N x 16 x 16)."""
+    device = next(model.parameters()).device
+    return torch.cat([ots.paired_maps(model, sounds[i:i + batch_size].to(device),
+                                      canvases[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(canvases), batch_size)])
+
+
+# --- pointing and its baselines -----------------------------------------------------------------------------------
+
+def pointing_table(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, seed: int = 0) -> pd.DataFrame:
+    """Pointing accuracy (%): how often the point falls in the spoken digit's box, for the model and three guesses
+    that never hear the recording."""
+    n, k = test.canvases.digits.shape
+    generator = torch.Generator().manual_seed(seed)
+    box = test.spoken_box
+    maps = heat_maps(model, data.test_sounds[test.recording], test.canvases.x)
+    points = {
+        "AVOL-Net (arg-max of the map)": ots.pointing(maps),
+        "centre of the canvas": torch.full((n, 2), ots.SIDE / 2),
+        "a random point": torch.rand(n, 2, generator=generator) * ots.SIDE,
+        "one of the digits at random": test.canvases.centres[torch.arange(n), torch.randint(k, (n,),
+                                                                                            generator=generator)],
+    }
+    accuracy = {name: 100 * ots.inside(p, box).float().mean().item() for name, p in points.items()}
+    return pd.DataFrame({"pointing accuracy (%)": accuracy})
+
+
+@torch.no_grad()
+def correspondence_accuracy(model: ots.AVOLNet | None, data: SoundsAndDigits, test: Scenes, block: int = 64
+                            ) -> float:
+    """How often (%) the model answers "same?" right for every recording against every canvas of blocks of
+    ``block`` test scenes (the training task, on test data). ``model=None`` always answers "no"."""
+    right, total = 0.0, 0
+    for start in range(0, len(test.slot) - block + 1, block):
+        part = slice(start, start + block)
+        target = ots.correspondence(test.spoken[part], test.canvases.digits[part])
+        if model is None:
+            said_yes = torch.zeros_like(target)
+        else:
+            device = next(model.parameters()).device
+            said_yes = (model.logits(model(data.test_sounds[test.recording[part]].to(device),
+                                           test.canvases.x[part].to(device))) > 0).float().cpu()
+        right += (said_yes == target).float().sum().item()
+        total += target.numel()
+    return 100 * right / total
+
+
+def sampling_table(models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: Scenes) -> pd.DataFrame:
+    """The ablation: for each sampling, correspondence accuracy (every test recording against every test canvas of
+    a block) and pointing accuracy."""
+    rows = {name: {"correspondence accuracy (%)": correspondence_accuracy(model, data, test),
+                   "pointing accuracy (%)": pointing_table(model, data, test)["pointing accuracy (%)"][
+                       "AVOL-Net (arg-max of the map)"]}
+            for name, model in models.items()}
+    rows['always answering "no"'] = {"correspondence accuracy (%)": correspondence_accuracy(None, data, test),
+                                     "pointing accuracy (%)": float("nan")}
+    return pd.DataFrame(rows).T
+
+
+def metrics(table: pd.DataFrame) -> dict[str, float]:
+    """The numbers to record, under the names the issue lists."""
+    column = table["pointing accuracy (%)"]
+    return {METRICS[name]: float(column[name]) for name in METRICS}
+
+
+# --- pictures -----------------------------------------------------------------------------------------------------
+
+def _draw_boxes(ax, boxes: torch.Tensor, digits: torch.Tensor, spoken_slot: int | None = None) -> None:
+    for j, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
+        colour = "lime" if j == spoken_slot else "white"
+        ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, lw=1, ec=colour))
+        ax.text(x0, y0 - 1, str(int(digits[j])), color=colour, fontsize=7, va="bottom")
+
+
+def show_scenes(data: SoundsAndDigits, test: Scenes, n: int = 6):
+    """Test canvases with their digit boxes (the spoken one green) and the spectrogram of the recording."""
+    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.4))
+    for i in range(n):
+        axes[0, i].imshow(test.canvases.x[i, 0], cmap="gray", vmin=0, vmax=1)
+        _draw_boxes(axes[0, i], test.canvases.boxes[i], test.canvases.digits[i], int(test.slot[i]))
+        axes[1, i].imshow(data.test_sounds[test.recording[i], 0], origin="lower", aspect="auto", cmap="magma")
+        axes[1, i].set_title(f'"{int(test.spoken[i])}"', fontsize=8)
+        for ax in axes[:, i]:
+            ax.set(xticks=[], yticks=[])
+    axes[0, 0].set_ylabel("canvas", fontsize=8)
+    axes[1, 0].set_ylabel("recording", fontsize=8)
+    return show.finish(fig)
+
+
+def show_task(data: SoundsAndDigits, n: int = 6, k: int = 2, seed: int = 0):
+    """What the network is asked, as a picture: every recording (rows) against every canvas (columns) of a batch;
+    a green cell is a pair that corresponds (the spoken digit is on the canvas)."""
+    s = scenes(data.train_images, data.train_spoken, n, k, torch.Generator().manual_seed(seed))
+    target = ots.correspondence(s.spoken, s.canvases.digits)
+    fig, axes = plt.subplots(n + 1, n + 1, figsize=(1.05 * (n + 1), 1.05 * (n + 1)))
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+    axes[0, 0].axis("off")
+    axes[0, 0].text(0.5, 0.5, "same?", ha="center", va="center", fontsize=9)
+    for j in range(n):
+        axes[0, j + 1].imshow(s.canvases.x[j, 0], cmap="gray", vmin=0, vmax=1)
+        axes[j + 1, 0].imshow(data.train_sounds[s.recording[j], 0], origin="lower", aspect="auto", cmap="magma")
+        axes[j + 1, 0].set_ylabel(f'"{int(s.spoken[j])}"', rotation=0, ha="right", va="center", fontsize=8)
+    for i in range(n):
+        for j in range(n):
+            yes = bool(target[i, j])
+            axes[i + 1, j + 1].set_facecolor("#9be39b" if yes else "#f2f2f2")
+            axes[i + 1, j + 1].text(0.5, 0.5, "yes" if yes else "no", ha="center", va="center", fontsize=8)
+    return show.finish(fig)
+
+
+def show_heat_maps(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, n: int = 12):
+    """Test canvases with the similarity map of their recording laid over them; the title says what was said and
+    whether the arg-max fell in that digit's box."""
+    maps = heat_maps(model, data.test_sounds[test.recording[:n]], test.canvases.x[:n])
+    hit = ots.inside(ots.pointing(maps), test.spoken_box[:n])
+    titles = [f'"{int(d)}": {"hit" if h else "miss"}' for d, h in zip(test.spoken[:n], hit, strict=True)]
+    return show.heatmaps(test.canvases.x[:n], maps, titles)
+
+
+def recording_of(spoken: SpokenDigits, digit: int, nth: int = 0) -> int:
+    """The index of the ``nth`` recording of ``digit``."""
+    return int((spoken.digit == digit).nonzero().flatten()[nth])
+
+
+def show_every_word(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, canvas: int = 0):
+    """One canvas, ten recordings (one of each digit, the held-out voice): the map moves with the word."""
+    which = torch.tensor([recording_of(data.test_spoken, d) for d in range(10)])
+    maps = heat_maps(model, data.test_sounds[which], test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1))
+    on = set(test.canvases.digits[canvas].tolist())
+    titles = [f'"{d}"' + (" (on it)" if d in on else "") for d in range(10)]
+    return show.heatmaps(test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1), maps, titles, ncols=5)
+
+
+def show_training(histories: dict[str, train.History]):
+    """Correspondence accuracy on the training batches, for each sampling."""
+    return show.curves({name: h["acc"] for name, h in histories.items()}, xlabel="logged step (x10)",
+                       ylabel="correspondence accuracy (train)")
+
+
+# --- "say a digit" ------------------------------------------------------------------------------------------------
+
+def wav_bytes(wave: torch.Tensor, sample_rate: int = 8000) -> bytes:
+    """A recording as the bytes of a WAV file (what an audio widget plays)."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, wave.numpy(), sample_rate, format="WAV")
+    return buffer.getvalue()
+
+
+def demo(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, n_canvases: int = 8, takes: int = 3
+         ) -> widgets.Demo:
+    """Pick a test canvas and a recording of the held-out voice; see where the model looks."""
+    recordings = {f'"{d}" (take {t})': recording_of(data.test_spoken, d, t) for d in range(10) for t in range(takes)}
+    canvases = test.canvases.x[:n_canvases]
+
+    def locate(canvas: int, recording: str) -> np.ndarray:
+        sound = data.test_sounds[recordings[recording]][None]
+        return heat_maps(model, sound, canvases[canvas:canvas + 1])[0].numpy()
+
+    sounds = {name: wav_bytes(data.test_spoken.waves[i]) for name, i in recordings.items()}
+    return widgets.say_a_digit(locate, canvases, list(recordings), sounds)
+
+
+# --- exercise checker ---------------------------------------------------------------------------------------------
+
+def check_targets(fn) -> None:
+    """Exercise: ``fn(spoken, digits)`` = the B x B target matrix of the all-pairs loss."""
+    spoken = torch.tensor([3, 7, 0, 3])
+    digits = torch.tensor([[3, 5], [1, 2], [0, 7], [9, 4]])
+    want = ots.correspondence(spoken, digits)
+    got = torch.as_tensor(fn(spoken, digits)).float()
+    if got.shape != want.shape:
+        checks.exercise("target matrix", False, f"return a {tuple(want.shape)} matrix: rows are recordings, columns "
+                        f"canvases; got shape {tuple(got.shape)}")
+    if torch.equal(got, want.T):
+        checks.exercise("target matrix", False, "rows and columns are swapped: row i is recording i")
+    checks.exercise("target matrix", torch.equal(got, want),
+                    "entry (i, j) is 1 when the digit spoken in recording i is one of the digits on canvas j -- "
+                    "not only when i == j")
+

@@ -1,0 +1,113 @@
+import pytest
+import torch
+
+from course_lib.pretext import objects_that_sound as ots
+
+
+def _digits(n=40, side=28, seed=0):
+    """Fake digit images: a bright square whose brightness encodes nothing; labels 0-9 in turn."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(n, 1, side, side, generator=g) * 0.5 + 0.5
+    return images, torch.arange(n) % 10
+
+
+def test_canvases_have_the_right_shape_and_different_digits():
+    images, labels = _digits()
+    c = ots.make_canvases(images, labels, 50, k=3, generator=torch.Generator().manual_seed(1))
+    assert c.x.shape == (50, 1, 64, 64) and c.digits.shape == (50, 3) and c.boxes.shape == (50, 3, 4)
+    assert all(len(set(row.tolist())) == 3 for row in c.digits)
+
+
+def test_boxes_do_not_overlap_and_stay_on_the_canvas():
+    images, labels = _digits()
+    c = ots.make_canvases(images, labels, 200, k=2, generator=torch.Generator().manual_seed(2))
+    (a, b) = c.boxes.unbind(1)
+    apart = (a[:, 2] <= b[:, 0]) | (b[:, 2] <= a[:, 0]) | (a[:, 3] <= b[:, 1]) | (b[:, 3] <= a[:, 1])
+    assert apart.all()
+    assert (c.boxes >= 0).all() and (c.boxes <= 64).all()
+    assert ((c.boxes[..., 2:] - c.boxes[..., :2]) == 28).all()
+
+
+def test_each_digit_is_pasted_inside_its_box():
+    images, labels = _digits()
+    c = ots.make_canvases(images, labels, 20, k=2, generator=torch.Generator().manual_seed(3))
+    for i in range(20):
+        inside = torch.zeros(64, 64, dtype=torch.bool)
+        for x0, y0, x1, y1 in c.boxes[i].tolist():
+            inside[y0:y1, x0:x1] = True
+            assert c.x[i, 0, y0:y1, x0:x1].min() >= 0.5  # the fake digits are bright everywhere
+        assert (c.x[i, 0][~inside] == 0).all()
+
+
+def test_pasted_pixels_come_from_an_image_of_the_named_digit():
+    images = torch.arange(10).float().view(10, 1, 1, 1).expand(10, 1, 28, 28) / 10  # image d has value d / 10
+    c = ots.make_canvases(images, torch.arange(10), 10, k=2, generator=torch.Generator().manual_seed(4))
+    for i in range(10):
+        for (x0, y0, _, _), d in zip(c.boxes[i].tolist(), c.digits[i].tolist(), strict=True):
+            assert c.x[i, 0, y0, x0].item() == pytest.approx(d / 10)
+
+
+def test_too_many_digits_are_refused():
+    images, labels = _digits()
+    with pytest.raises(ValueError, match="1 to 10"):
+        ots.make_canvases(images, labels, 2, k=11)
+
+
+def test_correspondence_marks_every_pair_whose_spoken_digit_is_on_the_canvas():
+    spoken = torch.tensor([3, 7, 1])
+    digits = torch.tensor([[3, 5], [7, 3], [0, 2]])
+    expected = torch.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    assert torch.equal(ots.correspondence(spoken, digits), expected)
+
+
+def test_model_gives_a_map_per_pair_with_cosines():
+    model = ots.AVOLNet(width=4, embed=8).eval()
+    maps = model(torch.randn(3, 1, 32, 32), torch.rand(5, 1, 64, 64))
+    assert maps.shape == (3, 5, 16, 16)
+    assert maps.abs().max() <= 1 + 1e-5
+    paired = ots.paired_maps(model, torch.randn(5, 1, 32, 32), torch.rand(5, 1, 64, 64))
+    assert paired.shape == (5, 16, 16)
+
+
+def test_paired_maps_are_the_diagonal_of_all_maps():
+    model = ots.AVOLNet(width=4, embed=8).eval()
+    sounds, canvases = torch.randn(4, 1, 32, 32), torch.rand(4, 1, 64, 64)
+    with torch.no_grad():
+        everything = model(sounds, canvases)
+        paired = ots.paired_maps(model, sounds, canvases)
+    assert torch.allclose(everything[torch.arange(4), torch.arange(4)], paired, atol=1e-5)
+
+
+def test_logit_is_the_calibrated_max_over_locations():
+    model = ots.AVOLNet(width=4, embed=8)
+    maps = torch.zeros(2, 2, 16, 16)
+    maps[0, 1, 3, 4] = 0.9
+    logits = model.logits(maps)
+    assert logits[0, 1].item() == pytest.approx(model.scale.item() * 0.9 + model.bias.item())
+    assert logits[1, 1].item() == pytest.approx(model.bias.item())
+
+
+@pytest.mark.parametrize("loss", [ots.all_pairs_loss, ots.one_negative_loss])
+def test_losses_train_the_whole_model(loss):
+    torch.manual_seed(0)
+    model = ots.AVOLNet(width=4, embed=8)
+    batch = (torch.randn(6, 1, 32, 32), torch.rand(6, 1, 64, 64), torch.tensor([1, 2, 3, 4, 5, 6]),
+             torch.tensor([[1, 0], [2, 0], [3, 0], [4, 0], [5, 0], [6, 0]]))
+    value, logged = loss(model, batch)
+    value.backward()
+    assert value.item() > 0 and 0 <= logged["acc"] <= 1
+    assert model.image_projection[0].weight.grad.abs().sum() > 0
+    assert model.audio_projection[0].weight.grad.abs().sum() > 0
+
+
+def test_pointing_reads_the_arg_max_cell_in_canvas_pixels():
+    maps = torch.zeros(2, 16, 16)
+    maps[0, 2, 5] = 1.0  # row 2, column 5
+    maps[1, 15, 0] = 1.0
+    assert torch.equal(ots.pointing(maps), torch.tensor([[22.0, 10.0], [2.0, 62.0]]))
+
+
+def test_inside_treats_the_far_edges_as_outside():
+    boxes = torch.tensor([[10, 20, 38, 48]] * 4)
+    points = torch.tensor([[10.0, 20.0], [37.9, 47.9], [38.0, 30.0], [9.9, 30.0]])
+    assert ots.inside(points, boxes).tolist() == [True, True, False, False]
