@@ -105,7 +105,7 @@ PROFILES: dict[str, Profile] = {
         video_width=8, video_clips=300, tuple_batch=16, tuple_steps=40, tuple_seconds=20, digit_steps=40,
         action_labels=20, action_test=20,
         avol_mnist=10_000, avol_digits=2, avol_batch=64, avol_steps=200, avol_seconds=45, avol_test_canvases=1000,
-        s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=250, s2i_judge_steps=150, s2i_seconds=40,
+        s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=150, s2i_judge_steps=100, s2i_seconds=30,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -123,7 +123,7 @@ PROFILES: dict[str, Profile] = {
         video_width=8, video_clips=1000, tuple_batch=16, tuple_steps=150, tuple_seconds=150, digit_steps=150,
         action_labels=20, action_test=100,
         avol_mnist=20_000, avol_digits=2, avol_batch=64, avol_steps=500, avol_seconds=180, avol_test_canvases=2000,
-        s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=800, s2i_judge_steps=300, s2i_seconds=100,
+        s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=600, s2i_judge_steps=300, s2i_seconds=150,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
