@@ -86,6 +86,15 @@ class Profile:
     s2i_steps: int  # 10: optimiser steps of each generator (with skips, without skips)
     s2i_judge_steps: int  # 10: optimiser steps of the judge
     s2i_seconds: float  # 10: time cap of each of those trainings
+    avc_images: int  # 08: MNIST training images paired with the recordings (images of the spoken digit)
+    avc_gallery: int  # 08: MNIST test images: the test pairs' images and the gallery of audio -> image retrieval
+    avc_width: int  # 08: width of the image tower and of the audio tower (both a Backbone; 8 keeps it fast)
+    avc_batch: int  # 08: (image, recording) pairs per step, half of them together; also Owens' batch
+    avc_steps: int  # 08: optimiser steps of each AVC model (concatenation, AVE-Net)
+    avc_shortcut_steps: int  # 08: optimiser steps of the shortcut run (it finds the artefact in a few dozen)
+    avc_seconds: float  # 08: time cap of each of those trainings
+    owens_k: int  # 08: k-means clusters of the sound statistics ("classes from sound")
+    owens_steps: int  # 08: optimiser steps of the image tower predicting the sound's cluster
 
 
 PROFILES: dict[str, Profile] = {
@@ -106,6 +115,8 @@ PROFILES: dict[str, Profile] = {
         action_labels=20, action_test=20,
         avol_mnist=10_000, avol_digits=2, avol_batch=64, avol_steps=200, avol_seconds=45, avol_test_canvases=1000,
         s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=150, s2i_judge_steps=100, s2i_seconds=30,
+        avc_images=10_000, avc_gallery=1000, avc_width=8, avc_batch=128, avc_steps=200, avc_shortcut_steps=100,
+        avc_seconds=30, owens_k=30, owens_steps=100,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -124,6 +135,8 @@ PROFILES: dict[str, Profile] = {
         action_labels=20, action_test=100,
         avol_mnist=20_000, avol_digits=2, avol_batch=64, avol_steps=500, avol_seconds=180, avol_test_canvases=2000,
         s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=600, s2i_judge_steps=300, s2i_seconds=150,
+        avc_images=20_000, avc_gallery=2000, avc_width=8, avc_batch=128, avc_steps=600, avc_shortcut_steps=200,
+        avc_seconds=100, owens_k=30, owens_steps=300,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
@@ -142,6 +155,8 @@ PROFILES: dict[str, Profile] = {
         action_labels=20, action_test=300,
         avol_mnist=60_000, avol_digits=2, avol_batch=128, avol_steps=3000, avol_seconds=300, avol_test_canvases=5000,
         s2i_images=60_000, s2i_width=32, s2i_batch=128, s2i_steps=4000, s2i_judge_steps=1500, s2i_seconds=300,
+        avc_images=60_000, avc_gallery=10_000, avc_width=32, avc_batch=256, avc_steps=3000, avc_shortcut_steps=1000,
+        avc_seconds=300, owens_k=30, owens_steps=2000,
     ),
 }
 

@@ -102,6 +102,11 @@ REPORTED: list[Reported] = [
     Reported("misra2016", "HMDB51, UCF101-supervised", 15.2, "% accuracy", _SLIDE),
     Reported("misra2016", "HMDB51, tuple verification", 18.1, "% accuracy", _SLIDE),
     Reported("misra2016", "HMDB51, ImageNet-pretrained", 28.5, "% accuracy", _SLIDE),
+    # Arandjelović & Zisserman 2017 (L3-Net): AVC test accuracy (%) and the audio features' transfer to ESC-50;
+    # as on the lecture slide (a third-party summary of the paper gives the same two AVC figures, not checked here)
+    Reported("arandjelovic2017", "AVC accuracy, Kinetics-Sounds", 74.0, "% accuracy", _SLIDE),
+    Reported("arandjelovic2017", "AVC accuracy, Flickr-SoundNet", 78.0, "% accuracy", _SLIDE),
+    Reported("arandjelovic2017", "ESC-50 accuracy, L3-Net audio features", 79.3, "% accuracy", _SLIDE),
     # Arandjelović & Zisserman 2018: localisation, pointing accuracy (%)
     Reported("arandjelovic2018", "pointing accuracy, AVOL-Net", 81.7, "%", _SLIDE),
     Reported("arandjelovic2018", "pointing accuracy, centre prior", 57.2, "%", _SLIDE),

@@ -13,6 +13,10 @@ loss, written as ``loss_fn(model, batch)`` so that ``train.fit`` trains every ta
                       classification, rebalanced, decoded with the annealed mean (Zhang et al. 2016)
     split_brain       (input, target) = (L, ab) and (ab, L): two cross-channel halves, concatenated
                       (split-brain autoencoders, Zhang et al. 2017)
+    audio_visual      (input, target) = ((an image, a sound), do they belong together?): audio-visual
+                      correspondence with concatenation (L3-Net) or distance (AVE-Net) fusion, positives and negatives
+                      sampled the same way (Arandjelović & Zisserman 2017, 2018); and (image, the k-means cluster of
+                      its sound's statistics): classes from sound (Owens et al. 2016)
     speech2image      (input, target) = (a spoken digit + a digit image in a writer's style, the spoken digit in that
                       style): audio encoder, identity encoder, decoder with skips, L1 (Speech2Vid, Chung et al. 2017)
     objects_that_sound (input, target) = (a spoken digit and a canvas of digits, is the spoken digit on it?):

@@ -1,0 +1,210 @@
+"""Sound as supervision: how a picture and a sound supervise each other (notebook 08).
+
+Two ideas of the lecture's Ex V, on images paired with spoken recordings of the same thing:
+
+* **Classes from sound** (Owens et al., "Ambient Sound Provides Supervision for Visual Learning", ECCV 2016): summarise
+  each sound by statistics of its spectrogram, cluster them with k-means -- no labels -- and train the image network
+  to predict the cluster id of the sound that came with the image.
+
+      (input, target) = (image, k-means cluster of its sound's statistics)      loss: cross-entropy over k clusters
+
+* **Audio-visual correspondence, AVC** (Arandjelović & Zisserman, "Look, Listen and Learn", ICCV 2017): does this
+  image go with this sound? An image tower and an audio tower, fused late.
+
+      (input, target) = ((image, sound), 1 if they belong together else 0)      loss: binary cross-entropy
+
+  ``ConcatFusion`` is L3-Net's fusion: the two embeddings concatenated, then a small classifier. ``AVENet`` is the
+  fusion of "Objects that Sound" (ECCV 2018): both embeddings L2-normalised, and the classifier sees only their
+  squared distance D = ||a - v||^2, through logit = b - s D with learnable b and s > 0. A free linear layer on D
+  (the paper's) may learn the sign the wrong way round at first; fixing the direction -- near means "together" --
+  keeps the embeddings a shared space in which retrieval by distance works.
+
+The lesson of the lecture's pitfall is in ``correspondence_batches``: positives and negatives must be *sampled the
+same way*. If the positives' sounds were prepared differently (padded at the start, say) from the negatives', the
+network can tell them apart from the preparation alone and learns nothing about digits or objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from sklearn.cluster import KMeans
+from torch import nn
+
+from course_lib.audio import pair_by_digit
+from course_lib.nets import Backbone, Classifier, mlp
+
+N_CLASSES = 10  # the digits: what decides whether an image and a recording belong together
+
+
+# ---------------------------------------------------------------- classes from sound (Owens et al. 2016)
+
+def sound_statistics(specs: torch.Tensor) -> torch.Tensor:
+    """A summary of each sound that ignores *when* things happen: per mel band, the mean and the spread of the
+    log energy over time, and the mean size of its change from frame to frame (how fast the band moves).
+
+    ``specs`` is N x 1 x mels x frames; returns N x 3 mels. Owens et al. summarise the cochleagram of a video's
+    sound in the same spirit (band energies and their modulation statistics, after McDermott & Simoncelli).
+    """
+    bands = specs.flatten(1, 2) if specs.ndim == 4 else specs  # N x mels x frames
+    change = bands.diff(dim=-1).abs().mean(-1)
+    return torch.cat([bands.mean(-1), bands.std(-1), change], dim=1)
+
+
+def sound_clusters(stats: torch.Tensor, k: int, seed: int = 0) -> tuple[torch.Tensor, KMeans]:
+    """k-means (scikit-learn) on standardised sound statistics: (cluster id of every sound, the fitted model).
+
+    No label is used: the cluster ids are the "classes from sound" that then supervise the image network.
+    """
+    mean, std = stats.mean(0), stats.std(0) + 1e-6
+    kmeans = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(((stats - mean) / std).cpu().numpy())
+    return torch.as_tensor(kmeans.labels_, dtype=torch.int64), kmeans
+
+
+def cluster_purity(clusters: torch.Tensor, truth: torch.Tensor) -> float:
+    """The fraction of sounds whose cluster's majority class is their own class (1 = clusters are classes)."""
+    agree = 0
+    for c in clusters.unique():
+        agree += int(torch.bincount(truth[clusters == c]).max())
+    return agree / len(clusters)
+
+
+def image_cluster_batches(images: torch.Tensor, image_digits: torch.Tensor, sound_digits: torch.Tensor,
+                          clusters: torch.Tensor, batch_size: int, seed: int = 0
+                          ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless (images, cluster id of the sound heard with each) batches: each step draws recordings, and for each
+    an image of the same digit (``audio.pair_by_digit``), as a video frame comes with its soundtrack."""
+    generator = torch.Generator().manual_seed(seed)
+    device = images.device
+    while True:
+        sounds = torch.randint(len(sound_digits), (batch_size,), generator=generator)
+        picked = pair_by_digit(sound_digits[sounds], image_digits.cpu(), generator)
+        yield images[picked.to(device)], clusters[sounds].to(device)
+
+
+def cluster_loss(model: Classifier, batch):
+    """Cross-entropy of the image network's guess of the sound's cluster (the network: ``nets.Classifier`` with
+    k outputs, as in Owens et al.: a backbone and a linear layer over the clusters)."""
+    images, clusters = batch
+    logits = model(images)
+    return F.cross_entropy(logits, clusters), {"acc": (logits.argmax(1) == clusters).float().mean()}
+
+
+# ---------------------------------------------------------------- audio-visual correspondence (L3-Net, AVE-Net)
+
+def correspondence_batches(images: torch.Tensor, image_digits: torch.Tensor, positive_audio: torch.Tensor,
+                           sound_digits: torch.Tensor, batch_size: int, negative_audio: torch.Tensor | None = None,
+                           seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Endless (images, spectrograms, y) batches of the AVC task: y = 1 where the image shows the digit spoken,
+    y = 0 where it shows another digit (half of each, by a coin per pair).
+
+    Every pair starts from a recording drawn at random; a positive gets an image of the same digit, a negative an
+    image of a different digit (``audio.pair_by_digit`` with the digit shifted by 1-9). The recording's spectrogram
+    is taken from ``positive_audio`` for positives and from ``negative_audio`` (default: the same tensor) for
+    negatives. Give both the same tensor: *positives and negatives sampled the same way*. Two differently prepared
+    tensors are the shortcut lab: then the preparation alone gives the answer away.
+    """
+    negative_audio = positive_audio if negative_audio is None else negative_audio
+    if positive_audio.shape != negative_audio.shape:
+        raise ValueError("positive and negative spectrograms must describe the same recordings (same shape)")
+    generator = torch.Generator().manual_seed(seed)
+    device = images.device
+    while True:
+        sounds = torch.randint(len(sound_digits), (batch_size,), generator=generator)
+        y = torch.randint(2, (batch_size,), generator=generator)
+        shift = torch.randint(1, N_CLASSES, (batch_size,), generator=generator) * (1 - y)  # 0 for positives
+        shown = (sound_digits[sounds] + shift) % N_CLASSES  # the digit the image will show
+        picked = pair_by_digit(shown, image_digits.cpu(), generator).to(device)
+        sounds, y = sounds.to(device), y.to(device)
+        audio = torch.where(y.bool()[:, None, None, None], positive_audio[sounds], negative_audio[sounds])
+        yield images[picked], audio, y.float()
+
+
+class ConcatFusion(nn.Module):
+    """L3-Net's fusion: pooled image and audio embeddings concatenated, then a two-layer classifier -> one logit."""
+
+    def __init__(self, image_tower: Backbone, audio_tower: Backbone, hidden: int = 128):
+        super().__init__()
+        self.image_tower, self.audio_tower = image_tower, audio_tower
+        self.head = mlp(image_tower.out_dim + audio_tower.out_dim, hidden, 1)
+
+    def embed_image(self, images: torch.Tensor) -> torch.Tensor:
+        return self.image_tower.embed(images)
+
+    def embed_audio(self, specs: torch.Tensor) -> torch.Tensor:
+        return self.audio_tower.embed(specs)
+
+    def fuse(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """The correspondence logit of embedded pairs (v_i, a_i)."""
+        return self.head(torch.cat([v, a], dim=1)).squeeze(1)
+
+    def forward(self, images: torch.Tensor, specs: torch.Tensor) -> torch.Tensor:
+        return self.fuse(self.embed_image(images), self.embed_audio(specs))
+
+
+class AVENet(nn.Module):
+    """The AVE-Net fusion: each tower ends in a small MLP and an L2 normalisation, so both live on one unit sphere;
+    the classifier sees only D = ||a - v||^2 and says "together" with logit = b - s D (s = softplus(.) > 0)."""
+
+    def __init__(self, image_tower: Backbone, audio_tower: Backbone, dim: int = 64, hidden: int = 128,
+                 s: float = 5.0):
+        super().__init__()
+        self.image_tower, self.audio_tower = image_tower, audio_tower
+        self.image_proj = mlp(image_tower.out_dim, hidden, dim)
+        self.audio_proj = mlp(audio_tower.out_dim, hidden, dim)
+        # two random unit vectors in many dimensions are almost orthogonal, D = ||a - v||^2 ~ 2: start undecided there
+        self.raw_s = nn.Parameter(torch.tensor(s).expm1().log())  # s = softplus(raw_s) > 0: the fixed direction
+        self.b = nn.Parameter(torch.tensor(2.0 * s))  # the threshold: D < b / s means "together"
+
+    @property
+    def s(self) -> torch.Tensor:
+        return F.softplus(self.raw_s)
+
+    def embed_image(self, images: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.image_proj(self.image_tower.embed(images)), dim=1)
+
+    def embed_audio(self, specs: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.audio_proj(self.audio_tower.embed(specs)), dim=1)
+
+    def fuse(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return self.b - self.s * (a - v).pow(2).sum(1)
+
+    def forward(self, images: torch.Tensor, specs: torch.Tensor) -> torch.Tensor:
+        return self.fuse(self.embed_image(images), self.embed_audio(specs))
+
+
+def correspondence_loss(model: nn.Module, batch):
+    """Binary cross-entropy of "do this image and this sound belong together?", and the accuracy."""
+    images, specs, y = batch
+    logits = model(images, specs)
+    return F.binary_cross_entropy_with_logits(logits, y), {"acc": ((logits > 0).float() == y).float().mean()}
+
+
+@torch.no_grad()
+def pair_scores(model: nn.Module, audio_embeddings: torch.Tensor, image_embeddings: torch.Tensor,
+                chunk: int = 64) -> torch.Tensor:
+    """The model's correspondence logit for every (recording, image) pair: an A x I matrix (retrieval by the
+    classifier itself; the concatenation fusion has no other way to compare the two modalities)."""
+    model.eval()
+    rows = []
+    for start in range(0, len(audio_embeddings), chunk):
+        a = audio_embeddings[start:start + chunk]
+        pairs_a = a[:, None].expand(-1, len(image_embeddings), -1).flatten(0, 1)
+        pairs_v = image_embeddings[None].expand(len(a), -1, -1).flatten(0, 1)
+        rows.append(model.fuse(pairs_v, pairs_a).view(len(a), len(image_embeddings)))
+    return torch.cat(rows)
+
+
+def cosine_scores(audio_embeddings: torch.Tensor, image_embeddings: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of every (recording, image) pair of raw embeddings: meaningful only in a shared space."""
+    return F.normalize(audio_embeddings, dim=1) @ F.normalize(image_embeddings, dim=1).T
+
+
+def chance_recall(query_labels: torch.Tensor, gallery_labels: torch.Tensor) -> float:
+    """Recall@1 of a random ranking: sum over classes c of (queries of c) x (gallery share of c), per query."""
+    n = int(max(query_labels.max(), gallery_labels.max())) + 1
+    q = torch.bincount(query_labels.cpu(), minlength=n).double()
+    g = torch.bincount(gallery_labels.cpu(), minlength=n).double()
+    return float((q / q.sum() * g / g.sum()).sum())
