@@ -259,8 +259,8 @@ def sync_table(names=tuple(GRID_CLIPS), root=None, box=MOUTH_BOX, max_offset: in
         curve = sync_curve(loudness(clip), motion_energy(clip, box), max_offset)
         curves[name] = curve
         rows[name] = {"sentence": clip.sentence, "best offset (frames)": best_offset(curve),
-                      "r at best": float(curve.max()), "r at 0": float(curve[max_offset])}
-    return pd.DataFrame(rows).T, curves
+                      "r at best": round(float(curve.max()), 3), "r at 0": round(float(curve[max_offset]), 3)}
+    return pd.DataFrame.from_dict(rows, orient="index"), curves
 
 
 def show_mouth_box(clip: TalkingClip, box=MOUTH_BOX, frame: int = 35):
