@@ -116,7 +116,7 @@ PROFILES: dict[str, Profile] = {
         avol_mnist=10_000, avol_digits=2, avol_batch=64, avol_steps=200, avol_seconds=45, avol_test_canvases=1000,
         s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=150, s2i_judge_steps=100, s2i_seconds=30,
         avc_images=10_000, avc_gallery=1000, avc_width=8, avc_batch=128, avc_steps=200, avc_shortcut_steps=100,
-        avc_seconds=30, owens_k=30, owens_steps=100,
+        avc_seconds=60, owens_k=30, owens_steps=100,
     ),
     "lab": Profile(
         name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
@@ -136,7 +136,7 @@ PROFILES: dict[str, Profile] = {
         avol_mnist=20_000, avol_digits=2, avol_batch=64, avol_steps=500, avol_seconds=180, avol_test_canvases=2000,
         s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=600, s2i_judge_steps=300, s2i_seconds=150,
         avc_images=20_000, avc_gallery=2000, avc_width=8, avc_batch=128, avc_steps=600, avc_shortcut_steps=200,
-        avc_seconds=100, owens_k=30, owens_steps=300,
+        avc_seconds=180, owens_k=30, owens_steps=300,
     ),
     "full": Profile(
         name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
