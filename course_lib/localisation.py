@@ -241,12 +241,14 @@ def recording_of(spoken: SpokenDigits, digit: int, nth: int = 0) -> int:
 
 
 def show_every_word(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, canvas: int = 0):
-    """One canvas, ten recordings (one of each digit, the held-out voice): the map moves with the word."""
+    """One canvas, ten recordings (one of each digit, the held-out voice): the map moves with the word. All maps share
+    one colour scale, and each title gives the map's peak cosine, so that maps can be compared."""
     which = torch.tensor([recording_of(data.test_spoken, d) for d in range(10)])
     maps = heat_maps(model, data.test_sounds[which], test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1))
     on = set(test.canvases.digits[canvas].tolist())
-    titles = [f'"{d}"' + (" (on it)" if d in on else "") for d in range(10)]
-    return show.heatmaps(test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1), maps, titles, ncols=5)
+    titles = [f'"{d}"' + (" (on it)" if d in on else "") + f": {maps[d].max():.2f}" for d in range(10)]
+    return show.heatmaps(test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1), maps, titles, ncols=5,
+                         vmin=float(maps.min()), vmax=float(maps.max()))
 
 
 def show_training(histories: dict[str, train.History]):

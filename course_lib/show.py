@@ -162,8 +162,10 @@ def audio_player(wave: torch.Tensor, sample_rate: int = 8000):
 
 
 def heatmaps(images: torch.Tensor, maps: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 6,
-             size: float = 1.6):
-    """Images (N x C x H x W in [0, 1]) with a heat map (N x h x w, any range) laid over each, upsampled to fit."""
+             size: float = 1.6, vmin: float | None = None, vmax: float | None = None):
+    """Images (N x C x H x W in [0, 1]) with a heat map (N x h x w, any range) laid over each, upsampled to fit.
+
+    Each map is coloured over its own range, unless ``vmin`` and ``vmax`` give one range for all (to compare maps)."""
     n = len(images)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -175,7 +177,7 @@ def heatmaps(images: torch.Tensor, maps: torch.Tensor, titles: Sequence[str] | N
         h, w = picture.shape[:2]
         ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
         ax.imshow(maps[i].detach().cpu().float().numpy(), cmap="jet", alpha=0.45, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
-                  interpolation="bilinear")
+                  interpolation="bilinear", vmin=vmin, vmax=vmax)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     return finish(fig)

