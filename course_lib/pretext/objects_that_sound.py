@@ -133,9 +133,10 @@ class AVOLNet(nn.Module):
     """Two towers into one space, D = ``embed``; the image tower keeps a 16 x 16 map (see the module docstring).
 
     Image tower: backbone stages conv1 ... conv3 (64 x 64 -> 16 x 16, 4w channels), ``context`` 3 x 3 convolutions
-    and a 1 x 1 convolution to D, so every location gets an embedding. Audio tower: the whole backbone on the log-mel spectrogram, globally pooled, and
-    a linear layer to D. Both are L2-normalised, so the similarity is a cosine in [-1, 1]; a learnt scale alpha and
-    bias beta (the paper's calibration) turn the max over locations into a correspondence logit.
+    and a 1 x 1 convolution to D, so every location gets an embedding. Audio tower: the whole backbone on the log-mel
+    spectrogram, globally pooled, and a linear layer to D. Both end in a BatchNorm without scale and are
+    L2-normalised, so the similarity is a cosine in [-1, 1]; a learnt scale alpha and bias beta (the paper's
+    calibration) turn the max over locations into a correspondence logit.
     """
 
     def __init__(self, width: int = 16, embed: int = EMBED, context: int = 1):
