@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.data import DataCorrupt, DataUnavailable, clips, load_clip
+from course_lib.data import DataCorrupt, DataUnavailable, _fetch, clips, load_clip
 from course_lib.data.__main__ import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,21 +109,21 @@ def test_undecodable_file_with_the_right_hash_is_named(tmp_path, monkeypatch):
 
 
 def test_download_is_verified_then_moved_into_place(tmp_path, fake_clip, monkeypatch):
-    monkeypatch.setattr(clips, "download_url", fake_download(fake_clip))
+    monkeypatch.setattr(_fetch, "download_url", fake_download(fake_clip))
     assert len(load_clip("ucf101", root=tmp_path)) == 6
     folder = tmp_path / "video" / "ucf101"
     assert [p.name for p in folder.iterdir()] == ["v_ApplyEyeMakeup_g01_c01.avi"]  # no temporary folder left
 
 
 def test_download_with_wrong_checksum_is_not_kept(tmp_path, fake_clip, monkeypatch):
-    monkeypatch.setattr(clips, "download_url", fake_download(fake_clip + b"tampered"))
+    monkeypatch.setattr(_fetch, "download_url", fake_download(fake_clip + b"tampered"))
     with pytest.raises(DataUnavailable, match="SHA-256"):
         load_clip("ucf101", root=tmp_path)
     assert list((tmp_path / "video" / "ucf101").iterdir()) == []
 
 
 def test_offline_gives_one_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(clips, "download_url", offline)
+    monkeypatch.setattr(_fetch, "download_url", offline)
     with pytest.raises(DataUnavailable, match="video clips") as err:
         load_clip("ucf101", root=tmp_path)
     message = str(err.value)
@@ -133,7 +133,7 @@ def test_offline_gives_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_read_only_root_gives_clear_error_and_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(clips, "download_url", lambda *a, **k: pytest.fail("tried to download"))
+    monkeypatch.setattr(_fetch, "download_url", lambda *a, **k: pytest.fail("tried to download"))
     tmp_path.chmod(0o555)
     try:
         with pytest.raises(DataUnavailable, match="read-only"):
@@ -144,7 +144,7 @@ def test_read_only_root_gives_clear_error_and_writes_nothing(tmp_path, monkeypat
 
 
 def test_cli_lists_clips_and_fetch_offline_exits_1(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(clips, "download_url", offline)
+    monkeypatch.setattr(_fetch, "download_url", offline)
     assert main(["status", "--root", str(tmp_path)]) == 0
     assert "clips" in capsys.readouterr().out
     assert main(["fetch", "clips", "--root", str(tmp_path)]) == 1

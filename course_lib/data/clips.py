@@ -9,9 +9,6 @@ bytes cannot change -- and checked against a SHA-256 written here. They land in 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +16,6 @@ import av
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.datasets.utils import download_url
 
 from course_lib.data import _fetch
 
@@ -79,10 +75,6 @@ def _source(name: str) -> Source:
     return CLIPS[name]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def status(root: Path | None = None) -> str:
     present = [name for name, source in CLIPS.items() if (where(root) / source.path).is_file()]
     if not present:
@@ -92,22 +84,7 @@ def status(root: Path | None = None) -> str:
 
 def _download(source: Source, root: Path, why: str) -> None:
     """Download one clip next to where it belongs, check its SHA-256, and only then move it into place."""
-    target = where(root) / source.path
-    _fetch.require_writable(NAME, root, target.parent, why)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{NAME}-download-", dir=target.parent))
-    try:
-        with _fetch.download_errors(NAME, target.parent, why):
-            print(f"{_fetch.TITLES[NAME]}: downloading {source.url} into {target.parent} ...", flush=True)
-            download_url(source.url, str(tmp), filename=target.name)
-        if not (tmp / target.name).is_file() or _sha256(tmp / target.name) != source.sha256:
-            raise _fetch.DataUnavailable(NAME, target.parent, f"{why}, and the download of {source.url} does not "
-                                         "match its SHA-256")
-        os.replace(tmp / target.name, target)
-    finally:
-        for leftover in tmp.glob("*"):
-            leftover.unlink()
-        tmp.rmdir()
+    _fetch.download_file(NAME, source.url, source.sha256, where(root) / source.path, root, why)
 
 
 def _decode(path: Path) -> tuple[np.ndarray, float]:
@@ -129,7 +106,7 @@ def load_clip(name: str = "ucf101", size: tuple[int, int] | None = None, root: P
     path = where(root) / source.path
     if not path.is_file():
         _download(source, root, f"{path.name} missing" if path.parent.is_dir() else "nothing there yet")
-    if _sha256(path) != source.sha256:
+    if _fetch.sha256(path) != source.sha256:
         raise _fetch.DataCorrupt(NAME, path, "its SHA-256 differs from the one the course expects")
     try:
         pixels, fps = _decode(path)
