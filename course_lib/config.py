@@ -113,7 +113,7 @@ PROFILES: dict[str, Profile] = {
         finetune_detector_steps=10,
         video_width=8, video_clips=300, tuple_batch=16, tuple_steps=40, tuple_seconds=20, digit_steps=40,
         action_labels=20, action_test=20,
-        avol_mnist=10_000, avol_digits=2, avol_batch=64, avol_steps=200, avol_seconds=60, avol_test_canvases=1000,
+        avol_mnist=10_000, avol_digits=2, avol_batch=64, avol_steps=120, avol_seconds=60, avol_test_canvases=1000,
         s2i_images=6000, s2i_width=8, s2i_batch=64, s2i_steps=150, s2i_judge_steps=100, s2i_seconds=30,
         avc_images=10_000, avc_gallery=1000, avc_width=8, avc_batch=128, avc_steps=200, avc_shortcut_steps=100,
         avc_seconds=60, owens_k=30, owens_steps=100,
