@@ -135,7 +135,7 @@ PROFILES: dict[str, Profile] = {
         action_labels=20, action_test=100,
         avol_mnist=20_000, avol_digits=2, avol_batch=64, avol_steps=500, avol_seconds=300, avol_test_canvases=2000,
         s2i_images=20_000, s2i_width=8, s2i_batch=64, s2i_steps=600, s2i_judge_steps=300, s2i_seconds=150,
-        avc_images=20_000, avc_gallery=2000, avc_width=8, avc_batch=128, avc_steps=600, avc_shortcut_steps=200,
+        avc_images=20_000, avc_gallery=2000, avc_width=8, avc_batch=128, avc_steps=1200, avc_shortcut_steps=200,
         avc_seconds=180, owens_k=30, owens_steps=300,
     ),
     "full": Profile(
