@@ -138,15 +138,20 @@ def image_rows(rows: Mapping[str, torch.Tensor], size: float = 1.0):
     return finish(fig)
 
 
-def spectrograms(specs: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 6, size: float = 1.6):
-    """Log-mel spectrograms (N x 1 x mels x frames) side by side: time runs right, pitch up."""
-    n = len(specs)
+def _panels(n: int, ncols: int, size: float):
+    """A figure of ``n`` panels without axes, ``ncols`` wide (room for a title above each): (figure, the n axes)."""
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for i, ax in enumerate(axes.flat[:n]):
+    return fig, axes.flat[:n]
+
+
+def spectrograms(specs: torch.Tensor, titles: Sequence[str] | None = None, ncols: int = 6, size: float = 1.6):
+    """Log-mel spectrograms (N x 1 x mels x frames) side by side: time runs right, pitch up."""
+    fig, axes = _panels(len(specs), ncols, size)
+    for i, ax in enumerate(axes):
         ax.imshow(specs[i].detach().cpu().float().reshape(specs.shape[-2:]).numpy(), origin="lower",
                   aspect="auto", cmap="magma")
         if titles is not None:
@@ -166,13 +171,8 @@ def heatmaps(images: torch.Tensor, maps: torch.Tensor, titles: Sequence[str] | N
     """Images (N x C x H x W in [0, 1]) with a heat map (N x h x w, any range) laid over each, upsampled to fit.
 
     Each map is coloured over its own range, unless ``vmin`` and ``vmax`` give one range for all (to compare maps)."""
-    n = len(images)
-    ncols = min(ncols, n)
-    nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for i, ax in enumerate(axes.flat[:n]):
+    fig, axes = _panels(len(images), ncols, size)
+    for i, ax in enumerate(axes):
         picture = _as_hwc(images[i])
         h, w = picture.shape[:2]
         ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
