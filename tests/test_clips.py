@@ -8,29 +8,19 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import torch
+from offline import fake_download, no_network, offline  # noqa: F401  (no_network: autouse fixture)
 
 from course_lib.data import DataCorrupt, DataUnavailable, _fetch, clips, load_clip
 from course_lib.data.__main__ import main
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ["COURSE_DATA"]) if os.environ.get("COURSE_DATA") else REPO.parent / "shared" / "data"
-
-
-def offline(*args, **kwargs):
-    raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
 
 
 def tiny_video(frames: int = 6, height: int = 16, width: int = 24) -> bytes:
@@ -61,13 +51,6 @@ def write_clip(root: Path, video: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(video)
     return path
-
-
-def fake_download(payload: bytes):
-    def download_url(url, root, filename=None, md5=None):
-        (Path(root) / filename).write_bytes(payload)
-
-    return download_url
 
 
 def test_clip_frames_are_t_by_3_by_h_by_w_in_unit_range(tmp_path, fake_clip):

@@ -11,8 +11,6 @@ import os
 import pickle
 import struct
 import tarfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ import pytest
 import soundfile
 import torch
 import torchvision.datasets.mnist
+from offline import no_network, offline  # noqa: F401  (no_network: autouse fixture)
 
 from course_lib.data import (
     DataCorrupt,
@@ -39,15 +38,6 @@ from course_lib.data.__main__ import main
 REPO = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ["COURSE_DATA"]) if os.environ.get("COURSE_DATA") else REPO.parent / "shared" / "data"
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
-
-def offline(*args, **kwargs):
-    raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
 
 
 def assert_one_clear_message(err: DataUnavailable, name: str, folder: Path) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import torch
+from offline import fake_download, no_network, offline  # noqa: F401  (no_network: autouse fixture)
 
 from course_lib.data import DataCorrupt, DataUnavailable, _fetch, grid, load_grid
 from course_lib.data.__main__ import main
@@ -21,15 +20,6 @@ from course_lib.data.__main__ import main
 REPO = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ["COURSE_DATA"]) if os.environ.get("COURSE_DATA") else REPO.parent / "shared" / "data"
 RATE = 8000
-
-
-def offline(*args, **kwargs):
-    raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
 
 
 def tiny_talking_clip(frames: int = 10, seconds: float = 0.4) -> bytes:
@@ -75,13 +65,6 @@ def write_clip(root: Path, payload: bytes, name: str = "bbaf2n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(payload)
     return path
-
-
-def fake_download(payload: bytes):
-    def download_url(url, root, filename=None, md5=None):
-        (Path(root) / filename).write_bytes(payload)
-
-    return download_url
 
 
 def test_sentence_is_spelled_by_the_name():
