@@ -94,9 +94,12 @@ def standardise(specs: torch.Tensor, mean: float | None = None, std: float | Non
     return (specs - mean) / std
 
 
-def spectrograms(spoken: SpokenDigits, align: str = "centre", generator: torch.Generator | None = None) -> torch.Tensor:
-    """Every recording of ``spoken`` as a standardised ``1 x 32 x 32`` log-mel spectrogram (per-dataset stats)."""
-    return standardise(log_mel(fixed_length(spoken.waves, align=align, generator=generator), spoken.sample_rate))
+def spectrograms(train: SpokenDigits, test: SpokenDigits, align: str = "centre") -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, test) recordings as ``1 x 32 x 32`` log-mel spectrograms, both standardised with the *training*
+    recordings' mean and std: the test set's own statistics are not known at training time."""
+    train_mel, test_mel = (log_mel(fixed_length(s.waves, align=align), s.sample_rate) for s in (train, test))
+    mean, std = train_mel.mean(), train_mel.std()
+    return standardise(train_mel, mean, std), standardise(test_mel, mean, std)
 
 
 def by_take(spoken: SpokenDigits) -> tuple[SpokenDigits, SpokenDigits]:

@@ -12,6 +12,18 @@ import torch
 import torch.nn.functional as F
 
 
+def affine_warp(x: torch.Tensor, theta: torch.Tensor, size: tuple[int, int] | None = None,
+                padding_mode: str = "zeros") -> torch.Tensor:
+    """Warp every image of a batch by its own 2 x 3 affine matrix (``theta``: N x 2 x 3, in ``affine_grid``'s
+    convention: it maps each *output* pixel to where it reads in the input, coordinates in [-1, 1]).
+
+    ``size`` (H, W) of the output, default the input's. One ``affine_grid`` + ``grid_sample`` for the whole batch.
+    """
+    n, c = x.shape[:2]
+    grid = F.affine_grid(theta.to(x.dtype), [n, c, *(size or x.shape[-2:])], align_corners=False)
+    return F.grid_sample(x, grid, padding_mode=padding_mode, align_corners=False)
+
+
 def random_affine(x: torch.Tensor, degrees: float = 10.0, translate: float = 0.1,
                   scale: tuple[float, float] = (0.9, 1.1)) -> torch.Tensor:
     """Rotate by up to +-``degrees``, shift by up to ``translate`` of the size, rescale: per image."""
@@ -22,8 +34,7 @@ def random_affine(x: torch.Tensor, degrees: float = 10.0, translate: float = 0.1
     shift = (2 * torch.rand(n, 2, device=x.device) - 1) * 2 * translate  # grid units span [-1, 1]
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+    return affine_warp(x, theta)
 
 
 def random_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:

@@ -6,6 +6,8 @@ checker gives a student feedback on their answer. Both fail with a sentence, not
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 
 class ClaimFailed(AssertionError):
     """A paper's claim did not hold on the numbers this run measured."""
@@ -28,3 +30,15 @@ def exercise(name: str, ok: bool, hint: str) -> None:
     if not ok:
         raise NotYet(f"{name}: not yet. Hint: {hint}")
     print(f"{name}: correct, well done.")
+
+
+def verdict(name: str, tests: Iterable[tuple[Callable[[], bool], str | Callable[[], str]]]) -> None:
+    """Run an exercise checker's ``(test, hint)`` pairs in order: the hint of the first that fails, else "correct".
+
+    Tests are callables so that a later one may assume an earlier one held (a shape before its values); a hint may
+    be a callable too, for a message that shows the student's own (wrong) numbers.
+    """
+    for test, hint in tests:
+        if not test():
+            exercise(name, False, hint() if callable(hint) else hint)
+    exercise(name, True, "")

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.ops import sigmoid_focal_loss
 
+from course_lib.augment import affine_warp
 from course_lib.nets import Backbone
 
 MAX_OBJECTS = 3  # one per quadrant at most; a scene keeps MAX_OBJECTS slots, empty ones labelled -1
@@ -58,13 +59,12 @@ class Scenes:
 
 def _paste(canvas: torch.Tensor, images: torch.Tensor, corner: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     """Each image resized to ``size[i]`` pixels and pasted with its top-left at ``corner[i]`` = (x, y): batched."""
-    n, _, side, _ = canvas.shape
-    scale = side / size.float()  # grid_sample asks, for each canvas pixel, where in the image to read
+    side = canvas.shape[-1]
+    scale = side / size.float()  # the warp asks, for each canvas pixel, where in the image to read
     zero = torch.zeros_like(scale)
     theta = torch.stack([torch.stack([scale, zero, (side - 2 * corner[:, 0]) / size - 1], 1),
                          torch.stack([zero, scale, (side - 2 * corner[:, 1]) / size - 1], 1)], 1)
-    grid = F.affine_grid(theta, [n, images.shape[1], side, side], align_corners=False)
-    pasted = F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    pasted = affine_warp(images, theta, size=(side, side), padding_mode="border")
     pixel = torch.arange(side, device=canvas.device)
     inside_x = (pixel >= corner[:, :1]) & (pixel < (corner[:, 0] + size)[:, None])
     inside_y = (pixel >= corner[:, 1:]) & (pixel < (corner[:, 1] + size)[:, None])
@@ -237,14 +237,6 @@ def recalibrate_batchnorm(backbone: nn.Module, x: torch.Tensor, batch_size: int 
     counterpart of the paper's weight rescaling (Kraehenbuehl et al. 2015), which Doersch et al. needed before
     fine-tuning (51.1 % mAP with it, 46.6 % without). Every initialisation gets the same treatment.
     """
-    norms = [m for m in backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    saved = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average over all batches
-    backbone.train()
-    for i in range(0, len(x), batch_size):
-        backbone(x[i:i + batch_size])
-    for m, momentum in zip(norms, saved, strict=True):
-        m.momentum = momentum
+    # update_bn resets the statistics and averages them over every batch (momentum None), weights untouched
+    torch.optim.swa_utils.update_bn((x[i:i + batch_size] for i in range(0, len(x), batch_size)), backbone)
     return backbone.eval()

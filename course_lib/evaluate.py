@@ -3,9 +3,10 @@
 Features are taken from a frozen network and judged by what a simple classifier can read off them:
 
 * ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features;
-* ``knn_accuracy``  cosine k-nearest neighbours (scikit-learn);
 * ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
-  papers' layer-wise tables, and the linear probe at each;
+  papers' layer-wise tables, and the linear probe at each; ``probe_table`` / ``layer_table``: one row per network,
+  one column per layer, and each row's best layer;
+* ``cluster_purity``  how well clusters found without labels agree with the classes;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
 * fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``;
 * ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement.
@@ -19,9 +20,10 @@ import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.metrics.cluster import contingency_matrix
 from torch import nn
 
 from course_lib.nets import STAGES, Backbone
@@ -73,14 +75,6 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
         return 100.0 * (linear(b).argmax(1) == test_y).float().mean().item()
 
 
-def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 k: int = 20) -> float:
-    """Accuracy (%) of a distance-weighted cosine k-nearest-neighbour classifier on frozen features."""
-    knn = KNeighborsClassifier(n_neighbors=min(k, len(train_x)), metric="cosine", weights="distance")
-    knn.fit(train_x.numpy(), train_y.numpy())
-    return 100.0 * knn.score(test_x.numpy(), test_y.numpy())
-
-
 def _pooled_side(backbone: Backbone, stage: str, target_dim: int) -> int:
     """The side of the average-pooled map that keeps a stage at no more than ``target_dim`` numbers."""
     return max(1, int(math.sqrt(target_dim / backbone.channels[stage])))
@@ -120,6 +114,24 @@ def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Te
     test_f = stage_features(backbone, test_x, stages, target_dim)
     return {stage: linear_probe(train_f[stage], train_y.cpu(), test_f[stage], test_y.cpu(), **probe_options)
             for stage in train_f}
+
+
+def layer_table(scores: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """{network: {layer: accuracy}} as a table, one row per network, with each row's "best" and "best layer"."""
+    table = pd.DataFrame(scores).T
+    layers = list(table.columns)
+    table["best"] = table[layers].max(axis=1)
+    table["best layer"] = table[layers].idxmax(axis=1)
+    return table
+
+
+def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, torch.Tensor],
+                test: tuple[torch.Tensor, torch.Tensor], stages: Iterable[str] = STAGES,
+                target_dim: int = 2048) -> pd.DataFrame:
+    """The layer-wise table of the papers: ``layerwise_probe`` of every frozen backbone (rows) at every stage."""
+    (x, y), (x_test, y_test) = labelled, test
+    return layer_table({name: layerwise_probe(backbone, x, y, x_test, y_test, stages, target_dim)
+                        for name, backbone in backbones.items()})
 
 
 def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
@@ -180,6 +192,16 @@ def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, t
         return accuracy(model, test_x, test_y)
 
     return label_efficiency(run, train_y, labels_per_class, seed, draws)
+
+
+def cluster_purity(clusters, truth) -> float:
+    """The fraction of items whose cluster's most common class is their own (1 = every cluster is one class).
+
+    The classes only grade the clusters, never make them. A random grouping of the same sizes scores about the
+    share of the commonest class.
+    """
+    counts = contingency_matrix(np.asarray(truth), np.asarray(clusters))  # classes x clusters
+    return float(counts.max(axis=0).sum() / counts.sum())
 
 
 def recall_at_k(scores: torch.Tensor, query_labels: torch.Tensor, gallery_labels: torch.Tensor, k: int = 1) -> float:

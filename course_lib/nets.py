@@ -67,6 +67,20 @@ class Backbone(nn.Module):
         return self(x).mean(dim=(2, 3))
 
 
+def random_backbone(in_channels: int, width: int, seed: int, device: torch.device | str = "cpu") -> Backbone:
+    """A backbone at PyTorch's default initialisation, seeded: the same seed gives the same weights, so a trained
+    model and its random-init baseline start from the same point.
+
+    Returned in eval mode, because frozen random features are a baseline: in training mode BatchNorm would normalise
+    each image with its batch-mates' statistics. Call ``.train()`` before training it. Seeding happens inside
+    ``torch.random.fork_rng``, so building a backbone does not move the caller's random stream.
+    """
+    with torch.random.fork_rng(devices=[]):  # initialisation draws on the CPU stream only
+        torch.manual_seed(seed)
+        backbone = Backbone(in_channels, width)
+    return backbone.to(device).eval()
+
+
 def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
     """A two-layer head (the projection heads of contrastive learning, the pretext classifiers)."""
     return nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),

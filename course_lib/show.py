@@ -69,6 +69,33 @@ def curves(series: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: 
     return finish(fig)
 
 
+def training(histories, metric: str = "loss", ylabel: str | None = None, separate: bool = False,
+             title: str | None = None, logy: bool = False):
+    """One logged metric of several training runs against the step (``train.History`` objects by name).
+
+    ``separate=True`` gives each run a panel of its own: for runs with different losses, whose heights do not compare.
+    """
+    ylabel = ylabel or metric
+    if not separate:
+        return curves({name: h[metric] for name, h in histories.items()}, ylabel=ylabel, title=title, logy=logy,
+                      x={name: h.step for name, h in histories.items()})
+    ncols = min(4, len(histories))
+    fig, axes = plt.subplots(math.ceil(len(histories) / ncols), ncols, figsize=(3.2 * ncols, 2.4 * math.ceil(
+        len(histories) / ncols)), squeeze=False)
+    for ax in axes.flat[len(histories):]:
+        ax.axis("off")
+    for ax, (name, history) in zip(axes.flat, histories.items(), strict=False):
+        ax.plot(history.step, history[metric])
+        ax.set(xlabel="step", ylabel=ylabel)
+        ax.set_title(name, fontsize=8)
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return finish(fig)
+
+
 def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel: str = "test accuracy (%)",
                      title: str | None = None, chance: float | None = None,
                      xlabel: str = "labelled examples per class"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -108,20 +107,6 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
     if history.stopped_by.startswith("time"):
         print(history.stopped_by)
     return history
-
-
-def save_checkpoint(model: nn.Module, path: str | Path) -> Path:
-    """Save the weights only (a state_dict), loadable with ``torch.load(..., weights_only=True)``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), path)
-    return path
-
-
-def load_checkpoint(model: nn.Module, path: str | Path) -> nn.Module:
-    state = torch.load(Path(path), map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    return model
 
 
 def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, batch_size: int = 128,

@@ -114,3 +114,15 @@ def test_spectrograms_and_heatmaps_draw_one_panel_per_item():
 def test_audio_player_plays_at_the_given_rate():
     wav = show.audio_player(torch.randn(800), 8000).data  # a RIFF/WAVE file; bytes 24-27 hold the sample rate
     assert wav[:4] == b"RIFF" and int.from_bytes(wav[24:28], "little") == 8000
+
+
+def test_spectrograms_standardise_test_with_the_training_statistics():
+    g = torch.Generator().manual_seed(0)
+    quiet = SpokenDigits([0.1 * torch.randn(4000, generator=g) for _ in range(4)], torch.arange(4), ["a"] * 4,
+                         torch.zeros(4, dtype=torch.long))
+    loud = SpokenDigits([torch.randn(4000, generator=g) for _ in range(2)], torch.arange(2), ["b"] * 2,
+                        torch.zeros(2, dtype=torch.long))
+    train, test = audio.spectrograms(quiet, loud)
+    assert train.shape == (4, 1, 32, 32) and test.shape == (2, 1, 32, 32)
+    assert abs(train.mean().item()) < 1e-4 and abs(train.std().item() - 1) < 1e-3
+    assert test.mean().item() > 0.3  # louder than training (standardised with its own statistics it would be 0)

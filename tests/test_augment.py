@@ -33,3 +33,23 @@ def test_crop_flip_without_pad_only_flips():
     same = (out == x).flatten(1).all(1)
     flipped = (out == x.flip(-1)).flatten(1).all(1)
     assert (same | flipped).all()
+
+
+def test_affine_warp_identity_returns_the_batch():
+    x = torch.rand(3, 2, 8, 8)
+    theta = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).expand(3, 2, 3)
+    assert torch.allclose(augment.affine_warp(x, theta), x, atol=1e-5)
+
+
+def test_affine_warp_moves_each_image_by_its_own_matrix():
+    x = torch.zeros(2, 1, 8, 8)
+    x[:, :, 3, 3] = 1.0
+    theta = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],  # stays
+                          [[1.0, 0.0, -0.5], [0.0, 1.0, 0.0]]])  # reads half a width to the left: moves right by 2 px
+    out = augment.affine_warp(x, theta)
+    assert out[0, 0, 3, 3] == 1.0 and out[1, 0, 3, 5] == 1.0 and out[1, 0, 3, 3] == 0.0
+
+
+def test_affine_warp_can_change_the_output_size():
+    out = augment.affine_warp(torch.rand(2, 1, 8, 8), torch.eye(2, 3).expand(2, 2, 3), size=(4, 6))
+    assert out.shape == (2, 1, 4, 6)

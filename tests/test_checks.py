@@ -16,3 +16,19 @@ def test_claim_that_fails_says_which():
 def test_exercise_gives_the_hint():
     with pytest.raises(checks.NotYet, match="look at the axis"):
         checks.exercise("ex1", False, "look at the axis")
+
+
+def test_verdict_reports_the_first_failing_hint_only():
+    with pytest.raises(checks.NotYet, match="second"):
+        checks.verdict("ex", [(lambda: True, "first"), (lambda: False, "second"), (lambda: False, "third")])
+
+
+def test_verdict_hint_may_be_computed_from_the_answer():
+    answer = 41
+    with pytest.raises(checks.NotYet, match="got 41"):
+        checks.verdict("ex", [(lambda: answer == 42, lambda: f"expected 42, got {answer}")])
+
+
+def test_verdict_says_correct_when_every_test_passes(capsys):
+    checks.verdict("ex", [(lambda: True, "never shown")])
+    assert "ex: correct" in capsys.readouterr().out

@@ -1,3 +1,4 @@
+import dataclasses
 import random
 
 import numpy as np
@@ -24,9 +25,39 @@ def test_unknown_profile_names_the_choices(monkeypatch):
 
 
 def test_profiles_grow_from_ci_to_full():
-    ci, lab, full = (config.PROFILES[n] for n in ("ci", "lab", "full"))
-    for field in ("n_train", "pretrain_steps", "finetune_steps", "max_seconds"):
+    assert tuple(config.PROFILES) == config.PROFILE_NAMES
+    assert all(profile.name == name for name, profile in config.PROFILES.items())
+    ci, lab, full = (config.PROFILES[n] for n in config.PROFILE_NAMES)
+    for field in ("n_train", "n_test", "width", "batch_size", "max_seconds"):
         assert getattr(ci, field) <= getattr(lab, field) <= getattr(full, field), field
+
+
+@dataclasses.dataclass(frozen=True)
+class LessonSizes(config.Profile):
+    steps: int  # a size of one lesson's own
+
+
+def test_lesson_sizes_copy_the_shared_fields_and_add_the_lessons_own():
+    sizes = config.lesson_sizes(LessonSizes, ci=dict(steps=1), lab=dict(steps=2), full=dict(steps=3))
+    assert tuple(sizes) == config.PROFILE_NAMES
+    for (name, own), steps in zip(sizes.items(), (1, 2, 3), strict=True):
+        assert isinstance(own, LessonSizes) and own.steps == steps
+        for field in dataclasses.fields(config.Profile):
+            assert getattr(own, field.name) == getattr(config.PROFILES[name], field.name), (name, field.name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sizes["ci"].steps = 4
+
+
+def test_lesson_sizes_need_exactly_the_three_profiles():
+    with pytest.raises(ValueError, match="exactly the profiles"):
+        config.lesson_sizes(LessonSizes, ci=dict(steps=1), lab=dict(steps=2))
+    with pytest.raises(ValueError, match="exactly the profiles"):
+        config.lesson_sizes(LessonSizes, ci=dict(steps=1), lab=dict(steps=2), full=dict(steps=3), huge=dict(steps=4))
+
+
+def test_lesson_sizes_need_every_own_field_in_every_profile():
+    with pytest.raises(TypeError, match="steps"):
+        config.lesson_sizes(LessonSizes, ci=dict(steps=1), lab=dict(), full=dict(steps=3))
 
 
 def test_data_root_from_environment(monkeypatch, tmp_path):
@@ -69,6 +100,35 @@ def test_seed_everything_makes_all_generators_repeat():
     first = (random.random(), np.random.rand(), torch.rand(1).item())
     config.seed_everything(3)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_isolated_rng_draws_the_same_for_the_same_seed():
+    with config.isolated_rng(5):
+        first = torch.rand(3)
+    with config.isolated_rng(5):
+        again = torch.rand(3)
+    with config.isolated_rng(6):
+        other = torch.rand(3)
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_isolated_rng_leaves_the_outer_stream_where_it_was():
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    with config.isolated_rng(5):
+        torch.rand(100)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_isolated_rng_restores_the_outer_stream_after_an_error():
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    with pytest.raises(RuntimeError), config.isolated_rng(5):
+        torch.rand(100)
+        raise RuntimeError("a checker that fails")
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_setup_prints_one_line(monkeypatch, capsys, tmp_path):

@@ -45,6 +45,17 @@ def test_a_pasted_image_fills_its_box():
         assert torch.allclose(x[:, y0:y1, x0:x1], image[0], atol=1e-5)
 
 
+def test_a_pasted_image_is_the_photo_itself_resized_into_its_box():
+    # a textured photo pasted at its own size is copied pixel for pixel; at half size each pixel is the mean of a
+    # 2 x 2 block (bilinear sampling half-way between pixels): the affine warp puts it exactly in its box
+    image = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    for side, expected in ((32, image[0]), (16, torch.nn.functional.avg_pool2d(image, 2)[0])):
+        scenes = det.make_scenes(image, torch.tensor([1]), 4, CLASSES, sizes=(side, side))
+        for x, boxes, labels in zip(scenes.x, scenes.boxes, scenes.labels, strict=True):
+            for box in boxes[labels >= 0].long().tolist():
+                assert torch.allclose(x[:, box[1]:box[3], box[0]:box[2]], expected, atol=1e-5)
+
+
 def test_the_same_seed_gives_the_same_scenes():
     images, labels = torch.rand(30, 3, 32, 32), torch.arange(30) % 4
     a = det.make_scenes(images, labels, 10, CLASSES, seed=3)

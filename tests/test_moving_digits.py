@@ -65,6 +65,23 @@ def test_render_puts_the_digit_where_the_centre_says():
         assert col == pytest.approx((x + 1) * 24 - 0.5, abs=0.6) and row == pytest.approx((y + 1) * 24 - 0.5, abs=0.6)
 
 
+def test_render_turns_and_scales_the_digit():
+    digit = torch.zeros(1, 1, 28, 28)
+    digit[..., 13:15, 4:24] = 1.0  # a horizontal bar
+    angle, scale = torch.tensor([[0.0, torch.pi / 2, 0.0]]), torch.tensor([[1.0, 1.0, 0.5]])
+    frames = render(digit, torch.zeros(1, 3, 2), angle, scale, torch.zeros(1, 1, 48, 48))[0, :, 0]
+    rows, cols = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+
+    def spread(ink, at):  # standard deviation of the ink along one axis
+        mean = (ink * at).sum() / ink.sum()
+        return ((ink * (at - mean) ** 2).sum() / ink.sum()).sqrt()
+
+    flat, turned, small = frames
+    assert spread(flat, cols) > 3 * spread(flat, rows)  # lying
+    assert spread(turned, rows) > 3 * spread(turned, cols)  # a quarter turn: standing
+    assert small.sum() / flat.sum() == pytest.approx(0.25, abs=0.05)  # half the size: a quarter of the ink
+
+
 @pytest.mark.parametrize("bad", [dict(motions=("jump",)), dict(motions=()), dict(n=0), dict(frames=1)])
 def test_bad_arguments_are_refused(digits, bad):
     options = dict(n=6) | bad

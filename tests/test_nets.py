@@ -34,3 +34,26 @@ def test_embed_and_classifier_shapes():
 
 def test_mlp_head_shape():
     assert nets.mlp(16, 32, 4)(torch.rand(6, 16)).shape == (6, 4)
+
+
+def test_random_backbone_is_seeded_and_in_eval_mode():
+    a, b, c = nets.random_backbone(1, 4, seed=3), nets.random_backbone(1, 4, seed=3), nets.random_backbone(1, 4, seed=4)
+    weight = lambda m: m.stages["conv1"][0].weight  # noqa: E731
+    assert torch.equal(weight(a), weight(b)) and not torch.equal(weight(a), weight(c))
+    assert not a.training and not any(m.training for m in a.modules())
+
+
+def test_random_backbone_leaves_the_callers_random_stream_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    nets.random_backbone(1, 4, seed=7)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_random_backbone_features_do_not_depend_on_batch_mates():
+    backbone = nets.random_backbone(1, 4, seed=0)
+    x = torch.rand(5, 1, 28, 28)
+    with torch.no_grad():
+        alone, in_a_batch = backbone.embed(x[:1]), backbone.embed(torch.cat([x[:1], 10 * x[1:]]))[:1]
+    assert torch.allclose(alone, in_a_batch, atol=1e-6)

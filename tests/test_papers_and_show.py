@@ -56,3 +56,25 @@ def test_figures_come_back_closed_so_notebooks_show_them_once():
 
     show.image_grid(torch.rand(2, 1, 8, 8))
     assert plt.get_fignums() == []
+
+
+def _history(values):
+    from course_lib.train import History
+
+    h = History()
+    for step, v in enumerate(values):
+        h.log(10 * step, 0.0, {"loss": v})
+    return h
+
+
+def test_training_draws_one_line_per_run_on_one_axis():
+    fig = show.training({"a": _history([3, 2, 1]), "b": _history([2, 2, 2])}, ylabel="loss")
+    (ax,) = fig.axes
+    assert len(ax.lines) == 2 and list(ax.lines[0].get_xdata()) == [0, 10, 20]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+
+
+def test_training_separate_gives_each_run_a_titled_panel():
+    fig = show.training({n: _history([1, 0.5]) for n in "abcde"}, separate=True)
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled] == list("abcde") and all(len(ax.lines) == 1 for ax in titled)

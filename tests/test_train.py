@@ -63,14 +63,6 @@ def test_batches_refuse_mismatched_lengths():
         next(train.batches(torch.zeros(4), torch.zeros(5), batch_size=2))
 
 
-def test_checkpoint_round_trip_with_weights_only(tmp_path):
-    model = nn.Linear(3, 2)
-    path = train.save_checkpoint(model, tmp_path / "sub" / "m.pt")
-    assert torch.load(path, weights_only=True).keys() == model.state_dict().keys()
-    other = train.load_checkpoint(nn.Linear(3, 2), path)
-    assert torch.equal(other.weight, model.weight)
-
-
 def test_train_classifier_learns_a_separable_problem():
     torch.manual_seed(0)
     x = torch.randn(200, 2)

@@ -11,8 +11,8 @@ half-way between the others, order can be checked by interpolating positions, wi
 ``glide`` -- a straight line at constant speed, no bounce -- is kept out of the action classes for exactly that
 reason: it is the shortcut notebook 03 measures.
 
-Generation is deterministic in ``seed`` and batched: every frame of every clip is one affine warp of its digit,
-``F.affine_grid`` + ``F.grid_sample`` over all N x T frames at once, composited over a static background; then a
+Generation is deterministic in ``seed`` and batched: every frame of every clip is one affine warp of its digit
+(``augment.affine_warp`` over all N x T frames at once), composited over a static background; then a
 cheap camera's brightness flicker and sensor noise are added to every frame, as real video has them.
 """
 
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from course_lib.augment import affine_warp
 
 ACTIONS = ("bounce", "circle", "accelerate", "rotate", "zoom", "wave")
 SHORTCUT = "glide"  # constant velocity: not an action class, the shortcut's training data
@@ -143,7 +145,7 @@ def render(digits: torch.Tensor, centre: torch.Tensor, angle: torch.Tensor, scal
            backgrounds: torch.Tensor) -> torch.Tensor:
     """Draw each clip's digit (N x 1 x 28 x 28) at every frame's centre, angle and scale over its background.
 
-    One ``affine_grid`` + ``grid_sample`` for all N x T frames: for every canvas pixel p, read the digit at
+    One affine warp (``augment.affine_warp``) for all N x T frames: for every canvas pixel p, read the digit at
     R(-angle) (p - centre) / (scale * 28 / size), in the normalised [-1, 1] coordinates of both images.
     """
     n, t = angle.shape
@@ -153,9 +155,7 @@ def render(digits: torch.Tensor, centre: torch.Tensor, angle: torch.Tensor, scal
     cx, cy = centre.reshape(-1, 2).unbind(-1)
     theta = torch.stack([torch.stack([cos, sin, -(cos * cx + sin * cy)], -1),
                          torch.stack([-sin, cos, sin * cx - cos * cy], -1)], 1)
-    grid = F.affine_grid(theta, [n * t, 1, size, size], align_corners=False)
-    ink = F.grid_sample(digits.repeat_interleave(t, 0), grid, padding_mode="zeros", align_corners=False)
-    ink = ink.view(n, t, 1, size, size)
+    ink = affine_warp(digits.repeat_interleave(t, 0), theta, size=(size, size)).view(n, t, 1, size, size)
     return backgrounds[:, None] * (1 - ink) + ink  # the digit is opaque where it has ink
 
 

@@ -56,19 +56,12 @@ def sound_statistics(specs: torch.Tensor) -> torch.Tensor:
 def sound_clusters(stats: torch.Tensor, k: int, seed: int = 0) -> tuple[torch.Tensor, KMeans]:
     """k-means (scikit-learn) on standardised sound statistics: (cluster id of every sound, the fitted model).
 
-    No label is used: the cluster ids are the "classes from sound" that then supervise the image network.
+    No label is used: the cluster ids are the "classes from sound" that then supervise the image network
+    (``evaluate.cluster_purity`` grades them against a labelling afterwards).
     """
     mean, std = stats.mean(0), stats.std(0) + 1e-6
     kmeans = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(((stats - mean) / std).cpu().numpy())
     return torch.as_tensor(kmeans.labels_, dtype=torch.int64), kmeans
-
-
-def cluster_purity(clusters: torch.Tensor, truth: torch.Tensor) -> float:
-    """The fraction of sounds whose cluster's majority class is their own class (1 = clusters are classes)."""
-    agree = 0
-    for c in clusters.unique():
-        agree += int(torch.bincount(truth[clusters == c]).max())
-    return agree / len(clusters)
 
 
 def image_cluster_batches(images: torch.Tensor, image_digits: torch.Tensor, sound_digits: torch.Tensor,

@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.augment import affine_warp
 from course_lib.nets import Backbone, mlp
 
 # (row, col) of the second patch relative to the first, in reading order: the index is the label y
@@ -154,8 +155,7 @@ def chromatic_aberration(x: torch.Tensor, strength: float = 0.05) -> torch.Tenso
     if x.shape[1] != 3:
         raise ValueError(f"chromatic aberration needs colour images (3 channels), got {x.shape[1]}")
     zoom = torch.tensor([[1 / (1 + strength), 0.0, 0.0], [0.0, 1 / (1 + strength), 0.0]], device=x.device)
-    where_to_read = F.affine_grid(zoom.expand(len(x), 2, 3), [len(x), 1, *x.shape[-2:]], align_corners=False)
-    green = F.grid_sample(x[:, 1:2], where_to_read, padding_mode="border", align_corners=False)
+    green = affine_warp(x[:, 1:2], zoom.expand(len(x), 2, 3), padding_mode="border")  # reads nearer the centre
     return torch.cat([x[:, :1], green, x[:, 2:]], dim=1)
 
 

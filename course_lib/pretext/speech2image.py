@@ -6,7 +6,7 @@ decoder also receives skip connections from the identity encoder, so the details
 through the small joint embedding. It is trained with an L1 loss against the real video frame: no labels, the
 video supplies the pairs (the frame that goes with this sound, of this person).
 
-The course's version, at laptop scale (``course_lib.speech_to_image`` runs it):
+The course's version, at laptop scale (``course_lib.lessons.speech_to_image`` runs it):
 
     audio   a spoken digit d, 1 x 32 x 32 log-mel spectrogram   --audio encoder-->    a (8w, the pooled conv5)
     identity  an MNIST image of some digit e in a "writer" style  --identity encoder--> conv1, conv2, conv5 maps
@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.audio import pair_by_digit
+from course_lib.augment import affine_warp
 from course_lib.nets import Backbone
 
 THICKNESS = (-1, 0, 1)  # strokes eroded by one pixel, left, or dilated by one pixel (3 x 3 structuring element)
@@ -83,8 +84,7 @@ def apply_style(images: torch.Tensor, style: Style) -> torch.Tensor:
     zero = torch.zeros_like(zoom)
     theta = torch.stack([torch.stack([1 / zoom, shear / zoom, zero], 1),
                          torch.stack([zero, 1 / zoom, zero], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False).clamp(0, 1)
+    return affine_warp(x, theta).clamp(0, 1)
 
 
 def ink(images: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.augment import random_affine
+from course_lib.augment import affine_warp, random_affine
 from course_lib.nets import Backbone, mlp
 
 # ---------------------------------------------------------------- simulated egomotion (Agrawal et al. 2015)
@@ -60,16 +60,14 @@ class EgomotionBins:
 def warp(x: torch.Tensor, shift: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     """T(x) for square images: rotate each image about its centre by its ``degrees`` (clockwise on screen,
     as the y axis points down), then move it by its ``shift`` = (tx, ty) pixels (right, down)."""
-    n, _, _, side = x.shape
+    side = x.shape[-1]
     angle = torch.deg2rad(degrees)
     cos, sin, zero, one = torch.cos(angle), torch.sin(angle), torch.zeros_like(angle), torch.ones_like(angle)
     t = shift * 2 / side  # pixels -> grid units (the image spans [-1, 1])
     forward = torch.stack([torch.stack([cos, -sin, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1),
                            torch.stack([zero, zero, one], 1)], 1)
-    # grid_sample asks the other way round: for each output pixel, where in x to read
-    where_to_read = torch.linalg.inv(forward)[:, :2]
-    grid = F.affine_grid(where_to_read, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+    # affine_warp asks the other way round: for each output pixel, where in x to read
+    return affine_warp(x, torch.linalg.inv(forward)[:, :2])
 
 
 def egomotion_pairs(x: torch.Tensor, bins: EgomotionBins | None = None):

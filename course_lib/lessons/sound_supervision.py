@@ -11,6 +11,8 @@ The methods are ``course_lib.pretext.audio_visual``; this module runs the notebo
 * ``retrieval_table``  cross-modal recall@1 audio -> image, by each model's own score and by the cosine of the
                     embeddings each model fuses;
 * pictures, the table beside the papers, the metrics and the exercise checkers.
+
+``SIZES`` holds the notebook's sizes for ``ci``, ``lab`` and ``full``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,42 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
-from course_lib import audio, checks, data, evaluate, nets, papers, show, train
-from course_lib.config import Profile
+from course_lib import audio, checks, config, data, evaluate, nets, papers, show, train
 from course_lib.data.fsdd import SpokenDigits, load_fsdd
 from course_lib.pretext import audio_visual as av
 
 FUSIONS = ("concatenation (L3-Net)", "distance (AVE-Net)")
 SPLITS = ("take", "speaker")
 TEST_PAIRS = 2000  # test pairs the AVC accuracy is measured on (half positives)
+OWENS_K = 30  # k-means clusters of the sound statistics ("classes from sound")
+AUDIO_SEED = 1000  # the audio tower's seed is the run's seed + this: its own draw, never another run's image tower
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """The shared profile plus what notebook 08 alone needs."""
+
+    images: int  # MNIST training images paired with the recordings (images of the spoken digit)
+    gallery: int  # MNIST test images: the test pairs' images and the gallery of audio -> image retrieval
+    tower_width: int  # width of the image tower and of the audio tower (both a Backbone; 8 keeps it fast)
+    pairs_per_step: int  # (image, recording) pairs per step, half of them together; also Owens' batch
+    steps: int  # optimiser steps of each AVC model (concatenation, AVE-Net)
+    shortcut_steps: int  # optimiser steps of the shortcut run (it finds the artefact in a few dozen)
+    seconds: float  # time cap of each training (AVC models, shortcut run, classes from sound)
+    owens_steps: int  # optimiser steps of the image tower predicting the sound's cluster
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(images=10_000, gallery=1000, tower_width=8, pairs_per_step=128, steps=200, shortcut_steps=100,
+            seconds=60, owens_steps=100),
+    lab=dict(images=20_000, gallery=2000, tower_width=8, pairs_per_step=128, steps=1200, shortcut_steps=200,
+             seconds=180, owens_steps=300),
+    full=dict(images=60_000, gallery=10_000, tower_width=32, pairs_per_step=256, steps=3000, shortcut_steps=1000,
+              seconds=300, owens_steps=2000),
+)
 
 
 @dataclass
@@ -59,56 +88,53 @@ def split_fsdd(spoken: SpokenDigits, split: str) -> tuple[SpokenDigits, SpokenDi
     return audio.by_take(spoken) if split == "take" else audio.by_speaker(spoken)
 
 
-def _spectrograms(spoken: SpokenDigits, align: str) -> torch.Tensor:
-    return audio.log_mel(audio.fixed_length(spoken.waves, align=align), spoken.sample_rate)
-
-
-def load(profile: Profile, split: str = "take", device: torch.device | str = "cpu") -> SoundsAndImages:
-    """MNIST (``profile.avc_images`` training images, ``profile.avc_gallery`` test images) and all FSDD recordings,
-    split by ``split``; spectrograms standardised with the training recordings' statistics."""
+def load(sizes: Sizes, split: str = "take", device: torch.device | str = "cpu") -> SoundsAndImages:
+    """MNIST (``sizes.images`` training images, ``sizes.gallery`` test images) and all FSDD recordings, split by
+    ``split``; spectrograms standardised with the training recordings' statistics (``audio.spectrograms``)."""
     train_spoken, test_spoken = split_fsdd(load_fsdd("all"), split)
-    raw = {name: _spectrograms(spoken, align) for name, spoken, align in (
-        ("sounds", train_spoken, "centre"), ("sounds_start", train_spoken, "start"),
-        ("test_sounds", test_spoken, "centre"), ("test_sounds_start", test_spoken, "start"))}
-    mean, std = raw["sounds"].mean(), raw["sounds"].std()
-    specs = {name: audio.standardise(x, mean, std).to(device) for name, x in raw.items()}
-    mnist = data.load_mnist(train=True, n=profile.avc_images)
-    mnist_test = data.load_mnist(train=False, n=profile.avc_gallery)
+    specs = {}
+    for align, suffix in (("centre", ""), ("start", "_start")):
+        specs[f"sounds{suffix}"], specs[f"test_sounds{suffix}"] = audio.spectrograms(train_spoken, test_spoken, align)
+    specs = {name: x.to(device) for name, x in specs.items()}
+    mnist = data.load_mnist(train=True, n=sizes.images)
+    mnist_test = data.load_mnist(train=False, n=sizes.gallery)
     return SoundsAndImages(mnist.x.to(device), mnist.y.to(device), mnist_test.x.to(device), mnist_test.y.to(device),
                            sound_digits=train_spoken.digit.to(device), test_sound_digits=test_spoken.digit.to(device),
                            spoken=train_spoken, test_spoken=test_spoken, split=split, **specs)
 
 
-def towers(profile: Profile, seed: int, device: torch.device | str = "cpu") -> tuple[nets.Backbone, nets.Backbone]:
+def towers(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> tuple[nets.Backbone, nets.Backbone]:
     """(image tower, audio tower) at their initial weights: the same ``seed`` gives the same weights, so the
     random-init baseline is exactly where every trained model started."""
-    torch.manual_seed(seed)
-    return nets.Backbone(1, profile.avc_width).to(device), nets.Backbone(1, profile.avc_width).to(device)
+    return (nets.random_backbone(1, sizes.tower_width, seed, device),
+            nets.random_backbone(1, sizes.tower_width, seed + AUDIO_SEED, device))
 
 
 # --- the pretext tasks ---------------------------------------------------------------------------------------------
 
-def train_owens(d: SoundsAndImages, profile: Profile, seed: int = 0, progress: bool = True):
-    """Classes from sound: k-means on the training recordings' statistics, then the image tower learns to predict
-    the cluster of the recording paired with each image. Returns (classifier, history, cluster id per recording)."""
-    clusters, _ = av.sound_clusters(av.sound_statistics(d.sounds.cpu()), profile.owens_k, seed)
-    image_tower, _ = towers(profile, seed, d.images.device)
-    model = nets.Classifier(image_tower, profile.owens_k).to(d.images.device)
+def train_owens(d: SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True, k: int = OWENS_K):
+    """Classes from sound: k-means (``k`` clusters) on the training recordings' statistics, then the image tower
+    learns to predict the cluster of the recording paired with each image.
+    Returns (classifier, history, cluster id per recording)."""
+    clusters, _ = av.sound_clusters(av.sound_statistics(d.sounds.cpu()), k, seed)
+    image_tower, _ = towers(sizes, seed, d.images.device)
+    with config.isolated_rng(seed):  # the classifier's initial weights: the same for the same seed
+        model = nets.Classifier(image_tower, k).to(d.images.device)
     stream = av.image_cluster_batches(d.images, d.image_digits, d.sound_digits.cpu(), clusters,
-                                      profile.avc_batch, seed)
-    history = train.fit(model, stream, av.cluster_loss, steps=profile.owens_steps, max_seconds=profile.avc_seconds,
+                                      sizes.pairs_per_step, seed)
+    history = train.fit(model, stream, av.cluster_loss, steps=sizes.owens_steps, max_seconds=sizes.seconds,
                         desc="classes from sound", progress=progress)
     return model, history, clusters
 
 
-def make_model(fusion: str, profile: Profile, seed: int, device: torch.device | str = "cpu"):
-    """A correspondence network with fresh towers (initial weights from ``seed``) and the named fusion."""
-    image_tower, audio_tower = towers(profile, seed, device)
-    if fusion == FUSIONS[0]:
-        return av.ConcatFusion(image_tower, audio_tower).to(device)
-    if fusion == FUSIONS[1]:
-        return av.AVENet(image_tower, audio_tower).to(device)
-    raise ValueError(f"unknown fusion {fusion!r}; choose from {FUSIONS}")
+def make_model(fusion: str, sizes: Sizes, seed: int, device: torch.device | str = "cpu"):
+    """A correspondence network with fresh towers and fusion head (initial weights from ``seed``)."""
+    fusions = {FUSIONS[0]: av.ConcatFusion, FUSIONS[1]: av.AVENet}
+    if fusion not in fusions:
+        raise ValueError(f"unknown fusion {fusion!r}; choose from {FUSIONS}")
+    image_tower, audio_tower = towers(sizes, seed, device)
+    with config.isolated_rng(seed):
+        return fusions[fusion](image_tower, audio_tower).to(device)
 
 
 def pair_stream(d: SoundsAndImages, batch_size: int, seed: int, shortcut: bool = False, test: bool = False):
@@ -122,13 +148,13 @@ def pair_stream(d: SoundsAndImages, batch_size: int, seed: int, shortcut: bool =
                                      seed=seed)
 
 
-def train_avc(fusion: str, d: SoundsAndImages, profile: Profile, seed: int = 0, shortcut: bool = False,
+def train_avc(fusion: str, d: SoundsAndImages, sizes: Sizes, seed: int = 0, shortcut: bool = False,
               progress: bool = True):
     """Train one correspondence network from the towers' initial weights; returns (model, history)."""
-    model = make_model(fusion, profile, seed, d.images.device)
-    steps = profile.avc_shortcut_steps if shortcut else profile.avc_steps
-    history = train.fit(model, pair_stream(d, profile.avc_batch, seed, shortcut), av.correspondence_loss,
-                        steps=steps, max_seconds=profile.avc_seconds, progress=progress,
+    model = make_model(fusion, sizes, seed, d.images.device)
+    steps = sizes.shortcut_steps if shortcut else sizes.steps
+    history = train.fit(model, pair_stream(d, sizes.pairs_per_step, seed, shortcut), av.correspondence_loss,
+                        steps=steps, max_seconds=sizes.seconds, progress=progress,
                         desc=f"AVC, {fusion}" + (", shortcut" if shortcut else ""))
     return model, history
 
@@ -204,8 +230,9 @@ def cluster_table(clusters: torch.Tensor, d: SoundsAndImages, seed: int = 0) -> 
     truths = {"digit (what is said)": d.sound_digits.cpu(),
               "speaker (who says it)": torch.tensor([speakers.index(s) for s in d.spoken.speaker])}
     shuffled = clusters[torch.randperm(len(clusters), generator=torch.Generator().manual_seed(seed))]
-    return pd.DataFrame({"purity of the sound clusters": {k: av.cluster_purity(clusters, t) for k, t in truths.items()},
-                         "purity of random clusters": {k: av.cluster_purity(shuffled, t) for k, t in truths.items()}})
+    columns = {"purity of the sound clusters": clusters, "purity of random clusters": shuffled}
+    return pd.DataFrame({column: {k: evaluate.cluster_purity(c, t) for k, t in truths.items()}
+                         for column, c in columns.items()})
 
 
 # --- pictures ------------------------------------------------------------------------------------------------------
@@ -226,17 +253,6 @@ def show_pairs(d: SoundsAndImages, n: int = 8, seed: int = 0, shortcut: bool = F
         _image_and_spectrogram(axes[0, i], axes[1, i], images[i], specs[i], "together" if y[i] else "not")
     axes[1, 0].set_ylabel("sound", fontsize=8)
     return show.finish(fig)
-
-
-def show_training(histories: dict[str, train.History], metric: str = "acc", ylabel: str = "training batch accuracy"):
-    """One metric of several runs against the step."""
-    return show.curves({name: h[metric] for name, h in histories.items()}, xlabel=f"step / {_log_every(histories)}",
-                       ylabel=ylabel)
-
-
-def _log_every(histories: dict[str, train.History]) -> int:
-    first = next(iter(histories.values()))
-    return first.step[0] if first.step else 1
 
 
 def show_retrieval(model, d: SoundsAndImages, n_queries: int = 6, top: int = 6, seed: int = 0):
@@ -308,24 +324,24 @@ def metrics(avc: dict[str, float], probes: pd.DataFrame, retrieval: pd.DataFrame
 
 def check_distance_logit(fn) -> None:
     """Exercise: ``fn(a, v, b, s)`` = the AVE-Net logit b - s ||a - v||^2 for each row of a and v."""
-    torch.manual_seed(0)
-    a, v = torch.nn.functional.normalize(torch.randn(5, 8), dim=1), torch.nn.functional.normalize(torch.randn(5, 8),
-                                                                                                  dim=1)
+    with config.isolated_rng(0):  # the same test vectors every time, and the notebook's random stream is left alone
+        a, v = F.normalize(torch.randn(5, 8), dim=1), F.normalize(torch.randn(5, 8), dim=1)
     want = 3.0 - 2.0 * (a - v).pow(2).sum(1)
     got = torch.as_tensor(fn(a, v, 3.0, 2.0)).float()
-    if got.shape != want.shape:
-        checks.exercise("AVE-Net logit", False, f"return one logit per pair, shape {tuple(want.shape)}; got "
-                        f"{tuple(got.shape)}")
-    near = torch.as_tensor(fn(a, a, 3.0, 2.0)).float()
-    checks.exercise("AVE-Net logit", bool(torch.allclose(got, want, atol=1e-5)) and bool(torch.all(near >= got)),
-                    "the squared Euclidean distance per row is (a - v).pow(2).sum(1); a pair at distance 0 must get "
-                    "the largest logit, b")
+    hint = ("the squared Euclidean distance per row is (a - v).pow(2).sum(1); a pair at distance 0 must get the "
+            "largest logit, b")
+    checks.verdict("AVE-Net logit", [
+        (lambda: got.shape == want.shape,
+         f"return one logit per pair, shape {tuple(want.shape)}; got {tuple(got.shape)}"),
+        (lambda: torch.allclose(got, want, atol=1e-5), hint),
+        (lambda: bool((torch.as_tensor(fn(a, a, 3.0, 2.0)).float() >= got).all()), hint),
+    ])
 
 
 def check_recall_at_1(fn) -> None:
     """Exercise: ``fn(scores, query_labels, gallery_labels)`` = recall@1, as ``evaluate.recall_at_k`` computes it."""
-    torch.manual_seed(0)
-    scores, queries, gallery = torch.randn(50, 40), torch.randint(4, (50,)), torch.randint(4, (40,))
+    with config.isolated_rng(0):
+        scores, queries, gallery = torch.randn(50, 40), torch.randint(4, (50,)), torch.randint(4, (40,))
     want = evaluate.recall_at_k(scores, queries, gallery, k=1)
     got = float(fn(scores, queries, gallery))
     checks.exercise("recall@1", abs(got - want) < 1e-6,

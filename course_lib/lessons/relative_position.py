@@ -28,8 +28,7 @@ import pandas as pd
 import torch
 from torchvision.ops import box_iou
 
-from course_lib import augment, checks, evaluate, nets, papers, show, train
-from course_lib.config import Profile
+from course_lib import augment, checks, config, evaluate, nets, papers, show, train
 from course_lib.data import ImageData
 from course_lib.detection import (
     DetectionHead,
@@ -52,6 +51,35 @@ STAGE = "conv3"  # the detection head reads conv3: stride 4, a 16 x 16 map on a 
 # the level of random init on some seeds.
 OBJECT_SIZES = (24, 32)
 GRID = rp.PatchGrid(image_side=48, patch=12, gap=4, jitter=2)
+ABERRATION = 0.05  # the shortcut lab's synthetic chromatic aberration: green magnified by 1 + ABERRATION
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """Notebook 02's own sizes, beside the shared ones."""
+
+    pretrain_images: int  # CIFAR-10 training photos that pretrain (the other loaded ones make detection scenes)
+    supervised_steps: int  # optimiser steps of the supervised pretraining on CIFAR-10 labels
+    pretext_steps: int  # optimiser steps of the relative-position pretext task
+    pretrain_seconds: float  # time cap of each pretraining run and of each detector training
+    shortcut_steps: int  # steps of each of the three pretext runs of the shortcut lab
+    train_scenes: int  # detection scenes (64 x 64, 1-3 pasted photos) the detectors train on
+    test_scenes: int  # detection scenes mAP@0.5 is measured on (made from test-set photos)
+    head_steps: int  # steps of a detection head on a frozen backbone
+    detector_batch: int  # scenes per step of a detection head or a fine-tuned detector
+    finetune_steps: int  # steps of a detector fine-tuned end to end (backbone and head)
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(pretrain_images=6000, supervised_steps=60, pretext_steps=150, pretrain_seconds=20, shortcut_steps=40,
+            train_scenes=1000, test_scenes=400, head_steps=100, detector_batch=64, finetune_steps=10),
+    lab=dict(pretrain_images=7000, supervised_steps=150, pretext_steps=500, pretrain_seconds=60, shortcut_steps=150,
+             train_scenes=1500, test_scenes=500, head_steps=200, detector_batch=64, finetune_steps=30),
+    full=dict(pretrain_images=40_000, supervised_steps=3000, pretext_steps=6000, pretrain_seconds=300,
+              shortcut_steps=1500, train_scenes=10_000, test_scenes=2000, head_steps=1500, detector_batch=128,
+              finetune_steps=1000),
+)
 
 
 @dataclass
@@ -68,46 +96,43 @@ class Split:
                 f"test scenes (test-set photos), {self.test_scenes.side} x {self.test_scenes.side} pixels")
 
 
-def split(train_set: ImageData, test_set: ImageData, profile: Profile, seed: int = 0) -> Split:
-    """The first ``profile.pretrain_images`` training photos pretrain; the rest, and the test set, make scenes."""
-    n = profile.pretrain_images
+def split(train_set: ImageData, test_set: ImageData, sizes: Sizes, seed: int = 0) -> Split:
+    """The first ``sizes.pretrain_images`` training photos pretrain; the rest, and the test set, make scenes."""
+    n = sizes.pretrain_images
     if not 0 < n < len(train_set):
         raise ValueError(f"pretrain_images={n} must leave training photos for the scenes (there are {len(train_set)})")
     rest = ImageData(train_set.x[n:], train_set.y[n:], train_set.classes)
     return Split(pretrain=ImageData(train_set.x[:n], train_set.y[:n], train_set.classes),
-                 scenes=make_scenes(rest.x, rest.y, profile.scenes_train, rest.classes, sizes=OBJECT_SIZES, seed=seed),
-                 test_scenes=make_scenes(test_set.x, test_set.y, profile.scenes_test, test_set.classes,
+                 scenes=make_scenes(rest.x, rest.y, sizes.train_scenes, rest.classes, sizes=OBJECT_SIZES, seed=seed),
+                 test_scenes=make_scenes(test_set.x, test_set.y, sizes.test_scenes, test_set.classes,
                                          sizes=OBJECT_SIZES, seed=seed + 1))
 
 
 # ---------------------------------------------------------------- three initialisations
+# random init is ``nets.random_backbone(3, sizes.width, seed)``: the weights both pretrainings start from
 
 
-def random_backbone(profile: Profile, seed: int = 0, device: torch.device | str = "cpu") -> nets.Backbone:
-    """PyTorch's default initialisation (Kaiming-uniform), as it comes: the "no pretraining" row."""
-    torch.manual_seed(seed)
-    return nets.Backbone(3, profile.width).to(device).eval()
-
-
-def pretrain_supervised(images: ImageData, profile: Profile, seed: int = 0, progress: bool = True):
+def pretrain_supervised(images: ImageData, sizes: Sizes, seed: int = 0, progress: bool = True):
     """Classify the pretraining photos with their labels (crop + flip augmentation); returns (backbone, history)."""
-    model = nets.Classifier(random_backbone(profile, seed, images.x.device), len(images.classes)).to(images.x.device)
-    history = train.train_classifier(model, images.x, images.y, steps=profile.supervised_steps,
-                                     batch_size=profile.batch_size, augment=augment.random_crop_flip, seed=seed,
-                                     max_seconds=profile.pretrain_seconds, progress=progress,
+    device = images.x.device
+    torch.manual_seed(seed)  # the classifier layer and the augmentations drawn
+    model = nets.Classifier(nets.random_backbone(3, sizes.width, seed, device), len(images.classes)).to(device)
+    history = train.train_classifier(model, images.x, images.y, steps=sizes.supervised_steps,
+                                     batch_size=sizes.batch_size, augment=augment.random_crop_flip, seed=seed,
+                                     max_seconds=sizes.pretrain_seconds, progress=progress,
                                      desc="supervised pretraining")
     return model.backbone.eval(), history
 
 
-def pretrain_relative_position(x: torch.Tensor, profile: Profile, seed: int = 0, steps: int | None = None,
+def pretrain_relative_position(x: torch.Tensor, sizes: Sizes, seed: int = 0, steps: int | None = None,
                                colour_dropping: bool = True, lens=None, grid: rp.PatchGrid | None = None,
                                progress: bool = True, desc: str = ""):
     """The pretext task on unlabelled photos ``x``; returns (the whole RelativePositionNet, history)."""
-    model = rp.RelativePositionNet(random_backbone(profile, seed, x.device), grid or GRID).to(x.device)
+    torch.manual_seed(seed)  # the fusion MLP and the pairs drawn: the same for every run with this seed
+    model = rp.RelativePositionNet(nets.random_backbone(3, sizes.width, seed, x.device), grid or GRID).to(x.device)
     loss = functools.partial(rp.relative_position_loss, colour_dropping=colour_dropping, lens=lens)
-    torch.manual_seed(seed)  # the pairs drawn
-    history = train.fit(model, train.batches(x, batch_size=profile.batch_size, seed=seed), loss,
-                        steps=steps or profile.relpos_steps, max_seconds=profile.pretrain_seconds,
+    history = train.fit(model, train.batches(x, batch_size=sizes.batch_size, seed=seed), loss,
+                        steps=steps or sizes.pretext_steps, max_seconds=sizes.pretrain_seconds,
                         progress=progress, desc=desc or "relative position")
     return model.eval(), history
 
@@ -116,8 +141,7 @@ def pretrain_relative_position(x: torch.Tensor, profile: Profile, seed: int = 0,
 def pretext_accuracy(model: rp.RelativePositionNet, x: torch.Tensor, colour_dropping: bool = True, lens=None,
                      seed: int = 0) -> float:
     """8-way accuracy (%) on pairs from held-out photos ``x``, made as in training (chance: 12.5 %)."""
-    with torch.random.fork_rng(devices=[]):  # the same pairs for every model; the notebook's stream is left alone
-        torch.manual_seed(seed)
+    with config.isolated_rng(seed):  # the same pairs for every model; the notebook's stream is left alone
         photos = rp.upsample(x, model.grid.image_side)
         photos = lens(photos) if lens is not None else photos
         first, second, y = rp.patch_pairs(photos, model.grid)
@@ -138,15 +162,15 @@ def _frozen_copy(backbone: nets.Backbone, scenes: Scenes, recalibrate: bool) -> 
     return recalibrate_batchnorm(frozen, scenes.x) if recalibrate else frozen
 
 
-def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, profile: Profile, seed: int,
+def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, sizes: Sizes, seed: int,
                     progress: bool, desc: str, lr: float = 2e-3) -> train.History:
     loss = functools.partial(detection_loss, image_side=scenes.side)
-    stream = train.batches(inputs, scenes.boxes, scenes.labels, batch_size=profile.detector_batch, seed=seed)
-    return train.fit(model, stream, loss, steps=steps, max_seconds=profile.pretrain_seconds, progress=progress,
+    stream = train.batches(inputs, scenes.boxes, scenes.labels, batch_size=sizes.detector_batch, seed=seed)
+    return train.fit(model, stream, loss, steps=steps, max_seconds=sizes.pretrain_seconds, progress=progress,
                      desc=desc, lr=lr)
 
 
-def frozen_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int = 0, progress: bool = True,
+def frozen_map(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int = 0, progress: bool = True,
                recalibrate: bool = False) -> tuple[float, DetectionHead]:
     """mAP@0.5 (%) of a detection head trained on the frozen backbone's ``STAGE`` features (computed once), and the
     head.
@@ -157,7 +181,7 @@ def frozen_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int
     frozen = _frozen_copy(backbone, data.scenes, recalibrate)
     torch.manual_seed(seed)
     head = DetectionHead(frozen.channels[STAGE], len(data.scenes.classes)).to(data.scenes.x.device)
-    _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes, profile.head_steps, profile,
+    _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes, sizes.head_steps, sizes,
                     seed, progress, "detection head (frozen backbone)")
     predictions = detect(head, frozen_features(frozen, data.test_scenes.x, STAGE), data.test_scenes.side)
     return evaluate.detection_map(predictions, data.test_scenes.targets()), head
@@ -166,7 +190,7 @@ def frozen_map(backbone: nets.Backbone, data: Split, profile: Profile, seed: int
 FINETUNE_LR = 5e-4  # a quarter of the default: the weights start from something worth keeping
 
 
-def finetune(backbone: nets.Backbone, head: DetectionHead, data: Split, profile: Profile, seed: int = 0,
+def finetune(backbone: nets.Backbone, head: DetectionHead, data: Split, sizes: Sizes, seed: int = 0,
              progress: bool = True) -> Detector:
     """A ``Detector`` from copies of ``backbone`` and of the ``head`` trained on it frozen, then backbone and head
     trained together on the scenes ("linear probe, then fine-tune": a fresh random head would send large, random
@@ -175,15 +199,15 @@ def finetune(backbone: nets.Backbone, head: DetectionHead, data: Split, profile:
     model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE, frozen_batchnorm=True)
     model.head.load_state_dict(head.state_dict())
     model = model.to(data.scenes.x.device)
-    _train_detector(model, data.scenes.x, data.scenes, profile.finetune_detector_steps, profile, seed, progress,
+    _train_detector(model, data.scenes.x, data.scenes, sizes.finetune_steps, sizes, seed, progress,
                     "detector (fine-tuning)", lr=FINETUNE_LR)
     return model.eval()
 
 
-def finetuned_map(backbone: nets.Backbone, head: DetectionHead, data: Split, profile: Profile, seed: int = 0,
+def finetuned_map(backbone: nets.Backbone, head: DetectionHead, data: Split, sizes: Sizes, seed: int = 0,
                   progress: bool = True):
     """mAP@0.5 (%) after fine-tuning the whole detector (starting from ``head``), and the detector."""
-    model = finetune(backbone, head, data, profile, seed, progress)
+    model = finetune(backbone, head, data, sizes, seed, progress)
     predictions = detect(model, data.test_scenes.x, data.test_scenes.side)
     return evaluate.detection_map(predictions, data.test_scenes.targets()), model
 
@@ -220,8 +244,7 @@ def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGr
     """How well a patch's *absolute* place in the photo (which of the 9 cells) can be read from its code: the
     accuracy (%) of a linear probe on the frozen conv5 codes of patches from ``x`` (chance: 11.1 %). The first
     ``n_train`` photos (default: two thirds) train the probe, the rest test it."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with config.isolated_rng(seed):
         photos = rp.upsample(x, grid.image_side)
         photos = lens(photos) if lens is not None else photos
         patch, cell = rp.cell_patches(photos, grid)
@@ -244,7 +267,7 @@ SHORTCUT_RUNS = {  # name: (aberrated photos?, colour dropping?)
 }
 
 
-def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, profile: Profile, seed: int = 0,
+def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, sizes: Sizes, seed: int = 0,
                  progress: bool = True) -> pd.DataFrame:
     """Relative position on ordinary and on chromatically aberrated photos ``x``, without and with colour dropping
     (short runs, one per row of ``SHORTCUT_RUNS``).
@@ -255,8 +278,8 @@ def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, prof
     """
     rows = {}
     for name, (aberrated, dropping) in SHORTCUT_RUNS.items():
-        lens = functools.partial(rp.chromatic_aberration, strength=profile.aberration) if aberrated else None
-        model, _ = pretrain_relative_position(x, profile, seed, steps=profile.shortcut_steps,
+        lens = functools.partial(rp.chromatic_aberration, strength=ABERRATION) if aberrated else None
+        model, _ = pretrain_relative_position(x, sizes, seed, steps=sizes.shortcut_steps,
                                               colour_dropping=dropping, lens=lens, progress=progress, desc=name)
         rows[name] = {
             "pretext accuracy (%)": pretext_accuracy(model, held_out.x, dropping, lens, seed),
@@ -273,14 +296,14 @@ def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, prof
 def show_grid(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 4, seed: int = 0):
     """Photos (upsampled) with the 3x3 grid of jittered patches drawn on them, the first patch in yellow."""
     grid = grid or GRID
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
     photos = rp.upsample(images[:n].cpu(), grid.image_side)
     cells = torch.tensor([[r, c] for r in range(3) for c in range(3)])
+    with config.isolated_rng(seed):  # the same jitter every time, and the notebook's stream is left alone
+        corners = [grid.corners(cells) for _ in photos]
     fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.4), squeeze=False)
-    for ax, photo in zip(axes[0], photos, strict=True):
+    for ax, photo, jittered in zip(axes[0], photos, corners, strict=True):
         ax.imshow(show._as_hwc(photo), interpolation="nearest")
-        for cell, (row, col) in zip(cells.tolist(), grid.corners(cells).tolist(), strict=True):
+        for cell, (row, col) in zip(cells.tolist(), jittered.tolist(), strict=True):
             first = tuple(cell) == rp.CENTRE
             ax.add_patch(patches.Rectangle((col - 0.5, row - 0.5), grid.patch, grid.patch, fill=False, lw=1.5,
                                            color="yellow" if first else "white"))
@@ -288,7 +311,6 @@ def show_grid(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 4
                 label = rp.NEIGHBOURS.index((cell[0] - 1, cell[1] - 1))
                 ax.text(col + 1, row + 5, str(label), color="white", fontsize=8, weight="bold")
         ax.axis("off")
-    torch.random.set_rng_state(state)
     fig.suptitle(f"3x3 grid: {grid.patch}-px patches, {grid.gap}-px gap, +-{grid.jitter} px jitter", fontsize=9)
     return show.finish(fig)
 
@@ -297,14 +319,12 @@ def show_pairs(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 
                lens=None, seed: int = 0):
     """What the network sees: pairs of patches (first, second) and the label y it must predict."""
     grid = grid or GRID
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    photos = rp.upsample(images[:n].cpu(), grid.image_side)
-    photos = lens(photos) if lens is not None else photos
-    first, second, y = rp.patch_pairs(photos, grid)
-    if colour_dropping:
-        first, second = rp.drop_colour(first), rp.drop_colour(second)
-    torch.random.set_rng_state(state)
+    with config.isolated_rng(seed):
+        photos = rp.upsample(images[:n].cpu(), grid.image_side)
+        photos = lens(photos) if lens is not None else photos
+        first, second, y = rp.patch_pairs(photos, grid)
+        if colour_dropping:
+            first, second = rp.drop_colour(first), rp.drop_colour(second)
     arrows = ("↖", "↑", "↗", "←", "→", "↙", "↓", "↘")
     titles = [t for i in range(n) for t in ("first", f"second: y={int(y[i])} {arrows[int(y[i])]}")]
     return show.image_grid(torch.stack([first, second], 1).flatten(0, 1), titles, ncols=4, size=1.5)

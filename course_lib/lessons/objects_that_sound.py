@@ -3,8 +3,9 @@
 The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pretext.objects_that_sound``
 (Arandjelović & Zisserman, ECCV 2018). This module runs the notebook's experiment:
 
+* ``Sizes`` / ``SIZES``  how big the experiment is in each profile (``sizes = SIZES[session.profile.name]``);
 * ``load``            MNIST digits (train / test) and real FSDD recordings, split by speaker (the test voice is never
-                      heard in training) and turned into standardised log-mel spectrograms;
+                      heard in training) and turned into log-mel spectrograms standardised with training statistics;
 * ``batches``         an endless stream of fresh training canvases, each with a recording of one of its digits;
 * ``train_avol``      the AVOL-Net, trained only on correspondence, with either sampling (``LOSSES``);
 * ``test_scenes`` and ``pointing_table``  fixed test canvases (MNIST test digits) with test recordings, and pointing
@@ -23,15 +24,34 @@ import pandas as pd
 import soundfile
 import torch
 
-from course_lib import audio, checks, show, train, widgets
-from course_lib.config import Profile
+from course_lib import audio, checks, config, show, train, widgets
 from course_lib.data import ImageData, SpokenDigits, load_fsdd, load_mnist
 from course_lib.pretext import objects_that_sound as ots
 
+DIGITS = 2  # different digits on each 64 x 64 canvas (the recording names one of them); the same in every profile
 LOSSES = {"every pair in the batch": ots.all_pairs_loss, "one negative per canvas": ots.one_negative_loss}
 TEST_SPEAKERS = ("theo",)  # the held-out voice: FSDD split by speaker, not by take
 METRICS = {"AVOL-Net (arg-max of the map)": "pointing_accuracy", "centre of the canvas": "pointing_centre_prior",
            "a random point": "pointing_random", "one of the digits at random": "pointing_pick_a_digit"}
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """The shared profile plus this notebook's own sizes."""
+
+    train_images: int  # MNIST training digits pasted onto the training canvases (test canvases use n_test)
+    batch: int  # canvases (each with a recording) per step; every recording is scored against every canvas
+    steps: int  # optimiser steps of each AVOL-Net (the one-negative ablation gets as many)
+    seconds: float  # time cap of each AVOL-Net training (stops early, says so)
+    test_canvases: int  # test canvases (test digits, held-out voice) pointing accuracy is measured on
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(train_images=10_000, batch=64, steps=120, seconds=60, test_canvases=1000),
+    lab=dict(train_images=20_000, batch=64, steps=500, seconds=300, test_canvases=2000),
+    full=dict(train_images=60_000, batch=128, steps=3000, seconds=300, test_canvases=5000),
+)
 
 
 @dataclass
@@ -46,15 +66,13 @@ class SoundsAndDigits:
     test_spoken: SpokenDigits
 
 
-def load(profile: Profile) -> SoundsAndDigits:
+def load(sizes: Sizes) -> SoundsAndDigits:
     """MNIST train / test digits and FSDD recordings split by speaker (``TEST_SPEAKERS`` held out); the test
     spectrograms are standardised with the training set's statistics."""
     train_spoken, test_spoken = audio.by_speaker(load_fsdd("all"), TEST_SPEAKERS)
-    train_mel, test_mel = (audio.log_mel(audio.fixed_length(s.waves)) for s in (train_spoken, test_spoken))
-    mean, std = train_mel.mean(), train_mel.std()
-    return SoundsAndDigits(load_mnist(True, profile.avol_mnist), load_mnist(False, profile.n_test),
-                           audio.standardise(train_mel, mean, std), audio.standardise(test_mel, mean, std),
-                           train_spoken, test_spoken)
+    train_sounds, test_sounds = audio.spectrograms(train_spoken, test_spoken)
+    return SoundsAndDigits(load_mnist(True, sizes.train_images), load_mnist(False, sizes.n_test),
+                           train_sounds, test_sounds, train_spoken, test_spoken)
 
 
 # --- scenes with a recording ---------------------------------------------------------------------------------------
@@ -94,22 +112,24 @@ def batches(data: SoundsAndDigits, batch_size: int, k: int, seed: int, device="c
                s.canvases.digits.to(device))
 
 
-def test_scenes(data: SoundsAndDigits, profile: Profile, seed: int) -> Scenes:
-    """The evaluation: test-set digits on the canvases, the held-out speaker's recordings."""
-    return scenes(data.test_images, data.test_spoken, profile.avol_test_canvases, profile.avol_digits,
+def test_scenes(data: SoundsAndDigits, sizes: Sizes, seed: int, digits: int = DIGITS) -> Scenes:
+    """The evaluation: test-set digits on the canvases (``digits`` on each), the held-out speaker's recordings."""
+    return scenes(data.test_images, data.test_spoken, sizes.test_canvases, digits,
                   torch.Generator().manual_seed(10_000 + seed))
 
 
 # --- training -----------------------------------------------------------------------------------------------------
 
-def train_avol(data: SoundsAndDigits, profile: Profile, seed: int = 0, sampling: str = "every pair in the batch",
-               steps: int | None = None, device="cpu", progress: bool = True, lr: float = 2e-3):
-    """An AVOL-Net trained on correspondence only, with one of the ``LOSSES``; returns (model, history)."""
+def train_avol(data: SoundsAndDigits, sizes: Sizes, seed: int = 0, sampling: str = "every pair in the batch",
+               steps: int | None = None, device="cpu", progress: bool = True, lr: float = 2e-3,
+               digits: int = DIGITS):
+    """An AVOL-Net trained on correspondence only, with one of the ``LOSSES``, on canvases of ``digits`` digits;
+    returns (model, history). Every sampling starts from the same weights (``seed``)."""
     torch.manual_seed(seed)
-    model = ots.AVOLNet(profile.width).to(device).to(memory_format=torch.channels_last)
-    stream = batches(data, profile.avol_batch, profile.avol_digits, seed, device)
-    history = train.fit(model, stream, LOSSES[sampling], steps=steps or profile.avol_steps,
-                        max_seconds=profile.avol_seconds, desc=sampling, progress=progress, lr=lr)
+    model = ots.AVOLNet(sizes.width).to(device).to(memory_format=torch.channels_last)
+    stream = batches(data, sizes.batch, digits, seed, device)
+    history = train.fit(model, stream, LOSSES[sampling], steps=steps or sizes.steps,
+                        max_seconds=sizes.seconds, desc=sampling, progress=progress, lr=lr)
     return model.eval(), history
 
 
@@ -204,7 +224,7 @@ def show_scenes(data: SoundsAndDigits, test: Scenes, n: int = 6):
     return show.finish(fig)
 
 
-def show_task(data: SoundsAndDigits, n: int = 6, k: int = 2, seed: int = 0):
+def show_task(data: SoundsAndDigits, n: int = 6, k: int = DIGITS, seed: int = 0):
     """What the network is asked, as a picture: every recording (rows) against every canvas (columns) of a batch;
     a green cell is a pair that corresponds (the spoken digit is on the canvas)."""
     s = scenes(data.train_images, data.train_spoken, n, k, torch.Generator().manual_seed(seed))
@@ -253,8 +273,7 @@ def show_every_word(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, can
 
 def show_training(histories: dict[str, train.History]):
     """Correspondence accuracy on the training batches, for each sampling."""
-    return show.curves({name: h["acc"] for name, h in histories.items()}, xlabel="logged step (x10)",
-                       ylabel="correspondence accuracy (train)")
+    return show.training(histories, "acc", ylabel="correspondence accuracy (train)")
 
 
 # --- "say a digit" ------------------------------------------------------------------------------------------------

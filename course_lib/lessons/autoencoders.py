@@ -29,12 +29,30 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import augment, checks, evaluate, nets, show, train, widgets
-from course_lib.config import Profile
+from course_lib import augment, checks, config, evaluate, nets, show, train, widgets
 from course_lib.pretext.autoencoder import AutoEncoder, mask_noise, reconstruction_loss
 
 LAYERS = ("pixels", *nets.STAGES, "bottleneck")
 RANDOM = "random init"
+NOISE = 0.25  # masking noise nu of the masked-pixels recipe: the fraction of pixels zeroed (Vincent et al. 2008)
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """Notebook 04's sizes, beside the shared ones (``sizes.width``, ``sizes.max_seconds``, ...)."""
+
+    train_images: int  # unlabelled MNIST training images (the 100 labelled ones are drawn from them)
+    steps: int  # optimiser steps of each autoencoder (plain and the two denoising ones)
+    batch: int  # images per autoencoder step (fewer than batch_size: more steps for the same compute)
+    latent_points: int  # test images in the picture of the latent space and in the latent explorer
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(train_images=10_000, steps=200, batch=64, latent_points=1000),
+    lab=dict(train_images=20_000, steps=600, batch=64, latent_points=1500),
+    full=dict(train_images=60_000, steps=3000, batch=256, latent_points=5000),
+)
 
 
 @dataclass(frozen=True)
@@ -61,34 +79,36 @@ RECIPES = (
 KEYS = {RANDOM: "random", **{r.name: r.key for r in RECIPES}}
 
 
-def initial_backbone(profile: Profile, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
+def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
     """The initial weights every autoencoder starts from; frozen as they are, the random-init baseline."""
-    torch.manual_seed(seed)
-    return nets.Backbone(1, profile.width).to(device).eval()
+    return nets.random_backbone(1, sizes.width, seed, device)
 
 
-def train_recipe(recipe: Recipe, x: torch.Tensor, profile: Profile, seed: int = 0, progress: bool = True):
-    """Train one autoencoder on unlabelled images ``x`` (on their device); returns (model, history)."""
-    model = AutoEncoder(initial_backbone(profile, seed, x.device), tuple(x.shape[1:])).to(x.device)
-    model = model.to(memory_format=torch.channels_last)
-    torch.manual_seed(seed)  # the corruptions drawn: the same random stream for every recipe
-    loss = functools.partial(reconstruction_loss, corrupt=functools.partial(recipe.corrupt, noise=profile.ae_noise))
-    history = train.fit(model, train.batches(x, batch_size=profile.ae_batch, seed=seed), loss,
-                        steps=profile.ae_steps, max_seconds=profile.max_seconds, desc=recipe.name, progress=progress)
+def train_recipe(recipe: Recipe, x: torch.Tensor, sizes: Sizes, seed: int = 0, progress: bool = True,
+                 noise: float = NOISE):
+    """Train one autoencoder on unlabelled images ``x`` (on their device); returns (model, history).
+
+    ``noise`` is the masking noise nu of a masked recipe (exercise 3 tries others).
+    """
+    backbone = initial_backbone(sizes, seed, x.device)
+    torch.manual_seed(seed)  # the decoder's initial weights and the corruptions drawn: the same for every recipe
+    model = AutoEncoder(backbone, tuple(x.shape[1:])).to(x.device).to(memory_format=torch.channels_last)
+    loss = functools.partial(reconstruction_loss, corrupt=functools.partial(recipe.corrupt, noise=noise))
+    history = train.fit(model, train.batches(x, batch_size=sizes.batch, seed=seed), loss,
+                        steps=sizes.steps, max_seconds=sizes.max_seconds, desc=recipe.name, progress=progress)
     return model.eval(), history
 
 
-def train_all(x: torch.Tensor, profile: Profile, seed: int = 0, progress: bool = True):
+def train_all(x: torch.Tensor, sizes: Sizes, seed: int = 0, progress: bool = True):
     """Every recipe: ({name: model}, {name: history})."""
-    runs = {r.name: train_recipe(r, x, profile, seed, progress) for r in RECIPES}
+    runs = {r.name: train_recipe(r, x, sizes, seed, progress) for r in RECIPES}
     return {name: run[0] for name, run in runs.items()}, {name: run[1] for name, run in runs.items()}
 
 
 def show_training(histories: dict[str, train.History]):
     """Reconstruction error of the clean image during training, one curve per recipe."""
-    return show.curves({name: h["mse"] for name, h in histories.items()},
-                       x={name: h.step for name, h in histories.items()}, ylabel="MSE to the clean image",
-                       title="training (from corrupted inputs)", logy=True)
+    return show.training(histories, "mse", ylabel="MSE to the clean image", title="training (from corrupted inputs)",
+                         logy=True)
 
 
 # --- the layer-wise probe -------------------------------------------------------------------------------------
@@ -110,11 +130,8 @@ def probe_all(backbones: dict[str, nets.Backbone], labelled, test) -> pd.DataFra
     """The layer-wise table: one row per network, one column per layer (pixels first), and each row's best."""
     (x, y), (x_test, y_test) = labelled, test
     pixels = evaluate.linear_probe(x.flatten(1).cpu(), y.cpu(), x_test.flatten(1).cpu(), y_test.cpu())
-    table = pd.DataFrame({name: {"pixels": pixels, **probe_layers(backbone, labelled, test)}
-                          for name, backbone in backbones.items()}).T[list(LAYERS)]
-    table["best"] = table[list(LAYERS)].max(axis=1)
-    table["best layer"] = table[list(LAYERS)].idxmax(axis=1)
-    return table
+    return evaluate.layer_table({name: {"pixels": pixels, **probe_layers(backbone, labelled, test)}
+                                 for name, backbone in backbones.items()})
 
 
 def show_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -147,12 +164,9 @@ def metrics(table: pd.DataFrame, per_layer: tuple[str, ...] = (RANDOM, "denoisin
 # --- pictures -------------------------------------------------------------------------------------------------
 
 def _corrupted(x: torch.Tensor, noise: float, seed: int) -> dict[str, torch.Tensor]:
-    """Test images corrupted both ways, drawn from ``seed`` without disturbing the global random stream."""
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    corrupted = {"masked pixels": mask_noise(x, noise), "moved digits": augment.random_affine(x)}
-    torch.random.set_rng_state(state)  # a picture does not change what the notebook draws next
-    return corrupted
+    """Test images corrupted both ways, drawn from ``seed``: a picture does not change what the notebook draws next."""
+    with config.isolated_rng(seed):
+        return {"masked pixels": mask_noise(x, noise), "moved digits": augment.random_affine(x)}
 
 
 def _rows(rows: list[tuple[str, torch.Tensor]]):
@@ -275,42 +289,34 @@ def show_walk(demo: widgets.Demo, first: int = 0, second: int = 1, steps: int = 
 
 # --- exercise checkers -----------------------------------------------------------------------------------------
 
-def _verdict(name: str, tests) -> None:
-    """One line of feedback: the hint of the first test that fails, or "correct" when none does."""
-    for ok, hint in tests:
-        if not ok():
-            checks.exercise(name, False, hint)
-    checks.exercise(name, True, "")
-
-
 def check_mask_noise(fn) -> None:
     """Exercise: ``fn(x, fraction)`` zeroes round(fraction * H * W) pixels of every image, drawn per image."""
-    torch.manual_seed(0)
-    x = torch.rand(4, 1, 10, 10) + 0.1  # no zeros of its own
-    out = fn(x.clone(), 0.3)
-    _verdict("mask_noise", [
-        (lambda: isinstance(out, torch.Tensor) and out.shape == x.shape,
-         f"return a tensor of the input's shape {tuple(x.shape)}"),
-        (lambda: (out == 0).flatten(1).sum(1).tolist() == [30] * 4,
-         "with fraction 0.3 of 10 x 10 pixels, exactly 30 per image should be 0; you zeroed "
-         f"{(out == 0).flatten(1).sum(1).tolist()}: pick exactly round(fraction * H * W) distinct pixels, "
-         "e.g. torch.rand(n, H * W).argsort(1)[:, :k]"),
-        (lambda: bool(((out == 0) | (out == x)).all()),
-         "pixels that are not masked keep their value: multiply by a 0/1 mask, do not rescale"),
-        (lambda: not torch.equal(out[0] == 0, out[1] == 0),
-         "every image gets its own random mask: draw one random order per image, not one per batch"),
-        (lambda: torch.equal(fn(x.clone(), 0.0), x), "fraction 0 leaves the image as it is"),
-    ])
+    with config.isolated_rng(0):  # the same test every time, and the notebook's random stream left as it was
+        x = torch.rand(4, 1, 10, 10) + 0.1  # no zeros of its own
+        out = fn(x.clone(), 0.3)
+        checks.verdict("mask_noise", [
+            (lambda: isinstance(out, torch.Tensor) and out.shape == x.shape,
+             f"return a tensor of the input's shape {tuple(x.shape)}"),
+            (lambda: (out == 0).flatten(1).sum(1).tolist() == [30] * 4,
+             lambda: "with fraction 0.3 of 10 x 10 pixels, exactly 30 per image should be 0; you zeroed "
+             f"{(out == 0).flatten(1).sum(1).tolist()}: pick exactly round(fraction * H * W) distinct pixels, "
+             "e.g. torch.rand(n, H * W).argsort(1)[:, :k]"),
+            (lambda: bool(((out == 0) | (out == x)).all()),
+             "pixels that are not masked keep their value: multiply by a 0/1 mask, do not rescale"),
+            (lambda: not torch.equal(out[0] == 0, out[1] == 0),
+             "every image gets its own random mask: draw one random order per image, not one per batch"),
+            (lambda: torch.equal(fn(x.clone(), 0.0), x), "fraction 0 leaves the image as it is"),
+        ])
 
 
 def check_reconstruction_loss(fn) -> None:
     """Exercise: ``fn(logits, clean)`` = mean binary cross-entropy of sigmoid(logits) against the clean image."""
-    torch.manual_seed(0)
-    logits, clean = torch.randn(3, 1, 6, 6), torch.rand(3, 1, 6, 6)
+    with config.isolated_rng(0):
+        logits, clean = torch.randn(3, 1, 6, 6), torch.rand(3, 1, 6, 6)
     want = F.binary_cross_entropy_with_logits(logits, clean).item()
     got = float(fn(logits, clean))
     big = torch.full((1, 1, 2, 2), 200.0)  # sigmoid(200) rounds to 1.0: log(1 - z) must not blow up
-    _verdict("reconstruction loss", [
+    checks.verdict("reconstruction loss", [
         (lambda: abs(got - want) < 1e-4 * max(1.0, abs(want)),
          f"expected {want:.4f}, got {got:.4f}: L_H(x, z) = -mean(x log z + (1 - x) log(1 - z)) with "
          "z = sigmoid(logits); F.binary_cross_entropy_with_logits does it stably"),

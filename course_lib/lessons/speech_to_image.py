@@ -3,16 +3,18 @@
 The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``course_lib.pretext.speech2image``
 (after Chung, Jamaludin & Zisserman, "You said that?", BMVC 2017). This module runs the notebook's experiment:
 
+* ``Sizes`` / ``SIZES``  how big the experiment is in each profile (``sizes = SIZES[session.profile.name]``);
 * ``load``           FSDD recordings (the official take-based split: train = takes 5-49, test = takes 0-4 of every
                      speaker) as log-mel spectrograms, MNIST training images to pair them with, MNIST test images as
                      the identities of the evaluation;
 * ``train_generator``  one Speech2Image network, with or without skip connections (the ablation), from the same seed;
 * ``train_judge``    an MNIST classifier (digit labels, written in random styles) that reads the generated images;
-* ``evaluate``       every test recording with a test image of some digit in some style: how often the judge reads
+* ``results_table``  every test recording with a test image of some digit in some style: how often the judge reads
                      the spoken digit (chance 10 %), how often it reads the identity image's digit instead (copying),
                      and whether the drawn digit takes on the identity's slant and ink;
-* the GRID part: ``motion_energy`` in a fixed mouth box, the loudness ``audio.envelope`` per video frame,
-  ``sync_curve`` (their correlation at every offset) and ``sync_table`` (the best offset per clip).
+* the GRID part: ``motion_energy`` in a fixed mouth box (temporal order's motion energy, on the crop), the
+  loudness ``audio.envelope`` per video frame, ``sync_curve`` (their correlation at every offset) and
+  ``sync_table`` (the best offset per clip).
 """
 
 from __future__ import annotations
@@ -25,14 +27,34 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import audio, checks, data, evaluate, nets, show, train
-from course_lib.config import Profile
+from course_lib import audio, checks, config, data, evaluate, nets, show, train
 from course_lib.data.grid import CLIPS as GRID_CLIPS
 from course_lib.data.grid import TalkingClip, load_grid
 from course_lib.pretext import speech2image as s2i
+from course_lib.pretext import temporal_order
 
 LR = 3e-3  # AdamW learning rate of the generators (cosine decay over the steps)
 CHANCE = 10.0  # % of generated images a judge would read as the spoken digit by guessing among ten digits
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """The shared profile plus this notebook's own sizes."""
+
+    images: int  # MNIST training images the speech-to-image pairs are drawn from (identities and targets)
+    network_width: int  # width of the speech-to-image encoders and decoder, and of the judge (an MNIST classifier)
+    batch: int  # (recording, identity, target) triples per step; also the judge's batch
+    steps: int  # optimiser steps of each generator (with skips, without skips)
+    judge_steps: int  # optimiser steps of the judge
+    seconds: float  # time cap of each of those trainings
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(images=6000, network_width=8, batch=64, steps=150, judge_steps=100, seconds=30),
+    lab=dict(images=20_000, network_width=8, batch=64, steps=600, judge_steps=300, seconds=150),
+    full=dict(images=60_000, network_width=32, batch=128, steps=4000, judge_steps=1500, seconds=300),
+)
 
 
 @dataclass
@@ -48,48 +70,45 @@ class Experiment:
     test_images: data.ImageData  # MNIST test images: the identities of the evaluation
 
 
-def load(profile: Profile, device: torch.device | str = "cpu", root=None) -> Experiment:
-    """FSDD (official split) as spectrograms and ``profile.s2i_images`` MNIST training images, on ``device``."""
+def load(sizes: Sizes, device: torch.device | str = "cpu", root=None) -> Experiment:
+    """FSDD (official split) as spectrograms and ``sizes.images`` MNIST training images, on ``device``."""
     train_set, test_set = data.load_fsdd("train", root), data.load_fsdd("test", root)
-    train_raw = audio.log_mel(audio.fixed_length(train_set.waves))
-    test_raw = audio.log_mel(audio.fixed_length(test_set.waves))
-    mean, std = train_raw.mean(), train_raw.std()
-    return Experiment(audio.standardise(train_raw, mean, std).to(device), train_set.digit.to(device),
-                      audio.standardise(test_raw, mean, std).to(device), test_set.digit.to(device), test_set,
-                      data.load_mnist(True, profile.s2i_images, root).to(device),
+    train_specs, test_specs = audio.spectrograms(train_set, test_set)
+    return Experiment(train_specs.to(device), train_set.digit.to(device), test_specs.to(device),
+                      test_set.digit.to(device), test_set, data.load_mnist(True, sizes.images, root).to(device),
                       data.load_mnist(False, root=root).to(device))
 
 
 # --- training -----------------------------------------------------------------------------------------------------
 
-def train_generator(ex: Experiment, profile: Profile, seed: int = 0, skips: bool = True, progress: bool = True):
+def train_generator(ex: Experiment, sizes: Sizes, seed: int = 0, skips: bool = True, progress: bool = True):
     """One Speech2Image network trained with the L1 loss on fresh (recording, identity, target) pairs: (model, history).
 
     Both variants start from the same seed and see the same stream of pairs, so the skips are the only difference.
     """
     torch.manual_seed(seed)
-    model = s2i.Speech2Image(profile.s2i_width, skips).to(ex.train_specs.device).to(memory_format=torch.channels_last)
-    pairs = s2i.pair_batches(ex.train_specs, ex.train_digits, ex.images.x, ex.images.y, profile.s2i_batch, seed)
-    history = train.fit(model, pairs, s2i.l1_loss, steps=profile.s2i_steps, max_seconds=profile.s2i_seconds,
+    model = s2i.Speech2Image(sizes.network_width, skips).to(ex.train_specs.device).to(memory_format=torch.channels_last)
+    pairs = s2i.pair_batches(ex.train_specs, ex.train_digits, ex.images.x, ex.images.y, sizes.batch, seed)
+    history = train.fit(model, pairs, s2i.l1_loss, steps=sizes.steps, max_seconds=sizes.seconds,
                         lr=LR, desc="with skips" if skips else "no skips", progress=progress)
     return model.eval(), history
 
 
-def train_judge(ex: Experiment, profile: Profile, seed: int = 0, progress: bool = True):
+def train_judge(ex: Experiment, sizes: Sizes, seed: int = 0, progress: bool = True):
     """An MNIST classifier (labels!) trained on the same images written in random styles: (judge, history).
 
     It never sees a generated image. Trained on every style the generator may be asked for, so that a miss means
     the drawing is not that digit, not that the judge has never seen a bold or slanted one.
     """
     torch.manual_seed(seed)
-    judge = nets.Classifier(nets.Backbone(1, profile.s2i_width), 10).to(ex.images.x.device)
+    judge = nets.Classifier(nets.Backbone(1, sizes.network_width), 10).to(ex.images.x.device)
     generator = torch.Generator().manual_seed(seed + 1)
 
     def in_random_styles(x):
         return s2i.apply_style(x, s2i.random_styles(len(x), generator, x.device))
 
-    history = train.train_classifier(judge, ex.images.x, ex.images.y, steps=profile.s2i_judge_steps,
-                                     batch_size=profile.s2i_batch, augment=in_random_styles, seed=seed,
+    history = train.train_classifier(judge, ex.images.x, ex.images.y, steps=sizes.judge_steps,
+                                     batch_size=sizes.batch, augment=in_random_styles, seed=seed,
                                      desc="judge", progress=progress)
     return judge.eval(), history
 
@@ -219,10 +238,10 @@ MAX_OFFSET = 10  # frames (0.4 s at 25 fps) searched on either side
 
 def motion_energy(clip: TalkingClip, box: tuple[int, int, int, int] = MOUTH_BOX) -> torch.Tensor:
     """Mean absolute grey-level change inside ``box`` between frames t and t + 1 (T - 1 values): how much the
-    mouth moves. Value t sits between frames t and t + 1, where the loudness of sound chunk t sits too."""
+    mouth moves (notebook 03's ``motion_energy``, on the crop). Value t sits between frames t and t + 1, where the
+    loudness of sound chunk t sits too."""
     top, bottom, left, right = box
-    grey = clip.grey()[:, 0, top:bottom, left:right]
-    return (grey[1:] - grey[:-1]).abs().mean((1, 2))
+    return temporal_order.motion_energy(clip.grey()[None, :, :, top:bottom, left:right])[0]  # as 1 clip of T frames
 
 
 def loudness(clip: TalkingClip) -> torch.Tensor:

@@ -23,8 +23,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import checks, evaluate, nets, show, train, widgets
-from course_lib.config import Profile
+from course_lib import checks, config, evaluate, nets, show, train, widgets
 from course_lib.pretext import colorization as col
 
 METHODS = ("l2 regression", "classification", "classification + rebalancing")
@@ -32,6 +31,23 @@ KEYS = {"l2 regression": "l2", "classification": "classification", "classificati
         "random init": "random", "colorization": "colorization"}
 TEMPERATURES = (1.0, col.T_PAPER, 0.1)
 COLOURFULNESS_IMAGES = 1000  # test photos the colourfulness is averaged over (each is coloured six ways)
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """Notebook 06's sizes, beside the shared ones (``sizes.n_train``, ``sizes.width``, ``sizes.batch_size``, ...)."""
+
+    steps: int  # optimiser steps of each colorizer (l2, classification, classification + rebalancing)
+    seconds: float  # time cap of each colorizer's training (stops early, says so)
+    probe_labels: int  # labelled CIFAR-10 training photos of the transfer probe (a tenth of them per class)
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(steps=150, seconds=40, probe_labels=1000),
+    lab=dict(steps=400, seconds=60, probe_labels=2000),
+    full=dict(steps=3000, seconds=200, probe_labels=10_000),
+)
 
 
 @dataclass
@@ -55,10 +71,9 @@ class ColourSpace:
         return len(self.centres)
 
 
-def initial_backbone(profile: Profile, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
+def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
     """The initial weights every colorizer starts from; frozen as they are, the random-init baseline."""
-    torch.manual_seed(seed)
-    return nets.Backbone(1, profile.width).to(device).eval()
+    return nets.random_backbone(1, sizes.width, seed, device)
 
 
 def loss_of(method: str, space: ColourSpace):
@@ -72,22 +87,22 @@ def loss_of(method: str, space: ColourSpace):
     raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
 
 
-def train_colorizer(method: str, rgb: torch.Tensor, space: ColourSpace, profile: Profile, seed: int = 0,
+def train_colorizer(method: str, rgb: torch.Tensor, space: ColourSpace, sizes: Sizes, seed: int = 0,
                     progress: bool = True):
     """Train one colorizer on unlabelled RGB images (on their device); returns (model, history)."""
     loss, out_channels = loss_of(method, space)
-    backbone = initial_backbone(profile, seed, rgb.device)
-    torch.manual_seed(seed)
+    backbone = initial_backbone(sizes, seed, rgb.device)
+    torch.manual_seed(seed)  # the head's initial weights: the same for every method
     model = col.Colorizer(backbone, out_channels, image_size=rgb.shape[-1]).to(rgb.device)
     model = model.to(memory_format=torch.channels_last)
-    history = train.fit(model, train.batches(rgb, batch_size=profile.batch_size, seed=seed), loss,
-                        steps=profile.color_steps, max_seconds=profile.color_seconds, desc=method, progress=progress)
+    history = train.fit(model, train.batches(rgb, batch_size=sizes.batch_size, seed=seed), loss,
+                        steps=sizes.steps, max_seconds=sizes.seconds, desc=method, progress=progress)
     return model.eval(), history
 
 
-def train_all(rgb: torch.Tensor, space: ColourSpace, profile: Profile, seed: int = 0, progress: bool = True):
+def train_all(rgb: torch.Tensor, space: ColourSpace, sizes: Sizes, seed: int = 0, progress: bool = True):
     """Every method: ({method: model}, {method: history})."""
-    runs = {m: train_colorizer(m, rgb, space, profile, seed, progress) for m in METHODS}
+    runs = {m: train_colorizer(m, rgb, space, sizes, seed, progress) for m in METHODS}
     return {m: run[0] for m, run in runs.items()}, {m: run[1] for m, run in runs.items()}
 
 
@@ -156,13 +171,8 @@ def show_colour_space(space: ColourSpace):
 
 
 def show_training(histories: dict[str, train.History]):
-    """Each method's training loss (different losses: compare shapes, not heights)."""
-    fig, axes = plt.subplots(1, len(histories), figsize=(3.3 * len(histories), 2.6), squeeze=False)
-    for ax, (name, history) in zip(axes[0], histories.items(), strict=True):
-        ax.plot(history.step, history["loss"])
-        ax.set(title=name, xlabel="step", ylabel="loss")
-        ax.grid(alpha=0.3)
-    return show.finish(fig)
+    """Each method's training loss in a panel of its own (different losses: compare shapes, not heights)."""
+    return show.training(histories, separate=True)
 
 
 # --- the transfer probe ------------------------------------------------------------------------------------------
@@ -173,13 +183,10 @@ def lightness_input(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def probe_table(backbones: dict[str, nets.Backbone], labelled, test, stages=nets.STAGES) -> pd.DataFrame:
-    """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L."""
+    """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L, with
+    each row's best and best layer (``evaluate.probe_table``)."""
     (x, y), (x_test, y_test) = labelled, test
-    x, x_test = lightness_input(x), lightness_input(x_test)
-    table = pd.DataFrame({name: evaluate.layerwise_probe(backbone, x, y, x_test, y_test, stages)
-                          for name, backbone in backbones.items()}).T
-    table["best"] = table[list(stages)].max(axis=1)
-    return table
+    return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_test), y_test), stages)
 
 
 def metrics(colourfulness: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
@@ -190,9 +197,10 @@ def metrics(colourfulness: pd.DataFrame, probes: pd.DataFrame) -> dict[str, floa
            "colourfulness_rebalanced": m["classification + rebalancing"],
            **{f"colourfulness_rebalanced_t{t:g}".replace(".", "_"): m[f"rebalanced, T = {t:g}"]
               for t in TEMPERATURES}}
+    stages = [column for column in probes.columns if column not in ("best", "best layer")]
     for name, row in probes.iterrows():
         out[f"probe_{KEYS[name]}"] = float(row["best"])
-        out.update({f"probe_{KEYS[name]}_{stage}": float(row[stage]) for stage in row.index if stage != "best"})
+        out.update({f"probe_{KEYS[name]}_{stage}": float(row[stage]) for stage in stages})
     return {k: float(v) for k, v in out.items()}
 
 
@@ -243,9 +251,9 @@ def show_photos(model: col.Colorizer, space: ColourSpace, temperature: float = c
 
 def check_annealed_mean(fn) -> None:
     """Exercise: ``fn(logits, centres, T)`` = the annealed mean H(Z) = sum_q f_T(z)_q * centre_q, per pixel."""
-    torch.manual_seed(0)
     centres = torch.tensor([[-50.0, 0.0], [0.0, 0.0], [60.0, 20.0]])
-    logits = torch.randn(2, 3, 4, 4)
+    with config.isolated_rng(0):  # the same test every time, and the notebook's random stream left as it was
+        logits = torch.randn(2, 3, 4, 4)
     for t in (1.0, 0.38):
         want = col.annealed_mean(logits, centres, t)
         got = torch.as_tensor(fn(logits, centres, t)).float()

@@ -15,16 +15,34 @@ trained end to end *from scratch* on the labelled subset with the same augmentat
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
-from course_lib import checks, evaluate, nets, show, train
-from course_lib.config import Profile
+from course_lib import checks, config, evaluate, nets, show, train
 from course_lib.pretext import autoencoder, transformations
 
 METHODS = ("autoencoder", "egomotion", "contrastive")
 MASKED_FRACTION = 0.4  # the denoising autoencoder's masking noise
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """Notebook 05's sizes, beside the shared ones (``sizes.width``, ``sizes.batch_size``, ``sizes.max_seconds``)."""
+
+    train_images: int  # unlabelled MNIST training images (the labelled subsets are drawn from them)
+    steps: int  # optimiser steps of each pretext task (the same for every method)
+    label_budgets: tuple[int, ...]  # labelled training images in total (10 % of them per class)
+    scratch_steps: int  # optimiser steps of the from-scratch baseline on each labelled subset
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(train_images=10_000, steps=80, label_budgets=(100, 1_000), scratch_steps=100),
+    lab=dict(train_images=20_000, steps=400, label_budgets=(100, 300, 1_000, 10_000), scratch_steps=150),
+    full=dict(train_images=60_000, steps=3_000, label_budgets=(100, 300, 1_000, 10_000), scratch_steps=300),
+)
 
 
 def pretext_model(method: str, backbone: nets.Backbone, image_shape: tuple[int, int, int] = (1, 28, 28)):
@@ -39,14 +57,24 @@ def pretext_model(method: str, backbone: nets.Backbone, image_shape: tuple[int, 
     raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
 
 
-def pretrain(method: str, x: torch.Tensor, profile: Profile, seed: int = 0):
+def pretrain(method: str, x: torch.Tensor, sizes: Sizes, seed: int = 0):
     """Train a fresh backbone with one pretext task on unlabelled images ``x``; returns (backbone, history)."""
-    torch.manual_seed(seed)
-    backbone = nets.Backbone(x.shape[1], profile.width).to(x.device)
+    backbone = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
+    torch.manual_seed(seed)  # the head's initial weights and the pairs drawn: the same stream for every method
     model, loss = pretext_model(method, backbone, tuple(x.shape[1:]))
-    history = train.fit(model.to(x.device), train.batches(x, batch_size=profile.batch_size, seed=seed), loss,
-                        steps=profile.pretext_steps, max_seconds=profile.max_seconds, desc=method)
+    history = train.fit(model.to(x.device), train.batches(x, batch_size=sizes.batch_size, seed=seed), loss,
+                        steps=sizes.steps, max_seconds=sizes.max_seconds, desc=method)
     return backbone.eval(), history
+
+
+def random_features(sizes: Sizes, seed: int = 0, device: torch.device | str = "cpu") -> nets.Backbone:
+    """The random-init baseline: the backbone every pretext run starts from (the same seed), trained by nothing.
+
+    Unlike the pretrained backbones it is left in training mode, and ``evaluate.embed(backbone.embed, ...)`` does
+    not switch a bound method's network to eval mode: BatchNorm normalises each chunk of images it embeds with the
+    chunk's own statistics.
+    """
+    return nets.random_backbone(1, sizes.width, seed, device).train()
 
 
 def labelled_subset(y: torch.Tensor, budget: int, seed: int = 0) -> torch.Tensor:
@@ -66,15 +94,16 @@ def probe_errors(backbone: nets.Backbone, train_xy, test_xy, budgets, seed: int 
     return errors
 
 
-def scratch_errors(train_xy, test_xy, budgets, profile: Profile, seed: int = 0) -> dict[int, float]:
+def scratch_errors(train_xy, test_xy, budgets, sizes: Sizes, seed: int = 0) -> dict[int, float]:
     """Test error (%) of the network trained end to end on each labelled subset, with the pretext augmentation."""
     (x, y), (x_test, y_test) = train_xy, test_xy
     errors = {}
     for budget in budgets:
         idx = labelled_subset(y, budget, seed).to(x.device)
-        torch.manual_seed(seed)
-        model = nets.Classifier(nets.Backbone(x.shape[1], profile.width), 10).to(x.device)
-        train.train_classifier(model, x[idx], y[idx], steps=profile.finetune_steps, batch_size=profile.batch_size,
+        backbone = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
+        torch.manual_seed(seed)  # the head's initial weights and the augmentations: the same for every budget
+        model = nets.Classifier(backbone, 10).to(x.device)
+        train.train_classifier(model, x[idx], y[idx], steps=sizes.scratch_steps, batch_size=sizes.batch_size,
                                augment=transformations.digit_view, seed=seed, progress=False)
         errors[budget] = 100.0 - evaluate.accuracy(model, x_test, y_test)
     return errors
@@ -93,11 +122,11 @@ def check_rotation_bins(fn) -> None:
                     "shift by 30 degrees, divide by the bin width (3 degrees), round down")
 
 
-def benchmark(backbones: dict[str, nets.Backbone], train_xy, test_xy, profile: Profile, seed: int = 0):
+def benchmark(backbones: dict[str, nets.Backbone], train_xy, test_xy, sizes: Sizes, seed: int = 0):
     """{method: {label budget: test error %}} for every frozen backbone (linear probe) and for scratch training."""
-    errors = {name: probe_errors(backbone, train_xy, test_xy, profile.label_budgets, seed)
+    errors = {name: probe_errors(backbone, train_xy, test_xy, sizes.label_budgets, seed)
               for name, backbone in backbones.items()}
-    errors["scratch"] = scratch_errors(train_xy, test_xy, profile.label_budgets, profile, seed)
+    errors["scratch"] = scratch_errors(train_xy, test_xy, sizes.label_budgets, sizes, seed)
     return errors
 
 
@@ -110,14 +139,12 @@ def error_table(errors: dict[str, dict[int, float]]):
 
 def show_pretexts(images: torch.Tensor, seed: int = 0, n: int = 6):
     """What each pretext task asks, as pictures: the input(s) it sees and, for egomotion, the label it predicts."""
-    generator_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
     x = images[:n].cpu()
-    masked = autoencoder.mask_noise(x, MASKED_FRACTION)
-    shift, degrees, _ = transformations.EgomotionBins().draw(n)
-    moved = transformations.warp(x, shift, degrees)
-    view1, view2 = transformations.simclr_views(x)
-    torch.random.set_rng_state(generator_state)  # a picture should not change what the notebook trains next
+    with config.isolated_rng(seed):  # a picture should not change what the notebook trains next
+        masked = autoencoder.mask_noise(x, MASKED_FRACTION)
+        shift, degrees, _ = transformations.EgomotionBins().draw(n)
+        moved = transformations.warp(x, shift, degrees)
+        view1, view2 = transformations.simclr_views(x)
     rows = [x, masked, moved, view1, view2]
     titles = (["image"] * n + ["masked: predict the image"] + [""] * (n - 1)
               + [f"T: {int(sx):+d},{int(sy):+d} px, {d:+.0f}°" for (sx, sy), d in zip(shift, degrees, strict=True)]

@@ -19,42 +19,67 @@ The pretext task itself -- tuples, high-motion sampling, the triplet network -- 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from course_lib import checks, evaluate, nets, show, train
-from course_lib.config import Profile
+from course_lib import checks, config, evaluate, nets, show, train
 from course_lib.data import ImageData
 from course_lib.data.moving_digits import ACTIONS, MOTIONS, SHORTCUT, MovingDigits, make_moving_digits
 from course_lib.pretext import temporal_order
 from course_lib.pretext.temporal_order import TupleNet, frame_codes
 
 TUPLE_LR = 5e-3  # AdamW's rate for tuple verification: with the default 2e-3 order was learned too slowly for a lab
+LABELS_PER_ACTION = 20  # labelled clips per action for action recognition (drawn from a pool of twice as many)
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """Notebook 03's own sizes, beside the shared ones."""
+
+    backbone_width: int  # width of the video backbone (16 frames of 48 x 48 per clip: 8 keeps it fast on a CPU)
+    unlabelled_clips: int  # moving-digit clips tuple verification learns from (training-set digits)
+    tuple_batch: int  # clips per step of tuple verification (16 tuples drawn from each clip)
+    tuple_steps: int  # optimiser steps of tuple verification (the constant-velocity run gets as many)
+    pretrain_seconds: float  # time cap of each pretraining run (tuples, digit labels, constant velocity)
+    digit_steps: int  # optimiser steps of the supervised pretraining on digit labels (frames of the same clips)
+    test_per_action: int  # test clips per action
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(backbone_width=8, unlabelled_clips=300, tuple_batch=16, tuple_steps=40, pretrain_seconds=20,
+            digit_steps=40, test_per_action=20),
+    lab=dict(backbone_width=8, unlabelled_clips=1000, tuple_batch=16, tuple_steps=150, pretrain_seconds=150,
+             digit_steps=150, test_per_action=100),
+    full=dict(backbone_width=16, unlabelled_clips=6000, tuple_batch=32, tuple_steps=3000, pretrain_seconds=400,
+              digit_steps=1500, test_per_action=300),
+)
 
 
 # ---------------------------------------------------------------- the clips
 
 
-def make_splits(train_digits: ImageData, test_digits: ImageData, profile: Profile, seed: int = 0,
+def make_splits(train_digits: ImageData, test_digits: ImageData, sizes: Sizes, seed: int = 0,
                 device: torch.device | str = "cpu"):
     """(unlabelled, labelled, test) clips of the six actions. Unlabelled clips show training-set digits; the
-    labelled pool (twice ``action_labels`` per action, so which ones get labels depends on the seed) and the test
-    clips (``action_test`` per action) show test-set digits, so no digit is seen both in pretraining and in test."""
-    n_pool, n_test = 2 * len(ACTIONS) * profile.action_labels, len(ACTIONS) * profile.action_test
-    unlabelled = make_moving_digits(train_digits.x, train_digits.y, profile.video_clips, seed=seed)
+    labelled pool (twice ``LABELS_PER_ACTION`` per action, so which ones get labels depends on the seed) and the test
+    clips (``test_per_action`` per action) show test-set digits, so no digit is seen both in pretraining and in test."""
+    n_pool, n_test = 2 * len(ACTIONS) * LABELS_PER_ACTION, len(ACTIONS) * sizes.test_per_action
+    unlabelled = make_moving_digits(train_digits.x, train_digits.y, sizes.unlabelled_clips, seed=seed)
     labelled = make_moving_digits(test_digits.x[:n_pool], test_digits.y[:n_pool], n_pool, seed=seed + 1)
     test = make_moving_digits(test_digits.x[n_pool:], test_digits.y[n_pool:], n_test, seed=seed + 2)
     return unlabelled.to(device), labelled.to(device), test.to(device)
 
 
-def make_glide_splits(train_digits: ImageData, test_digits: ImageData, profile: Profile, seed: int = 0,
+def make_glide_splits(train_digits: ImageData, test_digits: ImageData, sizes: Sizes, seed: int = 0,
                       device: torch.device | str = "cpu"):
     """(unlabelled, test) clips of the same digits gliding at constant velocity: the shortcut's training data."""
-    glide = make_moving_digits(train_digits.x, train_digits.y, profile.video_clips, motions=(SHORTCUT,),
+    glide = make_moving_digits(train_digits.x, train_digits.y, sizes.unlabelled_clips, motions=(SHORTCUT,),
                                seed=seed + 3)
-    n_test = len(ACTIONS) * profile.action_test
+    n_test = len(ACTIONS) * sizes.test_per_action
     test = make_moving_digits(test_digits.x[-n_test:], test_digits.y[-n_test:], n_test, motions=(SHORTCUT,),
                               seed=seed + 4)
     return glide.to(device), test.to(device)
@@ -63,33 +88,33 @@ def make_glide_splits(train_digits: ImageData, test_digits: ImageData, profile: 
 # ---------------------------------------------------------------- the three initialisations
 
 
-def initial_backbone(profile: Profile, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
+def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
     """The initial weights every pretraining starts from; frozen as they are, the random-init baseline.
 
     Stored channels-last: about 1.6 times faster on a CPU for these small convolutions (measured).
     """
-    torch.manual_seed(seed)
-    return nets.Backbone(1, profile.video_width).to(device, memory_format=torch.channels_last).eval()
+    return nets.random_backbone(1, sizes.backbone_width, seed, device).to(memory_format=torch.channels_last)
 
 
-def pretrain_tuples(clips: MovingDigits, profile: Profile, seed: int = 0, progress: bool = True):
+def pretrain_tuples(clips: MovingDigits, sizes: Sizes, seed: int = 0, progress: bool = True):
     """Temporal order verification on unlabelled ``clips`` (their device); returns (backbone, TupleNet, history)."""
-    model = TupleNet(initial_backbone(profile, seed, clips.videos.device)).to(clips.videos.device)
-    torch.manual_seed(seed)  # the tuples drawn: the same random stream for every run with this seed
-    history = train.fit(model, train.batches(clips.videos, batch_size=profile.tuple_batch, seed=seed),
-                        temporal_order.tuple_loss, steps=profile.tuple_steps, max_seconds=profile.tuple_seconds,
+    torch.manual_seed(seed)  # the head's initialisation and the tuples drawn: the same for every run with this seed
+    model = TupleNet(initial_backbone(sizes, seed, clips.videos.device)).to(clips.videos.device)
+    history = train.fit(model, train.batches(clips.videos, batch_size=sizes.tuple_batch, seed=seed),
+                        temporal_order.tuple_loss, steps=sizes.tuple_steps, max_seconds=sizes.pretrain_seconds,
                         lr=TUPLE_LR, desc="tuple verification", progress=progress)
     return model.backbone.eval(), model.eval(), history
 
 
-def pretrain_digits(clips: MovingDigits, profile: Profile, seed: int = 0, progress: bool = True):
+def pretrain_digits(clips: MovingDigits, sizes: Sizes, seed: int = 0, progress: bool = True):
     """Supervised pretraining: name the digit in single frames of ``clips``; returns (backbone, history)."""
     frames = clips.frames
     digits = clips.digit.to(frames.device).repeat_interleave(clips.videos.shape[1])
-    model = nets.Classifier(initial_backbone(profile, seed, frames.device), 10).to(frames.device)
-    history = train.train_classifier(model, frames, digits, steps=profile.digit_steps,
-                                     batch_size=profile.tuple_batch * 3, seed=seed, progress=progress,
-                                     max_seconds=profile.tuple_seconds, desc="digit labels")
+    torch.manual_seed(seed)  # the classifier layer's initialisation
+    model = nets.Classifier(initial_backbone(sizes, seed, frames.device), 10).to(frames.device)
+    history = train.train_classifier(model, frames, digits, steps=sizes.digit_steps,
+                                     batch_size=sizes.tuple_batch * 3, seed=seed, progress=progress,
+                                     max_seconds=sizes.pretrain_seconds, desc="digit labels")
     return model.backbone.eval(), history
 
 

@@ -10,8 +10,10 @@ Isola & Efros, CVPR 2017). This module runs the notebook's experiment:
 * ``backbones``     the rows of the table, as feature extractors that all read scaled Lab: random init, the
                     halves, the split-brain concatenations (two halves trained independently, side by side, as in
                     the paper), the full-width single-task networks, the autoencoder, supervised;
-* ``probe_table``   the layer-wise linear probe (``evaluate.layerwise_probe``: conv1 ... conv5 pooled to equal
-                    size) of every row; ``plot_layers`` draws it beside the paper's Table 2 rows.
+* ``probe_table``   the layer-wise linear probe (``evaluate.probe_table``: conv1 ... conv5 pooled to equal size)
+                    of every row; ``plot_layers`` draws it beside the paper's Table 2 rows.
+
+``SIZES`` holds the notebook's sizes for ``ci``, ``lab`` and ``full``.
 
 Random-init convolutional features are a strong baseline at this scale; the table shows where the methods beat it.
 """
@@ -24,13 +26,30 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from course_lib import checks, evaluate, nets, papers, show, train
-from course_lib.config import Profile
+from course_lib import checks, config, evaluate, nets, papers, show, train
 from course_lib.pretext import colorization as col
 from course_lib.pretext import split_brain as sb
 
 RANDOM = "random init"
 PROBE_DIM = 512  # every layer average-pooled to at most this many numbers: 45 probes must fit the time budget
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """The shared profile plus what notebook 07 alone needs."""
+
+    network_width: int  # width of the full-size networks; each split-brain half has half of it
+    steps: int  # optimiser steps of each network (halves, full-width, autoencoder, supervised)
+    seconds: float  # time cap of each of those trainings (stops early, says so)
+    probe_labels: int  # labelled CIFAR-10 training images of every linear probe (a tenth of them per class)
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(network_width=16, steps=60, seconds=8, probe_labels=1000),
+    lab=dict(network_width=16, steps=400, seconds=40, probe_labels=2000),
+    full=dict(network_width=64, steps=2000, seconds=90, probe_labels=10_000),
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +60,8 @@ class Network:
     loss: str  # "cl" or "reg" ("reg" for the autoencoder, "cl" = cross-entropy for the supervised one)
     half: bool  # half width: one half of a split-brain network
 
-    def width(self, profile: Profile) -> int:
-        return profile.split_width // 2 if self.half else profile.split_width
+    def width(self, sizes: Sizes) -> int:
+        return sizes.network_width // 2 if self.half else sizes.network_width
 
 
 NETWORKS = {
@@ -78,47 +97,45 @@ def out_channels(network: Network, q: int) -> int:
     return sb.L_BINS if network.loss == "cl" else 1
 
 
-def initial_backbone(in_ch: int, width: int, seed: int, device) -> nets.Backbone:
-    """Seeded initial weights: the same seed gives the same start for a given shape."""
-    torch.manual_seed(seed)
-    return nets.Backbone(in_ch, width).to(device)
-
-
 def train_network(network: Network, lab: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor,
-                  profile: Profile, seed: int = 0, desc: str = "", progress: bool = True):
-    """Train one network on scaled Lab images; returns (its backbone, the training history)."""
-    backbone = initial_backbone(in_channels(network.task), network.width(profile), seed, lab.device)
-    options = dict(steps=profile.split_steps, max_seconds=profile.split_seconds, desc=desc, progress=progress)
-    torch.manual_seed(seed)
-    if network.task == "labels":
-        model = nets.Classifier(backbone, 10).to(lab.device).to(memory_format=torch.channels_last)
-        history = train.train_classifier(model, lab, labels, batch_size=profile.batch_size, seed=seed, **options)
-        return backbone.eval(), history
-    model = sb.CrossChannel(network.task, backbone, out_channels(network, len(centres)), lab.shape[-1])
+                  sizes: Sizes, seed: int = 0, desc: str = "", progress: bool = True):
+    """Train one network on scaled Lab images; returns (its backbone, the training history).
+
+    The backbone starts from ``nets.random_backbone(..., seed)``: the random-init row is where every network began."""
+    backbone = nets.random_backbone(in_channels(network.task), network.width(sizes), seed, lab.device)
+    with config.isolated_rng(seed):  # the head's initial weights: the same for the same seed
+        if network.task == "labels":
+            model = nets.Classifier(backbone, 10)
+        else:
+            model = sb.CrossChannel(network.task, backbone, out_channels(network, len(centres)), lab.shape[-1])
     model = model.to(lab.device).to(memory_format=torch.channels_last)
+    options = dict(steps=sizes.steps, max_seconds=sizes.seconds, desc=desc, progress=progress)
+    if network.task == "labels":
+        history = train.train_classifier(model, lab, labels, batch_size=sizes.batch_size, seed=seed, **options)
+        return backbone.eval(), history
 
     def loss(m, batch):
         return sb.cross_channel_loss(m, batch, network.loss, centres)
 
-    history = train.fit(model, train.batches(lab, batch_size=profile.batch_size, seed=seed), loss, **options)
+    history = train.fit(model, train.batches(lab, batch_size=sizes.batch_size, seed=seed), loss, **options)
     return backbone.eval(), history
 
 
-def train_all(lab: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor, profile: Profile, seed: int = 0,
+def train_all(lab: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor, sizes: Sizes, seed: int = 0,
               progress: bool = True):
     """Every network of ``NETWORKS``: ({name: backbone}, {name: history})."""
-    runs = {name: train_network(network, lab, labels, centres, profile, seed, name, progress)
+    runs = {name: train_network(network, lab, labels, centres, sizes, seed, name, progress)
             for name, network in NETWORKS.items()}
     return {name: run[0] for name, run in runs.items()}, {name: run[1] for name, run in runs.items()}
 
 
-def backbones(trained: dict[str, nets.Backbone], profile: Profile, seed: int = 0) -> dict:
+def backbones(trained: dict[str, nets.Backbone], sizes: Sizes, seed: int = 0) -> dict:
     """The table's rows as feature extractors of scaled Lab, in ``KEYS`` order."""
     def reads(name):
         return sb.SPLITS[NETWORKS[name].task][0] if NETWORKS[name].task != "labels" else slice(0, 3)
 
     device = next(iter(trained.values())).stages["conv1"][0].weight.device
-    rows = {RANDOM: sb.InputChannels(initial_backbone(3, profile.split_width, seed, device).eval(), slice(0, 3))}
+    rows = {RANDOM: sb.InputChannels(nets.random_backbone(3, sizes.network_width, seed, device), slice(0, 3))}
     for name in KEYS:
         if name in trained:
             rows[name] = sb.InputChannels(trained[name], reads(name))
@@ -128,13 +145,9 @@ def backbones(trained: dict[str, nets.Backbone], profile: Profile, seed: int = 0
 
 
 def probe_table(rows: dict, labelled, test) -> pd.DataFrame:
-    """Linear-probe accuracy (%) of every row (network) at every layer, and its best layer."""
-    (x, y), (x_test, y_test) = labelled, test
-    table = pd.DataFrame({name: evaluate.layerwise_probe(extractor, x, y, x_test, y_test, target_dim=PROBE_DIM)
-                          for name, extractor in rows.items()}).T[list(nets.STAGES)]
-    table["best"] = table[list(nets.STAGES)].max(axis=1)
-    table["best layer"] = table[list(nets.STAGES)].idxmax(axis=1)
-    return table
+    """Linear-probe accuracy (%) of every row (network) at every layer, and its best layer, each layer pooled to
+    ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see)."""
+    return evaluate.probe_table(rows, labelled, test, target_dim=PROBE_DIM)
 
 
 def feature_sizes(rows: dict, lab: torch.Tensor) -> pd.DataFrame:
@@ -170,16 +183,6 @@ def plot_layers(table: pd.DataFrame, paper: pd.DataFrame):
     return show.finish(fig)
 
 
-def show_training(histories: dict[str, train.History]):
-    """Each network's training loss (different losses and tasks: compare shapes, not heights)."""
-    fig, axes = plt.subplots(2, 4, figsize=(12, 4.6), squeeze=False)
-    for ax, (name, history) in zip(axes.flat, histories.items(), strict=True):
-        ax.plot(history.step, history["loss"])
-        ax.set_title(name, fontsize=8)
-        ax.grid(alpha=0.3)
-    return show.finish(fig)
-
-
 @torch.no_grad()
 def show_task(rgb: torch.Tensor):
     """The two cross-channel tasks as pictures: the photo, L (F_1's input, F_2's target), ab at constant lightness
@@ -199,8 +202,8 @@ def metrics(table: pd.DataFrame) -> dict[str, float]:
 
 def check_concatenation(fn) -> None:
     """Exercise: ``fn(first, second)`` concatenates two halves' feature maps (N x C x H x W each) into F(X)."""
-    torch.manual_seed(0)
-    first, second = torch.randn(2, 3, 4, 4), torch.randn(2, 5, 4, 4)
+    with config.isolated_rng(0):  # the same test maps every time, and the notebook's random stream is left alone
+        first, second = torch.randn(2, 3, 4, 4), torch.randn(2, 5, 4, 4)
     got = torch.as_tensor(fn(first, second))
     want = torch.cat([first, second], dim=1)
     checks.exercise("split-brain features", got.shape == want.shape and torch.equal(got, want),

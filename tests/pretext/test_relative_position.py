@@ -70,6 +70,18 @@ def test_cell_patches_come_with_their_cell():
     assert patch.shape == (30, 3, 16, 16) and 0 <= cell.min() and cell.max() <= 8
 
 
+def test_a_cell_patch_is_cut_from_the_cell_it_names():
+    grid = rp.PatchGrid(jitter=0)
+    side = grid.image_side
+    rows = torch.arange(side, dtype=torch.float).view(side, 1).expand(side, side)
+    cols = torch.arange(side, dtype=torch.float).view(1, side).expand(side, side)
+    torch.manual_seed(0)
+    patch, cell = rp.cell_patches(torch.stack([rows, cols, rows]).expand(60, 3, side, side), grid)
+    assert len(cell.unique()) == 9
+    corner = grid.margin + torch.stack([cell // 3, cell % 3], 1) * grid.pitch  # (row, col) of each cell's patch
+    assert torch.equal(patch[:, :2, 0, 0].long(), corner)
+
+
 def test_blank_patches_are_rejected_and_textured_ones_kept():
     blank, textured = torch.full((1, 3, 16, 16), 0.4), torch.rand(1, 3, 16, 16)
     assert rp.informative(torch.cat([blank, textured]), 0.03).tolist() == [False, True]

@@ -16,12 +16,28 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from course_lib import augment, checks, evaluate, nets, show, train
-from course_lib.config import Profile
+from course_lib import augment, checks, config, evaluate, nets, show, train
 from course_lib.data import ImageData
 
 ANIMALS = (2, 3, 4, 5, 6, 7)  # bird, cat, deer, dog, frog, horse
 VEHICLES = (0, 1, 8, 9)  # airplane, automobile, ship, truck
+
+
+@dataclass(frozen=True)
+class Sizes(config.Profile):
+    """Notebook 01's sizes: the shared ones (``label_draws`` among them), and how long each network trains."""
+
+    pretrain_steps: int  # optimiser steps of the supervised pretraining on the source task (every animal label)
+    finetune_steps: int  # optimiser steps of each few-label fine-tuning run on the target task (vehicles)
+    labels_per_class: tuple[int, ...]  # points of the label-efficiency curves; 10 is one of them (the claim reads it)
+
+
+SIZES = config.lesson_sizes(
+    Sizes,
+    ci=dict(pretrain_steps=500, finetune_steps=100, labels_per_class=(2, 10)),
+    lab=dict(pretrain_steps=1_500, finetune_steps=150, labels_per_class=(1, 2, 5, 10, 20, 50, 100)),
+    full=dict(pretrain_steps=6_000, finetune_steps=300, labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500)),
+)
 
 
 def select_classes(x: torch.Tensor, y: torch.Tensor, classes) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,17 +85,21 @@ def show_tasks(tasks: Tasks, n: int = 8):
     return show.image_grid(images, names, ncols=n, size=1.5)
 
 
-def pretrain_with_labels(x: torch.Tensor, y: torch.Tensor, profile: Profile, seed: int = 0):
-    """Supervised pretraining on the source task; returns (classifier, history)."""
-    torch.manual_seed(seed)
-    model = nets.Classifier(nets.Backbone(x.shape[1], profile.width), int(y.max()) + 1).to(x.device)
-    history = train.train_classifier(model, x, y, steps=profile.pretrain_steps, batch_size=profile.batch_size,
-                                     augment=augment.random_crop_flip, seed=seed, max_seconds=profile.max_seconds,
+def pretrain_with_labels(x: torch.Tensor, y: torch.Tensor, sizes: Sizes, seed: int = 0):
+    """Supervised pretraining on the source task; returns (classifier, history).
+
+    For the same seed it starts from the same random weights as the "scratch" and "random init" rows of
+    ``transfer_curves``: the curves then compare what training did, not two different draws of initial weights.
+    """
+    start = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
+    model = nets.Classifier(start, int(y.max()) + 1).to(x.device)
+    history = train.train_classifier(model, x, y, steps=sizes.pretrain_steps, batch_size=sizes.batch_size,
+                                     augment=augment.random_crop_flip, seed=seed, max_seconds=sizes.max_seconds,
                                      desc="pretraining on the source labels")
     return model, history
 
 
-def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, profile: Profile, seed: int = 0):
+def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, sizes: Sizes, seed: int = 0):
     """Accuracy (%) against labels per class on the target task, for four ways to start.
 
     "Fine-tuned" and "scratch" use the same recipe (steps, augmentation, optimiser); only the initial weights
@@ -87,15 +107,14 @@ def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, profile: Profi
     """
     (x, y), (x_test, y_test) = train_xy, test_xy
     n_classes = int(y.max()) + 1
-    torch.manual_seed(seed)
-    random_init = nets.Backbone(x.shape[1], profile.width).to(x.device)
+    random_init = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
 
     def start_from(backbone):
         return lambda: nets.Classifier(copy.deepcopy(backbone), n_classes)
 
-    recipe = dict(steps=profile.finetune_steps, augment=augment.random_crop_flip, seed=seed,
-                  batch_size=profile.batch_size, draws=profile.label_draws)
-    points, draws = profile.labels_per_class, profile.label_draws
+    recipe = dict(steps=sizes.finetune_steps, augment=augment.random_crop_flip, seed=seed,
+                  batch_size=sizes.batch_size, draws=sizes.label_draws)
+    points, draws = sizes.labels_per_class, sizes.label_draws
     return {
         "pretrained, fine-tuned": evaluate.finetune_curve(start_from(pretrained), x, y, x_test, y_test, points,
                                                           **recipe),
@@ -120,12 +139,17 @@ def check_few_labels(fn) -> None:
     """Exercise: ``fn(y, per_class, seed)`` returns indices of ``per_class`` examples of every class."""
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1])
     idx = torch.as_tensor(fn(y, 2, 0))
-    if torch.bincount(y[idx], minlength=3).tolist() != [2, 2, 2] or len(set(idx.tolist())) != len(idx):
-        checks.exercise("few_labels", False, f"with y={y.tolist()} and 2 per class you picked classes "
-                        f"{y[idx].tolist()}: take `per_class` distinct indices from torch.nonzero(y == c) for each c")
-    draws = {tuple(sorted(torch.as_tensor(fn(y, 2, seed)).tolist())) for seed in range(5)}
-    checks.exercise("few_labels", len(draws) > 1, "different seeds should draw different subsets: "
-                    "shuffle with torch.Generator().manual_seed(seed)")
+
+    def subsets() -> set[tuple[int, ...]]:
+        return {tuple(sorted(torch.as_tensor(fn(y, 2, seed)).tolist())) for seed in range(5)}
+
+    checks.verdict("few_labels", [
+        (lambda: torch.bincount(y[idx], minlength=3).tolist() == [2, 2, 2] and len(set(idx.tolist())) == len(idx),
+         lambda: f"with y={y.tolist()} and 2 per class you picked classes {y[idx].tolist()}: take `per_class` "
+                 "distinct indices from torch.nonzero(y == c) for each c"),
+        (lambda: len(subsets()) > 1,
+         "different seeds should draw different subsets: shuffle with torch.Generator().manual_seed(seed)"),
+    ])
 
 
 def check_labels_needed(fn) -> None:

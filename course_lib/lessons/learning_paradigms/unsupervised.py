@@ -1,0 +1,199 @@
+"""Unsupervised learning: structure in x alone.
+
+* clusters: k-means on the digits, never shown a label; the labels only grade the clusters afterwards (purity on
+  held-out digits), and exercise 1 names each cluster with one label;
+* a density p(x): a Gaussian mixture that scores digits (held-out log-likelihood, which also chooses the number of
+  components on validation digits) and samples new ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import train_test_split
+
+from course_lib import checks, evaluate, show
+from course_lib.lessons.learning_paradigms.digits import LEVELS, SIDE, Digits, as_images, one_thread
+
+# ----------------------------------------------------------------------------------------------------------------
+# Clusters
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@one_thread
+def cluster(digits: Digits, k: int = 10, seed: int = 0) -> KMeans:
+    """k-means on the training digits, never shown a label."""
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit(digits.X_train)
+
+
+def purity(kmeans: KMeans, digits: Digits) -> float:
+    """Held-out purity: the fraction of test digits that share their cluster's most common label.
+
+    The labels are used only to grade the clusters, never to fit them. Compare with ``random_purity``.
+    """
+    return evaluate.cluster_purity(kmeans.predict(digits.X_test), digits.y_test)
+
+
+def random_purity(kmeans: KMeans, digits: Digits, seed: int = 0) -> float:
+    """Purity of a grouping with the same cluster sizes that ignores the images: the test labels shuffled."""
+    shuffled = np.random.default_rng(seed).permutation(digits.y_test)
+    return evaluate.cluster_purity(kmeans.predict(digits.X_test), shuffled)
+
+
+def show_centres(kmeans: KMeans, digits: Digits):
+    """The k cluster centres as images; each titled with the digit most of its training members are."""
+    members = kmeans.labels_
+    titles = [f"mostly {np.bincount(digits.y_train[members == c], minlength=10).argmax()}"
+              for c in range(kmeans.n_clusters)]
+    fig = show.image_grid(as_images(kmeans.cluster_centers_), titles=titles, ncols=5, size=1.0)
+    fig.suptitle("k-means centres (found without labels)", fontsize=10)
+    return show.finish(fig)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A density model p(x)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def dequantize(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Spread each grey level v over the interval [v, v+1)/17, so that a density on [0, 1]^64 is a fair model.
+
+    (A density on exact integer values could grow without bound.) The uniform density on [0, 1]^64 then scores
+    exactly 0 nats per pixel: a model that beats 0 has learned something about x.
+    """
+    return (pixels + rng.random(pixels.shape)) / LEVELS
+
+
+def shuffle_pixels(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each row's pixels in a random order: the same grey values, no longer a digit."""
+    return np.array([rng.permutation(row) for row in X])
+
+
+@dataclass
+class Selection:
+    """Train and validation log-likelihood per pixel of mixtures with different numbers of components."""
+
+    components: list[int]
+    train: list[float]
+    validation: list[float]
+
+    @property
+    def best(self) -> int:
+        return self.components[int(np.argmax(self.validation))]
+
+
+def _mixture(n_components: int, seed: int) -> GaussianMixture:
+    return GaussianMixture(n_components=n_components, covariance_type="full", reg_covar=1e-3, random_state=seed)
+
+
+def loglik_per_pixel(model: GaussianMixture, X: np.ndarray) -> float:
+    """Average log-density of the rows of X, in nats per pixel (0 = the uniform density on [0, 1]^64)."""
+    return float(model.score(X) / X.shape[1])
+
+
+@one_thread
+def select_components(digits: Digits, components: Sequence[int] = (1, 2, 5, 10, 20, 40), seed: int = 0,
+                      validation_fraction: float = 0.25) -> Selection:
+    """Fit a mixture of each size on part of the training digits; score it on the rest (the validation set)."""
+    rng = np.random.default_rng(seed)
+    X = dequantize(digits.pixels_train, rng)
+    X_fit, X_val = train_test_split(X, test_size=validation_fraction, random_state=seed)
+    train, validation = [], []
+    for n in components:
+        model = _mixture(n, seed).fit(X_fit)
+        train.append(loglik_per_pixel(model, X_fit))
+        validation.append(loglik_per_pixel(model, X_val))
+    return Selection(list(components), train, validation)
+
+
+def show_selection(selection: Selection):
+    """Log-likelihood per pixel against the number of mixture components, on fitted and on validation digits."""
+    xs = selection.components
+    fig = show.curves({"training digits": selection.train, "validation digits": selection.validation},
+                      x={"training digits": xs, "validation digits": xs}, xlabel="mixture components",
+                      ylabel="log-likelihood (nats / pixel)", title=f"best on validation: {selection.best}")
+    ax = fig.axes[0]
+    ax.set_xscale("log")
+    ax.set_xticks(xs, labels=[str(x) for x in xs])
+    ax.minorticks_off()
+    ax.axvline(selection.best, color="gray", linestyle=":")
+    return show.finish(fig)
+
+
+@one_thread
+def fit_density(digits: Digits, n_components: int, seed: int = 0) -> GaussianMixture:
+    """A mixture of full-covariance Gaussians as p(x), fitted on all (dequantized) training digits."""
+    return _mixture(n_components, seed).fit(dequantize(digits.pixels_train, np.random.default_rng(seed)))
+
+
+@one_thread
+def density_scores(model: GaussianMixture, digits: Digits, seed: int = 0) -> dict[str, float]:
+    """Log-likelihood per pixel of held-out digits, and of the same digits with their pixels shuffled."""
+    rng = np.random.default_rng(seed + 1)  # a different stream from the one that dequantized the training set
+    heldout = dequantize(digits.pixels_test, rng)
+    return {"heldout": loglik_per_pixel(model, heldout),
+            "shuffled": loglik_per_pixel(model, shuffle_pixels(heldout, rng))}
+
+
+def sample_digits(model: GaussianMixture, n: int, seed: int = 0) -> np.ndarray:
+    """n new digits drawn from the density model, as (n, 8, 8) images clipped to [0, 1]."""
+    model.random_state = seed  # GaussianMixture.sample draws from the model's own random_state
+    X, _ = model.sample(n)
+    return np.clip(X, 0.0, 1.0).reshape(n, SIDE, SIDE)
+
+
+@one_thread
+def show_density(model: GaussianMixture, digits: Digits, n: int = 8, seed: int = 0):
+    """Three rows: held-out digits, the same with pixels shuffled, and new samples; each titled with log p(x)/64."""
+    rng = np.random.default_rng(seed + 2)
+    real = dequantize(digits.pixels_test[:n], rng)
+    rows = {"held-out": real, "shuffled": shuffle_pixels(real, rng),
+            "sampled": sample_digits(model, n, seed).reshape(n, -1)}
+    fig, axes = plt.subplots(3, n, figsize=(0.72 * n, 3 * 0.95))
+    for r, (name, X) in enumerate(rows.items()):
+        scores = model.score_samples(X) / X.shape[1]
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(as_images(X[c : c + 1])[0, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{scores[c]:+.1f}", fontsize=7)
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    fig.suptitle("log p(x) per pixel, in nats", fontsize=9)
+    return show.finish(fig)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Exercise 1: from clusters to a classifier with ten labels
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def name_clusters(centres: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Reference answer of exercise 1: each centre gets the label of the training digit nearest to it."""
+    distances = ((centres[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1)  # (k, n)
+    return y[distances.argmin(axis=1)]
+
+
+def cluster_accuracy(kmeans: KMeans, names: np.ndarray, digits: Digits) -> float:
+    """Test accuracy of 'classify a digit by the name of its cluster' (10 labels used in all)."""
+    return float(np.mean(np.asarray(names)[kmeans.predict(digits.X_test)] == digits.y_test))
+
+
+def check_cluster_names(fn: Callable, kmeans: KMeans, digits: Digits) -> np.ndarray:
+    """Exercise 1: ``fn(centres, X_train, y_train)`` returns one label per cluster centre."""
+    answer = np.asarray(fn(kmeans.cluster_centers_, digits.X_train, digits.y_train))
+    expected = name_clusters(kmeans.cluster_centers_, digits.X_train, digits.y_train)
+    checks.verdict("cluster names", [
+        (lambda: answer.shape == expected.shape,
+         f"return one label per centre: an array of shape {expected.shape}, got shape {answer.shape}."),
+        (lambda: bool(np.array_equal(answer, expected)),
+         lambda: "for each centre, compute its squared distance to every training digit (broadcast "
+                 "centres[:, None, :] - X[None, :, :] and sum over the last axis), take the argmin over the digits "
+                 f"and return y at those indices. {int(np.sum(answer != expected))} of {len(expected)} labels differ."),
+    ])
+    return answer

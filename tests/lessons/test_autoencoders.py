@@ -1,0 +1,227 @@
+import dataclasses
+import functools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import checks, config, evaluate, nets
+from course_lib.lessons import autoencoders as lesson
+from course_lib.pretext.autoencoder import mask_noise, reconstruction_loss
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, steps=3, batch=8, max_seconds=60)
+PLAIN, MASKED, MOVED = lesson.RECIPES
+
+
+def _labelled(rectangles, n=40, seed=0):
+    """Rectangles labelled by whether they are wider than tall: two classes a probe can learn."""
+    torch.manual_seed(seed)
+    x = rectangles(n)
+    y = ((x.sum(2) > 0).sum(-1) > (x.sum(3) > 0).sum(-1)).long().flatten()
+    return x, y
+
+
+def test_sizes_of_every_profile():
+    assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
+    for name, sizes in lesson.SIZES.items():
+        assert sizes.name == name and sizes.width == config.PROFILES[name].width
+        assert sizes.latent_points <= sizes.n_test and sizes.train_images >= 100  # 100 labelled images drawn from them
+    assert lesson.SIZES["ci"].steps < lesson.SIZES["lab"].steps < lesson.SIZES["full"].steps
+
+
+def test_recipes_corrupt_as_they_say():
+    torch.manual_seed(0)
+    x = torch.rand(3, 1, 28, 28) + 0.1
+    assert torch.equal(PLAIN.corrupt(x, 0.25), x)
+    assert ((MASKED.corrupt(x, 0.25) == 0).flatten(1).sum(1) == 196).all()
+    moved = MOVED.corrupt(x, 0.25)
+    assert moved.shape == x.shape and not torch.equal(moved, x)
+    assert (moved == 0).flatten(1).sum(1).max() < 196  # moved only: no masking noise on top
+
+
+def test_loss_targets_the_clean_image():
+    torch.manual_seed(0)
+    x = (torch.rand(4, 1, 8, 8) > 0.5).float()
+
+    class Copy(torch.nn.Module):
+        def logits(self, images):
+            return (2 * images - 1) * 20  # outputs its input
+
+    def loss(recipe):
+        return reconstruction_loss(Copy(), (x,), corrupt=functools.partial(recipe.corrupt, noise=0.25))
+
+    (clean, values), (masked, _) = loss(PLAIN), loss(MASKED)
+    assert clean < 1e-6 < masked and values["mse"] < 1e-6
+
+
+def test_every_recipe_starts_from_the_random_init_baseline(rectangles):
+    x = rectangles(16)
+    untrained, history = lesson.train_recipe(MASKED, x, dataclasses.replace(TINY, steps=0), seed=3,
+                                             progress=False)
+    baseline = lesson.initial_backbone(TINY, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(untrained.backbone.state_dict().values(),
+                                                 baseline.state_dict().values(), strict=True))
+    model, history = lesson.train_recipe(MOVED, x, TINY, seed=3, progress=False)
+    assert history.stopped_by == "3 steps" and not model.training
+    assert not torch.equal(model.backbone.stages["conv1"][0].weight, baseline.stages["conv1"][0].weight)
+
+
+def test_noise_is_the_masked_recipes_nu(rectangles):
+    x = rectangles(16)
+
+    def losses(recipe, **options):
+        return lesson.train_recipe(recipe, x, TINY, seed=1, progress=False, **options)[1]["loss"]
+
+    assert losses(MASKED, noise=0.0) == losses(PLAIN)  # nothing masked: the plain autoencoder, step by step
+    assert losses(MASKED, noise=0.5) != losses(MASKED)  # the default is NOISE, and nu changes what is trained
+
+
+def test_train_all_trains_one_model_per_recipe(rectangles):
+    models, histories = lesson.train_all(rectangles(16), TINY, progress=False)
+    assert list(models) == list(histories) == [r.name for r in lesson.RECIPES]
+    fig = lesson.show_training(histories)
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.lines] == [r.name for r in lesson.RECIPES]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "MSE to the clean image"
+    assert list(ax.lines[0].get_ydata()) == histories[PLAIN.name]["mse"]
+
+
+def test_layer_features_are_every_stage_and_the_bottleneck():
+    backbone = nets.Backbone(1, width=4).eval()
+    x = torch.rand(7, 1, 28, 28)
+    features = lesson.layer_features(backbone, x)
+    assert list(features) == list(lesson.LAYERS[1:])
+    assert torch.allclose(features["bottleneck"], evaluate.embed(backbone.embed, x), atol=1e-6)
+
+
+def test_probe_table_has_every_layer_and_the_best(rectangles):
+    x, y = _labelled(rectangles)
+    backbones = {lesson.RANDOM: nets.Backbone(1, width=4), "other": nets.Backbone(1, width=4)}
+    table = lesson.probe_all(backbones, (x[:20], y[:20]), (x[20:], y[20:]))
+    assert list(table.index) == [lesson.RANDOM, "other"]
+    assert list(table.columns) == [*lesson.LAYERS, "best", "best layer"]
+    assert (table["pixels"] == table["pixels"].iloc[0]).all()
+    assert (table["best"] == table[list(lesson.LAYERS)].max(axis=1)).all()
+    assert all(row[row["best layer"]] == row["best"] for _, row in table.iterrows())
+    (ax,) = lesson.plot_layers(table).axes
+    assert [line.get_label() for line in ax.lines] == list(table.index)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(lesson.LAYERS)
+    assert ax.lines[0].get_linestyle() == "--" and ax.lines[1].get_linestyle() == "-"  # random init dashed
+
+
+def test_probes_read_easy_classes_at_every_layer(rectangles):
+    torch.manual_seed(0)
+    y = torch.arange(40) % 2  # which half of the image the rectangle is in: every layer keeps where things are
+    x = torch.zeros(40, 1, 28, 28)
+    x[y == 0, :, 7:21, :14], x[y == 1, :, 7:21, 14:] = rectangles(20, 14), rectangles(20, 14)
+    table = lesson.probe_all({lesson.RANDOM: lesson.initial_backbone(TINY, seed=0)}, (x[:20], y[:20]),
+                             (x[20:], y[20:]))
+    assert (table.loc[lesson.RANDOM, list(lesson.LAYERS)] >= 90).all()  # a broken probe sits near 50 %
+
+
+def test_metrics_are_named_for_the_results_file(rectangles):
+    x, y = _labelled(rectangles)
+    names = [lesson.RANDOM, *(r.name for r in lesson.RECIPES)]
+    backbones = {name: nets.Backbone(1, width=4) for name in names}
+    found = lesson.metrics(lesson.probe_all(backbones, (x[:20], y[:20]), (x[20:], y[20:])))
+    for key in ("random", "autoencoder", "denoising_masked", "denoising_moved"):
+        assert f"probe_100_{key}_best" in found
+    assert "probe_100_denoising_moved_conv3" in found and "probe_100_random_bottleneck" in found
+    assert "probe_100_autoencoder_conv3" not in found
+    assert all(0 <= v <= 100 for v in found.values())
+
+
+def test_pictures_and_the_corruption_table(rectangles):
+    x, y = _labelled(rectangles, n=12)
+    models, _ = lesson.train_all(x, dataclasses.replace(TINY, steps=1), progress=False)
+    errors = lesson.corruption_errors(models, x, levels=(0.0, 0.5))
+    assert list(errors.columns) == ["masked 0", "masked 0.5", "moved"] and len(errors) == 3
+    (ax,) = lesson.plot_hole_filling(errors, 0.25).axes
+    assert [line.get_label() for line in ax.lines] == [*models, "nu of the masked-pixels training"]
+    assert list(ax.lines[0].get_xdata()) == [0.0, 0.5]
+    fig = lesson.show_reconstructions(models, x[:4], 0.25)
+    assert len([ax for ax in fig.axes if ax.images]) == 7 * 4  # image, 2 x (corrupted, 2 outputs)
+    fig = lesson.show_latent_space({n: m.backbone for n, m in models.items()}, x, y)
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["pixels", *models]
+    demo = lesson.explorer(models[MOVED.name], x, n_directions=2)
+    assert demo.update(first=1, second=2, mix=0.5, pc1=1.0).shape == (28, 28)
+
+
+def test_pictures_do_not_disturb_the_random_stream(rectangles):
+    x = rectangles(4)
+    models, _ = lesson.train_all(x, dataclasses.replace(TINY, steps=0), progress=False)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson.show_reconstructions(models, x, 0.25)
+    lesson.check_mask_noise(mask_noise)
+    lesson.check_reconstruction_loss(F.binary_cross_entropy_with_logits)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_pictures_draw_the_same_corruptions_for_the_same_seed(rectangles):
+    x = rectangles(4)
+    fig_a, fig_b = lesson.show_task(x, 0.25, seed=2), lesson.show_task(x, 0.25, seed=2)
+    rows = 4  # the target, and the input of each recipe
+    assert len([ax for ax in fig_a.axes if ax.images]) == rows * len(x)
+    assert [ax.get_ylabel() for ax in fig_a.axes if ax.get_ylabel()] == [
+        "target: the image", "input, autoencoder", "input, masked (25%)", "input, moved"]
+    assert all((a.images[0].get_array() == b.images[0].get_array()).all()
+               for a, b in zip(fig_a.axes, fig_b.axes, strict=True))
+
+
+def test_project_2d_knows_two_methods():
+    features = torch.randn(40, 6)
+    assert lesson.project_2d(features, "pca").shape == (40, 2)
+    with pytest.raises(ValueError, match="pca"):
+        lesson.project_2d(features, "umap")
+
+
+def test_checkers_accept_the_library_answers_with_one_line_each(capsys):
+    lesson.check_mask_noise(mask_noise)
+    lesson.check_reconstruction_loss(F.binary_cross_entropy_with_logits)
+    assert capsys.readouterr().out.splitlines() == ["mask_noise: correct, well done.",
+                                                    "reconstruction loss: correct, well done."]
+
+
+def test_mask_noise_checker_explains_what_is_wrong():
+    def one_mask_for_the_batch(x, fraction):
+        keep = (torch.rand(1, 1, *x.shape[2:]).flatten().argsort() >= round(fraction * x[0, 0].numel()))
+        return x * keep.view(1, 1, *x.shape[2:]).float()
+
+    def roughly(x, fraction):
+        return x * (torch.rand_like(x) > fraction).float()
+
+    def dropout(x, fraction):
+        return F.dropout(x, fraction) if fraction > 0 else x
+
+    with pytest.raises(checks.NotYet, match="own random mask"):
+        lesson.check_mask_noise(one_mask_for_the_batch)
+    with pytest.raises(checks.NotYet, match="exactly round"):
+        lesson.check_mask_noise(roughly)
+    with pytest.raises(checks.NotYet, match="exactly round|do not rescale"):
+        lesson.check_mask_noise(dropout)
+
+
+def test_loss_checker_explains_what_is_wrong():
+    def squared(logits, clean):
+        return F.mse_loss(torch.sigmoid(logits), clean)
+
+    def naive(logits, clean):
+        z = torch.sigmoid(logits)
+        return -(clean * torch.log(z) + (1 - clean) * torch.log(1 - z)).mean()
+
+    with pytest.raises(checks.NotYet, match="binary_cross_entropy_with_logits"):
+        lesson.check_reconstruction_loss(squared)
+    with pytest.raises(checks.NotYet, match="not finite"):
+        lesson.check_reconstruction_loss(naive)
+
+
+def test_error_metrics_and_the_walk(rectangles):
+    x = rectangles(6)
+    models, _ = lesson.train_all(x, dataclasses.replace(TINY, steps=0), progress=False)
+    found = lesson.error_metrics(lesson.corruption_errors(models, x), 0.25)
+    assert len(found) == 9 and "reconstruction_mse_denoising_moved_moved" in found
+    assert "reconstruction_mse_autoencoder_clean" in found and all(v >= 0 for v in found.values())
+    fig = lesson.show_walk(lesson.explorer(models[MOVED.name], x, n_directions=1), 0, 5, steps=4)
+    assert [ax.get_title() for ax in fig.axes if ax.images] == ["mix 0.00", "mix 0.33", "mix 0.67", "mix 1.00"]

@@ -1,0 +1,126 @@
+import dataclasses
+
+import pytest
+import torch
+
+from course_lib import checks, config
+from course_lib.lessons import colorization as lesson
+from course_lib.pretext import colorization as col
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, steps=2, seconds=30)
+
+
+def test_sizes_of_every_profile():
+    assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
+    for name, sizes in lesson.SIZES.items():
+        assert sizes.name == name and sizes.n_train == config.PROFILES[name].n_train
+        assert sizes.probe_labels % 10 == 0 and sizes.probe_labels <= sizes.n_train  # a tenth of them per class
+    assert lesson.SIZES["ci"].steps < lesson.SIZES["lab"].steps < lesson.SIZES["full"].steps
+
+
+@pytest.fixture(scope="module")
+def photos():
+    torch.manual_seed(0)
+    return torch.rand(16, 3, 16, 16)
+
+
+@pytest.fixture(scope="module")
+def space(photos):
+    return lesson.ColourSpace.fit(photos)
+
+
+def test_colour_space_weights_average_to_one_under_p_smooth(space):
+    assert space.centres.shape == (space.q, 2) and space.weights.shape == (space.q,)
+    assert torch.isclose((space.p_smooth * space.weights).sum(), torch.tensor(1.0), atol=1e-5)
+    assert torch.isclose(space.p_smooth.sum(), torch.tensor(1.0), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def trained(photos, space):
+    return lesson.train_all(photos, space, TINY, seed=3, progress=False)
+
+
+def test_every_method_starts_from_the_same_weights_and_trains(trained, space):
+    models, histories = trained
+    start = lesson.initial_backbone(TINY, 3)
+    assert set(models) == set(lesson.METHODS)
+    assert models["l2 regression"].head[-1].out_channels == 2
+    assert models["classification"].head[-1].out_channels == space.q
+    assert all(len(h["loss"]) > 0 for h in histories.values())
+    assert not torch.equal(models["classification"].backbone.stages["conv1"][0].weight,
+                           start.stages["conv1"][0].weight)  # it trained, from ...
+    torch.manual_seed(3)
+    assert torch.equal(lesson.initial_backbone(TINY, 3).stages["conv1"][0].weight,
+                       start.stages["conv1"][0].weight)  # ... a start that the seed fixes
+
+
+def test_show_training_gives_each_method_a_panel(trained):
+    _, histories = trained
+    fig = lesson.show_training(histories)
+    assert [ax.get_title() for ax in fig.axes] == list(lesson.METHODS)
+    assert all(len(ax.lines) == 1 and ax.get_ylabel() == "loss" for ax in fig.axes)
+    assert list(fig.axes[0].lines[0].get_ydata()) == histories[lesson.METHODS[0]]["loss"]
+
+
+def test_colourfulness_table_and_metrics_name_every_row(photos, space, trained):
+    models, _ = trained
+    table = lesson.colourfulness_table(models, photos[:4], space)
+    assert table.loc["grey (the input)", "colourfulness M"] < 1.0 < table.loc["ground truth", "colourfulness M"]
+    probes = lesson.probe_table({"random init": lesson.initial_backbone(TINY, 0),
+                                    "colorization": models["classification + rebalancing"].backbone},
+                                   (photos, torch.arange(16) % 2), (photos[:6], torch.arange(6) % 2),
+                                   stages=("conv1", "conv3"))
+    metrics = lesson.metrics(table, probes)
+    for name in ("colourfulness_l2", "colourfulness_rebalanced", "probe_colorization", "probe_random",
+                 "probe_colorization_conv3", "colourfulness_rebalanced_t0_38"):
+        assert name in metrics
+    assert metrics["probe_random"] == max(metrics["probe_random_conv1"], metrics["probe_random_conv3"])
+    assert list(probes.columns) == ["conv1", "conv3", "best", "best layer"]
+    assert not any(name.startswith("probe_random_best") for name in metrics)
+
+
+def test_the_probe_reads_easy_classes_from_the_lightness():
+    torch.manual_seed(0)
+    y = torch.arange(40) % 2
+    rgb = torch.rand(40, 1, 1, 1) * 0.3 + 0.7 * y[:, None, None, None]  # dark (0) or light (1) photos, 3 x 16 x 16
+    rgb = (rgb + 0.05 * torch.rand(40, 3, 16, 16)).clamp(0, 1)
+    probes = lesson.probe_table({"random init": lesson.initial_backbone(TINY, 0)}, (rgb[:20], y[:20]),
+                                (rgb[20:], y[20:]), stages=("conv1", "conv3"))
+    assert probes.loc["random init", "best"] >= 90  # chance: 50 %; it sees X_L, which tells dark from light
+
+
+def test_pictures_show_every_row_and_bin(photos, space, trained):
+    models, _ = trained
+    fig = lesson.show_panel(models, photos[:3], space)
+    names = ["ground truth", "input X_L", *lesson.METHODS, *(f"rebalanced, T = {t:g}" for t in lesson.TEMPERATURES)]
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == names
+    assert len(fig.axes) == len(names) * 3 and all(ax.images for ax in fig.axes)
+    fig = lesson.show_task(photos[:2], space)
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()][:3] == ["image", "input: X_L", "target: X_ab"]
+    assert len(fig.axes) == 4 * 2
+    panels = [ax for ax in lesson.show_colour_space(space).axes if ax.get_title()]
+    assert len(panels) == 3 and all(len(ax.collections[0].get_offsets()) == space.q for ax in panels)
+
+
+def test_colorize_any_keeps_the_photo_size(space):
+    model = col.Colorizer(lesson.initial_backbone(TINY, 0), space.q)
+    assert lesson.colorize_any(model, space, torch.rand(1, 3, 48, 48)).shape == (1, 3, 48, 48)
+
+
+def test_annealed_mean_checker_accepts_the_answer_and_explains_a_wrong_one():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson.check_annealed_mean(col.annealed_mean)
+    assert torch.equal(torch.rand(3), expected)  # the checker leaves the notebook's random stream alone
+    with pytest.raises(checks.NotYet, match="softmax"):
+        lesson.check_annealed_mean(lambda logits, centres, t: col.annealed_mean(logits, centres, 1.0))
+    with pytest.raises(checks.NotYet, match="shape"):
+        lesson.check_annealed_mean(lambda logits, centres, t: logits)
+
+
+def test_image_rows_draws_one_named_row_per_entry():
+    from course_lib import show
+
+    fig = show.image_rows({"colour": torch.rand(3, 3, 8, 8), "grey": torch.rand(3, 1, 8, 8)})
+    assert len(fig.axes) == 6 and fig.axes[3].get_ylabel() == "grey"

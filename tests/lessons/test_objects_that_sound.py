@@ -1,0 +1,213 @@
+"""Tests of course_lib.lessons.objects_that_sound on tiny fake data: scenes, pointing, the ablation, the pictures."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib import checks, train, widgets
+from course_lib.data import ImageData, SpokenDigits
+from course_lib.lessons import objects_that_sound as lesson
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch=8, steps=2, seconds=30, test_canvases=400)
+
+
+def _fake_data(n_images=60, n_recordings=40):
+    """Digit d is an image filled with (d + 1) / 10 and a "spectrogram" filled with d: an oracle can read both."""
+    labels = torch.arange(n_images) % 10
+    images = ImageData(((labels + 1) / 10).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).clone(), labels,
+                       [str(d) for d in range(10)])
+    said = torch.arange(n_recordings) % 10
+    spoken = SpokenDigits([torch.zeros(800) + d for d in said.tolist()], said, ["x"] * n_recordings,
+                          torch.arange(n_recordings) // 10)
+    sounds = said.float().view(-1, 1, 1, 1).expand(-1, 1, 32, 32).clone()
+    return lesson.SoundsAndDigits(images, images, sounds, sounds, spoken, spoken)
+
+
+class Oracle(nn.Module):
+    """An AVOL-Net stand-in that knows the answer: one-hot digit embeddings for sounds and for canvas locations."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = nn.Parameter(torch.zeros(1))
+
+    def audio_embedding(self, sounds):
+        return F.one_hot(sounds[:, 0, 0, 0].round().long(), 11).float()
+
+    def image_map(self, canvases):
+        cells = canvases[:, 0, 2::4, 2::4]  # 16 x 16: the pixel at the centre of each 4 x 4 cell
+        digit = torch.where(cells > 0, (cells * 10).round() - 1, torch.full_like(cells, 10)).long()
+        return F.one_hot(digit, 11).permute(0, 3, 1, 2).float()
+
+    forward = lesson.ots.AVOLNet.forward
+
+
+def test_sizes_grow_from_ci_to_full():
+    ci, lab, full = (lesson.SIZES[name] for name in ("ci", "lab", "full"))
+    assert ci.name == "ci" and full.name == "full" and isinstance(ci, lesson.Sizes)
+    assert ci.steps <= lab.steps <= full.steps and ci.test_canvases <= lab.test_canvases <= full.test_canvases
+    assert ci.train_images <= lab.train_images <= full.train_images
+    assert lesson.DIGITS == 2
+
+
+def test_scenes_pair_each_canvas_with_a_recording_of_one_of_its_digits():
+    data = _fake_data()
+    s = lesson.scenes(data.train_images, data.train_spoken, 50, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(data.train_spoken.digit[s.recording], s.spoken)
+    assert (s.canvases.digits == s.spoken[:, None]).any(1).all()
+    assert torch.equal(s.spoken_box, s.canvases.boxes[torch.arange(50), s.slot])
+
+
+def test_batches_are_fresh_and_consistent():
+    data = _fake_data()
+    stream = lesson.batches(data, batch_size=8, k=2, seed=0)
+    sounds, canvases, spoken, digits = next(stream)
+    assert sounds.shape == (8, 1, 32, 32) and canvases.shape == (8, 1, 64, 64) and digits.shape == (8, 2)
+    assert torch.equal(sounds[:, 0, 0, 0].long(), spoken)
+    assert not torch.equal(next(stream)[1], canvases)
+
+
+def test_an_oracle_points_perfectly_and_the_baselines_do_not():
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    table = lesson.pointing_table(Oracle(), data, test)
+    m = lesson.metrics(table)
+    assert set(m) == {"pointing_accuracy", "pointing_centre_prior", "pointing_random", "pointing_pick_a_digit"}
+    assert m["pointing_accuracy"] == 100.0
+    assert 40 < m["pointing_pick_a_digit"] < 60  # one of two digits
+    assert 10 < m["pointing_random"] < 30  # a 28 x 28 box covers 19 % of the canvas
+    assert m["pointing_centre_prior"] < 60
+
+
+def test_a_deaf_model_points_at_a_digit_but_not_the_spoken_one():
+    class Deaf(Oracle):
+        def audio_embedding(self, sounds):  # hears nothing: likes every digit alike, and the background less
+            return torch.cat([torch.ones(len(sounds), 10), torch.zeros(len(sounds), 1)], 1) / 10 ** 0.5
+
+    data = _fake_data()
+    m = lesson.metrics(lesson.pointing_table(Deaf(), data, lesson.test_scenes(data, TINY, 1)))
+    assert 35 < m["pointing_accuracy"] < 65
+
+
+def test_test_scenes_put_the_given_number_of_digits_on_each_canvas():
+    data = _fake_data()
+    assert lesson.test_scenes(data, TINY, seed=0).canvases.digits.shape == (400, lesson.DIGITS)
+    three = lesson.test_scenes(data, TINY, seed=0, digits=3)
+    assert three.canvases.digits.shape == (400, 3) and (three.canvases.digits == three.spoken[:, None]).any(1).all()
+
+
+def test_train_avol_runs_and_returns_a_model_in_eval_mode():
+    model, history = lesson.train_avol(_fake_data(), TINY, seed=0, progress=False)
+    assert not model.training and history.stopped_by and len(history["acc"]) >= 1
+    again, _ = lesson.train_avol(_fake_data(), TINY, seed=0, sampling="one negative per canvas", steps=1,
+                                 progress=False)
+    assert isinstance(again, lesson.ots.AVOLNet)
+
+
+def test_target_matrix_checker_accepts_the_answer_and_explains_mistakes():
+    lesson.check_targets(lambda s, d: (d[None] == s[:, None, None]).any(-1).float())
+    with pytest.raises(checks.NotYet, match="swapped"):
+        lesson.check_targets(lambda s, d: (d[None] == s[:, None, None]).any(-1).float().T)
+    with pytest.raises(checks.NotYet, match="not only when"):
+        lesson.check_targets(lambda s, d: torch.eye(len(s)))
+
+
+def test_say_a_digit_demo_moves_the_heat_with_the_word():
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    demo = lesson.demo(Oracle(), data, test, n_canvases=3, takes=2)
+    assert isinstance(demo, lesson.widgets.Demo)
+    d0, d1 = test.canvases.digits[0].tolist()
+    first = demo.update(canvas=0, recording=f'"{d0}" (take 0)')
+    second = demo.update(recording=f'"{d1}" (take 1)')
+    assert first.shape == (64, 64, 3) and not np.allclose(first, second)
+    hot = first[..., 0] - first[..., 2]  # jet: red where the map is high, blue where low
+    x0, y0, x1, y1 = test.canvases.boxes[0, 0].tolist()
+    assert hot[y0:y1, x0:x1].mean() > hot.mean()
+    assert demo.widget.children[1].children[2].value[:4] == b"RIFF"  # the player holds a WAV file
+
+
+def test_say_a_digit_refuses_unknown_recordings():
+    demo = widgets.say_a_digit(lambda c, r: np.zeros((4, 4)), torch.zeros(2, 1, 8, 8), ["a", "b"])
+    with pytest.raises(KeyError, match="'c'"):
+        demo.render(recording="c")
+    assert demo.update(canvas=5)[..., 0].shape == (8, 8) and demo.values()["canvas"] == 1  # clipped
+    with pytest.raises(ValueError):
+        widgets.say_a_digit(lambda c, r: np.zeros((4, 4)), torch.zeros(2, 1, 8, 8), [])
+
+
+def test_heat_overlay_keeps_the_canvas_size_and_range():
+    picture = widgets.heat_overlay(torch.rand(1, 12, 12), np.arange(9.0).reshape(3, 3))
+    assert picture.shape == (12, 12, 3) and picture.min() >= 0 and picture.max() <= 1
+
+
+def test_correspondence_accuracy_of_the_oracle_beats_always_no():
+    class Calibrated(Oracle):
+        def __init__(self):
+            super().__init__()
+            self.scale, self.bias = torch.tensor(10.0), torch.tensor(-5.0)  # cosine 1 -> yes, 0 -> no
+
+        logits = lesson.ots.AVOLNet.logits
+
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    table = lesson.sampling_table({"oracle": Calibrated()}, data, test)
+    assert table.loc["oracle", "correspondence accuracy (%)"] == 100.0
+    assert 70 < table.loc['always answering "no"', "correspondence accuracy (%)"] < 90
+    assert table.loc["oracle", "pointing accuracy (%)"] == 100.0
+
+
+# --- pictures -------------------------------------------------------------------------------------------------------
+
+def test_show_scenes_draws_canvases_over_their_recordings():
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    fig = lesson.show_scenes(data, test, n=4)
+    assert len(fig.axes) == 8 and all(len(ax.images) == 1 for ax in fig.axes)
+    canvases, recordings = fig.axes[:4], fig.axes[4:]  # row 0: canvases, row 1: spectrograms
+    assert all(len(ax.patches) == lesson.DIGITS for ax in canvases)  # one box per digit
+    assert [ax.get_title() for ax in recordings] == [f'"{int(d)}"' for d in test.spoken[:4]]
+
+
+def test_show_task_marks_the_corresponding_pairs():
+    data = _fake_data()
+    n = 4
+    fig = lesson.show_task(data, n=n, seed=0)
+    assert len(fig.axes) == (n + 1) ** 2
+    answers = [ax.texts[0].get_text() for ax in fig.axes if ax.texts and ax.texts[0].get_text() in ("yes", "no")]
+    s = lesson.scenes(data.train_images, data.train_spoken, n, lesson.DIGITS, torch.Generator().manual_seed(0))
+    assert len(answers) == n * n and answers.count("yes") == int(lesson.ots.correspondence(s.spoken,
+                                                                                        s.canvases.digits).sum())
+    assert answers.count("yes") >= n  # every canvas goes with its own recording
+
+
+def test_heat_maps_of_an_oracle_all_hit():
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    fig = lesson.show_heat_maps(Oracle(), data, test, n=5)
+    assert len(fig.axes) == 5 and all(len(ax.images) == 2 for ax in fig.axes)  # the canvas and its map
+    assert all(ax.get_title().endswith(": hit") for ax in fig.axes)
+
+
+def test_every_word_draws_ten_maps_and_names_the_digits_on_the_canvas():
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    fig = lesson.show_every_word(Oracle(), data, test, canvas=0)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 10 and sum("(on it)" in t for t in titles) == lesson.DIGITS
+
+
+def test_show_training_draws_one_curve_per_sampling():
+    histories = {}
+    for name in lesson.LOSSES:
+        history = train.History()
+        for step in (10, 20, 30):
+            history.log(step, 0.0, {"loss": 1.0, "acc": step / 100})
+        histories[name] = history
+    fig = lesson.show_training(histories)
+    (ax,) = fig.axes
+    assert len(ax.lines) == 2 and list(ax.lines[0].get_xdata()) == [10, 20, 30]
+    assert ax.get_ylabel() == "correspondence accuracy (train)"

@@ -1,0 +1,195 @@
+import dataclasses
+
+import matplotlib
+import pytest
+import torch
+
+from course_lib import checks, config, show
+from course_lib.data._image import ImageData
+from course_lib.data.fsdd import SpokenDigits
+from course_lib.lessons import sound_supervision as lesson
+
+matplotlib.use("Agg")
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], images=100, gallery=30, tower_width=2, pairs_per_step=16, steps=3,
+                           shortcut_steps=2, seconds=30, owens_steps=2)
+SPEAKERS = ("theo", "jackson", "lucas")
+
+
+def _spoken() -> SpokenDigits:
+    """30 short noisy 'recordings': every digit by every speaker, louder for larger digits."""
+    generator = torch.Generator().manual_seed(0)
+    digits = torch.arange(30) % 10
+    speakers = [SPEAKERS[i // 10] for i in range(30)]
+    waves = [(1 + int(d)) * 0.05 * torch.randn(1200 + 40 * i, generator=generator) for i, d in enumerate(digits)]
+    return SpokenDigits(waves, digits, speakers, torch.arange(30) % 7)
+
+
+def _mnist(train: bool = True, n: int | None = None) -> ImageData:
+    y = torch.arange(n) % 10
+    return ImageData(y.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28) / 9, y, [str(i) for i in range(10)])
+
+
+@pytest.fixture
+def d(monkeypatch):
+    monkeypatch.setattr(lesson, "load_fsdd", lambda split="all": _spoken())
+    monkeypatch.setattr(lesson.data, "load_mnist", _mnist)
+    return lesson.load(TINY, split="speaker")
+
+
+def test_load_holds_a_speaker_out_and_standardises_with_training_statistics(d):
+    assert set(d.test_spoken.speaker) == {"theo"} and "theo" not in set(d.spoken.speaker)
+    assert d.sounds.shape == (20, 1, 32, 32) and d.test_sounds.shape == (10, 1, 32, 32)
+    assert abs(d.sounds.mean().item()) < 1e-4 and d.sounds.std().item() == pytest.approx(1.0, abs=1e-3)
+    assert len(d.images) == TINY.images and len(d.test_images) == TINY.gallery
+    assert not torch.allclose(d.sounds, d.sounds_start)  # the shortcut's padding moves the sound in the window
+    assert abs(d.test_sounds.mean().item()) > 1e-3  # the held-out voice keeps its own level: training stats only
+
+
+def test_sizes_give_every_profile_the_shared_fields():
+    assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
+    for name, sizes in lesson.SIZES.items():
+        assert sizes.name == name and sizes.n_test == config.PROFILES[name].n_test
+        assert sizes.shortcut_steps <= sizes.steps  # the shortcut is found fast: it needs no more steps
+    assert lesson.SIZES["ci"].steps < lesson.SIZES["lab"].steps < lesson.SIZES["full"].steps
+
+
+def test_split_fsdd_knows_two_splits():
+    train, test = lesson.split_fsdd(_spoken(), "take")
+    assert len(train) + len(test) == 30 and set(test.speaker) == set(SPEAKERS)
+    with pytest.raises(ValueError, match="split"):
+        lesson.split_fsdd(_spoken(), "random")
+
+
+def test_towers_start_from_the_same_weights_for_the_same_seed():
+    (a, b), (c, _) = lesson.towers(TINY, 5), lesson.towers(TINY, 5)
+    assert torch.equal(a.stages["conv1"][0].weight, c.stages["conv1"][0].weight)
+    assert not torch.equal(a.stages["conv1"][0].weight, b.stages["conv1"][0].weight)  # two towers, two draws
+    assert not a.training and not b.training  # frozen random features: BatchNorm with its running statistics
+
+
+def test_every_model_starts_from_the_random_init_towers_and_the_same_head():
+    towers = lesson.towers(TINY, 2)
+    for fusion in lesson.FUSIONS:
+        model, again = lesson.make_model(fusion, TINY, 2), lesson.make_model(fusion, TINY, 2)
+        assert torch.equal(model.image_tower.stages["conv1"][0].weight, towers[0].stages["conv1"][0].weight)
+        assert torch.equal(model.audio_tower.stages["conv1"][0].weight, towers[1].stages["conv1"][0].weight)
+        assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters(), strict=True))
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson.make_model(lesson.FUSIONS[0], TINY, 2)
+    assert torch.equal(torch.rand(3), expected)  # building a model leaves the notebook's random stream alone
+
+
+def test_pair_stream_takes_shortcut_positives_from_the_start_aligned_sounds(d):
+    _, specs, y = next(lesson.pair_stream(d, 64, seed=0, shortcut=True))
+    start_set = {tuple(s.flatten()[:8].tolist()) for s in d.sounds_start}
+    centred_set = {tuple(s.flatten()[:8].tolist()) for s in d.sounds}
+    assert all(tuple(s.flatten()[:8].tolist()) in start_set for s in specs[y == 1])
+    assert all(tuple(s.flatten()[:8].tolist()) in centred_set for s in specs[y == 0])
+
+
+@pytest.mark.parametrize("fusion", lesson.FUSIONS)
+def test_train_avc_runs_the_profile_steps_and_the_shortcut_its_own(d, fusion):
+    _, history = lesson.train_avc(fusion, d, TINY, progress=False)
+    _, short = lesson.train_avc(fusion, d, TINY, shortcut=True, progress=False)
+    assert history.stopped_by == f"{TINY.steps} steps" and short.stopped_by == f"{TINY.shortcut_steps} steps"
+
+
+def test_make_model_refuses_an_unknown_fusion():
+    with pytest.raises(ValueError, match="fusion"):
+        lesson.make_model("sum", TINY, 0)
+
+
+def test_owens_clusters_every_training_recording_and_trains_the_image_tower(d):
+    model, history, clusters = lesson.train_owens(d, TINY, progress=False, k=3)  # 20 recordings: fewer than OWENS_K
+    assert clusters.shape == (len(d.sounds),) and set(clusters.tolist()) == {0, 1, 2}
+    assert model(d.images[:2]).shape == (2, 3) and history.stopped_by == f"{TINY.owens_steps} steps"
+    table = lesson.cluster_table(clusters, d)
+    assert ((table >= 0) & (table <= 1)).all().all() and len(table) == 2
+
+
+def test_cluster_table_tells_clusters_that_follow_the_speaker(d):
+    """Clusters that are the speakers: speaker purity 1, digit purity that of random clusters (the digits are
+    spread evenly over the speakers)."""
+    speakers = sorted(set(d.spoken.speaker))
+    by_speaker = torch.tensor([speakers.index(s) for s in d.spoken.speaker])
+    table = lesson.cluster_table(by_speaker, d)
+    assert table.loc["speaker (who says it)", "purity of the sound clusters"] == 1.0
+    assert table.loc["speaker (who says it)", "purity of random clusters"] < 1.0
+    assert table.loc["digit (what is said)", "purity of the sound clusters"] <= 0.2
+
+
+def test_evaluation_tables_and_metrics_have_the_issue_names(d):
+    models = {f: lesson.make_model(f, TINY, 0).eval() for f in lesson.FUSIONS}
+    avc = {f: lesson.avc_accuracy(m, d, n=40) for f, m in models.items()}
+    assert all(0 <= a <= 100 for a in avc.values())  # untrained: the level is checked in test_avc_learns_*
+    probes = lesson.probe_table({"random init": lesson.towers(TINY, 0), **{f: (m.image_tower, m.audio_tower)
+                                                                  for f, m in models.items()},
+                             "classes from sound": (lesson.towers(TINY, 1)[0], None)}, d)
+    assert probes.shape == (4, 2) and probes.isna().sum().sum() == 1
+    retrieval = lesson.retrieval_table(models, d)
+    ave = retrieval.loc[lesson.FUSIONS[1]]
+    assert ave["recall@1, the model's score"] == ave["recall@1, cosine of the embeddings"]  # one ranking
+    shortcut = lesson.shortcut_table(models[lesson.FUSIONS[0]], models[lesson.FUSIONS[1]], d)
+    names = lesson.metrics(avc, probes, retrieval, shortcut)
+    assert {"avc_accuracy", "probe_image_100_trained", "probe_image_100_random", "probe_audio_trained",
+            "probe_audio_random", "recall1_audio_to_image_concat", "recall1_audio_to_image_ave"} <= set(names)
+
+
+def _easy() -> lesson.SoundsAndImages:
+    """Images whose brightness is the digit and spectrograms whose level is the digit: pairs anyone can match."""
+    digits = torch.arange(40) % 10
+    images = (digits.float() / 9).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
+    sounds = ((digits.float() - 4.5) / 3).view(-1, 1, 1, 1).expand(-1, 1, 32, 32).contiguous()
+    spoken = SpokenDigits([torch.zeros(10)] * 40, digits, ["theo"] * 40, torch.zeros(40, dtype=torch.long))
+    return lesson.SoundsAndImages(images, digits, images, digits, sounds, -sounds, digits, sounds, -sounds, digits,
+                                  spoken, spoken, "take")
+
+
+def test_avc_learns_an_easy_pairing_well_above_chance():
+    """A working pipeline matches the easy pairs after 80 small steps (87-93 % on seeds 0-3); a broken one (pairs
+    mixed up, labels flipped, towers not trained) stays near the 50 % of chance."""
+    easy = dataclasses.replace(TINY, tower_width=4, pairs_per_step=32, steps=80)
+    model, _ = lesson.train_avc(lesson.FUSIONS[1], _easy(), easy, progress=False)
+    assert lesson.avc_accuracy(model, _easy(), n=500) > 75
+
+
+def test_pictures_show_pairs_and_retrievals(d):
+    fig = lesson.show_pairs(d, n=3)
+    assert len(fig.axes) == 2 * 3 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert {ax.get_title() for ax in fig.axes[:3]} <= {"together", "not"}
+    fig = lesson.show_retrieval(lesson.make_model(lesson.FUSIONS[1], TINY, 0).eval(), d, n_queries=2, top=2)
+    assert len(fig.axes) == 2 * 3 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert fig.axes[0].get_title().startswith("says ") and fig.axes[1].get_title() in {str(i) for i in range(10)}
+
+
+def test_training_curves_draw_one_line_per_run(d):
+    _, history = lesson.train_avc(lesson.FUSIONS[0], d, TINY, progress=False)
+    fig = show.training({"a": history, "b": history}, "acc", ylabel="training batch accuracy")
+    (ax,) = fig.axes
+    assert len(ax.lines) == 2 and ax.get_ylabel() == "training batch accuracy"
+
+
+def test_exercise_checkers_accept_the_answer_and_refuse_a_wrong_one():
+    lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2).sum(1))
+    with pytest.raises(checks.NotYet):
+        lesson.check_distance_logit(lambda a, v, b, s: b + s * (a - v).pow(2).sum(1))  # the flipped sign
+    lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmax(1)] == q).float().mean())
+    with pytest.raises(checks.NotYet):
+        lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean())
+
+
+def test_the_logit_checker_asks_for_one_logit_per_pair_first():
+    with pytest.raises(checks.NotYet, match="one logit per pair"):
+        lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2))  # no sum: a logit per number
+
+
+def test_checkers_leave_the_notebooks_random_stream_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2).sum(1))
+    lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmax(1)] == q).float().mean())
+    assert torch.equal(torch.rand(3), expected)

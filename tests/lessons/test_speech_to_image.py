@@ -1,0 +1,201 @@
+"""Tests of course_lib.lessons.speech_to_image on tiny fake data: training, the judge's read-outs, GRID synchrony."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+import torch
+
+from course_lib import checks
+from course_lib.data import ImageData, SpokenDigits, TalkingClip
+from course_lib.lessons import speech_to_image as lesson
+from course_lib.pretext import speech2image as s2i
+from course_lib.pretext import temporal_order
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], network_width=4, batch=8, steps=2, judge_steps=2, seconds=30)
+
+
+@pytest.fixture(scope="module")
+def ex() -> lesson.Experiment:
+    torch.manual_seed(0)
+    digits = torch.arange(30) % 10
+    takes = torch.zeros(30, dtype=torch.int64)
+    spoken = SpokenDigits([torch.randn(4000) for _ in range(30)], digits, ["x"] * 30, takes)
+    images = ImageData(torch.rand(40, 1, 28, 28), torch.arange(40) % 10, [str(d) for d in range(10)])
+    return lesson.Experiment(torch.randn(30, 1, 32, 32), digits, torch.randn(30, 1, 32, 32), digits, spoken, images,
+                             images)
+
+
+def test_sizes_grow_from_ci_to_full():
+    ci, lab, full = (lesson.SIZES[name] for name in ("ci", "lab", "full"))
+    assert isinstance(ci, lesson.Sizes) and ci.name == "ci" and lab.n_test == 10_000  # shared fields filled in
+    assert ci.steps <= lab.steps <= full.steps and ci.judge_steps <= lab.judge_steps <= full.judge_steps
+    assert ci.images <= lab.images <= full.images and ci.network_width <= full.network_width
+
+
+class Reads(torch.nn.Module):
+    """A fake judge that reads whatever digit it is told to, for every image."""
+
+    def __init__(self, answers: torch.Tensor):
+        super().__init__()
+        self.answers = answers
+
+    def forward(self, x):
+        return torch.nn.functional.one_hot(self.answers[:len(x)], 10).float()
+
+
+def test_generators_train_with_and_without_skips(ex):
+    with_skips, history = lesson.train_generator(ex, TINY, seed=0, skips=True, progress=False)
+    without, _ = lesson.train_generator(ex, TINY, seed=0, skips=False, progress=False)
+    assert with_skips.skips and not without.skips and len(history["loss"]) >= 1
+    drawn = lesson.generate(with_skips, ex.test_specs, ex.test_images.x[:30])
+    assert drawn.shape == (30, 1, 28, 28) and 0 <= drawn.min() and drawn.max() <= 1
+
+
+def test_judge_is_a_ten_way_classifier(ex):
+    judge, _ = lesson.train_judge(ex, TINY, seed=0, progress=False)
+    assert not judge.training and judge(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_judge_reads_easy_digits_in_every_style(ex):
+    """Digit d is an image filled with (d + 1) / 10: the styles change its edges, never the middle. A judge that
+    learns from its labels reads nearly all of them; an untrained or mislabelled one stays near chance (10 %)."""
+    labels = torch.arange(200) % 10
+    easy = ImageData(((labels + 1) / 10).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).clone(), labels,
+                     [str(d) for d in range(10)])
+    easy_ex = dataclasses.replace(ex, images=easy, test_images=easy)
+    sizes = dataclasses.replace(TINY, network_width=8, batch=32, judge_steps=80)
+    judge, history = lesson.train_judge(easy_ex, sizes, seed=0, progress=False)
+    assert history.step[-1] == 80
+    assert lesson.judge_accuracy(judge, easy_ex) > 80
+
+
+def test_test_pairs_are_fixed_by_the_seed(ex):
+    a, b, c = lesson.test_pairs(ex, 0), lesson.test_pairs(ex, 0), lesson.test_pairs(ex, 1)
+    assert a.identity.shape == (30, 1, 28, 28) and len(a.style) == 30
+    assert torch.equal(a.identity, b.identity) and not torch.equal(a.identity, c.identity)
+
+
+def test_recognised_counts_the_spoken_digit(ex):
+    pairs = lesson.test_pairs(ex, 0)
+    generated = torch.rand(30, 1, 28, 28)
+    right = lesson.evaluate_generated(Reads(ex.test_digits), generated, ex, pairs)
+    assert right["recognised %"] == 100 and right["identity digit %"] == 0
+    copying = lesson.evaluate_generated(Reads(pairs.identity_digits), generated, ex, pairs)
+    assert copying["identity digit %"] == 100
+
+
+def test_style_correlations_see_a_copied_style(ex):
+    pairs = lesson.test_pairs(ex, 0)
+    scores = lesson.evaluate_generated(Reads(ex.test_digits), pairs.identity, ex, pairs)  # "drawing" = the identity
+    assert scores["ink r"] == pytest.approx(1.0) and scores["slant r"] > 0.5
+
+
+def test_metrics_have_the_issue_names():
+    table = pd.DataFrame({"recognised %": {"with skips": 80.0, "no skips": 70.0}})
+    assert lesson.metrics(table) == {"generated_recognised_accuracy": 80.0,
+                                  "generated_recognised_accuracy_no_skips": 70.0}
+
+
+def test_show_generated_titles_what_the_judge_reads(ex):
+    models = {"with skips": s2i.Speech2Image(4, True).eval(), "no skips": s2i.Speech2Image(4, False).eval()}
+    pairs = lesson.test_pairs(ex, 0)
+    judge = Reads(torch.zeros(30, dtype=torch.int64))  # reads 0 in everything
+    fig = lesson.show_generated(judge, models, ex, pairs, n=4)
+    assert len(fig.axes) == 3 * 4 and all(len(ax.images) == 1 for ax in fig.axes)  # identity row + one per model
+    assert all(ax.get_title().startswith("says ") for ax in fig.axes[:4])
+    assert all(ax.get_title() == "reads 0" for ax in fig.axes[4:])
+    assert [ax.get_ylabel() for ax in fig.axes[::4]] == ["identity (input)", "with skips", "no skips"]
+
+
+def test_show_task_shows_speech_identity_and_target(ex):
+    fig = lesson.show_task(ex, n=4)
+    assert len(fig.axes) == 3 * 4 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert all(ax.get_title().startswith("says ") for ax in fig.axes[:4])
+    assert [ax.get_ylabel() for ax in fig.axes[::4]] == ["input: speech", "input: identity", "target"]
+
+
+def test_one_voice_many_writers_draws_a_row_of_each(ex):
+    fig = lesson.show_one_voice_many_writers(s2i.Speech2Image(4, True).eval(), ex, digit=3, n=3)
+    assert len(fig.axes) == 2 * 3 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert [ax.get_ylabel() for ax in fig.axes[::3]] == ["identity", "'3', drawn"]
+
+
+# --- GRID synchrony ---------------------------------------------------------------------------------------------
+
+def talking(shift: int, frames: int = 60, rate: int = 8000, fps: float = 25.0) -> TalkingClip:
+    """A fake clip: the sound's loudness follows a random signal; the pixels in the mouth box change between frames
+    t and t + 1 by the same signal ``shift`` frames later (shift > 0: the mouth moves after the sound)."""
+    generator = torch.Generator().manual_seed(shift + 100)
+    signal = 0.2 + 0.8 * torch.rand(frames, generator=generator)
+    per_frame = int(rate / fps)
+    wave = (torch.randn(frames * per_frame, generator=generator) * signal.repeat_interleave(per_frame)).float()
+    steps = 0.4 * torch.roll(signal, shift) * (-1.0) ** torch.arange(frames)  # up, down, up ...: stays in [0, 1]
+    levels = 0.3 + torch.cat([torch.zeros(1), torch.cumsum(steps, 0)[:-1]])
+    frames_ = torch.zeros(frames, 3, 288, 360)
+    top, bottom, left, right = lesson.MOUTH_BOX
+    frames_[:, :, top:bottom, left:right] = levels.view(-1, 1, 1, 1)
+    return TalkingClip(frames_, fps, "fake", "a test", wave, rate, "bin blue at f two now")
+
+
+def test_motion_energy_sees_only_the_box():
+    clip = talking(0, frames=10)
+    assert lesson.motion_energy(clip).shape == (9,)
+    outside = lesson.motion_energy(clip, box=(0, 50, 0, 50))
+    assert torch.all(outside == 0) and lesson.motion_energy(clip).sum() > 0
+
+
+def test_motion_energy_is_the_mean_absolute_frame_difference_in_the_box():
+    clip = talking(0, frames=6)
+    clip.frames[:, :, 200:210, 130:140] = torch.rand(6, 1, 10, 10).expand(-1, 3, -1, -1)  # grey, any texture
+    top, bottom, left, right = lesson.MOUTH_BOX
+    grey = clip.grey()[:, 0, top:bottom, left:right]
+    by_hand = (grey[1:] - grey[:-1]).abs().mean((1, 2))
+    assert torch.allclose(lesson.motion_energy(clip), by_hand, atol=1e-6)
+    assert torch.allclose(lesson.motion_energy(clip), temporal_order.motion_energy(grey[None, :, None])[0])
+
+
+def test_loudness_has_one_value_per_frame():
+    clip = talking(0, frames=30)
+    assert lesson.loudness(clip).shape == (30,)
+
+
+def test_sync_curve_peaks_at_a_planted_offset():
+    sound = torch.randn(80, generator=torch.Generator().manual_seed(0))
+    for shift in (-3, 0, 5):
+        curve = lesson.sync_curve(sound, torch.roll(sound, shift), max_offset=8)
+        assert curve.shape == (17,) and lesson.best_offset(curve) == shift
+        assert curve.max() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_sync_curve_refuses_too_short_signals():
+    with pytest.raises(ValueError, match="too few"):
+        lesson.sync_curve(torch.randn(15), torch.randn(15), max_offset=8)
+
+
+def test_synchrony_of_a_fake_talking_clip_is_found():
+    clip = talking(2)
+    curve = lesson.sync_curve(lesson.loudness(clip), lesson.motion_energy(clip), max_offset=5)
+    assert lesson.best_offset(curve) == 2
+
+
+def test_show_mouth_box_draws_the_box_and_both_signals():
+    fig = lesson.show_mouth_box(talking(0), frame=5)
+    image, signals = fig.axes
+    assert len(image.images) == 1 and len(image.patches) == 1  # the frame and the red box
+    assert len(signals.lines) == 2 and signals.get_title() == "sound and mouth motion"
+
+
+def test_show_sync_curves_draws_every_clip_and_their_mean():
+    fig = lesson.show_sync_curves({"a": torch.rand(21), "b": torch.rand(21), "c": torch.rand(21)})
+    (ax,) = fig.axes
+    assert len(ax.lines) == 3 + 1 + 1  # three clips, their mean, the dotted line at offset 0
+    assert ax.get_legend().get_texts()[0].get_text() == "mean of 3 clips"
+
+
+def test_exercise_checker_accepts_the_answer_and_rejects_a_wrong_one():
+    lesson.check_best_offset(lambda sound, motion, m: lesson.best_offset(lesson.sync_curve(sound, motion, m)))
+    with pytest.raises(checks.NotYet):
+        lesson.check_best_offset(lambda sound, motion, m: 0)

@@ -1,0 +1,163 @@
+import dataclasses
+
+import matplotlib
+import pytest
+import torch
+
+from course_lib import checks, config, evaluate, nets, show
+from course_lib.lessons import split_brain as lesson
+from course_lib.pretext import colorization as col
+from course_lib.pretext import split_brain as sb
+
+matplotlib.use("Agg")
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], network_width=4, steps=1, batch_size=6)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    torch.manual_seed(0)
+    return sb.scaled_lab(torch.rand(12, 3, 16, 16))
+
+
+@pytest.fixture(scope="module")
+def experiment(lab):
+    """Every network trained for one step on 12 random photos: (trained backbones, histories)."""
+    return lesson.train_all(lab, torch.arange(12) % 3, col.ab_gamut(), TINY, progress=False)
+
+
+def test_sizes_give_every_profile_the_shared_fields_and_halves_of_equal_width():
+    assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
+    for name, sizes in lesson.SIZES.items():
+        assert sizes.name == name and sizes.batch_size == config.PROFILES[name].batch_size
+        assert sizes.network_width % 2 == 0  # two halves of exactly half the width, side by side
+        assert sizes.probe_labels % 10 == 0  # a tenth of them per class
+    assert lesson.SIZES["ci"].steps < lesson.SIZES["lab"].steps < lesson.SIZES["full"].steps
+
+
+def test_scaled_lab_is_about_minus_one_to_one(lab):
+    assert lab.shape == (12, 3, 16, 16)
+    assert lab.abs().max() <= 1.0 + 1e-4
+
+
+def test_lightness_bins_cover_zero_to_hundred():
+    bins = sb.lightness_bins(torch.tensor([0.0, 1.9, 2.0, 99.9, 100.0]))
+    assert bins.tolist() == [0, 0, 1, sb.L_BINS - 1, sb.L_BINS - 1]
+
+
+def test_a_cross_channel_network_reads_only_its_input_channels(lab):
+    model = sb.CrossChannel("ab_l", nets.Backbone(2, 4), sb.L_BINS, image_size=16)
+    changed = lab.clone()
+    changed[:, 0] = torch.rand_like(changed[:, 0])  # another L: ab -> L must not see it
+    model.eval()
+    assert torch.equal(model(lab), model(changed))
+    assert model(lab).shape == (12, sb.L_BINS, 4, 4)
+    with pytest.raises(ValueError, match="unknown task"):
+        sb.CrossChannel("l_l", nets.Backbone(1, 4), 1)
+
+
+@pytest.mark.parametrize("task, loss, outputs", [("l_ab", "cl", None), ("l_ab", "reg", 2), ("ab_l", "cl", sb.L_BINS),
+                                                 ("ab_l", "reg", 1), ("lab_lab", "reg", 3)])
+def test_every_task_and_loss_gives_a_finite_differentiable_loss(lab, task, loss, outputs):
+    centres = col.ab_gamut()
+    reads = sb.SPLITS[task][0]
+    in_ch = reads.stop - reads.start
+    model = sb.CrossChannel(task, nets.Backbone(in_ch, 4), outputs or len(centres), image_size=16)
+    value = sb.cross_channel_loss(model, (lab,), loss, centres)
+    value.backward()
+    assert torch.isfinite(value) and value > 0
+    assert model.backbone.stages["conv1"][0].weight.grad is not None
+
+
+def test_split_brain_features_are_the_halves_side_by_side(lab):
+    first, second = nets.Backbone(1, 2), nets.Backbone(2, 2)
+    whole = sb.SplitBrain(first, second).eval()
+    features = whole.features(lab, ("conv1", "conv5"))
+    with torch.no_grad():
+        assert torch.equal(features["conv1"], torch.cat([first(lab[:, :1], "conv1"), second(lab[:, 1:], "conv1")], 1))
+    assert whole.channels == {s: 2 * c for s, c in first.channels.items()}
+    assert torch.equal(whole(lab, "conv5"), features["conv5"])
+    pooled = evaluate.stage_features(whole, lab)  # the shared protocol takes it like a backbone
+    assert pooled["conv3"].shape[0] == 12
+    with pytest.raises(ValueError, match="same widths"):
+        sb.SplitBrain(nets.Backbone(1, 2), nets.Backbone(2, 4))
+
+
+def test_the_experiment_trains_every_network_and_records_every_cell(lab, experiment):
+    trained, histories = experiment
+    labels = torch.arange(12) % 3
+    assert set(trained) == set(lesson.NETWORKS) and all(h.step for h in histories.values())
+    assert trained["L→ab (cl), half"].channels["conv1"] == 2 and trained["Lab→Lab autoencoder"].channels["conv1"] == 4
+    assert not any(b.training for b in trained.values())  # frozen feature extractors from here on
+    rows = lesson.backbones(trained, TINY)
+    assert list(rows) == list(lesson.KEYS)
+    table = lesson.probe_table({k: rows[k] for k in ("random init", "split-brain (cl,cl)")},
+                               (lab, labels), (lab[:6], labels[:6]))
+    assert list(table.columns[:5]) == list(nets.STAGES) and table["best layer"].isin(nets.STAGES).all()
+    assert set(lesson.metrics(table)) == {f"probe_{k}_{s}" for k in ("random", "split_brain_cl")
+                                          for s in nets.STAGES}
+
+
+def test_every_network_starts_where_the_random_init_row_is():
+    """Same seed, same shape: the random-init row is the trained full-width networks' starting point."""
+    start = nets.random_backbone(3, TINY.network_width, seed=3)
+    random_row = lesson.backbones({name: start for name in lesson.NETWORKS}, TINY, seed=3)[lesson.RANDOM]
+    assert torch.equal(random_row.backbone.stages["conv1"][0].weight, start.stages["conv1"][0].weight)
+    assert not random_row.backbone.training
+
+
+def test_probe_table_reads_a_class_that_the_lightness_gives_away():
+    """Three classes of flat photos, told apart by their lightness: random features must find them."""
+    labels = torch.arange(30) % 3
+    rgb = (0.15 + 0.35 * labels.float()).view(-1, 1, 1, 1).expand(-1, 3, 16, 16)
+    lab = sb.scaled_lab(rgb + 0.02 * torch.rand(30, 3, 16, 16, generator=torch.Generator().manual_seed(0)))
+    rows = {lesson.RANDOM: sb.InputChannels(nets.random_backbone(3, 4, seed=0), slice(0, 3))}
+    table = lesson.probe_table(rows, (lab[:21], labels[:21]), (lab[21:], labels[21:]))
+    assert table.loc[lesson.RANDOM, "best"] >= 90  # chance is 33 %
+
+
+def test_training_curves_get_one_panel_per_network(experiment):
+    fig = show.training(experiment[1], separate=True)
+    drawn = [ax for ax in fig.axes if ax.lines]
+    assert [ax.get_title() for ax in drawn] == list(lesson.NETWORKS) and len(drawn) == 8
+
+
+def test_pictures_show_the_task_and_the_table_beside_the_paper(lab):
+    fig = lesson.show_task(torch.rand(4, 3, 16, 16))
+    assert len(fig.axes) == 3 * 4 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert [fig.axes[4 * r].get_ylabel() for r in range(3)] == ["photo X", "X_1 = L", "X_2 = ab"]
+    ours = evaluate.layer_table({name: {s: 40.0 + i for i, s in enumerate(nets.STAGES)} for name in lesson.KEYS})
+    paper = lesson.paper_table()
+    fig = lesson.plot_layers(ours, paper)
+    left, right = fig.axes
+    assert left.get_title().startswith("ours") and right.get_title().startswith("paper")
+    assert len(left.lines) == len(lesson.KEYS) and len(right.lines) == len(lesson.PAPER_ROWS)
+    assert list(left.lines[0].get_ydata()) == [40.0, 41.0, 42.0, 43.0, 44.0]
+
+
+def test_paper_table_has_every_quoted_row_at_every_layer():
+    table = lesson.paper_table()
+    assert list(table.columns) == list(nets.STAGES) and len(table) == len(lesson.PAPER_ROWS)
+    assert table.loc["split-brain (cl,cl)", "conv3"] > table.loc["Gaussian init", "conv3"]
+
+
+def test_concatenation_checker():
+    lesson.check_concatenation(lambda a, b: torch.cat([a, b], 1))
+    with pytest.raises(checks.NotYet, match="dim 1"):
+        lesson.check_concatenation(lambda a, b: torch.cat([b, a], 1))
+
+
+def test_quoted_table_numbers_are_marked_as_not_checked():
+    from course_lib import papers
+
+    table = papers.side_by_side("zhang2017", {"ours": (None, 1.0), "paper": ("split-brain (cl,cl), conv3", None)})
+    assert table.loc["paper", "paper"] == 35.4 and table.loc["paper", "note"] == "not checked against the paper"
+    assert all(not r.checked for r in papers.REPORTED if r.paper == "zhang2017")
+
+
+def test_the_checker_leaves_the_notebooks_random_stream_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson.check_concatenation(lambda a, b: torch.cat([a, b], 1))
+    assert torch.equal(torch.rand(3), expected)

@@ -1,0 +1,93 @@
+"""Tests of course_lib.lessons.strong_supervision (notebook 01): transfer from animals to vehicles."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from course_lib import checks, config, evaluate, nets
+from course_lib.data import ImageData
+from course_lib.lessons import strong_supervision as lesson
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=16, pretrain_steps=3, finetune_steps=40,
+                           labels_per_class=(1, 4), label_draws=1)
+PALETTE = torch.tensor([[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 1], [0, 1, 1], [0.5, 0.5, 0.5], [1, 0.5, 0],
+                        [0, 0.5, 1], [0, 0, 1], [1, 1, 1]])  # one flat colour per class
+
+
+def _cifar_like(n_per_class=8, seed=0):
+    """Ten classes of 16 x 16 noisy flat colours: any start that keeps colour can tell them apart."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(10).repeat(n_per_class)
+    x = PALETTE[y][:, :, None, None] + 0.1 * torch.randn(len(y), 3, 16, 16, generator=g)
+    return ImageData(x=x.clamp(0, 1), y=y, classes=[f"c{i}" for i in range(10)])
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return lesson.split_tasks(_cifar_like(), _cifar_like(seed=1), torch.device("cpu"))
+
+
+def test_sizes_cover_every_profile_and_keep_the_point_the_claim_reads():
+    assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
+    ci, lab, full = (lesson.SIZES[name] for name in config.PROFILE_NAMES)
+    assert all(10 in sizes.labels_per_class for sizes in (ci, lab, full))  # the claim compares at 10 per class
+    assert ci.pretrain_steps <= lab.pretrain_steps <= full.pretrain_steps
+    assert ci.finetune_steps <= lab.finetune_steps <= full.finetune_steps
+    assert ci.label_draws == config.PROFILES["ci"].label_draws  # shared, not the lesson's own
+
+
+def test_select_classes_keeps_only_them_and_renumbers():
+    y = torch.tensor([0, 8, 1, 9, 2, 8])
+    x = torch.arange(6).float()
+    xs, ys = lesson.select_classes(x, y, lesson.VEHICLES)
+    assert xs.tolist() == [0, 1, 2, 3, 5]
+    assert ys.tolist() == [0, 2, 1, 3, 2]
+
+
+def test_tasks_do_not_share_classes(tasks):
+    assert set(tasks.source_names).isdisjoint(tasks.target_names)
+    assert len(tasks.source_names) == 6 and len(tasks.target_names) == 4
+    assert tasks.source[1].max() == 5 and tasks.target_test[1].max() == 3
+    assert "target task" in str(tasks)
+
+
+def test_pretraining_starts_from_the_seeded_random_backbone(tasks):
+    model, history = lesson.pretrain_with_labels(*tasks.source, dataclasses.replace(TINY, pretrain_steps=0), seed=3)
+    start = nets.random_backbone(3, TINY.width, seed=3)
+    assert history.stopped_by == "0 steps"
+    assert all(torch.equal(a, b) for a, b in zip(model.backbone.state_dict().values(), start.state_dict().values(),
+                                                 strict=True))
+
+
+def test_transfer_curves_have_every_start_and_point_and_learn_easy_data(tasks):
+    torch.manual_seed(0)  # the fine-tuned heads and the augmentation draw from the global stream
+    model, history = lesson.pretrain_with_labels(*tasks.source, TINY)
+    assert history.stopped_by == "3 steps"
+    curves = lesson.transfer_curves(model.backbone, tasks.target, tasks.target_test, TINY)
+    assert list(curves) == ["pretrained, fine-tuned", "scratch", "pretrained, frozen + linear probe",
+                            "random init, frozen + linear probe"]
+    assert all(list(curve) == [1, 4] for curve in curves.values())
+    assert all(curve[4] > 60 for curve in curves.values()), curves  # chance is 25 %: the colours are easy
+    assert lesson.curve_table(curves).shape == (4, 2)
+
+
+def test_checkers_accept_the_library_answers():
+    lesson.check_few_labels(evaluate.few_labels)
+    lesson.check_labels_needed(evaluate.labels_needed)
+
+
+def test_checkers_reject_wrong_answers():
+    with pytest.raises(checks.NotYet, match="per_class"):
+        lesson.check_few_labels(lambda y, k, seed: torch.nonzero(y == 0).flatten()[: 3 * k])
+    with pytest.raises(checks.NotYet, match="seeds"):
+        lesson.check_few_labels(lambda y, k, seed: evaluate.few_labels(y, k, 0))
+    with pytest.raises(checks.NotYet, match="inf"):
+        lesson.check_labels_needed(lambda curve, acc: 10.0)
+
+
+def test_show_tasks_draws_a_row_per_task(tasks):
+    fig = lesson.show_tasks(tasks, n=3)
+    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    assert len(titles) == 6 and titles[0].startswith("source:") and titles[-1].startswith("target:")
+    assert titles[3:] == [f"target: {tasks.target_names[i]}" for i in tasks.target[1][:3]]

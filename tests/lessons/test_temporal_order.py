@@ -1,0 +1,150 @@
+import dataclasses
+
+import pytest
+import torch
+
+from course_lib import checks, config
+from course_lib.data import make_moving_digits
+from course_lib.data.clips import VideoClip
+from course_lib.data.moving_digits import ACTIONS
+from course_lib.lessons import temporal_order as lesson
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], backbone_width=4, tuple_batch=4, tuple_steps=2, pretrain_seconds=30,
+                           digit_steps=2)
+
+
+@pytest.fixture
+def clips(rectangles):
+    return make_moving_digits(rectangles(12, 28), torch.arange(12) % 3, n=24, frames=16, size=32)
+
+
+@pytest.fixture
+def short_clips(rectangles):
+    """Two clips per action, four frames each: enough for the probes, which draw no tuples."""
+    return make_moving_digits(rectangles(6, 28), torch.arange(6) % 3, n=12, frames=4, size=32)
+
+
+@pytest.fixture
+def easy_clips(rectangles):
+    """(labelled, test): ten clean clips per action, eight frames each, of rectangles (noise-free: easy)."""
+    torch.manual_seed(0)  # the rectangles
+
+    def make(seed):
+        return make_moving_digits(rectangles(60, 28), torch.arange(60) % 3, n=60, frames=8, size=32, noise=0.0,
+                                  seed=seed)
+
+    return make(1), make(2)
+
+
+def test_sizes_add_the_lessons_own_to_the_shared_ones():
+    for name, sizes in lesson.SIZES.items():
+        assert sizes.name == name and sizes.width == config.PROFILES[name].width
+    assert lesson.SIZES["ci"].backbone_width == 8 and lesson.SIZES["full"].test_per_action == 300
+
+
+def test_heads_turn_frame_codes_into_one_vector_per_clip():
+    codes = torch.randn(5, 4, 3)
+    assert lesson.frames_and_differences(codes).shape == (5, 4 * 3 + 3 * 3)
+    assert lesson.frames_in_order(codes).shape == (5, 12)
+    assert lesson.mean_of_frames(codes).shape == (5, 3)
+    assert torch.equal(lesson.frames_and_differences(codes)[:, 12:15], (codes[:, 1] - codes[:, 0]).abs())
+    assert lesson.PROTOCOL in lesson.HEADS
+
+
+def test_clip_codes_are_one_code_per_frame(clips):
+    backbone = lesson.initial_backbone(TINY, seed=0)
+    codes = lesson.clip_codes(backbone, clips, batch_size=5)
+    assert codes.shape == (24, 16, backbone.out_dim * 4)
+
+
+def test_the_initial_backbone_is_the_same_for_the_same_seed():
+    a, b = lesson.initial_backbone(TINY, 1), lesson.initial_backbone(TINY, 1)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not a.training and a.stages.conv1[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_pretraining_starts_from_the_initial_backbone_and_changes_it(clips):
+    start = lesson.initial_backbone(TINY, 0)
+    tuned, net, history = lesson.pretrain_tuples(clips, TINY, seed=0, progress=False)
+    assert net.backbone is tuned and len(history.step) >= 1
+    assert not torch.equal(start.stages.conv1[0].weight, tuned.stages.conv1[0].weight)
+    supervised, _ = lesson.pretrain_digits(clips, TINY, seed=0, progress=False)
+    assert not torch.equal(start.stages.conv1[0].weight, supervised.stages.conv1[0].weight)
+
+
+def test_action_table_has_a_row_per_backbone_and_a_column_per_head(short_clips):
+    backbones = {"a": lesson.initial_backbone(TINY, 0), "b": lesson.initial_backbone(TINY, 1)}
+    encoded = lesson.encode(backbones, short_clips, short_clips)
+    table = lesson.action_table(encoded, short_clips, short_clips, per_class=1)
+    assert list(table.index) == ["a", "b"] and list(table.columns) == list(lesson.HEADS)
+
+
+def test_frozen_random_features_with_the_protocols_head_tell_clean_motions_apart(easy_clips):
+    labelled, test = easy_clips
+    backbone = lesson.initial_backbone(lesson.SIZES["ci"], 0)
+    table = lesson.action_table(lesson.encode({"random": backbone}, labelled, test), labelled, test, per_class=10,
+                                heads=(lesson.PROTOCOL,))
+    assert table.loc["random", lesson.PROTOCOL] > 35  # chance: 16.7 %; measured 62 %
+
+
+def test_pose_classes_are_the_cell_of_the_centre(clips):
+    cells = lesson.pose_classes(clips)
+    assert cells.shape == (24 * 16,) and cells.min() >= 0 and cells.max() <= 8
+    clips.centre[0, 0] = torch.tensor([-0.9, 0.9])  # left (x), bottom (y)
+    assert lesson.pose_classes(clips)[0] == 6
+
+
+def test_pose_and_identity_probe_table(short_clips):
+    encoded = lesson.encode({"random": lesson.initial_backbone(TINY, 0)}, short_clips, short_clips)
+    table = lesson.pose_and_identity(encoded, short_clips, short_clips)
+    assert list(table.index) == ["random"] and list(table.columns) == ["pose (3 x 3 cell)", "digit identity"]
+
+
+def test_pose_is_readable_from_frozen_random_features(easy_clips):
+    labelled, test = easy_clips
+    encoded = lesson.encode({"random": lesson.initial_backbone(lesson.SIZES["ci"], 0)}, labelled, test)
+    assert lesson.pose_and_identity(encoded, labelled, test).loc["random", "pose (3 x 3 cell)"] > 35  # chance 11 %
+
+
+def test_tuples_picture_shows_three_frames_per_clip_titled_by_order(clips):
+    fig = lesson.show_tuples(clips.videos, n=2)
+    assert len(fig.axes) == 6 and all(len(ax.images) == 1 for ax in fig.axes)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert all(t.split(":")[0] in ("IN ORDER", "SHUFFLED") for t in titles[0::3])
+    assert all(t.startswith("t=") for i, t in enumerate(titles) if i % 3)
+    assert titles == [ax.get_title() for ax in lesson.show_tuples(clips.videos, n=2).axes]  # seeded
+
+
+def test_clips_picture_has_a_row_per_action(clips):
+    fig = lesson.show_clips(clips, frames=3)
+    assert len(fig.axes) == len(ACTIONS) * 3 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert [ax.get_title() for ax in fig.axes[0::3]] == list(ACTIONS)
+
+
+def test_real_tuples_picture_shows_the_motion_curve_and_three_tuples():
+    frames = torch.rand(50, 3, 12, 16)
+    fig = lesson.show_real_tuples(VideoClip(frames, 25.0, "fake", "noise"), window=10)
+    curve, *tiles = fig.axes
+    assert len(curve.lines) == 1 and len(curve.lines[0].get_xdata()) == 49  # one energy per step of 50 frames
+    assert curve.get_title() == "fake: where does it move?" and len(curve.texts) == 5  # a ... e
+    assert len(tiles) == 9 and all(len(ax.images) == 1 for ax in tiles)
+    assert [ax.get_ylabel() for ax in tiles[0::3]] == ["IN ORDER (b, c, d)", "SHUFFLED (b, a, d)", "SHUFFLED (b, e, d)"]
+
+
+def test_checkers_accept_right_answers_and_hint_at_wrong_ones():
+    lesson.check_negatives(lambda i: (i[:, [1, 0, 3]], i[:, [1, 4, 3]]))
+    with pytest.raises(checks.NotYet, match="middle"):
+        lesson.check_negatives(lambda i: (i[:, [0, 1, 3]], i[:, [1, 4, 3]]))
+    lesson.check_motion_energy(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(2, 3, 4)))
+    with pytest.raises(checks.NotYet, match="average"):
+        lesson.check_motion_energy(lambda v: (v[:, 1:] - v[:, :-1]).mean(dim=(2, 3, 4)))
+
+
+def test_every_action_has_a_name():
+    assert len(ACTIONS) == 6
+
+
+def test_shortcut_table_has_tuple_accuracy_per_clip_set_and_action_accuracy(clips):
+    _, net, _ = lesson.pretrain_tuples(clips, TINY, seed=0, progress=False)
+    table = lesson.shortcut_table({"net": net}, {"these": clips}, clips, clips, per_class=1)
+    assert list(table.columns) == ["tuple accuracy: these", "action accuracy"] and list(table.index) == ["net"]
