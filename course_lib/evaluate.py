@@ -30,11 +30,24 @@ from course_lib.nets import STAGES, Backbone
 from course_lib.train import train_classifier
 
 
+def _network_of(fn: Callable) -> nn.Module | None:
+    """The network behind a feature extractor: the module itself, or the one a bound method belongs to."""
+    owner = fn if isinstance(fn, nn.Module) else getattr(fn, "__self__", None)
+    return owner if isinstance(owner, nn.Module) else None
+
+
 @torch.no_grad()
 def embed(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """Apply a network (in eval mode) to ``x`` in chunks; flat features as a float tensor on the CPU."""
-    if isinstance(fn, nn.Module):
-        fn.eval()
+    """Apply a frozen feature extractor to ``x`` in chunks; flat features as a float tensor on the CPU.
+
+    The network (``fn`` itself, or the one a bound method such as ``backbone.embed`` belongs to) is put in eval mode
+    first: BatchNorm then normalises with its running statistics, so an image's features do not depend on its
+    batch-mates, train and test images are normalised alike, and the statistics are left as they were. A plain
+    function (a lambda around a network) must be handed a network that is already in eval mode.
+    """
+    network = _network_of(fn)
+    if network is not None:
+        network.eval()
     return torch.cat([fn(x[i:i + batch_size]).flatten(1).float().cpu() for i in range(0, len(x), batch_size)])
 
 

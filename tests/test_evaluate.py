@@ -135,3 +135,30 @@ def test_cluster_purity_is_one_for_clusters_that_are_classes_whatever_their_ids(
     assert evaluate.cluster_purity(torch.tensor([7, 7, 3, 3, 5, 5]), truth) == 1.0
     assert evaluate.cluster_purity([0, 1, 2, 3, 4, 5], truth.tolist()) == 1.0  # finer clusters are pure too
     assert evaluate.cluster_purity(torch.tensor([0, 1, 0, 1, 0, 1]), truth) == pytest.approx(2 / 6)
+
+
+def test_embed_of_a_bound_method_freezes_the_network_it_belongs_to():
+    backbone = nets.Backbone(1, width=4)  # a fresh module is in training mode
+    before = {name: value.clone() for name, value in backbone.state_dict().items()}
+    x = torch.rand(6, 1, 28, 28)
+    alone = evaluate.embed(backbone.embed, x[:1])
+    among_others = evaluate.embed(backbone.embed, torch.cat([x[:1], 5 * x[1:]]))[:1]
+    assert torch.allclose(alone, among_others, atol=1e-6)  # an image's features do not depend on its batch-mates
+    assert all(torch.equal(value, backbone.state_dict()[name]) for name, value in before.items())  # BN buffers too
+
+
+def test_layer_table_adds_each_rows_best_accuracy_and_layer():
+    table = evaluate.layer_table({"a": {"conv1": 50.0, "conv2": 70.0}, "b": {"conv1": 60.0, "conv2": 40.0}})
+    assert list(table.columns) == ["conv1", "conv2", "best", "best layer"]
+    assert table.loc["a", "best"] == 70.0 and table.loc["a", "best layer"] == "conv2"
+    assert table.loc["b", "best"] == 60.0 and table.loc["b", "best layer"] == "conv1"
+
+
+def test_probe_table_has_a_row_per_backbone_and_a_column_per_stage():
+    torch.manual_seed(0)
+    x, y = torch.rand(40, 1, 28, 28), torch.arange(40) % 2
+    x[y == 1] += 1.0  # brighter images are class 1: every stage of any network can read that
+    backbones = {"seed 0": nets.random_backbone(1, 4, seed=0), "seed 1": nets.random_backbone(1, 4, seed=1)}
+    table = evaluate.probe_table(backbones, (x[:30], y[:30]), (x[30:], y[30:]), stages=("conv1", "conv3"))
+    assert list(table.index) == ["seed 0", "seed 1"] and list(table.columns) == ["conv1", "conv3", "best", "best layer"]
+    assert (table["best"] >= 90).all()

@@ -249,6 +249,7 @@ def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGr
         photos = lens(photos) if lens is not None else photos
         patch, cell = rp.cell_patches(photos, grid)
     side = grid.patch // 8
+    backbone.eval()  # frozen features: BatchNorm with its running statistics, whatever the patch's batch-mates
     codes = evaluate.embed(lambda p: torch.nn.functional.adaptive_avg_pool2d(backbone(p), side), patch)
     cut = n_train or 2 * len(x) // 3
     cell = cell.cpu()

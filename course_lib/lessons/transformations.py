@@ -68,13 +68,9 @@ def pretrain(method: str, x: torch.Tensor, sizes: Sizes, seed: int = 0):
 
 
 def random_features(sizes: Sizes, seed: int = 0, device: torch.device | str = "cpu") -> nets.Backbone:
-    """The random-init baseline: the backbone every pretext run starts from (the same seed), trained by nothing.
-
-    Unlike the pretrained backbones it is left in training mode, and ``evaluate.embed(backbone.embed, ...)`` does
-    not switch a bound method's network to eval mode: BatchNorm normalises each chunk of images it embeds with the
-    chunk's own statistics.
-    """
-    return nets.random_backbone(1, sizes.width, seed, device).train()
+    """The random-init baseline: the backbone every pretext run starts from (the same seed), trained by nothing,
+    probed like the others (frozen, in eval mode)."""
+    return nets.random_backbone(1, sizes.width, seed, device)
 
 
 def labelled_subset(y: torch.Tensor, budget: int, seed: int = 0) -> torch.Tensor:
