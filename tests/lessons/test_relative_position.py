@@ -7,6 +7,7 @@ from matplotlib.patches import Rectangle
 from course_lib import checks, config, nets
 from course_lib.data import ImageData
 from course_lib.lessons import relative_position as lesson
+from course_lib.lessons.relative_position import shortcuts
 from course_lib.pretext import relative_position as rp
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=16, pretrain_images=40, supervised_steps=2,
@@ -125,8 +126,8 @@ def test_absolute_position_is_read_where_the_photos_write_it_and_not_from_noise(
 
 
 def test_shortcut_lab_has_a_row_per_run_and_three_measurements(tiny_split, monkeypatch):
-    monkeypatch.setattr(lesson, "class_probe", lambda *args, **kwargs: 50.0)  # a linear probe, tested in evaluate
-    monkeypatch.setattr(lesson, "absolute_position", lambda *args, **kwargs: 20.0)
+    monkeypatch.setattr(shortcuts, "class_probe", lambda *args, **kwargs: 50.0)  # a linear probe, tested in evaluate
+    monkeypatch.setattr(shortcuts, "absolute_position", lambda *args, **kwargs: 20.0)
     held_out = _images(12, seed=2)
     table = lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
     assert list(table.index) == list(lesson.SHORTCUT_RUNS)
@@ -220,9 +221,9 @@ def test_shortcut_lab_aberrates_only_the_runs_that_ask_for_it(tiny_split, monkey
         lenses.append((lens is not None, colour_dropping))
         return rp.RelativePositionNet(nets.random_backbone(3, TINY.width, seed)), None
 
-    monkeypatch.setattr(lesson, "pretrain_relative_position", pretrain)
-    monkeypatch.setattr(lesson, "class_probe", lambda *args, **kwargs: 50.0)
-    monkeypatch.setattr(lesson, "absolute_position", lambda *args, **kwargs: 20.0)
+    monkeypatch.setattr(shortcuts, "pretrain_relative_position", pretrain)
+    monkeypatch.setattr(shortcuts, "class_probe", lambda *args, **kwargs: 50.0)
+    monkeypatch.setattr(shortcuts, "absolute_position", lambda *args, **kwargs: 20.0)
     held_out = _images(12, seed=2)
     lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
     assert lenses == list(lesson.SHORTCUT_RUNS.values()) == [(False, False), (True, False), (True, True)]

@@ -1,19 +1,9 @@
-"""Relative position, judged by detection (notebook 02): pretrain three ways, then detect objects in CIFAR scenes.
+"""Notebook 02's experiment: its sizes, three initialisations of one backbone, and their detection transfer.
 
-Doersch, Gupta & Efros (ICCV 2015) pretrained on unlabelled ImageNet by predicting where one patch lies
-relative to another (``course_lib.pretext.relative_position``), then plugged the network into R-CNN for PASCAL VOC
-detection. The laptop version:
-
-* pretraining images: CIFAR-10 training photos (for relative position, without their labels);
-* three initialisations of one backbone: **supervised** on the labels, **relative position**, **random**;
-* the downstream task: detection on scenes of *other* CIFAR-10 photos pasted on blurred backgrounds with known
-  boxes (``course_lib.detection``), mAP@0.5 on scenes made from the test set;
-* two protocols: the backbone **frozen** as it comes out of pretraining (eval mode, its own BatchNorm statistics;
-  only the detection head trains, on features computed once) and **fine-tuned** (backbone and head train together,
-  the same number of steps for every initialisation);
-* the **shortcut lab**: the same pretext task on photos with a synthetic chromatic aberration, with and without
-  colour dropping, judged by pretext accuracy, by how well a patch's *absolute* position can be read from its code,
-  and by a linear probe of the CIFAR-10 class on the frozen features (a cheap transfer measure).
+Pretraining on CIFAR-10 training photos: **supervised** on the labels, **relative position** without them, and
+**random** (none). Downstream: detection on scenes of *other* CIFAR-10 photos pasted on blurred backgrounds with known
+boxes (``course_lib.detection``), mAP@0.5 on scenes made from the test set, with the backbone **frozen** (only the
+head trains, on features computed once) or **fine-tuned** (backbone and head, the same steps for every start).
 """
 
 from __future__ import annotations
@@ -22,13 +12,11 @@ import copy
 import functools
 from dataclasses import dataclass
 
-import matplotlib.patches as patches
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 from torchvision.ops import box_iou
 
-from course_lib import augment, checks, config, evaluate, nets, papers, show, train
+from course_lib import augment, checks, config, evaluate, nets, papers, train
 from course_lib.data import ImageData
 from course_lib.detection import (
     DetectionHead,
@@ -233,125 +221,6 @@ def beside_the_paper(frozen: dict[str, float], finetuned: dict[str, float]) -> p
         "ours, frozen backbone: relative position": (None, round(frozen["relative_position"], 1)),
         "ours, frozen backbone: random init": (None, round(frozen["random"], 1)),
     })
-
-
-# ---------------------------------------------------------------- the shortcut lab
-
-
-@torch.no_grad()
-def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGrid, lens=None, seed: int = 0,
-                      n_train: int | None = None) -> float:
-    """How well a patch's *absolute* place in the photo (which of the 9 cells) can be read from its code: the
-    accuracy (%) of a linear probe on the frozen conv5 codes of patches from ``x`` (chance: 11.1 %). The first
-    ``n_train`` photos (default: two thirds) train the probe, the rest test it."""
-    with config.isolated_rng(seed):
-        photos = rp.upsample(x, grid.image_side)
-        photos = lens(photos) if lens is not None else photos
-        patch, cell = rp.cell_patches(photos, grid)
-    side = grid.patch // 8
-    backbone.eval()  # frozen features: BatchNorm with its running statistics, whatever the patch's batch-mates
-    codes = evaluate.embed(lambda p: torch.nn.functional.adaptive_avg_pool2d(backbone(p), side), patch)
-    cut = n_train or 2 * len(x) // 3
-    cell = cell.cpu()
-    return evaluate.linear_probe(codes[:cut], cell[:cut], codes[cut:], cell[cut:])
-
-
-def class_probe(backbone: nets.Backbone, labelled: ImageData, test: ImageData) -> float:
-    """Linear-probe accuracy (%) of the CIFAR-10 class on the frozen ``STAGE`` features of ordinary photos."""
-    return evaluate.layerwise_probe(backbone, labelled.x, labelled.y, test.x, test.y, stages=(STAGE,))[STAGE]
-
-
-SHORTCUT_RUNS = {  # name: (aberrated photos?, colour dropping?)
-    "no aberration, all colours": (False, False),  # the baseline: what the pretext task learns from content
-    "aberration, all colours": (True, False),  # the shortcut is there to be found
-    "aberration + colour dropping": (True, True),  # the paper's fix
-}
-
-
-def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, sizes: Sizes, seed: int = 0,
-                 progress: bool = True) -> pd.DataFrame:
-    """Relative position on ordinary and on chromatically aberrated photos ``x``, without and with colour dropping
-    (short runs, one per row of ``SHORTCUT_RUNS``).
-
-    Returns a table: pretext accuracy on held-out photos (aberrated as in training), absolute-position probe accuracy
-    on them, and a linear probe of the class on ordinary (aberration-free) photos, trained on ``labelled``, tested
-    on ``held_out``.
-    """
-    rows = {}
-    for name, (aberrated, dropping) in SHORTCUT_RUNS.items():
-        lens = functools.partial(rp.chromatic_aberration, strength=ABERRATION) if aberrated else None
-        model, _ = pretrain_relative_position(x, sizes, seed, steps=sizes.shortcut_steps,
-                                              colour_dropping=dropping, lens=lens, progress=progress, desc=name)
-        rows[name] = {
-            "pretext accuracy (%)": pretext_accuracy(model, held_out.x, dropping, lens, seed),
-            "absolute position from one patch (%)": absolute_position(model.backbone, held_out.x, model.grid, lens,
-                                                                      seed),
-            f"class from {STAGE}, ordinary photos (%)": class_probe(model.backbone, labelled, held_out),
-        }
-    return pd.DataFrame(rows).T.round(1)
-
-
-# ---------------------------------------------------------------- pictures
-
-
-def show_grid(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 4, seed: int = 0):
-    """Photos (upsampled) with the 3x3 grid of jittered patches drawn on them, the first patch in yellow."""
-    grid = grid or GRID
-    photos = rp.upsample(images[:n].cpu(), grid.image_side)
-    cells = torch.tensor([[r, c] for r in range(3) for c in range(3)])
-    with config.isolated_rng(seed):  # the same jitter every time, and the notebook's stream is left alone
-        corners = [grid.corners(cells) for _ in photos]
-    fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.4), squeeze=False)
-    for ax, photo, jittered in zip(axes[0], photos, corners, strict=True):
-        ax.imshow(show._as_hwc(photo), interpolation="nearest")
-        for cell, (row, col) in zip(cells.tolist(), jittered.tolist(), strict=True):
-            first = tuple(cell) == rp.CENTRE
-            ax.add_patch(patches.Rectangle((col - 0.5, row - 0.5), grid.patch, grid.patch, fill=False, lw=1.5,
-                                           color="yellow" if first else "white"))
-            if not first:
-                label = rp.NEIGHBOURS.index((cell[0] - 1, cell[1] - 1))
-                ax.text(col + 1, row + 5, str(label), color="white", fontsize=8, weight="bold")
-        ax.axis("off")
-    fig.suptitle(f"3x3 grid: {grid.patch}-px patches, {grid.gap}-px gap, +-{grid.jitter} px jitter", fontsize=9)
-    return show.finish(fig)
-
-
-def show_pairs(images: torch.Tensor, grid: rp.PatchGrid | None = None, n: int = 6, colour_dropping: bool = True,
-               lens=None, seed: int = 0):
-    """What the network sees: pairs of patches (first, second) and the label y it must predict."""
-    grid = grid or GRID
-    with config.isolated_rng(seed):
-        photos = rp.upsample(images[:n].cpu(), grid.image_side)
-        photos = lens(photos) if lens is not None else photos
-        first, second, y = rp.patch_pairs(photos, grid)
-        if colour_dropping:
-            first, second = rp.drop_colour(first), rp.drop_colour(second)
-    arrows = ("↖", "↑", "↗", "←", "→", "↙", "↓", "↘")
-    titles = [t for i in range(n) for t in ("first", f"second: y={int(y[i])} {arrows[int(y[i])]}")]
-    return show.image_grid(torch.stack([first, second], 1).flatten(0, 1), titles, ncols=4, size=1.5)
-
-
-def show_detections(scenes: Scenes, predictions: list[dict] | None = None, n: int = 6, min_score: float = 0.3):
-    """Scenes with their true boxes (dashed white) and, if given, the detections scoring at least ``min_score``."""
-    fig, axes = plt.subplots(1, n, figsize=(2.3 * n, 2.6), squeeze=False)
-    for i, ax in enumerate(axes[0]):
-        ax.imshow(show._as_hwc(scenes.x[i]), interpolation="nearest")
-        for box, label in zip(scenes.boxes[i].tolist(), scenes.labels[i].tolist(), strict=True):
-            if label >= 0:
-                ax.add_patch(patches.Rectangle((box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
-                                               fill=False, color="white", ls="--", lw=1))
-                if not predictions:
-                    ax.text(box[0], box[1] - 1, scenes.classes[label], color="white", fontsize=7)
-        found = predictions[i] if predictions else {"boxes": torch.zeros(0, 4), "scores": torch.zeros(0),
-                                                     "labels": torch.zeros(0)}
-        for box, score, label in zip(found["boxes"].tolist(), found["scores"].tolist(), found["labels"].tolist(),
-                                     strict=True):
-            if score >= min_score:
-                ax.add_patch(patches.Rectangle((box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
-                                               fill=False, color="yellow", lw=1.5))
-                ax.text(box[0], box[1] - 1, f"{scenes.classes[label]} {score:.2f}", color="yellow", fontsize=7)
-        ax.axis("off")
-    return show.finish(fig)
 
 
 # ---------------------------------------------------------------- exercise checkers

@@ -1,0 +1,77 @@
+"""Notebook 02's shortcut lab: the pretext task on chromatically aberrated photos, with and without colour dropping.
+
+Judged three ways: pretext accuracy, how well a patch's *absolute* place in the photo can be read from its code (the
+shortcut), and a linear probe of the CIFAR-10 class on the frozen features of ordinary photos (a cheap transfer
+measure).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import torch
+
+from course_lib import config, evaluate, nets
+from course_lib.data import ImageData
+from course_lib.lessons.relative_position.detection_transfer import (
+    ABERRATION,
+    STAGE,
+    Sizes,
+    pretext_accuracy,
+    pretrain_relative_position,
+)
+from course_lib.pretext import relative_position as rp
+
+
+@torch.no_grad()
+def absolute_position(backbone: nets.Backbone, x: torch.Tensor, grid: rp.PatchGrid, lens=None, seed: int = 0,
+                      n_train: int | None = None) -> float:
+    """How well a patch's *absolute* place in the photo (which of the 9 cells) can be read from its code: the
+    accuracy (%) of a linear probe on the frozen conv5 codes of patches from ``x`` (chance: 11.1 %). The first
+    ``n_train`` photos (default: two thirds) train the probe, the rest test it."""
+    with config.isolated_rng(seed):
+        photos = rp.upsample(x, grid.image_side)
+        photos = lens(photos) if lens is not None else photos
+        patch, cell = rp.cell_patches(photos, grid)
+    side = grid.patch // 8
+    backbone.eval()  # frozen features: BatchNorm with its running statistics, whatever the patch's batch-mates
+    codes = evaluate.embed(lambda p: torch.nn.functional.adaptive_avg_pool2d(backbone(p), side), patch)
+    cut = n_train or 2 * len(x) // 3
+    cell = cell.cpu()
+    return evaluate.linear_probe(codes[:cut], cell[:cut], codes[cut:], cell[cut:])
+
+
+def class_probe(backbone: nets.Backbone, labelled: ImageData, test: ImageData) -> float:
+    """Linear-probe accuracy (%) of the CIFAR-10 class on the frozen ``STAGE`` features of ordinary photos."""
+    return evaluate.layerwise_probe(backbone, labelled.x, labelled.y, test.x, test.y, stages=(STAGE,))[STAGE]
+
+
+SHORTCUT_RUNS = {  # name: (aberrated photos?, colour dropping?)
+    "no aberration, all colours": (False, False),  # the baseline: what the pretext task learns from content
+    "aberration, all colours": (True, False),  # the shortcut is there to be found
+    "aberration + colour dropping": (True, True),  # the paper's fix
+}
+
+
+def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, sizes: Sizes, seed: int = 0,
+                 progress: bool = True) -> pd.DataFrame:
+    """Relative position on ordinary and on chromatically aberrated photos ``x``, without and with colour dropping
+    (short runs, one per row of ``SHORTCUT_RUNS``).
+
+    Returns a table: pretext accuracy on held-out photos (aberrated as in training), absolute-position probe accuracy
+    on them, and a linear probe of the class on ordinary (aberration-free) photos, trained on ``labelled``, tested
+    on ``held_out``.
+    """
+    rows = {}
+    for name, (aberrated, dropping) in SHORTCUT_RUNS.items():
+        lens = functools.partial(rp.chromatic_aberration, strength=ABERRATION) if aberrated else None
+        model, _ = pretrain_relative_position(x, sizes, seed, steps=sizes.shortcut_steps,
+                                              colour_dropping=dropping, lens=lens, progress=progress, desc=name)
+        rows[name] = {
+            "pretext accuracy (%)": pretext_accuracy(model, held_out.x, dropping, lens, seed),
+            "absolute position from one patch (%)": absolute_position(model.backbone, held_out.x, model.grid, lens,
+                                                                      seed),
+            f"class from {STAGE}, ordinary photos (%)": class_probe(model.backbone, labelled, held_out),
+        }
+    return pd.DataFrame(rows).T.round(1)
