@@ -235,7 +235,7 @@ def recalibrate_batchnorm(backbone: nn.Module, x: torch.Tensor, batch_size: int 
     A backbone pretrained on other inputs (colour-dropped 16-pixel patches, say) has statistics that do not
     fit a new task's images; frozen, it would feed the head activations of the wrong scale. This is our
     counterpart of the paper's weight rescaling (Kraehenbuehl et al. 2015), which Doersch et al. needed before
-    fine-tuning (51.1 % mAP with it, 46.6 % without). Every initialisation gets the same treatment.
+    fine-tuning. Every initialisation gets the same treatment.
     """
     # update_bn resets the statistics and averages them over every batch (momentum None), weights untouched
     torch.optim.swa_utils.update_bn((x[i:i + batch_size] for i in range(0, len(x), batch_size)), backbone)

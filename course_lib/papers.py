@@ -77,23 +77,56 @@ PAPERS: dict[str, Paper] = {
 }
 
 _SLIDE = "lecture slide"
-_RECALLED = "recalled by a course author, not yet checked against the paper"
-_ZHANG2017_T2 = "Table 2 (ImageNet, linear classifiers on frozen AlexNet conv1 ... conv5), " + _RECALLED
-# Split-brain Table 2, the rows quoted by notebooks 06 and 07 (top-1 %, conv1 ... conv5). Only the rows a course
-# author could recall with confidence; the colorization row is the one Zhang et al. (2016) report for their network.
-_SPLIT_BRAIN_ROWS = {
-    "ImageNet labels": (19.3, 36.3, 44.2, 48.3, 50.5),
-    "Gaussian init": (11.6, 17.1, 16.9, 16.3, 14.1),
-    "colorization (Zhang et al. 2016)": (12.5, 24.5, 30.4, 31.5, 30.3),
-    "split-brain (cl,cl)": (17.7, 29.3, 35.4, 35.2, 32.8),
+# The split-brain paper's two linear-classification tables (top-1 %, linear classifiers on frozen AlexNet conv1 ...
+# conv5), every row as the lecture slide shows it: "Task Generalization on ImageNet Classification" and "Dataset &
+# Task Generalization on Places Classification". Row names are the slide's; "Zhang et al. [49]" is the colorization
+# network of Zhang et al. (2016), "Ensembled L→ab" two L→ab networks side by side (the width control).
+SPLIT_BRAIN_TABLES = {
+    "ImageNet": {
+        "ImageNet-labels [26]": (19.3, 36.3, 44.2, 48.3, 50.5),
+        "Gaussian": (11.6, 17.1, 16.9, 16.3, 14.1),
+        "Krähenbühl et al. [25]": (17.5, 23.0, 24.5, 23.2, 20.6),
+        "Noroozi & Favaro [31]": (19.2, 30.1, 34.7, 33.9, 28.3),
+        "Doersch et al. [8]": (16.2, 23.3, 30.2, 31.7, 29.6),
+        "Donahue et al. [9]": (17.7, 24.5, 31.0, 29.9, 28.0),
+        "Pathak et al. [35]": (14.1, 20.7, 21.0, 19.8, 15.5),
+        "Zhang et al. [49]": (13.1, 24.8, 31.0, 32.6, 31.8),
+        "Lab→Lab": (12.9, 20.1, 18.5, 15.1, 11.5),
+        "Lab(drop50)→Lab": (12.1, 20.4, 19.7, 16.1, 12.3),
+        "L→ab(cl)": (12.5, 25.4, 32.4, 33.1, 32.0),
+        "L→ab(reg)": (12.3, 23.5, 29.6, 31.1, 30.1),
+        "ab→L(cl)": (11.6, 19.2, 22.6, 21.7, 19.2),
+        "ab→L(reg)": (11.5, 19.4, 23.5, 23.9, 21.7),
+        "(L,ab)→(ab,L)": (15.1, 22.6, 24.4, 23.2, 21.1),
+        "(L,ab,Lab)→(ab,L,Lab)": (15.4, 22.9, 24.0, 22.0, 18.9),
+        "Ensembled L→ab": (11.7, 23.7, 30.9, 32.2, 31.3),
+        "Split-Brain Auto (reg,reg)": (17.4, 27.9, 33.6, 34.2, 32.3),
+        "Split-Brain Auto (cl,cl)": (17.7, 29.3, 35.4, 35.2, 32.8),
+    },
+    "Places": {
+        "Places-labels [50]": (22.1, 35.1, 40.2, 43.3, 44.6),
+        "ImageNet-labels [26]": (22.7, 34.8, 38.4, 39.4, 38.7),
+        "Gaussian": (15.7, 20.3, 19.8, 19.1, 17.5),
+        "Krähenbühl et al. [25]": (21.4, 26.2, 27.1, 26.1, 24.0),
+        "Noroozi & Favaro [31]": (23.0, 32.1, 35.5, 34.8, 31.3),
+        "Doersch et al. [8]": (19.7, 26.7, 31.9, 32.7, 30.9),
+        "Wang & Gupta [46]": (20.1, 28.5, 29.9, 29.7, 27.9),
+        "Owens et al. [33]": (19.9, 29.3, 32.1, 28.8, 29.8),
+        "Donahue et al. [9]": (22.0, 28.7, 31.8, 31.3, 29.7),
+        "Pathak et al. [35]": (18.2, 23.2, 23.4, 21.9, 18.4),
+        "Zhang et al. [49]": (16.0, 25.7, 29.6, 30.3, 29.7),
+        "L→ab(cl)": (16.4, 27.5, 31.4, 32.1, 30.2),
+        "L→ab(reg)": (16.2, 26.5, 30.0, 30.5, 29.4),
+        "ab→L(cl)": (15.6, 22.5, 24.8, 25.1, 23.0),
+        "ab→L(reg)": (15.9, 22.8, 25.6, 26.2, 24.9),
+        "Split-Brain Auto (cl,cl)": (21.3, 30.7, 34.0, 34.1, 32.5),
+    },
 }
 REPORTED: list[Reported] = [
-    # Doersch et al.: R-CNN detection on PASCAL VOC 2007 test, mean AP (%), from the lecture's Ex I
+    # Doersch et al.: the lecture's Ex I, "Average Precision" of R-CNN detection (PASCAL VOC), the slide's three rows
     Reported("doersch2015", "ImageNet labels", 56.8, "% mAP", _SLIDE),
-    Reported("doersch2015", "relative position (self-supervised)", 51.1, "% mAP", _SLIDE),
-    Reported("doersch2015", "relative position, no weight rescaling", 46.6, "% mAP", _SLIDE),
-    Reported("doersch2015", "no pretraining (k-means initialisation)", 45.6, "% mAP", _SLIDE),
-    Reported("doersch2015", "no pretraining (Gaussian initialisation)", 43.4, "% mAP", _SLIDE),
+    Reported("doersch2015", "Self-supervised relative positioning", 51.1, "% mAP", _SLIDE),
+    Reported("doersch2015", "No pretraining", 45.6, "% mAP", _SLIDE),
     # Misra et al.: action recognition accuracy (%), from the lecture's Ex II
     Reported("misra2016", "UCF101, random initialisation", 38.6, "% accuracy", _SLIDE),
     Reported("misra2016", "UCF101, tuple verification", 50.2, "% accuracy", _SLIDE),
@@ -112,9 +145,11 @@ REPORTED: list[Reported] = [
     Reported("arandjelovic2018", "pointing accuracy, centre prior", 57.2, "%", _SLIDE),
     # the lecture's "simulate training data by transforming images": MNIST error with 100 labels
     Reported("agrawal2015", "MNIST error with 100 labels", 8.7, "% error", _SLIDE),
-    # Zhang, Isola & Efros 2017: ImageNet linear probes, layer by layer
-    *[Reported("zhang2017", f"{row}, conv{i + 1}", value, "% top-1", _ZHANG2017_T2)
-      for row, values in _SPLIT_BRAIN_ROWS.items() for i, value in enumerate(values)],
+    # Zhang, Isola & Efros 2017: linear probes layer by layer, on ImageNet and on Places, as on the slide
+    *[Reported("zhang2017", f"{dataset}, {row}, conv{i + 1}", value, "% top-1", _SLIDE)
+      for dataset, rows in SPLIT_BRAIN_TABLES.items()
+      for row, values in rows.items()
+      for i, value in enumerate(values)],
 ]
 
 

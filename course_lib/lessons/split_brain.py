@@ -11,7 +11,7 @@ Isola & Efros, CVPR 2017). This module runs the notebook's experiment:
                     halves, the split-brain concatenations (two halves trained independently, side by side, as in
                     the paper), the full-width single-task networks, the autoencoder, supervised;
 * ``probe_table``   the layer-wise linear probe (``evaluate.probe_table``: conv1 ... conv5 pooled to equal size)
-                    of every row; ``plot_layers`` draws it beside the paper's Table 2 rows.
+                    of every row; ``plot_layers`` draws it beside the paper's rows as on the slide.
 
 ``SIZES`` holds the notebook's sizes for ``ci``, ``lab`` and ``full``.
 
@@ -79,9 +79,12 @@ KEYS = {RANDOM: "random", "L→ab (cl), half": "l_ab", "ab→L (cl), half": "ab_
         "split-brain (cl,cl)": "split_brain_cl", "split-brain (reg,reg)": "split_brain_reg",
         "L→ab (cl), full width": "l_ab_full", "ab→L (cl), full width": "ab_l_full",
         "Lab→Lab autoencoder": "autoencoder", "supervised (labels)": "supervised"}
-# the paper's Table 2 rows (papers.py) that stand beside ours
-PAPER_ROWS = {"ImageNet labels": "supervised (labels)", "split-brain (cl,cl)": "split-brain (cl,cl)",
-              "colorization (Zhang et al. 2016)": "L→ab (cl), full width", "Gaussian init": RANDOM}
+# the slide's rows of the paper's tables (papers.SPLIT_BRAIN_TABLES) that the notebook discusses: {slide row: ours}.
+# "Ensembled L→ab" (two L→ab networks side by side) is the paper's width control, like our full-width L→ab.
+PAPER_ROWS = {"ImageNet-labels [26]": "supervised (labels)", "Gaussian": RANDOM, "Lab→Lab": "Lab→Lab autoencoder",
+              "L→ab(cl)": "L→ab (cl), half", "ab→L(cl)": "ab→L (cl), half", "Ensembled L→ab": "L→ab (cl), full width",
+              "Split-Brain Auto (reg,reg)": "split-brain (reg,reg)", "Split-Brain Auto (cl,cl)": "split-brain (cl,cl)"}
+COLOURS = {name: f"C{i}" for i, name in enumerate(KEYS)}  # one colour per method, the same in every panel
 
 
 def in_channels(task: str) -> int:
@@ -158,25 +161,29 @@ def feature_sizes(rows: dict, lab: torch.Tensor) -> pd.DataFrame:
                                 for stage in nets.STAGES} for name, extractor in rows.items()}).T
 
 
-def paper_table() -> pd.DataFrame:
-    """The paper's Table 2 rows quoted in ``papers.py`` (ImageNet top-1 %, conv1 ... conv5)."""
-    numbers = papers.reported("zhang2017")
-    table = pd.DataFrame({row: {stage: numbers[f"{row}, {stage}"] for stage in nets.STAGES} for row in PAPER_ROWS}).T
-    table.attrs["caption"] = papers.cite("zhang2017")
+def paper_table(dataset: str = "ImageNet") -> pd.DataFrame:
+    """The paper's rows that stand beside ours (``PAPER_ROWS``), top-1 % at conv1 ... conv5, as the lecture slide
+    shows them: linear classifiers on ImageNet (or Places, which lacks some of the rows)."""
+    rows = [row for row in PAPER_ROWS if row in papers.SPLIT_BRAIN_TABLES[dataset]]
+    table = pd.DataFrame(papers.SPLIT_BRAIN_TABLES[dataset], index=list(nets.STAGES)).T.loc[rows]
+    table.insert(0, "ours", [PAPER_ROWS[row] for row in rows])
+    table.attrs["caption"] = f"{papers.cite('zhang2017')} {dataset} table, as on the lecture slide"
     return table
 
 
 def plot_layers(table: pd.DataFrame, paper: pd.DataFrame):
-    """Accuracy against layer: ours (CIFAR-10) on the left, the paper's Table 2 rows (ImageNet) on the right."""
+    """Accuracy against layer: ours (CIFAR-10) on the left, the paper's rows (ImageNet, as on the slide) on the right,
+    each method in the same colour on both sides."""
     fig, (ours, theirs) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
     for name, row in table.iterrows():
         style = "--" if name in (RANDOM, "supervised (labels)") else ":" if "full width" in name else "-"
-        ours.plot(nets.STAGES, [row[s] for s in nets.STAGES], style, marker="o", label=name)
+        ours.plot(nets.STAGES, [row[s] for s in nets.STAGES], style, marker="o", label=name, color=COLOURS[name])
     for name, row in paper.iterrows():
-        theirs.plot(nets.STAGES, row.values, "--" if name in ("ImageNet labels", "Gaussian init") else "-",
-                    marker="o", label=name)
+        style = "--" if row["ours"] in (RANDOM, "supervised (labels)") else ":" if name == "Ensembled L→ab" else "-"
+        theirs.plot(nets.STAGES, [row[s] for s in nets.STAGES], style, marker="o", label=name,
+                    color=COLOURS[row["ours"]])
     ours.set(title="ours: CIFAR-10, linear probe", ylabel="test accuracy (%)")
-    theirs.set(title="paper, Table 2: ImageNet (not checked)", ylabel="top-1 accuracy (%)")
+    theirs.set(title="paper: ImageNet, as on the slide (same colour = same method)", ylabel="top-1 accuracy (%)")
     for ax in (ours, theirs):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -151,8 +151,10 @@ def test_tables_name_every_initialisation():
     table = lesson.transfer_table(maps, maps)
     assert list(table.index) == [lesson.NAMES[i] for i in lesson.INITS]
     paper = lesson.beside_the_paper(maps, maps)
-    assert paper.loc["ImageNet labels / CIFAR labels", "paper"] == 56.8
+    assert paper.loc["ImageNet labels / ours: CIFAR labels", "paper"] == 56.8
+    assert paper.loc["no pretraining / ours: PyTorch's default init", "paper"] == 45.6
     assert "as on the lecture slide" in set(paper["note"])
+    assert {v for v in paper["paper"] if v != "-"} == {56.8, 51.1, 45.6}  # only the slide's three rows
 
 
 def test_neighbour_label_checker():

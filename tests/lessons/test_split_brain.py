@@ -133,12 +133,21 @@ def test_pictures_show_the_task_and_the_table_beside_the_paper(lab):
     assert left.get_title().startswith("ours") and right.get_title().startswith("paper")
     assert len(left.lines) == len(lesson.KEYS) and len(right.lines) == len(lesson.PAPER_ROWS)
     assert list(left.lines[0].get_ydata()) == [40.0, 41.0, 42.0, 43.0, 44.0]
+    colour = {line.get_label(): line.get_color() for line in left.lines}
+    assert all(line.get_color() == colour[lesson.PAPER_ROWS[line.get_label()]] for line in right.lines)
 
 
-def test_paper_table_has_every_quoted_row_at_every_layer():
+def test_paper_table_has_every_quoted_row_at_every_layer_beside_ours():
     table = lesson.paper_table()
-    assert list(table.columns) == list(nets.STAGES) and len(table) == len(lesson.PAPER_ROWS)
-    assert table.loc["split-brain (cl,cl)", "conv3"] > table.loc["Gaussian init", "conv3"]
+    assert list(table.columns) == ["ours", *nets.STAGES] and len(table) == len(lesson.PAPER_ROWS)
+    assert set(table["ours"]) <= set(lesson.KEYS)
+    assert table.loc["Split-Brain Auto (cl,cl)", "conv3"] == 35.4 and table.loc["Gaussian", "conv3"] == 16.9
+    assert table.loc["Ensembled L→ab"].tolist()[1:] == [11.7, 23.7, 30.9, 32.2, 31.3]  # the slide's numbers
+
+
+def test_places_table_keeps_only_the_rows_it_has():
+    table = lesson.paper_table("Places")
+    assert "Ensembled L→ab" not in table.index and table.loc["Split-Brain Auto (cl,cl)", "conv1"] == 21.3
 
 
 def test_concatenation_checker():
@@ -150,8 +159,9 @@ def test_concatenation_checker():
 def test_quoted_table_numbers_are_marked_as_not_checked():
     from course_lib import papers
 
-    table = papers.side_by_side("zhang2017", {"ours": (None, 1.0), "paper": ("split-brain (cl,cl), conv3", None)})
-    assert table.loc["paper", "paper"] == 35.4 and table.loc["paper", "note"] == "not checked against the paper"
+    table = papers.side_by_side("zhang2017", {"ours": (None, 1.0),
+                                               "paper": ("ImageNet, Split-Brain Auto (cl,cl), conv3", None)})
+    assert table.loc["paper", "paper"] == 35.4 and table.loc["paper", "note"] == "as on the lecture slide"
     assert all(not r.checked for r in papers.REPORTED if r.paper == "zhang2017")
 
 
