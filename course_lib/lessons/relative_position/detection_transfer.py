@@ -164,7 +164,8 @@ def frozen_map(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int = 0
     head.
 
     ``recalibrate=True`` first re-estimates the BatchNorm statistics on the scenes (``recalibrate_batchnorm``): a
-    data-dependent rescaling, like the k-means initialisation of the paper's strongest "no pretraining" baseline.
+    data-dependent rescaling, like the data-dependent initialisations (Krähenbühl et al. 2015) that make "no
+    pretraining" a strong baseline.
     """
     frozen = _frozen_copy(backbone, data.scenes, recalibrate)
     torch.manual_seed(seed)
