@@ -79,12 +79,9 @@ def training(histories, metric: str = "loss", ylabel: str | None = None, separat
     if not separate:
         return curves({name: h[metric] for name, h in histories.items()}, ylabel=ylabel, title=title, logy=logy,
                       x={name: h.step for name, h in histories.items()})
-    ncols = min(4, len(histories))
-    fig, axes = plt.subplots(math.ceil(len(histories) / ncols), ncols, figsize=(3.2 * ncols, 2.4 * math.ceil(
-        len(histories) / ncols)), squeeze=False)
-    for ax in axes.flat[len(histories):]:
-        ax.axis("off")
-    for ax, (name, history) in zip(axes.flat, histories.items(), strict=False):
+    fig, axes = _panels(len(histories), ncols=4, size=3.2, height=2.4)
+    for ax, (name, history) in zip(axes, histories.items(), strict=True):
+        ax.axis("on")  # a curve needs its axes, unlike the image panels
         ax.plot(history.step, history[metric])
         ax.set(xlabel="step", ylabel=ylabel)
         ax.set_title(name, fontsize=8)
@@ -165,11 +162,12 @@ def image_rows(rows: Mapping[str, torch.Tensor], size: float = 1.0):
     return finish(fig)
 
 
-def _panels(n: int, ncols: int, size: float):
-    """A figure of ``n`` panels without axes, ``ncols`` wide (room for a title above each): (figure, the n axes)."""
+def _panels(n: int, ncols: int, size: float, height: float | None = None):
+    """A figure of ``n`` panels without axes, ``ncols`` wide, each ``size`` wide and ``height`` tall (default: square,
+    with room for a title above): (figure, the n axes)."""
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (height or size * 1.15) * nrows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     return fig, axes.flat[:n]
