@@ -13,9 +13,14 @@ class ClaimFailed(AssertionError):
     """A paper's claim did not hold on the numbers this run measured."""
 
 
-def check_claim(statement: str, holds: bool, evidence: str = "") -> None:
-    """Assert ``statement`` (a paper's claim) given the measured ``evidence``; print the verdict."""
-    detail = f" ({evidence})" if evidence else ""
+def check_claim(statement: str, holds: bool, evidence: str = "", capped: Iterable[str] = ()) -> None:
+    """Assert ``statement`` (a paper's claim) given the measured ``evidence``; print the verdict.
+
+    ``capped``: the training runs behind the evidence that stopped at their time budget; the verdict says so.
+    """
+    capped = sorted(capped)
+    note = f"; stopped at the time cap: {', '.join(capped)}" if capped else ""
+    detail = f" ({evidence}{note})" if evidence or note else ""
     if not holds:
         raise ClaimFailed(f"CLAIM FAILED: {statement}{detail}")
     print(f"claim holds: {statement}{detail}")

@@ -45,7 +45,7 @@ PROFILES: dict[str, Profile] = {
     "ci": Profile(name="ci", budget="<= 90 s per notebook on 2 CPU cores (what CI runs)",
                   n_train=10_000, n_test=4_000, width=16, batch_size=128, max_seconds=40, label_draws=3),
     "lab": Profile(name="lab", budget="<= 4 min per notebook on 2 CPU cores, <= 1 min on a GPU (what students run)",
-                   n_train=10_000, n_test=10_000, width=16, batch_size=128, max_seconds=100, label_draws=1),
+                   n_train=10_000, n_test=10_000, width=16, batch_size=128, max_seconds=100, label_draws=3),
     "full": Profile(name="full", budget="<= 15 min per notebook on one GPU (closest to the papers)",
                     n_train=50_000, n_test=10_000, width=64, batch_size=256, max_seconds=400, label_draws=5),
 }
@@ -167,12 +167,13 @@ class Session:
     def seconds(self) -> float:
         return time.perf_counter() - self.started
 
-    def record(self, **metrics: float) -> Path:
-        """Write this notebook's headline numbers to results/<profile>/<notebook>.json."""
+    def record(self, capped: tuple[str, ...] | list[str] = (), **metrics: float) -> Path:
+        """Write this notebook's headline numbers to results/<profile>/<notebook>.json; ``capped`` names the
+        training runs that stopped at their time budget (``History.capped``)."""
         from course_lib import results
 
         return results.record(self.notebook, metrics, profile=self.profile.name, seed=self.seed,
-                              seconds=self.seconds)
+                              seconds=self.seconds, capped=capped)
 
     def _shown_data_root(self) -> str:
         """The data root as a reader recognises it: repo-relative or ~-relative when it can be."""
@@ -187,11 +188,35 @@ class Session:
                 f"device={self.device}{chosen} | seed={self.seed} | data={self._shown_data_root()}")
 
 
+def short_messages(shell: Any) -> None:
+    """Make a notebook show an exercise's "not yet" / "not written yet" and a failed claim as one sentence, not a
+    wall of traceback: the sentence says what to do, the traceback would only show the checker's insides. The cell
+    still fails (nbval and "run all" stop there as before)."""
+    from course_lib.checks import ClaimFailed, NotYet
+
+    def one_line(shell, etype, value, tb, tb_offset=None):
+        message = [f"{etype.__name__}: {value}"]
+        shell._showtraceback(etype, value, message)  # how IPython and ipykernel show an error (the frontends' way)
+        return message
+
+    shell.set_custom_exc((NotYet, ClaimFailed, NotImplementedError), one_line)
+
+
 def setup(notebook: str, *, quiet: bool = False) -> Session:
-    """The first call of every notebook: read the knobs, seed everything, print one line."""
+    """The first call of every notebook: read the knobs, seed everything, print one line; in a notebook, exercise
+    feedback and failed claims show as one sentence (``short_messages``)."""
     session = Session(notebook=notebook, profile=get_profile(), device=device(), seed=seed(),
                       data_root=data_root())
     seed_everything(session.seed)
+    from course_lib import checkpoints
+
+    checkpoints.activate(notebook)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: exceptions print as usual
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        short_messages(get_ipython())
     if not quiet:
         print(session)
     return session

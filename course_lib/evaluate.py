@@ -4,20 +4,24 @@ Features are taken from a frozen network and judged by what a simple classifier 
 
 * ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features;
 * ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
-  papers' layer-wise tables, and the linear probe at each; ``probe_table`` / ``layer_table``: one row per network,
-  one column per layer, and each row's best layer;
+  papers' layer-wise tables, and the linear probe at each; ``probe_layers`` / ``probe_table`` / ``layer_table``: one
+  row per network, one column per layer, each row's best layer *chosen on a validation split* (never on the test
+  set), and the test accuracy there as mean ± std over several labelled draws;
+* ``Spread``  a mean that carries the spread of the draws it averages (``few_labels`` draws differ a lot);
 * ``cluster_purity``  how well clusters found without labels agree with the classes;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
 * fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``;
 * ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement.
 
-Accuracies are percentages on the test set.
+Accuracies are percentages on the test set. Anything *chosen* (a layer, a method, a stopping point) is chosen on a
+validation split carved from the training data (``split_validation``), so the test set only ever grades.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,6 +32,69 @@ from torch import nn
 
 from course_lib.nets import STAGES, Backbone
 from course_lib.train import train_classifier
+
+
+class Spread(float):
+    """The mean of several draws (a float, so it sorts, compares and formats as the mean) that keeps their spread.
+
+    ``Spread.of([71.0, 73.5, 72.1])`` is 72.2 with ``.std`` 1.0 (population std) and ``.draws`` 3; ``.text()`` is
+    "72.2 ± 1.0". With few labels, *which* examples are labelled moves accuracy by points, so a number without its
+    spread cannot say whether two methods differ.
+    """
+
+    std: float
+    draws: int
+
+    def __new__(cls, mean: float, std: float = 0.0, draws: int = 1) -> Spread:
+        value = super().__new__(cls, mean)
+        value.std, value.draws = float(std), int(draws)
+        return value
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Spread:
+        values = [float(v) for v in values]
+        return cls(float(np.mean(values)), float(np.std(values)), len(values))
+
+    def text(self, digits: int = 1) -> str:
+        return f"{float(self):.{digits}f} ± {self.std:.{digits}f}" if self.draws > 1 else f"{float(self):.{digits}f}"
+
+    def __repr__(self) -> str:
+        return f"Spread({float(self):.4g} ± {self.std:.2g}, draws={self.draws})"
+
+
+def spread_of(value: float) -> float:
+    """The std over draws of a ``Spread`` (0 for a plain number: one draw has no spread)."""
+    return getattr(value, "std", 0.0)
+
+
+def differ(a: float, b: float) -> bool:
+    """Whether two means differ by more than their spreads (|a - b| > std_a + std_b): otherwise "no difference"."""
+    return abs(float(a) - float(b)) > spread_of(a) + spread_of(b)
+
+
+def compare_text(a: float, b: float, names: tuple[str, str] = ("a", "b"), unit: str = " %",
+                 lower_is_better: bool = False) -> str:
+    """"a 72.2 ± 1.0 % vs b 70.1 ± 0.8 %: a higher" (or "a lower" for errors, ``lower_is_better``), or "...: no
+    difference at this scale" when the gap is inside the spread of the draws."""
+    def show(x):
+        return x.text() if isinstance(x, Spread) else f"{float(x):.1f}"
+
+    head = f"{names[0]} {show(a)}{unit} vs {names[1]} {show(b)}{unit}"
+    if not differ(a, b):
+        return f"{head}: no difference at this scale (the gap is inside the spread)"
+    if lower_is_better:
+        return f"{head}: {names[0] if a < b else names[1]} lower"
+    return f"{head}: {names[0] if a > b else names[1]} higher"
+
+
+def split_validation(x: torch.Tensor, y: torch.Tensor, size: int, seed: int = 0):
+    """``((x_train, y_train), (x_val, y_val))``: ``size`` random examples held out of the training data to choose
+    layers, methods and stopping points on, so that the test set is never used to choose anything."""
+    if not 0 < size < len(x):
+        raise ValueError(f"a validation split of {size} needs more than {size} training examples (got {len(x)})")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(x.device)
+    train, val = order[size:], order[:size]
+    return (x[train], y[train.to(y.device)]), (x[val], y[val.to(y.device)])
 
 
 def _network_of(fn: Callable) -> nn.Module | None:
@@ -65,9 +132,15 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     Same objective as ``sklearn.linear_model.LogisticRegression(C=C)``: sum of cross-entropies + ||W||^2 / 2C,
     solved with L-BFGS, but in torch so that it runs where the features are (a GPU too).
     """
+    return probe_scores(train_x, train_y, [(test_x, test_y)], C, max_iter)[0]
+
+
+def probe_scores(train_x: torch.Tensor, train_y: torch.Tensor, graded: list[tuple[torch.Tensor, torch.Tensor]],
+                 C: float = 1.0, max_iter: int = 300) -> list[float]:
+    """``linear_probe`` trained once and graded on several sets (e.g. validation and test): one accuracy (%) each."""
     mean, std = train_x.mean(0), train_x.std(0, unbiased=False) + 1e-6
-    a, b = (train_x - mean) / std, (test_x - mean) / std  # standardise with training statistics only
-    n_classes = int(max(train_y.max(), test_y.max())) + 1
+    a = (train_x - mean) / std  # standardise with training statistics only
+    n_classes = int(max([train_y.max(), *[y.max() for _, y in graded]])) + 1
     linear = nn.Linear(a.shape[1], n_classes).to(a.device)
     nn.init.zeros_(linear.weight)
     nn.init.zeros_(linear.bias)
@@ -85,7 +158,7 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     with torch.enable_grad():
         optimizer.step(objective)
     with torch.no_grad():
-        return 100.0 * (linear(b).argmax(1) == test_y).float().mean().item()
+        return [100.0 * (linear((x - mean) / std).argmax(1) == y).float().mean().item() for x, y in graded]
 
 
 def _pooled_side(backbone: Backbone, stage: str, target_dim: int) -> int:
@@ -129,22 +202,79 @@ def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Te
             for stage in train_f}
 
 
-def layer_table(scores: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """{network: {layer: accuracy}} as a table, one row per network, with each row's "best" and "best layer"."""
-    table = pd.DataFrame(scores).T
-    layers = list(table.columns)
-    table["best"] = table[layers].max(axis=1)
-    table["best layer"] = table[layers].idxmax(axis=1)
+@dataclass
+class LayerScores:
+    """One network's layer-wise probe: test accuracy per layer (mean ± std over labelled draws) and the validation
+    accuracy per layer (mean over the same draws) that picks its best layer."""
+
+    test: dict[str, Spread]
+    val: dict[str, float]
+
+    @property
+    def best_layer(self) -> str:
+        return max(self.val, key=self.val.get)
+
+    @property
+    def best(self) -> Spread:
+        """Test accuracy at the layer chosen on validation data (not the row's maximum on the test set)."""
+        return self.test[self.best_layer]
+
+
+def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: Mapping[str, torch.Tensor],
+                 val_y: torch.Tensor, test: Mapping[str, torch.Tensor], test_y: torch.Tensor, *,
+                 per_class: int | None = None, draws: int = 1, seed: int = 0) -> LayerScores:
+    """Linear probe at every layer of precomputed features ``{layer: features}``, graded on validation and test.
+
+    With ``per_class``, each of ``draws`` probes is trained on ``few_labels`` of the training features (seeds
+    ``seed``, ``seed + 1000``, ...); without, on all of them (then one draw is all there is).
+    """
+    train_y, val_y, test_y = train_y.cpu(), val_y.cpu(), test_y.cpu()
+    subsets = [few_labels(train_y, per_class, seed + 1000 * d) if per_class else torch.arange(len(train_y))
+               for d in range(draws if per_class else 1)]
+    val_scores: dict[str, list[float]] = {layer: [] for layer in train}
+    test_scores: dict[str, list[float]] = {layer: [] for layer in train}
+    for idx in subsets:
+        for layer in train:
+            v, t = probe_scores(train[layer][idx], train_y[idx], [(val[layer], val_y), (test[layer], test_y)])
+            val_scores[layer].append(v)
+            test_scores[layer].append(t)
+    return LayerScores(test={layer: Spread.of(s) for layer, s in test_scores.items()},
+                       val={layer: float(np.mean(s)) for layer, s in val_scores.items()})
+
+
+BEST_LAYER, AT_BEST, STD = "best layer (val)", "at best layer", "± (draws)"
+
+
+def layer_table(scores: Mapping[str, LayerScores]) -> pd.DataFrame:
+    """{network: LayerScores} as the papers' table: one row per network, one column per layer (mean test accuracy),
+    then the layer chosen on validation data, the test accuracy there, and its std over the labelled draws."""
+    table = pd.DataFrame({name: {layer: float(v) for layer, v in s.test.items()} for name, s in scores.items()}).T
+    table[BEST_LAYER] = [s.best_layer for s in scores.values()]
+    table[AT_BEST] = [float(s.best) for s in scores.values()]
+    table[STD] = [s.best.std for s in scores.values()]
     return table
 
 
+def best_of(table: pd.DataFrame, row: str) -> Spread:
+    """A row's test accuracy at its validation-chosen layer, as a ``Spread`` (for claims and ``compare_text``)."""
+    return Spread(table.loc[row, AT_BEST], table.loc[row, STD], 2 if table.loc[row, STD] > 0 else 1)
+
+
 def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, torch.Tensor],
-                test: tuple[torch.Tensor, torch.Tensor], stages: Iterable[str] = STAGES,
-                target_dim: int = 2048) -> pd.DataFrame:
-    """The layer-wise table of the papers: ``layerwise_probe`` of every frozen backbone (rows) at every stage."""
-    (x, y), (x_test, y_test) = labelled, test
-    return layer_table({name: layerwise_probe(backbone, x, y, x_test, y_test, stages, target_dim)
-                        for name, backbone in backbones.items()})
+                validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
+                stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
+                draws: int = 1, seed: int = 0) -> pd.DataFrame:
+    """The layer-wise table of the papers: a linear probe of every frozen backbone (rows) at every stage, the best
+    stage chosen on ``validation`` (held out of the training data), mean ± std over ``draws`` labelled subsets of
+    ``per_class`` examples per class drawn from ``labelled``."""
+    stages = list(stages)
+    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
+    scores = {}
+    for name, backbone in backbones.items():
+        features = [stage_features(backbone, images, stages, target_dim) for images in (x, x_val, x_test)]
+        scores[name] = probe_layers(features[0], y, features[1], y_val, features[2], y_test,
+                                    per_class=per_class, draws=draws, seed=seed)
+    return layer_table(scores)
 
 
 def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
@@ -161,14 +291,13 @@ def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
 
 
 def label_efficiency(run: Callable[[torch.Tensor], float], y: torch.Tensor, labels_per_class: Iterable[int],
-                     seed: int = 0, draws: int = 1) -> dict[int, float]:
+                     seed: int = 0, draws: int = 1) -> dict[int, Spread]:
     """{labels per class: accuracy}, where ``run(indices)`` trains on those labelled examples and tests.
 
     With few labels, *which* examples are labelled matters as much as the method: ``draws`` > 1 averages
-    over that many labelled subsets (seeds ``seed``, ``seed + 1000``, ...).
+    over that many labelled subsets (seeds ``seed``, ``seed + 1000``, ...); each point is a ``Spread`` (mean, std).
     """
-    return {k: float(np.mean([run(few_labels(y, k, seed + 1000 * d)) for d in range(draws)]))
-            for k in labels_per_class}
+    return {k: Spread.of(run(few_labels(y, k, seed + 1000 * d)) for d in range(draws)) for k in labels_per_class}
 
 
 def labels_needed(curve: dict[int, float], accuracy: float) -> float:
@@ -185,7 +314,7 @@ def labels_needed(curve: dict[int, float], accuracy: float) -> float:
 
 def probe_curve(features: Callable, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
                 test_y: torch.Tensor, labels_per_class: Iterable[int], seed: int = 0, draws: int = 1
-                ) -> dict[int, float]:
+                ) -> dict[int, Spread]:
     """Label efficiency of frozen features: embed once, then a linear probe per labelled subset."""
     train_f, test_f = embed(features, train_x), embed(features, test_x)
     train_y, test_y = train_y.cpu(), test_y.cpu()
@@ -196,7 +325,7 @@ def probe_curve(features: Callable, train_x: torch.Tensor, train_y: torch.Tensor
 def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, train_y: torch.Tensor,
                    test_x: torch.Tensor, test_y: torch.Tensor, labels_per_class: Iterable[int], *, steps: int,
                    augment: Callable | None = None, seed: int = 0, draws: int = 1, **fit_options
-                   ) -> dict[int, float]:
+                   ) -> dict[int, Spread]:
     """Label efficiency of training a whole network (a fresh ``make_model()`` per point) on few labels."""
     def run(idx: torch.Tensor) -> float:
         model = make_model().to(train_x.device)

@@ -1,6 +1,7 @@
 """Headline numbers of each notebook, one JSON file per notebook and profile.
 
-``results/<profile>/<notebook>.json`` = {"notebook", "profile", "seed", "seconds", "metrics": {name: number}}.
+``results/<profile>/<notebook>.json`` = {"notebook", "profile", "seed", "seconds", "capped", "metrics": {name: number}}
+where "capped" names the training runs that stopped at their time budget (their numbers are of a shorter run).
 The scoreboard and the README tables are built from these files, never typed in by hand.
 """
 
@@ -15,8 +16,9 @@ from course_lib import config
 
 
 def record(notebook: str, metrics: dict[str, float], *, profile: str | None = None, seed: int | None = None,
-           seconds: float | None = None, root: Path | None = None) -> Path:
-    """Write one notebook's metrics; return the file written. Numbers only, and finite."""
+           seconds: float | None = None, capped: list[str] | tuple[str, ...] = (), root: Path | None = None) -> Path:
+    """Write one notebook's metrics; return the file written. Numbers only, and finite; ``capped``: the names of
+    the runs that stopped at their time budget (``History.capped``)."""
     clean = {}
     for name, value in metrics.items():
         if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
@@ -27,7 +29,8 @@ def record(notebook: str, metrics: dict[str, float], *, profile: str | None = No
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {"notebook": Path(notebook).stem, "profile": profile,
              "seed": config.seed() if seed is None else seed,
-             "seconds": None if seconds is None else round(seconds, 1), "metrics": clean}
+             "seconds": None if seconds is None else round(seconds, 1), "capped": sorted(capped),
+             "metrics": clean}
     path.write_text(json.dumps(entry, indent=2) + "\n")
     return path
 
@@ -40,11 +43,12 @@ def load(profile: str | None = None, root: Path | None = None) -> dict[str, dict
 
 def markdown_table(profile: str | None = None, root: Path | None = None) -> str:
     """The recorded headline numbers of a profile as a markdown table (for the README and the scoreboard)."""
-    rows = ["| notebook | seed | seconds | metric | value |", "|---|---|---|---|---|"]
+    rows = ["| notebook | seed | seconds | stopped at the time cap | metric | value |", "|---|---|---|---|---|---|"]
     for name, entry in load(profile, root).items():
+        capped = ", ".join(entry.get("capped", [])) or "-"
         for i, (metric, value) in enumerate(entry["metrics"].items()):
-            head = (name, entry["seed"], entry["seconds"]) if i == 0 else ("", "", "")
-            rows.append(f"| {head[0]} | {head[1]} | {head[2]} | `{metric}` | {value:.4g} |")
+            head = (name, entry["seed"], entry["seconds"], capped) if i == 0 else ("", "", "", "")
+            rows.append(f"| {head[0]} | {head[1]} | {head[2]} | {head[3]} | `{metric}` | {value:.4g} |")
     return "\n".join(rows)
 
 

@@ -96,11 +96,16 @@ def training(histories, metric: str = "loss", ylabel: str | None = None, separat
 def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel: str = "test accuracy (%)",
                      title: str | None = None, chance: float | None = None,
                      xlabel: str = "labelled examples per class"):
-    """Accuracy (or error) against the number of labels (log x axis), one line per method."""
+    """Accuracy (or error) against the number of labels (log x axis), one line per method; where the points are
+    means over labelled draws (``evaluate.Spread``), a band of ± one std around each line."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, points in curves_by_method.items():
         xs = sorted(points)
-        ax.plot(xs, [points[k] for k in xs], marker="o", label=name)
+        means = np.array([float(points[k]) for k in xs])
+        stds = np.array([getattr(points[k], "std", 0.0) for k in xs])
+        (line,) = ax.plot(xs, means, marker="o", label=name)
+        if stds.any():
+            ax.fill_between(xs, means - stds, means + stds, color=line.get_color(), alpha=0.2, linewidth=0)
     if chance is not None:
         ax.axhline(chance, color="gray", linestyle=":", label="chance")
     ax.set_xscale("log")

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_lib import checkpoints
+
 
 @dataclass
 class History:
@@ -36,6 +38,12 @@ class History:
 
     def last(self, name: str = "loss") -> float:
         return self.values[name][-1]
+
+    @property
+    def capped(self) -> bool:
+        """Whether the run stopped at its time budget before its last step (its numbers are then those of a shorter
+        run: record it, e.g. ``results.record(..., capped=[...])``, and say so beside any claim on it)."""
+        return self.stopped_by.startswith("time budget")
 
 
 def batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0,
@@ -74,6 +82,9 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
     The default optimiser is AdamW with a cosine learning-rate decay over ``steps``: one recipe for every
     task in the course, so that differences between methods come from the methods.
     """
+    restored = checkpoints.restore(model, desc, steps)  # COURSE_PRETRAINED=1: the shipped weights, no training
+    if restored is not None:
+        return restored
     optimizer = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
     history, start, stream = History(), time.perf_counter(), iter(data)
@@ -104,8 +115,9 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
     finally:
         bar.close()
         model.eval()
-    if history.stopped_by.startswith("time"):
+    if history.capped:
         print(history.stopped_by)
+    checkpoints.keep(model, desc, history, steps)  # only when the checkpoints are being built
     return history
 
 

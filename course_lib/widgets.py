@@ -210,28 +210,35 @@ def colorization_demo(colorize: Callable[[torch.Tensor, float], torch.Tensor], i
 
 # --- objects that sound: "say a digit" ---------------------------------------------------------------------------
 
-def heat_overlay(canvas: torch.Tensor, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+def heat_overlay(canvas: torch.Tensor, heat: np.ndarray, alpha: float = 0.45, vmin: float | None = None,
+                 vmax: float | None = None) -> np.ndarray:
     """A grey canvas (1 x H x W or H x W in [0, 1]) with a heat map (h x w, any range) laid over it: H x W x 3.
 
-    The map is stretched to [0, 1], enlarged (bilinear) to the canvas and coloured with the "jet" colour map."""
+    The map is stretched to [0, 1] -- from its own lowest to its own highest value, or from ``vmin`` to ``vmax``
+    when given (one scale for several maps, so that a weak map looks weak) -- enlarged (bilinear) to the canvas and
+    coloured with the "jet" colour map."""
     from matplotlib import colormaps  # imported here: only this demo needs it
 
     grey = _grey(canvas)
     heat = torch.as_tensor(np.asarray(heat, dtype=np.float32))
-    heat = (heat - heat.min()) / (heat.max() - heat.min()).clamp_min(1e-8)
+    low = heat.min() if vmin is None else torch.tensor(float(vmin))
+    high = heat.max() if vmax is None else torch.tensor(float(vmax))
+    heat = ((heat - low) / (high - low).clamp_min(1e-8)).clamp(0, 1)
     big = torch.nn.functional.interpolate(heat[None, None], size=grey.shape, mode="bilinear", align_corners=False)
     coloured = colormaps["jet"](big[0, 0].numpy())[..., :3]
     return (1 - alpha) * np.repeat(grey[..., None], 3, axis=2) + alpha * coloured
 
 
 def say_a_digit(locate: Callable[[int, str], np.ndarray], canvases: torch.Tensor, recordings: list[str],
-                sounds: dict[str, bytes] | None = None, scale: int = 4) -> Demo:
+                sounds: dict[str, bytes] | None = None, scale: int = 4, vmin: float | None = None,
+                vmax: float | None = None) -> Demo:
     """Objects that sound: pick a recording and a canvas, see where the model looks.
 
     ``locate(canvas, recording)`` returns the similarity map (h x w) of recording ``recording`` (a name from
     ``recordings``) with canvas number ``canvas`` of ``canvases`` (N x 1 x H x W). ``sounds`` (optional) maps a
     recording's name to the bytes of a WAV file, played by an audio player. ``render(canvas=i, recording=name)``
-    returns the canvas with the heat map over it (H x W x 3).
+    returns the canvas with the heat map over it (H x W x 3). ``vmin`` / ``vmax``: one colour scale for every map
+    (``heat_overlay``); without them each map is stretched over its own range, and even a map with no match looks hot.
     """
     if not recordings:
         raise ValueError("give at least one recording to choose from")
@@ -239,7 +246,7 @@ def say_a_digit(locate: Callable[[int, str], np.ndarray], canvases: torch.Tensor
     def render(canvas: int = 0, recording: str = recordings[0]) -> np.ndarray:
         if recording not in recordings:
             raise KeyError(f"no recording called {recording!r}; there are {recordings}")
-        return heat_overlay(canvases[canvas], locate(canvas, recording))
+        return heat_overlay(canvases[canvas], locate(canvas, recording), vmin=vmin, vmax=vmax)
 
     controls = {
         "recording": ipywidgets.Dropdown(options=list(recordings), description="say"),
@@ -251,7 +258,7 @@ def say_a_digit(locate: Callable[[int, str], np.ndarray], canvases: torch.Tensor
     def redraw(_change=None) -> np.ndarray:
         canvas, recording = controls["canvas"].value, controls["recording"].value
         heat = np.asarray(locate(canvas, recording))
-        overlay = heat_overlay(canvases[canvas], heat)
+        overlay = heat_overlay(canvases[canvas], heat, vmin=vmin, vmax=vmax)
         row, col = np.unravel_index(int(heat.argmax()), heat.shape)
         picture.value = png(overlay, scale)
         caption.value = f"canvas #{canvas}, recording {recording}: the map peaks at cell (row {row}, column {col})"

@@ -32,3 +32,8 @@ def test_verdict_hint_may_be_computed_from_the_answer():
 def test_verdict_says_correct_when_every_test_passes(capsys):
     checks.verdict("ex", [(lambda: True, "never shown")])
     assert "ex: correct" in capsys.readouterr().out
+
+
+def test_claim_on_a_capped_run_says_so(capsys):
+    checks.check_claim("a beats b", True, "60 vs 50", capped=["b"])
+    assert "stopped at the time cap: b" in capsys.readouterr().out

@@ -142,3 +142,17 @@ def test_setup_prints_one_line(monkeypatch, capsys, tmp_path):
     for part in ("profile=ci", "device=cpu", "seed=2", tmp_path.name):
         assert part in lines[0]
     assert session.seed == 2 and session.profile.name == "ci"
+
+
+def test_short_messages_turn_exercise_and_claim_errors_into_one_line(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_lib import checks
+
+    shell = InteractiveShell.instance()
+    config.short_messages(shell)
+    assert set(shell.custom_exceptions) == {checks.NotYet, checks.ClaimFailed, NotImplementedError}
+    result = shell.run_cell('def f():\n    raise NotImplementedError("exercise: divide by the bin width")\nf()')
+    assert isinstance(result.error_in_exec, NotImplementedError)  # the cell still fails
+    shown = capsys.readouterr().out.strip()
+    assert shown == "NotImplementedError: exercise: divide by the bin width"  # one line, no traceback

@@ -147,18 +147,63 @@ def test_embed_of_a_bound_method_freezes_the_network_it_belongs_to():
     assert all(torch.equal(value, backbone.state_dict()[name]) for name, value in before.items())  # BN buffers too
 
 
-def test_layer_table_adds_each_rows_best_accuracy_and_layer():
-    table = evaluate.layer_table({"a": {"conv1": 50.0, "conv2": 70.0}, "b": {"conv1": 60.0, "conv2": 40.0}})
-    assert list(table.columns) == ["conv1", "conv2", "best", "best layer"]
-    assert table.loc["a", "best"] == 70.0 and table.loc["a", "best layer"] == "conv2"
-    assert table.loc["b", "best"] == 60.0 and table.loc["b", "best layer"] == "conv1"
+def _scores(test, val):
+    return evaluate.LayerScores(test={k: evaluate.Spread(v) for k, v in test.items()}, val=val)
+
+
+def test_layer_table_picks_each_rows_layer_on_validation_not_on_test():
+    table = evaluate.layer_table({"a": _scores({"conv1": 50.0, "conv2": 70.0}, {"conv1": 60.0, "conv2": 55.0}),
+                                  "b": _scores({"conv1": 60.0, "conv2": 40.0}, {"conv1": 30.0, "conv2": 45.0})})
+    assert list(table.columns) == ["conv1", "conv2", evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+    assert table.loc["a", evaluate.BEST_LAYER] == "conv1" and table.loc["a", evaluate.AT_BEST] == 50.0  # not 70
+    assert table.loc["b", evaluate.BEST_LAYER] == "conv2" and table.loc["b", evaluate.AT_BEST] == 40.0  # not 60
 
 
 def test_probe_table_has_a_row_per_backbone_and_a_column_per_stage():
     torch.manual_seed(0)
-    x, y = torch.rand(40, 1, 28, 28), torch.arange(40) % 2
+    x, y = torch.rand(60, 1, 28, 28), torch.arange(60) % 2
     x[y == 1] += 1.0  # brighter images are class 1: every stage of any network can read that
     backbones = {"seed 0": nets.random_backbone(1, 4, seed=0), "seed 1": nets.random_backbone(1, 4, seed=1)}
-    table = evaluate.probe_table(backbones, (x[:30], y[:30]), (x[30:], y[30:]), stages=("conv1", "conv3"))
-    assert list(table.index) == ["seed 0", "seed 1"] and list(table.columns) == ["conv1", "conv3", "best", "best layer"]
-    assert (table["best"] >= 90).all()
+    table = evaluate.probe_table(backbones, (x[:30], y[:30]), (x[30:40], y[30:40]), (x[40:], y[40:]),
+                                 stages=("conv1", "conv3"), per_class=5, draws=3)
+    assert list(table.index) == ["seed 0", "seed 1"]
+    assert list(table.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+    assert (table[evaluate.AT_BEST] >= 90).all() and table[evaluate.BEST_LAYER].isin(["conv1", "conv3"]).all()
+
+
+def test_probe_layers_averages_draws_and_keeps_their_spread():
+    generator = torch.Generator().manual_seed(0)
+    y = torch.arange(200) % 2
+    features = {"signal": y[:, None].float() + 0.8 * torch.randn(200, 3, generator=generator),
+                "noise": torch.randn(200, 3, generator=generator)}
+    train = {k: v[:100] for k, v in features.items()}
+    val = {k: v[100:150] for k, v in features.items()}
+    test = {k: v[150:] for k, v in features.items()}
+    scores = evaluate.probe_layers(train, y[:100], val, y[100:150], test, y[150:], per_class=3, draws=4)
+    assert scores.best_layer == "signal" and scores.best.draws == 4
+    assert scores.test["signal"].std > 0  # three labels per class: the draws differ
+    assert scores.test["noise"] < scores.test["signal"]
+
+
+def test_spread_is_its_mean_and_keeps_std_and_draws():
+    value = evaluate.Spread.of([70.0, 72.0, 74.0])
+    assert value == 72.0 and value + 1 == 73.0 and f"{value:.1f}" == "72.0"
+    assert value.std == pytest.approx(1.633, abs=1e-3) and value.draws == 3
+    assert value.text() == "72.0 ± 1.6" and evaluate.Spread(50.0).text() == "50.0"
+
+
+def test_differ_counts_a_gap_inside_the_spread_as_no_difference():
+    a, b = evaluate.Spread(72.0, 1.0, 3), evaluate.Spread(70.5, 1.0, 3)
+    assert not evaluate.differ(a, b) and evaluate.differ(a, evaluate.Spread(69.0, 0.5, 3))
+    assert "no difference" in evaluate.compare_text(a, b, ("ours", "random"))
+    assert evaluate.compare_text(a, 60.0, ("ours", "random")).endswith("ours higher")
+    assert evaluate.compare_text(60.0, a, ("ours", "random"), lower_is_better=True).endswith("ours lower")
+
+
+def test_split_validation_holds_out_disjoint_examples():
+    x, y = torch.arange(20).float()[:, None], torch.arange(20)
+    (train_x, train_y), (val_x, val_y) = evaluate.split_validation(x, y, 5, seed=1)
+    assert len(val_y) == 5 and len(train_y) == 15
+    assert set(val_y.tolist()).isdisjoint(train_y.tolist()) and torch.equal(val_x[:, 0].long(), val_y)
+    with pytest.raises(ValueError, match="validation split"):
+        evaluate.split_validation(x, y, 20)

@@ -11,7 +11,12 @@ def test_record_writes_the_documented_shape(tmp_path):
     assert path == tmp_path / "ci" / "01_strong_supervision.json"
     entry = json.loads(path.read_text())
     assert entry == {"notebook": "01_strong_supervision", "profile": "ci", "seed": 1, "seconds": 12.3,
-                     "metrics": {"acc": 91.5}}
+                     "capped": [], "metrics": {"acc": 91.5}}
+
+
+def test_record_names_the_runs_that_stopped_at_their_time_cap(tmp_path):
+    path = results.record("nb", {"acc": 1.0}, profile="ci", seed=0, capped=["scratch", "avol"], root=tmp_path)
+    assert json.loads(path.read_text())["capped"] == ["avol", "scratch"]
 
 
 def test_record_refuses_what_is_not_a_finite_number(tmp_path):
@@ -38,9 +43,11 @@ def test_session_record_uses_the_notebook_name(monkeypatch, tmp_path):
 
 def test_markdown_table_lists_every_metric(tmp_path):
     results.record("a", {"x": 1.23456, "y": 2}, profile="lab", seed=3, seconds=4, root=tmp_path)
+    results.record("b", {"z": 5}, profile="lab", seed=3, seconds=4, capped=["scratch"], root=tmp_path)
     table = results.markdown_table("lab", root=tmp_path).splitlines()
-    assert table[2] == "| a | 3 | 4 | `x` | 1.235 |"
-    assert table[3] == "|  |  |  | `y` | 2 |"
+    assert table[2] == "| a | 3 | 4 | - | `x` | 1.235 |"
+    assert table[3] == "|  |  |  |  | `y` | 2 |"
+    assert table[4] == "| b | 3 | 4 | scratch | `z` | 5 |"
 
 
 def test_update_readme_replaces_only_the_block(tmp_path):

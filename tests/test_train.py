@@ -25,7 +25,7 @@ def test_fit_lowers_the_loss_and_logs_metrics():
                         weight_decay=0.0, progress=False, log_every=10)
     assert history["loss"][-1] < 0.1 * history["loss"][0]
     assert len(history["abs"]) == len(history.step) == 20
-    assert history.stopped_by == "200 steps"
+    assert history.stopped_by == "200 steps" and not history.capped
     assert not model.training
 
 
@@ -34,7 +34,7 @@ def test_fit_stops_at_the_time_budget(capsys):
     history = train.fit(nn.Linear(3, 1), train.batches(x, y, batch_size=16), _regression, steps=10**6,
                         max_seconds=0.0, progress=False)
     assert history.step == [1]
-    assert history.stopped_by.startswith("time budget")
+    assert history.stopped_by.startswith("time budget") and history.capped
     assert "time budget" in capsys.readouterr().out
 
 

@@ -9,7 +9,9 @@ The pretext task itself -- the model, masking noise, the reconstruction loss -- 
 * ``train_recipe``    one autoencoder per recipe, all from the *same* initial weights, which are also the
                       random-init baseline (so every comparison is "the same network, before and after");
 * ``probe_all``       the shared protocol at every depth: pixels, conv1 ... conv5 pooled to equal size (as
-                      ``evaluate.pooled_stage`` pools them) and the bottleneck (the globally pooled conv5, ``embed``);
+                      ``evaluate.stage_features`` pools them) and the bottleneck (the globally pooled conv5), each
+                      probed with 10 labels per digit in several labelled draws (``evaluate.probe_layers``), every
+                      network's best layer chosen on a validation split held out of the training images;
 * pictures: what each autoencoder is asked, reconstructions, the latent space (PCA or t-SNE of the bottleneck codes),
   errors against the masking level; the latent explorer (``widgets.latent_explorer``); the exercise checkers.
 
@@ -34,6 +36,7 @@ from course_lib.pretext.autoencoder import AutoEncoder, mask_noise, reconstructi
 
 LAYERS = ("pixels", *nets.STAGES, "bottleneck")
 RANDOM = "random init"
+LABELS_PER_CLASS = 10  # 100 labelled images in all: the few-label protocol of the course
 NOISE = 0.25  # masking noise nu of the masked-pixels recipe: the fraction of pixels zeroed (Vincent et al. 2008)
 
 
@@ -41,7 +44,8 @@ NOISE = 0.25  # masking noise nu of the masked-pixels recipe: the fraction of pi
 class Sizes(config.Profile):
     """Notebook 04's sizes, beside the shared ones (``sizes.width``, ``sizes.max_seconds``, ...)."""
 
-    train_images: int  # unlabelled MNIST training images (the 100 labelled ones are drawn from them)
+    train_images: int  # MNIST training images: the validation split, then the unlabelled rest (labels drawn there)
+    validation: int  # training images held out, with labels, only to choose each network's best layer
     steps: int  # optimiser steps of each autoencoder (plain and the two denoising ones)
     batch: int  # images per autoencoder step (fewer than batch_size: more steps for the same compute)
     latent_points: int  # test images in the picture of the latent space and in the latent explorer
@@ -49,9 +53,9 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(train_images=10_000, steps=200, batch=64, latent_points=1000),
-    lab=dict(train_images=20_000, steps=600, batch=64, latent_points=1500),
-    full=dict(train_images=60_000, steps=3000, batch=256, latent_points=5000),
+    ci=dict(train_images=10_000, validation=1000, steps=200, batch=64, latent_points=1000),
+    lab=dict(train_images=20_000, validation=2000, steps=600, batch=64, latent_points=1500),
+    full=dict(train_images=60_000, validation=5000, steps=3000, batch=256, latent_points=5000),
 )
 
 
@@ -114,51 +118,85 @@ def show_training(histories: dict[str, train.History]):
 # --- the layer-wise probe -------------------------------------------------------------------------------------
 
 def layer_features(backbone: nets.Backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """conv1 ... conv5 pooled to equal size (``evaluate.stage_features``) and the bottleneck (``embed``)."""
-    return {**evaluate.stage_features(backbone, x), "bottleneck": evaluate.embed(backbone.embed, x)}
+    """conv1 ... conv5 pooled to equal size (``evaluate.stage_features``) and the bottleneck, from one pass.
+
+    At 28 x 28 the conv5 map (3 x 3) is small enough to be kept whole, so its mean over positions is the bottleneck
+    (``backbone.embed``) without a second pass through the network.
+    """
+    features = evaluate.stage_features(backbone, x)
+    conv5 = features["conv5"].view(len(x), backbone.channels["conv5"], -1)
+    return {**features, "bottleneck": conv5.mean(2)}
 
 
-def probe_layers(backbone: nets.Backbone, labelled: tuple[torch.Tensor, torch.Tensor],
-                 test: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
-    """Linear-probe accuracy (%) at conv1 ... conv5 and the bottleneck of a frozen backbone."""
-    (x, y), (x_test, y_test) = labelled, test
-    train_f, test_f = layer_features(backbone, x), layer_features(backbone, x_test)
-    return {layer: evaluate.linear_probe(train_f[layer], y.cpu(), test_f[layer], y_test.cpu()) for layer in train_f}
+def _features(backbone: nets.Backbone, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every layer of ``LAYERS``: the pixels, then ``layer_features``."""
+    return {"pixels": x.flatten(1).float().cpu(), **layer_features(backbone, x)}
 
 
-def probe_all(backbones: dict[str, nets.Backbone], labelled, test) -> pd.DataFrame:
-    """The layer-wise table: one row per network, one column per layer (pixels first), and each row's best."""
-    (x, y), (x_test, y_test) = labelled, test
-    pixels = evaluate.linear_probe(x.flatten(1).cpu(), y.cpu(), x_test.flatten(1).cpu(), y_test.cpu())
-    return evaluate.layer_table({name: {"pixels": pixels, **probe_layers(backbone, labelled, test)}
-                                 for name, backbone in backbones.items()})
+def probe_all(backbones: dict[str, nets.Backbone], labelled, validation, test, *,
+              per_class: int = LABELS_PER_CLASS, draws: int = 1, seed: int = 0) -> dict[str, evaluate.LayerScores]:
+    """The layer-wise probe of every network: {name: ``evaluate.LayerScores``} over ``LAYERS`` (pixels first).
+
+    ``labelled`` = (training images, their labels): each of ``draws`` probes learns from ``per_class`` of them per
+    class; ``validation`` picks each network's best layer; ``test`` grades (mean and std over the draws).
+    """
+    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
+    scores = {}
+    for name, backbone in backbones.items():
+        train_f, val_f, test_f = (_features(backbone, images) for images in (x, x_val, x_test))
+        scores[name] = evaluate.probe_layers(train_f, y, val_f, y_val, test_f, y_test, per_class=per_class,
+                                             draws=draws, seed=seed)
+    return scores
 
 
-def show_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as the notebook prints it: accuracies rounded to 0.1 %."""
-    return table.round(1)
+def show_table(scores: dict[str, evaluate.LayerScores]) -> pd.DataFrame:
+    """The table as the notebook prints it (``evaluate.layer_table``): accuracies rounded to 0.1 %."""
+    return evaluate.layer_table(scores).round(1)
 
 
-def plot_layers(table: pd.DataFrame, title: str = "linear probe with 100 labels, layer by layer"):
-    """Accuracy against depth, one line per network (the pixels point is the same for all)."""
+def plot_layers(scores: dict[str, evaluate.LayerScores],
+                title: str = "linear probe with 100 labels, layer by layer"):
+    """Accuracy against depth, one line per network with a band of ± one std over the labelled draws, and a ring
+    around each network's best layer as the validation split chose it."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    for name, row in table.iterrows():
-        ax.plot(range(len(LAYERS)), [row[layer] for layer in LAYERS], marker="o", label=name,
-                linestyle="--" if name == RANDOM else "-")
-    ax.set_xticks(range(len(LAYERS)), LAYERS)
-    ax.set(xlabel="layer (input -> bottleneck)", ylabel="test accuracy (%)", title=title)
+    steps = np.arange(len(LAYERS))
+    for name, s in scores.items():
+        means = np.array([float(s.test[layer]) for layer in LAYERS])
+        stds = np.array([s.test[layer].std for layer in LAYERS])
+        (line,) = ax.plot(steps, means, marker="o", label=name, linestyle="--" if name == RANDOM else "-")
+        ax.fill_between(steps, means - stds, means + stds, color=line.get_color(), alpha=0.15, linewidth=0)
+        best = LAYERS.index(s.best_layer)
+        ax.plot(steps[best], means[best], marker="o", markersize=12, fillstyle="none", color=line.get_color())
+    ax.set_xticks(steps, LAYERS)
+    ax.set(xlabel="layer (input -> bottleneck); ring: best layer on validation", ylabel="test accuracy (%)",
+           title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return show.finish(fig)
 
 
-def metrics(table: pd.DataFrame, per_layer: tuple[str, ...] = (RANDOM, "denoising: moved digits")) -> dict:
-    """The numbers to record: every network's best layer, and every layer of the ``per_layer`` networks."""
-    out = {f"probe_100_{KEYS[name]}_best": float(row["best"]) for name, row in table.iterrows()}
-    out["probe_100_pixels"] = float(table["pixels"].iloc[0])
+def metrics(scores: dict[str, evaluate.LayerScores],
+            per_layer: tuple[str, ...] = (RANDOM, "denoising: moved digits")) -> dict:
+    """The numbers to record: every network's test accuracy at its best layer (chosen on validation, mean over the
+    labelled draws) and its std, and every layer of the ``per_layer`` networks."""
+    out = {}
+    for name, s in scores.items():
+        out[f"probe_100_{KEYS[name]}_best"] = float(s.best)
+        out[f"probe_100_{KEYS[name]}_best_std"] = s.best.std
+    out["probe_100_pixels"] = float(next(iter(scores.values())).test["pixels"])
     for name in per_layer:
-        out.update({f"probe_100_{KEYS[name]}_{layer}": float(table.loc[name, layer]) for layer in LAYERS[1:]})
+        out.update({f"probe_100_{KEYS[name]}_{layer}": float(scores[name].test[layer]) for layer in LAYERS[1:]})
     return out
+
+
+def beats(a: float, b: float) -> bool:
+    """``a`` is higher than ``b`` by more than the spread of their labelled draws (``evaluate.differ``)."""
+    return a > b and evaluate.differ(a, b)
+
+
+def capped(histories: dict[str, train.History]) -> list[str]:
+    """The names of the trainings that stopped at their time budget (recorded, and named beside a claim)."""
+    return [name for name, history in histories.items() if history.capped]
 
 
 # --- pictures -------------------------------------------------------------------------------------------------

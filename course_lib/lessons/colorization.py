@@ -6,10 +6,12 @@ The method itself -- Lab, the quantised ab bins, soft encoding, rebalancing, the
 * ``ColourSpace.fit``  the Q ab bins and the rebalancing weights w, from the training images' colours;
 * ``train``            one colorizer per loss (``METHODS``), all from the *same* initial weights, which are also the
                        random-init baseline of the transfer probe;
-* ``colourfulness_table``  the ablation panel: the colourfulness (Hasler & Suesstrunk 2003) of the test images as
-                       each method colours them, and of the rebalanced classifier decoded at T = 1, 0.38, 0.1;
+* ``colour_table``     the ablation panel in numbers, for the test images as each method colours them (and the
+                       rebalanced classifier decoded at T = 1, 0.38, 0.1): how colourful (Hasler & Suesstrunk 2003)
+                       and how right (the paper's AuC of the ab error, over all pixels and per colour);
 * ``probe_table``      the transfer probe: a linear probe of CIFAR-10 labels on frozen features, layer by layer,
-                       of the colorization backbone and of the same network at random init;
+                       of the colorization backbone and of the same network at random init, each row's best layer
+                       chosen on a validation split, mean ± std over labelled draws;
 * pictures, the "Let's test it!" demo (``widgets.colorization_demo``) and the exercise checker.
 """
 
@@ -39,14 +41,15 @@ class Sizes(config.Profile):
 
     steps: int  # optimiser steps of each colorizer (l2, classification, classification + rebalancing)
     seconds: float  # time cap of each colorizer's training (stops early, says so)
-    probe_labels: int  # labelled CIFAR-10 training photos of the transfer probe (a tenth of them per class)
+    probe_labels: int  # labelled CIFAR-10 training photos of each transfer probe (a tenth of them per class)
+    validation: int  # training photos held out (with labels) to choose the probe's best layer; nothing trains on them
 
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(steps=150, seconds=40, probe_labels=1000),
-    lab=dict(steps=400, seconds=60, probe_labels=2000),
-    full=dict(steps=3000, seconds=200, probe_labels=10_000),
+    ci=dict(steps=150, seconds=40, probe_labels=1000, validation=1000),
+    lab=dict(steps=400, seconds=60, probe_labels=2000, validation=1000),
+    full=dict(steps=3000, seconds=200, probe_labels=10_000, validation=5000),
 )
 
 
@@ -123,11 +126,28 @@ def panel(models: dict, rgb: torch.Tensor, space: ColourSpace) -> dict[str, torc
     return rows
 
 
-def colourfulness_table(models: dict, rgb: torch.Tensor, space: ColourSpace) -> pd.DataFrame:
-    """Mean colourfulness M (Hasler & Suesstrunk) of the test images: the truth, grey, and every panel row."""
+COLOURFUL, AUC, AUC_PER_COLOUR = "colourfulness M", "AuC (%)", "AuC per colour (%)"
+
+
+def colour_table(models: dict, rgb: torch.Tensor, space: ColourSpace) -> pd.DataFrame:
+    """The test images as the truth, grey (the input) and every panel row colour them, measured two ways:
+
+    * how colourful: the mean colourfulness M (Hasler & Suesstrunk), which a wrong but vivid colour raises too;
+    * how right: the AuC of the ab error (``col.ab_auc``) over all pixels, where grey is a strong answer because
+      most pixels are nearly grey, and per colour (``col.per_colour_weights``: every true colour counts the same),
+      where the rare saturated colours count as much as the greys.
+
+    Both are measured on the pictures as shown (colours outside the sRGB gamut clipped)."""
     rows = {"ground truth": rgb, "grey (the input)": col.grey(rgb), **panel(models, rgb, space)}
-    return pd.DataFrame({"colourfulness M": {name: col.colourfulness(images).mean().item()
-                                             for name, images in rows.items()}})
+    _, truth = col.split_lab(rgb)
+    per_colour = col.per_colour_weights(truth, space.centres)
+
+    def measured(images):
+        _, ab = col.split_lab(images)
+        return {COLOURFUL: col.colourfulness(images).mean().item(), AUC: col.ab_auc(ab, truth),
+                AUC_PER_COLOUR: col.ab_auc(ab, truth, per_colour)}
+
+    return pd.DataFrame({name: measured(images) for name, images in rows.items()}).T
 
 
 def show_panel(models: dict, rgb: torch.Tensor, space: ColourSpace):
@@ -182,26 +202,48 @@ def lightness_input(rgb: torch.Tensor) -> torch.Tensor:
     return col.network_input(col.split_lab(rgb)[0])
 
 
-def probe_table(backbones: dict[str, nets.Backbone], labelled, test, stages=nets.STAGES) -> pd.DataFrame:
-    """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L, with
-    each row's best and best layer (``evaluate.probe_table``)."""
-    (x, y), (x_test, y_test) = labelled, test
-    return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_test), y_test), stages)
+def probe_table(backbones: dict[str, nets.Backbone], labelled, validation, test, stages=nets.STAGES, *,
+                per_class: int | None = None, draws: int = 1, seed: int = 0) -> pd.DataFrame:
+    """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L
+    (``evaluate.probe_table``): ``draws`` probes of ``per_class`` labelled photos per class drawn from ``labelled``,
+    each row's best layer chosen on ``validation``, the test accuracy there as mean ± std over the draws."""
+    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
+    return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_val), y_val),
+                                (lightness_input(x_test), y_test), stages, per_class=per_class, draws=draws,
+                                seed=seed)
 
 
-def metrics(colourfulness: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
-    """The numbers to record: colourfulness of every panel row, and every probe cell."""
-    m = colourfulness["colourfulness M"]
-    out = {"colourfulness_truth": m["ground truth"], "colourfulness_l2": m["l2 regression"],
-           "colourfulness_classification": m["classification"],
-           "colourfulness_rebalanced": m["classification + rebalancing"],
-           **{f"colourfulness_rebalanced_t{t:g}".replace(".", "_"): m[f"rebalanced, T = {t:g}"]
-              for t in TEMPERATURES}}
-    stages = [column for column in probes.columns if column not in ("best", "best layer")]
+def _row_key(row: str) -> str:
+    """The name of a colour-table row in recorded metrics: grey, l2, classification, rebalanced, rebalanced_t0_38."""
+    if row.startswith("rebalanced, T = "):
+        return "rebalanced_t" + row.removeprefix("rebalanced, T = ").replace(".", "_")
+    return {"ground truth": "truth", "grey (the input)": "grey", **KEYS}[row]
+
+
+def metrics(colours: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
+    """The numbers to record: colourfulness and both AuCs of every row, and the probes: each row's test accuracy
+    at its validation-chosen layer (``probe_<row>``, mean over the draws), its std, and every stage."""
+    out = {f"colourfulness_{_row_key(row)}": colours.loc[row, COLOURFUL]
+           for row in colours.index if row != "grey (the input)"}
+    for row in colours.index.drop("ground truth"):  # the truth's AuC is 100 by definition
+        out[f"auc_{_row_key(row)}"] = colours.loc[row, AUC]
+        out[f"auc_per_colour_{_row_key(row)}"] = colours.loc[row, AUC_PER_COLOUR]
+    stages = [column for column in probes.columns if column in nets.STAGES]
     for name, row in probes.iterrows():
-        out[f"probe_{KEYS[name]}"] = float(row["best"])
+        out[f"probe_{KEYS[name]}"] = float(row[evaluate.AT_BEST])
+        out[f"probe_{KEYS[name]}_std"] = float(row[evaluate.STD])
         out.update({f"probe_{KEYS[name]}_{stage}": float(row[stage]) for stage in stages})
     return {k: float(v) for k, v in out.items()}
+
+
+def beats(a: float, b: float) -> bool:
+    """``a`` is higher than ``b`` by more than the spread of their labelled draws (``evaluate.differ``)."""
+    return a > b and evaluate.differ(a, b)
+
+
+def capped(histories: dict[str, train.History]) -> list[str]:
+    """The methods whose training stopped at its time budget (recorded, and named beside a claim)."""
+    return [name for name, history in histories.items() if history.capped]
 
 
 # --- "Let's test it!" --------------------------------------------------------------------------------------------

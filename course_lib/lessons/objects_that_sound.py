@@ -5,12 +5,20 @@ The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pr
 
 * ``Sizes`` / ``SIZES``  how big the experiment is in each profile (``sizes = SIZES[session.profile.name]``);
 * ``load``            MNIST digits (train / test) and real FSDD recordings, split by speaker (the test voice is never
-                      heard in training) and turned into log-mel spectrograms standardised with training statistics;
-* ``batches``         an endless stream of fresh training canvases, each with a recording of one of its digits;
-* ``train_avol``      the AVOL-Net, trained only on correspondence, with either sampling (``LOSSES``);
-* ``test_scenes`` and ``pointing_table``  fixed test canvases (MNIST test digits) with test recordings, and pointing
-                      accuracy beside the three baselines: the centre of the canvas, a random point, a random digit;
-* pictures, the "say a digit" demo (``widgets.say_a_digit``) and the exercise checker.
+                      heard in training), log-mel spectrograms standardised with training statistics, and the
+                      simulated videos: every digit image with one recording of its digit, drawn once
+                      (``av.simulate_videos``), so that a canvas sounds like the digit whose soundtrack it carries;
+* ``video_batches``   the paper's setting: fresh canvases, each with the soundtrack of one of its digits, and nothing
+                      else -- recording i belongs to canvas i and to no other canvas of the batch;
+* ``labelled_batches``  the weakly labelled variant: the same canvases and recordings, *plus* the digits on each
+                      canvas and the digit spoken, from which ``ots.all_pairs_loss`` reads its targets;
+* ``train_label_free``  the AVOL-Net trained label-free: first on single-digit videos (08's setting, 28 x 28 frames),
+                      then on the canvases, both with diagonal-only targets (``ots.video_loss``);
+* ``train_avol``      the AVOL-Net trained with the weak labels, with either sampling (``LOSSES``);
+* ``test_scenes`` and ``pointing_table``  fixed test canvases (MNIST test digits) with the held-out voice, and pointing
+                      accuracy of each model beside three baselines: the centre of the canvas, a random point, a
+                      random digit;
+* pictures, the "say a digit" demo (``widgets.say_a_digit``, one colour scale for every map) and the exercise checker.
 """
 
 from __future__ import annotations
@@ -24,15 +32,20 @@ import pandas as pd
 import soundfile
 import torch
 
-from course_lib import audio, checks, config, show, train, widgets
+from course_lib import audio, checks, config, evaluate, show, train, widgets
 from course_lib.data import ImageData, SpokenDigits, load_fsdd, load_mnist
+from course_lib.pretext import audio_visual as av
 from course_lib.pretext import objects_that_sound as ots
 
 DIGITS = 2  # different digits on each 64 x 64 canvas (the recording names one of them); the same in every profile
+LABEL_FREE = "AVOL-Net, label-free (the paper's setting)"
+WEAK = "AVOL-Net, told the digits on each canvas (weak labels)"
 LOSSES = {"every pair in the batch": ots.all_pairs_loss, "one negative per canvas": ots.one_negative_loss}
 TEST_SPEAKERS = ("theo",)  # the held-out voice: FSDD split by speaker, not by take
-METRICS = {"AVOL-Net (arg-max of the map)": "pointing_accuracy", "centre of the canvas": "pointing_centre_prior",
-           "a random point": "pointing_random", "one of the digits at random": "pointing_pick_a_digit"}
+VIDEO_SEED = 2000  # the simulated videos are the run's seed + this: their own draw
+BASELINES = {"centre of the canvas": "pointing_centre_prior", "a random point": "pointing_random",
+             "one of the digits at random": "pointing_pick_a_digit"}
+METRICS = {LABEL_FREE: "pointing_label_free", WEAK: "pointing_weak_labels", **BASELINES}
 
 
 @dataclass(frozen=True)
@@ -41,22 +54,29 @@ class Sizes(config.Profile):
 
     train_images: int  # MNIST training digits pasted onto the training canvases (test canvases use n_test)
     batch: int  # canvases (each with a recording) per step; every recording is scored against every canvas
-    steps: int  # optimiser steps of each AVOL-Net (the one-negative ablation gets as many)
-    seconds: float  # time cap of each AVOL-Net training (stops early, says so)
+    steps: int  # optimiser steps of each weakly labelled AVOL-Net (the one-negative ablation gets as many)
+    single_steps: int  # label-free: optimiser steps on single-digit videos (28 x 28 frames) before the canvases
+    single_batch: int  # label-free: single-digit videos per step
+    canvas_steps: int  # label-free: optimiser steps on the canvases after the single-digit videos
+    seconds: float  # time cap of each training phase (stops early, says so)
     test_canvases: int  # test canvases (test digits, held-out voice) pointing accuracy is measured on
 
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(train_images=10_000, batch=64, steps=120, seconds=60, test_canvases=1000),
-    lab=dict(train_images=20_000, batch=64, steps=500, seconds=300, test_canvases=2000),
-    full=dict(train_images=60_000, batch=128, steps=3000, seconds=300, test_canvases=5000),
+    ci=dict(train_images=10_000, batch=64, steps=120, single_steps=200, single_batch=128, canvas_steps=40,
+            seconds=60, test_canvases=1000),
+    lab=dict(train_images=20_000, batch=64, steps=500, single_steps=300, single_batch=128, canvas_steps=200,
+             seconds=300, test_canvases=2000),
+    full=dict(train_images=60_000, batch=128, steps=3000, single_steps=2000, single_batch=256, canvas_steps=2000,
+              seconds=300, test_canvases=5000),
 )
 
 
 @dataclass
 class SoundsAndDigits:
-    """Digit images to paste and recordings to pair, for training and for testing."""
+    """Digit images to paste and recordings to pair, for training and for testing; ``*_soundtrack[i]`` is the
+    recording of image i's video (a recording of its digit, drawn once)."""
 
     train_images: ImageData
     test_images: ImageData
@@ -64,15 +84,19 @@ class SoundsAndDigits:
     test_sounds: torch.Tensor
     train_spoken: SpokenDigits
     test_spoken: SpokenDigits
+    train_soundtrack: torch.Tensor
+    test_soundtrack: torch.Tensor
 
 
-def load(sizes: Sizes) -> SoundsAndDigits:
+def load(sizes: Sizes, seed: int = 0) -> SoundsAndDigits:
     """MNIST train / test digits and FSDD recordings split by speaker (``TEST_SPEAKERS`` held out); the test
-    spectrograms are standardised with the training set's statistics."""
+    spectrograms are standardised with the training set's statistics; the videos are drawn for ``seed``."""
     train_spoken, test_spoken = audio.by_speaker(load_fsdd("all"), TEST_SPEAKERS)
     train_sounds, test_sounds = audio.spectrograms(train_spoken, test_spoken)
-    return SoundsAndDigits(load_mnist(True, sizes.train_images), load_mnist(False, sizes.n_test),
-                           train_sounds, test_sounds, train_spoken, test_spoken)
+    train_images, test_images = load_mnist(True, sizes.train_images), load_mnist(False, sizes.n_test)
+    return SoundsAndDigits(train_images, test_images, train_sounds, test_sounds, train_spoken, test_spoken,
+                           av.simulate_videos(train_images.y, train_spoken.digit, seed + VIDEO_SEED),
+                           av.simulate_videos(test_images.y, test_spoken.digit, seed + VIDEO_SEED + 1))
 
 
 # --- scenes with a recording ---------------------------------------------------------------------------------------
@@ -94,43 +118,90 @@ class Scenes:
         return self.canvases.boxes[torch.arange(len(self.slot)), self.slot]
 
 
-def scenes(images: ImageData, spoken: SpokenDigits, n: int, k: int, generator: torch.Generator) -> Scenes:
-    """``n`` canvases of ``k`` different digits, each paired with a random recording of one of them."""
+def scenes(images: ImageData, soundtrack: torch.Tensor, n: int, k: int, generator: torch.Generator) -> Scenes:
+    """``n`` canvases of ``k`` different digits, each with the soundtrack of one of its digit images (a video of
+    several objects, one of which sounds)."""
     canvases = ots.make_canvases(images.x, images.y, n, k, generator=generator)
     slot = ots.spoken_slot(n, k, generator)
-    said = canvases.digits.gather(1, slot[:, None])[:, 0]
-    recording = audio.pair_by_digit(said, spoken.digit, generator)  # a recording of the same digit
-    return Scenes(canvases, slot, recording)
+    sounding = canvases.sources.gather(1, slot[:, None])[:, 0]  # the image whose soundtrack is heard
+    return Scenes(canvases, slot, soundtrack[sounding])
 
 
-def batches(data: SoundsAndDigits, batch_size: int, k: int, seed: int, device="cpu"):
-    """Endless training batches (spectrograms, canvases, spoken digits, digits on each canvas), freshly drawn."""
+def video_batches(data: SoundsAndDigits, batch_size: int, k: int, seed: int, device="cpu"):
+    """The paper's setting: endless batches (spectrograms, canvases) of fresh scenes, recording i with canvas i.
+    Nothing else: no digit reaches the loss, which can only say "own canvas" or "another canvas"."""
     generator = torch.Generator().manual_seed(seed)
     while True:
-        s = scenes(data.train_images, data.train_spoken, batch_size, k, generator)
+        s = scenes(data.train_images, data.train_soundtrack, batch_size, k, generator)
+        yield data.train_sounds[s.recording].to(device), s.canvases.x.to(device)
+
+
+def single_digit_videos(data: SoundsAndDigits, batch_size: int, seed: int, device="cpu"):
+    """Endless batches (spectrograms, 28 x 28 frames) of different single-digit videos, each frame with its own
+    soundtrack (``av.video_batches``): 08's label-free setting, the warm start of ``train_label_free``."""
+    for frames, sounds in av.video_batches(data.train_images.x.to(device), data.train_soundtrack,
+                                           data.train_sounds.to(device), batch_size, seed):
+        yield sounds, frames
+
+
+def labelled_batches(data: SoundsAndDigits, batch_size: int, k: int, seed: int, device="cpu"):
+    """The weakly labelled variant: the same scenes as ``video_batches`` (same seed, same scenes), plus the digit
+    each recording says and the digits on each canvas -- labels the paper did not have."""
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        s = scenes(data.train_images, data.train_soundtrack, batch_size, k, generator)
         yield (data.train_sounds[s.recording].to(device), s.canvases.x.to(device), s.spoken.to(device),
                s.canvases.digits.to(device))
 
 
 def test_scenes(data: SoundsAndDigits, sizes: Sizes, seed: int, digits: int = DIGITS) -> Scenes:
     """The evaluation: test-set digits on the canvases (``digits`` on each), the held-out speaker's recordings."""
-    return scenes(data.test_images, data.test_spoken, sizes.test_canvases, digits,
+    return scenes(data.test_images, data.test_soundtrack, sizes.test_canvases, digits,
                   torch.Generator().manual_seed(10_000 + seed))
 
 
 # --- training -----------------------------------------------------------------------------------------------------
 
+def _fresh_model(sizes: Sizes, seed: int, device) -> ots.AVOLNet:
+    """The AVOL-Net at its initial weights for ``seed``: every setting and sampling starts from the same ones."""
+    with config.isolated_rng(seed):
+        return ots.AVOLNet(sizes.width).to(device).to(memory_format=torch.channels_last)
+
+
+def train_label_free(data: SoundsAndDigits, sizes: Sizes, seed: int = 0, device="cpu", progress: bool = True,
+                     digits: int = DIGITS):
+    """The AVOL-Net trained without a label, as the paper: first ``sizes.single_steps`` steps on single-digit videos
+    (a 28 x 28 frame and its soundtrack, 08's setting, where correspondence is easy to learn), then
+    ``sizes.canvas_steps`` steps on canvases of ``digits`` digits; both with diagonal-only targets
+    (``ots.video_loss``: every other video of the batch is a negative, whatever it shows).
+    Returns (model, {phase: history})."""
+    model = _fresh_model(sizes, seed, device)
+    phases = {
+        "single-digit videos": (single_digit_videos(data, sizes.single_batch, seed, device), sizes.single_steps),
+        "canvases": (video_batches(data, sizes.batch, digits, seed, device), sizes.canvas_steps),
+    }
+    histories = {}
+    for phase, (stream, steps) in phases.items():
+        histories[phase] = train.fit(model, stream, ots.video_loss, steps=steps, max_seconds=sizes.seconds,
+                                     desc=f"label-free, {phase}", progress=progress)
+    return model.eval(), histories
+
+
 def train_avol(data: SoundsAndDigits, sizes: Sizes, seed: int = 0, sampling: str = "every pair in the batch",
                steps: int | None = None, device="cpu", progress: bool = True, lr: float = 2e-3,
                digits: int = DIGITS):
-    """An AVOL-Net trained on correspondence only, with one of the ``LOSSES``, on canvases of ``digits`` digits;
-    returns (model, history). Every sampling starts from the same weights (``seed``)."""
-    torch.manual_seed(seed)
-    model = ots.AVOLNet(sizes.width).to(device).to(memory_format=torch.channels_last)
-    stream = batches(data, sizes.batch, digits, seed, device)
+    """An AVOL-Net trained with the weak labels (told the digits on each canvas), with one of the ``LOSSES``, on
+    canvases of ``digits`` digits; returns (model, history). Every sampling starts from the same weights."""
+    model = _fresh_model(sizes, seed, device)
+    stream = labelled_batches(data, sizes.batch, digits, seed, device)
     history = train.fit(model, stream, LOSSES[sampling], steps=steps or sizes.steps,
                         max_seconds=sizes.seconds, desc=sampling, progress=progress, lr=lr)
     return model.eval(), history
+
+
+def capped_runs(histories: dict[str, train.History]) -> list[str]:
+    """The names of the runs that stopped at their time cap (for ``session.record(capped=...)`` and the claims)."""
+    return [name for name, history in histories.items() if history.capped]
 
 
 @torch.no_grad()
@@ -142,31 +213,54 @@ def heat_maps(model: ots.AVOLNet, sounds: torch.Tensor, canvases: torch.Tensor, 
                       for i in range(0, len(canvases), batch_size)])
 
 
+@torch.no_grad()
+def single_digit_recall(model: ots.AVOLNet, data: SoundsAndDigits, n: int = 1000) -> tuple[float, float]:
+    """Recall@1 of the label-free question on single digits, judged by the digits: each recording of the unheard
+    voice ranks ``n`` MNIST test images (28 x 28, one digit each) by the model's score, the max over locations of
+    its similarity map; a hit is a top image of the spoken digit. Returns (recall@1, the recall@1 of a random
+    ranking, about 0.1). It needs no threshold, so it shows whether the towers pair sounds with digits even where
+    the logit's calibration is off."""
+    model.eval()
+    device = next(model.parameters()).device
+    frames = data.test_images.x[:n].to(device)
+    image_maps = torch.cat([model.image_map(frames[i:i + 500]) for i in range(0, len(frames), 500)])
+    audio = model.audio_embedding(data.test_sounds.to(device))
+    scores = ots.similarity(audio, image_maps).flatten(2).amax(-1).cpu()
+    digits = data.test_images.y[:n]
+    return (evaluate.recall_at_k(scores, data.test_spoken.digit, digits),
+            av.chance_recall(data.test_spoken.digit, digits))
+
+
 # --- pointing and its baselines -----------------------------------------------------------------------------------
 
-def pointing_table(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, seed: int = 0) -> pd.DataFrame:
-    """Pointing accuracy (%): how often the point falls in the spoken digit's box, for the model and three guesses
-    that never hear the recording."""
+COLUMN = "pointing accuracy (%)"
+
+
+def pointing_table(models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: Scenes, seed: int = 0
+                   ) -> pd.DataFrame:
+    """Pointing accuracy (%): how often the point falls in the spoken digit's box, for each model (the arg-max of
+    its map) and for three guesses that never hear the recording."""
     n, k = test.canvases.digits.shape
     generator = torch.Generator().manual_seed(seed)
     box = test.spoken_box
-    maps = heat_maps(model, data.test_sounds[test.recording], test.canvases.x)
-    points = {
-        "AVOL-Net (arg-max of the map)": ots.pointing(maps),
+    points = {name: ots.pointing(heat_maps(model, data.test_sounds[test.recording], test.canvases.x))
+              for name, model in models.items()}
+    points.update({
         "centre of the canvas": torch.full((n, 2), ots.SIDE / 2),
         "a random point": torch.rand(n, 2, generator=generator) * ots.SIDE,
         "one of the digits at random": test.canvases.centres[torch.arange(n), torch.randint(k, (n,),
                                                                                             generator=generator)],
-    }
+    })
     accuracy = {name: 100 * ots.inside(p, box).float().mean().item() for name, p in points.items()}
-    return pd.DataFrame({"pointing accuracy (%)": accuracy})
+    return pd.DataFrame({COLUMN: accuracy})
 
 
 @torch.no_grad()
 def correspondence_accuracy(model: ots.AVOLNet | None, data: SoundsAndDigits, test: Scenes, block: int = 64
                             ) -> float:
     """How often (%) the model answers "same?" right for every recording against every canvas of blocks of
-    ``block`` test scenes (the training task, on test data). ``model=None`` always answers "no"."""
+    ``block`` test scenes, judged as the weak labels judge it (the spoken digit on the canvas or not): the weakly
+    labelled training task, on test data. ``model=None`` always answers "no"."""
     right, total = 0.0, 0
     for start in range(0, len(test.slot) - block + 1, block):
         part = slice(start, start + block)
@@ -185,19 +279,18 @@ def correspondence_accuracy(model: ots.AVOLNet | None, data: SoundsAndDigits, te
 def sampling_table(models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: Scenes) -> pd.DataFrame:
     """The ablation: for each sampling, correspondence accuracy (every test recording against every test canvas of
     a block) and pointing accuracy."""
+    pointing = pointing_table(models, data, test)[COLUMN]
     rows = {name: {"correspondence accuracy (%)": correspondence_accuracy(model, data, test),
-                   "pointing accuracy (%)": pointing_table(model, data, test)["pointing accuracy (%)"][
-                       "AVOL-Net (arg-max of the map)"]}
+                   COLUMN: pointing[name]}
             for name, model in models.items()}
     rows['always answering "no"'] = {"correspondence accuracy (%)": correspondence_accuracy(None, data, test),
-                                     "pointing accuracy (%)": float("nan")}
+                                     COLUMN: float("nan")}
     return pd.DataFrame(rows).T
 
 
 def metrics(table: pd.DataFrame) -> dict[str, float]:
-    """The numbers to record, under the names the issue lists."""
-    column = table["pointing accuracy (%)"]
-    return {METRICS[name]: float(column[name]) for name in METRICS}
+    """The numbers to record: each model's pointing accuracy and the baselines'."""
+    return {METRICS[name]: float(table[COLUMN][name]) for name in METRICS if name in table.index}
 
 
 # --- pictures -----------------------------------------------------------------------------------------------------
@@ -224,11 +317,13 @@ def show_scenes(data: SoundsAndDigits, test: Scenes, n: int = 6):
     return show.finish(fig)
 
 
-def show_task(data: SoundsAndDigits, n: int = 6, k: int = DIGITS, seed: int = 0):
-    """What the network is asked, as a picture: every recording (rows) against every canvas (columns) of a batch;
-    a green cell is a pair that corresponds (the spoken digit is on the canvas)."""
-    s = scenes(data.train_images, data.train_spoken, n, k, torch.Generator().manual_seed(seed))
-    target = ots.correspondence(s.spoken, s.canvases.digits)
+def show_task(data: SoundsAndDigits, n: int = 6, k: int = DIGITS, seed: int = 0, weak_labels: bool = False):
+    """What the network is asked, as a picture: every recording (rows) against every canvas (columns) of a batch.
+    Label-free (the paper's setting): "yes" only for a canvas's own recording (green); a canvas that shows the spoken
+    digit but carries another soundtrack is a "no" (orange: the learner cannot know). ``weak_labels``: "yes" wherever
+    the spoken digit is on the canvas."""
+    s = scenes(data.train_images, data.train_soundtrack, n, k, torch.Generator().manual_seed(seed))
+    on_canvas = ots.correspondence(s.spoken, s.canvases.digits).bool()
     fig, axes = plt.subplots(n + 1, n + 1, figsize=(1.05 * (n + 1), 1.05 * (n + 1)))
     for ax in axes.flat:
         ax.set(xticks=[], yticks=[])
@@ -240,8 +335,9 @@ def show_task(data: SoundsAndDigits, n: int = 6, k: int = DIGITS, seed: int = 0)
         axes[j + 1, 0].set_ylabel(f'"{int(s.spoken[j])}"', rotation=0, ha="right", va="center", fontsize=8)
     for i in range(n):
         for j in range(n):
-            yes = bool(target[i, j])
-            axes[i + 1, j + 1].set_facecolor("#9be39b" if yes else "#f2f2f2")
+            yes = bool(on_canvas[i, j]) if weak_labels else i == j
+            hidden = not yes and bool(on_canvas[i, j])  # label-free: the digit is there, the soundtrack is not its
+            axes[i + 1, j + 1].set_facecolor("#9be39b" if yes else "#f7c58f" if hidden else "#f2f2f2")
             axes[i + 1, j + 1].text(0.5, 0.5, "yes" if yes else "no", ha="center", va="center", fontsize=8)
     return show.finish(fig)
 
@@ -287,16 +383,22 @@ def wav_bytes(wave: torch.Tensor, sample_rate: int = 8000) -> bytes:
 
 def demo(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, n_canvases: int = 8, takes: int = 3
          ) -> widgets.Demo:
-    """Pick a test canvas and a recording of the held-out voice; see where the model looks."""
+    """Pick a test canvas and a recording of the held-out voice; see where the model looks. Every map is drawn on
+    one colour scale (the lowest and highest similarity over all canvases and recordings of the demo), as in
+    ``show_every_word``: a word whose digit is not on the canvas lights up nothing."""
     recordings = {f'"{d}" (take {t})': recording_of(data.test_spoken, d, t) for d in range(10) for t in range(takes)}
     canvases = test.canvases.x[:n_canvases]
+    sounds = data.test_sounds[list(recordings.values())]
+    maps = {i: heat_maps(model, sounds, canvases[i:i + 1].expand(len(sounds), -1, -1, -1))
+            for i in range(len(canvases))}  # every (canvas, recording) map, computed once: one scale for all
+    lowest, highest = min(float(m.min()) for m in maps.values()), max(float(m.max()) for m in maps.values())
+    names = list(recordings)
 
     def locate(canvas: int, recording: str) -> np.ndarray:
-        sound = data.test_sounds[recordings[recording]][None]
-        return heat_maps(model, sound, canvases[canvas:canvas + 1])[0].numpy()
+        return maps[canvas][names.index(recording)].numpy()
 
-    sounds = {name: wav_bytes(data.test_spoken.waves[i]) for name, i in recordings.items()}
-    return widgets.say_a_digit(locate, canvases, list(recordings), sounds)
+    players = {name: wav_bytes(data.test_spoken.waves[i]) for name, i in recordings.items()}
+    return widgets.say_a_digit(locate, canvases, names, players, vmin=lowest, vmax=highest)
 
 
 # --- exercise checker ---------------------------------------------------------------------------------------------

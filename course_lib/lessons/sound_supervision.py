@@ -1,16 +1,22 @@
-"""Sound as supervision (notebook 08): MNIST images paired with real spoken digits, an AV-MNIST-style pairing.
+"""Sound as supervision (notebook 08): MNIST images paired with real spoken digits, as simulated videos.
 
 The methods are ``course_lib.pretext.audio_visual``; this module runs the notebook's experiment:
 
 * ``load``          MNIST images and FSDD recordings (split by take or by speaker), spectrograms computed once
-                    as tensors (centred in the window, and start-aligned for the shortcut lab);
-* ``train_owens``   classes from sound: k-means on sound statistics, the cluster ids supervise the image tower;
-* ``train_avc``     audio-visual correspondence with either fusion (concatenation = L3-Net, distance = AVE-Net),
-                    and the shortcut run (positives' recordings padded differently from the negatives');
-* ``probe_table``   linear probes of digit labels on every frozen tower, against the same towers at random init;
+                    as tensors (centred in the window, and start-aligned for the shortcut lab), and the simulated
+                    videos: every image paired *once* with a recording of its digit (``av.simulate_videos``);
+* ``train_owens``   classes from sound: k-means on sound statistics, the cluster of each video's soundtrack
+                    supervises the image tower;
+* ``train_avc``     audio-visual correspondence with either fusion (concatenation = L3-Net, distance = AVE-Net) on
+                    the fixed videos, negatives = another video's soundtrack drawn at random; and the shortcut run
+                    (positives' recordings padded differently from the negatives');
+* ``train_supervised``  the reference that *is* told the digits: each tower trained as a digit classifier;
+* ``image_probes`` / ``audio_probes``  linear probes of digit labels at every stage of every frozen tower, the
+                    layer chosen on validation data held out of the training data, the image probe with
+                    ``LABELS_PER_CLASS`` labels per digit averaged over ``sizes.label_draws`` labelled draws;
 * ``retrieval_table``  cross-modal recall@1 audio -> image, by each model's own score and by the cosine of the
                     embeddings each model fuses;
-* pictures, the table beside the papers, the metrics and the exercise checkers.
+* pictures, the metrics and the exercise checkers.
 
 ``SIZES`` holds the notebook's sizes for ``ci``, ``lab`` and ``full``.
 """
@@ -23,14 +29,21 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from course_lib import audio, checks, config, data, evaluate, nets, papers, show, train
+from course_lib import audio, checks, config, data, evaluate, nets, show, train
 from course_lib.data.fsdd import SpokenDigits, load_fsdd
 from course_lib.pretext import audio_visual as av
 
 FUSIONS = ("concatenation (L3-Net)", "distance (AVE-Net)")
+RANDOM = "random init"
+OWENS = "classes from sound"
+SUPERVISED = "supervised reference (told the digits)"
 SPLITS = ("take", "speaker")
 TEST_PAIRS = 2000  # test pairs the AVC accuracy is measured on (half positives)
+LABELS_PER_CLASS = 10  # the image probe's labelled examples per digit (100 in all)
+VALIDATION_SPEAKER = "jackson"  # a training voice the audio probes choose their layer on (the test voice is unheard)
+VIDEO_SEED = 2000  # the simulated videos are the run's seed + this: their own draw, never a training stream's
 OWENS_K = 30  # k-means clusters of the sound statistics ("classes from sound")
 AUDIO_SEED = 1000  # the audio tower's seed is the run's seed + this: its own draw, never another run's image tower
 
@@ -45,27 +58,30 @@ class Sizes(config.Profile):
     pairs_per_step: int  # (image, recording) pairs per step, half of them together; also Owens' batch
     steps: int  # optimiser steps of each AVC model (concatenation, AVE-Net)
     shortcut_steps: int  # optimiser steps of the shortcut run (it finds the artefact in a few dozen)
-    seconds: float  # time cap of each training (AVC models, shortcut run, classes from sound)
+    seconds: float  # time cap of each training (AVC models, shortcut run, classes from sound, supervised)
     owens_steps: int  # optimiser steps of the image tower predicting the sound's cluster
+    supervised_steps: int  # optimiser steps of each tower of the supervised reference (digit classifiers)
+    validation: int  # training images held out to choose the image probe's layer on (the towers still see them)
 
 
 SIZES = config.lesson_sizes(
     Sizes,
     ci=dict(images=10_000, gallery=1000, tower_width=8, pairs_per_step=128, steps=200, shortcut_steps=100,
-            seconds=60, owens_steps=100),
+            seconds=60, owens_steps=100, supervised_steps=100, validation=1000),
     lab=dict(images=20_000, gallery=2000, tower_width=8, pairs_per_step=128, steps=1200, shortcut_steps=200,
-             seconds=180, owens_steps=300),
+             seconds=180, owens_steps=300, supervised_steps=300, validation=2000),
     full=dict(images=60_000, gallery=10_000, tower_width=32, pairs_per_step=256, steps=3000, shortcut_steps=1000,
-              seconds=300, owens_steps=2000),
+              seconds=300, owens_steps=2000, supervised_steps=2000, validation=5000),
 )
 
 
 @dataclass
 class SoundsAndImages:
-    """Everything the experiment reads, as tensors on one device. Digits are labels, used only to *pair* an image
-    with a recording (as a video pairs a frame with its soundtrack) and to judge the features at the end."""
+    """Everything the experiment reads, as tensors on one device. Digits are labels: the simulator reads them once,
+    to make the videos (``soundtrack``), and the probes read them at the end, to judge the features; the
+    self-supervised training reads only the videos."""
 
-    images: torch.Tensor  # N x 1 x 28 x 28 MNIST training images
+    images: torch.Tensor  # N x 1 x 28 x 28 MNIST training images: the frames of the training videos
     image_digits: torch.Tensor
     test_images: torch.Tensor  # the gallery of retrieval and the images of the test pairs
     test_image_digits: torch.Tensor
@@ -78,6 +94,8 @@ class SoundsAndImages:
     spoken: SpokenDigits  # the training recordings themselves (waveforms, speakers), for players and pictures
     test_spoken: SpokenDigits
     split: str
+    soundtrack: torch.Tensor  # N: the recording heard in training video i (a recording of image i's digit)
+    test_soundtrack: torch.Tensor  # the same for the test videos (test images, held-out recordings)
 
 
 def split_fsdd(spoken: SpokenDigits, split: str) -> tuple[SpokenDigits, SpokenDigits]:
@@ -88,9 +106,11 @@ def split_fsdd(spoken: SpokenDigits, split: str) -> tuple[SpokenDigits, SpokenDi
     return audio.by_take(spoken) if split == "take" else audio.by_speaker(spoken)
 
 
-def load(sizes: Sizes, split: str = "take", device: torch.device | str = "cpu") -> SoundsAndImages:
+def load(sizes: Sizes, split: str = "take", device: torch.device | str = "cpu", seed: int = 0) -> SoundsAndImages:
     """MNIST (``sizes.images`` training images, ``sizes.gallery`` test images) and all FSDD recordings, split by
-    ``split``; spectrograms standardised with the training recordings' statistics (``audio.spectrograms``)."""
+    ``split``; spectrograms standardised with the training recordings' statistics (``audio.spectrograms``); and the
+    videos, drawn once for ``seed``: every image with one recording of its digit, training with training, test with
+    test."""
     train_spoken, test_spoken = split_fsdd(load_fsdd("all"), split)
     specs = {}
     for align, suffix in (("centre", ""), ("start", "_start")):
@@ -98,9 +118,11 @@ def load(sizes: Sizes, split: str = "take", device: torch.device | str = "cpu") 
     specs = {name: x.to(device) for name, x in specs.items()}
     mnist = data.load_mnist(train=True, n=sizes.images)
     mnist_test = data.load_mnist(train=False, n=sizes.gallery)
+    videos = {"soundtrack": av.simulate_videos(mnist.y, train_spoken.digit, seed + VIDEO_SEED),
+              "test_soundtrack": av.simulate_videos(mnist_test.y, test_spoken.digit, seed + VIDEO_SEED + 1)}
     return SoundsAndImages(mnist.x.to(device), mnist.y.to(device), mnist_test.x.to(device), mnist_test.y.to(device),
                            sound_digits=train_spoken.digit.to(device), test_sound_digits=test_spoken.digit.to(device),
-                           spoken=train_spoken, test_spoken=test_spoken, split=split, **specs)
+                           spoken=train_spoken, test_spoken=test_spoken, split=split, **specs, **videos)
 
 
 def towers(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> tuple[nets.Backbone, nets.Backbone]:
@@ -114,14 +136,13 @@ def towers(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> tuple
 
 def train_owens(d: SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True, k: int = OWENS_K):
     """Classes from sound: k-means (``k`` clusters) on the training recordings' statistics, then the image tower
-    learns to predict the cluster of the recording paired with each image.
+    learns to predict the cluster of its own video's soundtrack.
     Returns (classifier, history, cluster id per recording)."""
     clusters, _ = av.sound_clusters(av.sound_statistics(d.sounds.cpu()), k, seed)
     image_tower, _ = towers(sizes, seed, d.images.device)
     with config.isolated_rng(seed):  # the classifier's initial weights: the same for the same seed
         model = nets.Classifier(image_tower, k).to(d.images.device)
-    stream = av.image_cluster_batches(d.images, d.image_digits, d.sound_digits.cpu(), clusters,
-                                      sizes.pairs_per_step, seed)
+    stream = av.image_cluster_batches(d.images, d.soundtrack, clusters, sizes.pairs_per_step, seed)
     history = train.fit(model, stream, av.cluster_loss, steps=sizes.owens_steps, max_seconds=sizes.seconds,
                         desc="classes from sound", progress=progress)
     return model, history, clusters
@@ -138,14 +159,13 @@ def make_model(fusion: str, sizes: Sizes, seed: int, device: torch.device | str 
 
 
 def pair_stream(d: SoundsAndImages, batch_size: int, seed: int, shortcut: bool = False, test: bool = False):
-    """AVC batches from the training (or test) data. ``shortcut``: positives' recordings padded at the start,
-    negatives' centred -- positives and negatives *not* sampled the same way."""
-    images, digits = (d.test_images, d.test_image_digits) if test else (d.images, d.image_digits)
+    """AVC batches of the training (or test) videos: a video's own frame and soundtrack, or its frame with another
+    video's soundtrack. ``shortcut``: positives' recordings padded at the start, negatives' centred -- positives and
+    negatives *not* sampled the same way. The digits are not passed: the stream cannot read them."""
+    images, soundtrack = (d.test_images, d.test_soundtrack) if test else (d.images, d.soundtrack)
     centred, start = (d.test_sounds, d.test_sounds_start) if test else (d.sounds, d.sounds_start)
-    sound_digits = (d.test_sound_digits if test else d.sound_digits).cpu()
     positives, negatives = (start, centred) if shortcut else (centred, centred)
-    return av.correspondence_batches(images, digits, positives, sound_digits, batch_size, negative_audio=negatives,
-                                     seed=seed)
+    return av.correspondence_batches(images, soundtrack, positives, batch_size, negative_audio=negatives, seed=seed)
 
 
 def train_avc(fusion: str, d: SoundsAndImages, sizes: Sizes, seed: int = 0, shortcut: bool = False,
@@ -161,36 +181,112 @@ def train_avc(fusion: str, d: SoundsAndImages, sizes: Sizes, seed: int = 0, shor
 
 @torch.no_grad()
 def avc_accuracy(model, d: SoundsAndImages, seed: int = 0, shortcut: bool = False, n: int = TEST_PAIRS) -> float:
-    """AVC accuracy (%) on ``n`` test pairs (MNIST test images, held-out recordings), sampled the fair way or,
-    with ``shortcut``, the way the shortcut run was trained (positives start-aligned)."""
+    """AVC accuracy (%) on ``n`` test pairs (test videos: MNIST test images, held-out recordings), sampled the fair
+    way or, with ``shortcut``, the way the shortcut run was trained (positives start-aligned). A negative says the
+    frame's digit about one time in ten, and nothing can tell those apart: about 95 % is the ceiling."""
     images, specs, y = next(pair_stream(d, n, seed + 10_000, shortcut, test=True))
     model.eval()
     logits = torch.cat([model(images[i:i + 500], specs[i:i + 500]) for i in range(0, n, 500)])
     return 100.0 * ((logits > 0).float() == y).float().mean().item()
 
 
+# --- the reference that is told the digits -------------------------------------------------------------------------
+
+class SupervisedPair(nn.Module):
+    """The supervised reference as a two-tower model: each tower a digit classifier trained on digit labels. Its
+    "embeddings" are the class probabilities, and two of them go together as much as they name the same digit
+    (the product of the probabilities): a retrieval that is told what the digits are."""
+
+    def __init__(self, image_classifier: nets.Classifier, audio_classifier: nets.Classifier):
+        super().__init__()
+        self.image_classifier, self.audio_classifier = image_classifier, audio_classifier
+        self.image_tower, self.audio_tower = image_classifier.backbone, audio_classifier.backbone
+
+    def embed_image(self, images: torch.Tensor) -> torch.Tensor:
+        return self.image_classifier(images).softmax(1)
+
+    def embed_audio(self, specs: torch.Tensor) -> torch.Tensor:
+        return self.audio_classifier(specs).softmax(1)
+
+    def fuse(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return (v * a).sum(1)
+
+
+def train_supervised(d: SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True):
+    """The supervised reference: the image tower trained to classify the digit of every training image outside the
+    validation split, the audio tower the digit of every training recording outside the validation voice (the data
+    the probes are trained on, with every label). Same initial weights as every other model.
+    Returns (SupervisedPair, {"supervised image tower": history, "supervised audio tower": history})."""
+    (images, image_digits), _, _ = image_probe_sets(d, sizes, seed)
+    (sounds, sound_digits), _, _ = audio_probe_sets(d)
+    image_tower, audio_tower = towers(sizes, seed, d.images.device)
+    with config.isolated_rng(seed):
+        classifiers = {"image": nets.Classifier(image_tower, 10).to(d.images.device),
+                       "audio": nets.Classifier(audio_tower, 10).to(d.images.device)}
+    histories = {f"supervised {name} tower": train.train_classifier(
+        classifiers[name], x, y, steps=sizes.supervised_steps, batch_size=sizes.pairs_per_step, seed=seed,
+        max_seconds=sizes.seconds, progress=progress, desc=f"supervised {name} tower")
+        for name, (x, y) in {"image": (images, image_digits), "audio": (sounds, sound_digits)}.items()}
+    return SupervisedPair(classifiers["image"], classifiers["audio"]).eval(), histories
+
+
 # --- evaluation ----------------------------------------------------------------------------------------------------
 
-def probe_table(tower_pairs: dict[str, tuple[nets.Backbone | None, nets.Backbone | None]], d: SoundsAndImages,
-                seed: int = 0, labels_per_class: int = 10) -> pd.DataFrame:
-    """Linear-probe accuracy (%) of digit labels on frozen, pooled conv5 features of each model's towers.
+def image_probe_sets(d: SoundsAndImages, sizes: Sizes, seed: int = 0):
+    """((training pool x, y), (validation x, y), (test x, y)) of the image probe: ``sizes.validation`` training
+    images held out to choose the layer on, the rest the pool the labelled draws come from, the MNIST test images."""
+    pool, validation = evaluate.split_validation(d.images, d.image_digits, sizes.validation, seed)
+    return pool, validation, (d.test_images, d.test_image_digits)
 
-    Image tower: ``labels_per_class`` labelled MNIST training images per digit (100 in all), the MNIST test images.
-    Audio tower: every training recording's label, the held-out recordings. ``None`` leaves a cell empty."""
-    idx = evaluate.few_labels(d.image_digits, labels_per_class, seed).to(d.images.device)
-    rows = {}
-    for name, (image_tower, audio_tower) in tower_pairs.items():
-        row = {}
-        if image_tower is not None:
-            row[f"image, {10 * labels_per_class} labels"] = evaluate.linear_probe(
-                evaluate.embed(image_tower.embed, d.images[idx]), d.image_digits[idx].cpu(),
-                evaluate.embed(image_tower.embed, d.test_images), d.test_image_digits.cpu())
-        if audio_tower is not None:
-            row[f"audio, {len(d.sounds)} labels"] = evaluate.linear_probe(
-                evaluate.embed(audio_tower.embed, d.sounds), d.sound_digits.cpu(),
-                evaluate.embed(audio_tower.embed, d.test_sounds), d.test_sound_digits.cpu())
-        rows[name] = row
-    return pd.DataFrame(rows).T
+
+def audio_probe_sets(d: SoundsAndImages):
+    """((training x, y), (validation x, y), (test x, y)) of the audio probe: the training recordings of every voice
+    but ``VALIDATION_SPEAKER``, that voice's recordings (the layer is chosen on a voice the probe has not heard, as
+    the test voice is unheard), the held-out recordings."""
+    held = torch.tensor([s == VALIDATION_SPEAKER for s in d.spoken.speaker], device=d.sounds.device)
+    digits = d.sound_digits
+    return ((d.sounds[~held], digits[~held]), (d.sounds[held], digits[held]), (d.test_sounds, d.test_sound_digits))
+
+
+def _probe_towers(backbones: dict, sets, per_class: int | None, draws: int, seed: int) -> pd.DataFrame:
+    """``evaluate.probe_table`` of the towers that are there (a ``None`` tower has no row)."""
+    present = {name: tower for name, tower in backbones.items() if tower is not None}
+    return evaluate.probe_table(present, *sets, per_class=per_class, draws=draws, seed=seed)
+
+
+def image_probes(image_towers: dict[str, nets.Backbone | None], d: SoundsAndImages, sizes: Sizes,
+                 seed: int = 0) -> pd.DataFrame:
+    """Linear-probe accuracy (%) of digit labels at every stage of each frozen image tower (rows), with
+    ``LABELS_PER_CLASS`` labelled images per digit, mean over ``sizes.label_draws`` labelled draws; each row's layer
+    chosen on the validation images (``evaluate.layer_table``'s columns)."""
+    return _probe_towers(image_towers, image_probe_sets(d, sizes, seed), LABELS_PER_CLASS, sizes.label_draws, seed)
+
+
+def audio_probes(audio_towers: dict[str, nets.Backbone | None], d: SoundsAndImages, sizes: Sizes,
+                 seed: int = 0) -> pd.DataFrame:
+    """Linear-probe accuracy (%) of digit labels at every stage of each frozen audio tower, as ``image_probes``:
+    ``LABELS_PER_CLASS`` labelled recordings per digit from the training voices but the validation voice, mean over
+    ``sizes.label_draws`` draws, the layer chosen on the validation voice, tested on the held-out voice."""
+    return _probe_towers(audio_towers, audio_probe_sets(d), LABELS_PER_CLASS, sizes.label_draws, seed)
+
+
+def probe_summary(image: pd.DataFrame, sound: pd.DataFrame) -> pd.DataFrame:
+    """Both probes at each row's chosen layer, as "mean ± std (layer)" text: one line per model."""
+    def cell(table, row):
+        if row not in table.index:
+            return "-"
+        return f"{evaluate.best_of(table, row).text()} ({table.loc[row, evaluate.BEST_LAYER]})"
+
+    rows = list(dict.fromkeys([*image.index, *sound.index]))
+    return pd.DataFrame({f"image probe, {10 * LABELS_PER_CLASS} labels": [cell(image, r) for r in rows],
+                         f"audio probe, {10 * LABELS_PER_CLASS} labels": [cell(sound, r) for r in rows]}, index=rows)
+
+
+def compare_rows(image: pd.DataFrame, sound: pd.DataFrame, a: str, b: str, names: tuple[str, str]) -> list[str]:
+    """Two rows of both probe tables compared at their chosen layers (``evaluate.compare_text``): which is higher,
+    or "no difference at this scale" when the gap is inside the spread of the labelled draws."""
+    return [f"{tower} probe: " + evaluate.compare_text(evaluate.best_of(table, a), evaluate.best_of(table, b), names)
+            for tower, table in (("image", image), ("audio", sound))]
 
 
 def retrieval_table(models: dict, d: SoundsAndImages) -> pd.DataFrame:
@@ -211,16 +307,31 @@ def retrieval_table(models: dict, d: SoundsAndImages) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def shortcut_table(fair_model, shortcut_model, d: SoundsAndImages, seed: int = 0) -> pd.DataFrame:
+SHORTCUT_ROWS = ("positives padded at the start (shortcut)", "both sampled the same way (fixed)")
+
+
+def shortcut_table(fair_model, shortcut_model, d: SoundsAndImages, sizes: Sizes, seed: int = 0) -> pd.DataFrame:
     """The shortcut lab in numbers: each model's AVC accuracy on test pairs made the way it was trained and made
-    the fair way, and the linear probes of its towers (digit labels, as in ``probe_table``)."""
-    runs = {"positives padded at the start (shortcut)": (shortcut_model, True),
-            "both sampled the same way (fixed)": (fair_model, False)}
-    table = probe_table({name: (m.image_tower, m.audio_tower) for name, (m, _) in runs.items()}, d, seed)
-    table.insert(0, "AVC accuracy, test pairs made as in training", [avc_accuracy(m, d, seed, shortcut)
-                                                                    for m, shortcut in runs.values()])
-    table.insert(1, "AVC accuracy, fair test pairs", [avc_accuracy(m, d, seed) for m, _ in runs.values()])
-    return table
+    the fair way, and the probes of its towers at their chosen layers (as ``image_probes`` / ``audio_probes``), each
+    with the std over the labelled draws in the column after it."""
+    runs = dict(zip(SHORTCUT_ROWS, ((shortcut_model, True), (fair_model, False)), strict=True))
+    columns = {
+        "AVC accuracy, test pairs made as in training": [avc_accuracy(m, d, seed, s) for m, s in runs.values()],
+        "AVC accuracy, fair test pairs": [avc_accuracy(m, d, seed) for m, _ in runs.values()],
+    }
+    probes = {"image": image_probes({name: m.image_tower for name, (m, _) in runs.items()}, d, sizes, seed),
+              "audio": audio_probes({name: m.audio_tower for name, (m, _) in runs.items()}, d, sizes, seed)}
+    for tower, table in probes.items():
+        best = [evaluate.best_of(table, name) for name in runs]
+        columns[f"{tower} probe, {10 * LABELS_PER_CLASS} labels"] = [float(b) for b in best]
+        columns[f"{tower} probe ±"] = [b.std for b in best]
+    return pd.DataFrame(columns, index=list(runs))
+
+
+def shortcut_probes(shortcut: pd.DataFrame, tower: str) -> tuple[evaluate.Spread, evaluate.Spread]:
+    """(shortcut run, fixed run) probe of one ``tower`` ("image" or "audio") from ``shortcut_table``, as Spreads."""
+    mean, std = shortcut[f"{tower} probe, {10 * LABELS_PER_CLASS} labels"], shortcut[f"{tower} probe ±"]
+    return tuple(evaluate.Spread(float(mean[row]), float(std[row]), 2) for row in SHORTCUT_ROWS)
 
 
 def cluster_table(clusters: torch.Tensor, d: SoundsAndImages, seed: int = 0) -> pd.DataFrame:
@@ -246,11 +357,12 @@ def _image_and_spectrogram(ax_image, ax_sound, image, spec, title):
 
 
 def show_pairs(d: SoundsAndImages, n: int = 8, seed: int = 0, shortcut: bool = False):
-    """What the AVC network is asked: an image (top) and a spectrogram (below); together (y = 1) or not (y = 0)?"""
+    """What the AVC network is asked: a frame (top) and a spectrogram (below); from the same video (y = 1) or the
+    soundtrack of another video (y = 0)? Another video may say the same digit."""
     images, specs, y = next(pair_stream(d, n, seed, shortcut))
     fig, axes = plt.subplots(2, n, figsize=(1.3 * n, 2.8))
     for i in range(n):
-        _image_and_spectrogram(axes[0, i], axes[1, i], images[i], specs[i], "together" if y[i] else "not")
+        _image_and_spectrogram(axes[0, i], axes[1, i], images[i], specs[i], "same video" if y[i] else "another")
     axes[1, 0].set_ylabel("sound", fontsize=8)
     return show.finish(fig)
 
@@ -277,46 +389,44 @@ def show_retrieval(model, d: SoundsAndImages, n_queries: int = 6, top: int = 6, 
     return show.finish(fig)
 
 
-# --- beside the papers, metrics ------------------------------------------------------------------------------------
+# --- metrics ------------------------------------------------------------------------------------------------------
 
-def paper_table(avc: dict[str, float], probes: pd.DataFrame) -> pd.DataFrame:
-    """L3-Net's AVC accuracy and audio transfer beside ours (different data: compare the pattern, not the values)."""
-    audio_column = [c for c in probes.columns if c.startswith("audio")][0]
-    return papers.side_by_side("arandjelovic2017", {
-        "AVC accuracy, Kinetics-Sounds": ("AVC accuracy, Kinetics-Sounds", None),
-        "AVC accuracy, Flickr-SoundNet": ("AVC accuracy, Flickr-SoundNet", None),
-        "ours: AVC accuracy, MNIST + FSDD (concatenation)": (None, round(avc[FUSIONS[0]], 1)),
-        "ours: AVC accuracy, MNIST + FSDD (AVE-Net)": (None, round(avc[FUSIONS[1]], 1)),
-        "ESC-50 sound classification, audio features": ("ESC-50 accuracy, L3-Net audio features", None),
-        "ours: FSDD digits, linear probe of the audio tower": (None, round(probes.loc[FUSIONS[0], audio_column], 1)),
-    })
+def capped_runs(histories: dict[str, train.History]) -> list[str]:
+    """The names of the runs that stopped at their time cap (for ``session.record(capped=...)`` and the claims)."""
+    return [name for name, history in histories.items() if history.capped]
 
 
-def metrics(avc: dict[str, float], probes: pd.DataFrame, retrieval: pd.DataFrame,
+def metrics(avc: dict[str, float], image: pd.DataFrame, sound: pd.DataFrame, retrieval: pd.DataFrame,
             shortcut: pd.DataFrame) -> dict[str, float]:
-    """The issue's metrics (the concatenation model is *the* AVC model, as in L3-Net's paper) and a few more: the
-    AVE-Net's and Owens' towers, and the shortcut run."""
-    image = [c for c in probes.columns if c.startswith("image")][0]
-    sound = [c for c in probes.columns if c.startswith("audio")][0]
-    score = "recall@1, the model's score"
-    short = shortcut.index[0]
+    """The numbers to record (the concatenation model is *the* AVC model, as in L3-Net's paper): probes at each
+    row's chosen layer (mean, and the std over labelled draws for the image probe), recall@1, AVC accuracy, the
+    AVE-Net's, Owens', the supervised reference's and the shortcut run's."""
+    score, cosine = "recall@1, the model's score", "recall@1, cosine of the embeddings"
+    short = SHORTCUT_ROWS[0]
     out = {
         "avc_accuracy": avc[FUSIONS[0]],
-        "probe_image_100_trained": probes.loc[FUSIONS[0], image],
-        "probe_image_100_random": probes.loc["random init", image],
-        "probe_audio_trained": probes.loc[FUSIONS[0], sound],
-        "probe_audio_random": probes.loc["random init", sound],
+        "avc_accuracy_ave": avc[FUSIONS[1]],
         "recall1_audio_to_image_concat": retrieval.loc[FUSIONS[0], score],
         "recall1_audio_to_image_ave": retrieval.loc[FUSIONS[1], score],
-        "avc_accuracy_ave": avc[FUSIONS[1]],
-        "probe_image_100_ave": probes.loc[FUSIONS[1], image],
-        "probe_audio_ave": probes.loc[FUSIONS[1], sound],
-        "probe_image_100_owens": probes.loc["classes from sound", image],
+        "recall1_cosine_concat": retrieval.loc[FUSIONS[0], cosine],
+        "recall1_cosine_ave": retrieval.loc[FUSIONS[1], cosine],
         "avc_accuracy_shortcut_own_pairs": shortcut.loc[short, "AVC accuracy, test pairs made as in training"],
         "avc_accuracy_shortcut_fair_pairs": shortcut.loc[short, "AVC accuracy, fair test pairs"],
-        "probe_image_100_shortcut": shortcut.loc[short, image],
-        "probe_audio_shortcut": shortcut.loc[short, sound],
+        "probe_image_100_shortcut": shortcut.loc[short, f"image probe, {10 * LABELS_PER_CLASS} labels"],
+        "probe_image_100_shortcut_std": shortcut.loc[short, "image probe ±"],
+        "probe_audio_shortcut": shortcut.loc[short, f"audio probe, {10 * LABELS_PER_CLASS} labels"],
+        "probe_audio_shortcut_std": shortcut.loc[short, "audio probe ±"],
     }
+    if SUPERVISED in retrieval.index:
+        out["recall1_audio_to_image_supervised"] = retrieval.loc[SUPERVISED, score]
+    names = {FUSIONS[0]: "trained", FUSIONS[1]: "ave", RANDOM: "random", OWENS: "owens", SUPERVISED: "supervised"}
+    for row, short_name in names.items():
+        if row in image.index:
+            best = evaluate.best_of(image, row)
+            out[f"probe_image_100_{short_name}"], out[f"probe_image_100_{short_name}_std"] = best, best.std
+        if row in sound.index:
+            best = evaluate.best_of(sound, row)
+            out[f"probe_audio_{short_name}"], out[f"probe_audio_{short_name}_std"] = best, best.std
     return {k: float(v) for k, v in out.items()}
 
 

@@ -4,14 +4,18 @@ The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``c
 (after Chung, Jamaludin & Zisserman, "You said that?", BMVC 2017). This module runs the notebook's experiment:
 
 * ``Sizes`` / ``SIZES``  how big the experiment is in each profile (``sizes = SIZES[session.profile.name]``);
-* ``load``           FSDD recordings (the official take-based split: train = takes 5-49, test = takes 0-4 of every
-                     speaker) as log-mel spectrograms, MNIST training images to pair them with, MNIST test images as
-                     the identities of the evaluation;
-* ``train_generator``  one Speech2Image network, with or without skip connections (the ablation), from the same seed;
+* ``load``           FSDD recordings split by speaker as in notebook 08 (``audio.by_speaker``: one whole speaker
+                     held out, so every test recording is a voice never heard in training) as log-mel spectrograms,
+                     MNIST training images to pair them with, MNIST test images as the identities of the evaluation;
+* ``train_generators``  Speech2Image networks with and without skip connections (the ablation), each trained from
+                     ``sizes.seeds`` seeds, so that the ablation is read against the spread between seeds;
 * ``train_judge``    an MNIST classifier (digit labels, written in random styles) that reads the generated images;
-* ``results_table``  every test recording with a test image of some digit in some style: how often the judge reads
-                     the spoken digit (chance 10 %), how often it reads the identity image's digit instead (copying),
-                     and whether the drawn digit takes on the identity's slant and ink;
+* ``score_generators`` / ``results_table``  every test recording with a test image of some digit in some style: how
+                     often the judge reads the spoken digit (chance 10 %), how often it reads the identity image's
+                     digit instead (copying), and whether the drawn digit takes on the identity's slant and ink, as
+                     mean ± std over the seeds;
+* ``show_l1_optimum``  why the drawings are blurred: the L1-optimal drawing is the per-pixel median of every image of
+                     the spoken digit in that hand (``speech2image.l1_optimum``);
 * the GRID part: ``motion_energy`` in a fixed mouth box (temporal order's motion energy, on the crop), the
   loudness ``audio.envelope`` per video frame, ``sync_curve`` (their correlation at every offset) and
   ``sync_table`` (the best offset per clip).
@@ -47,23 +51,26 @@ class Sizes(config.Profile):
     steps: int  # optimiser steps of each generator (with skips, without skips)
     judge_steps: int  # optimiser steps of the judge
     seconds: float  # time cap of each of those trainings
+    seeds: int  # training seeds of each generator variant: the ablation's spread is the spread between them
 
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(images=6000, network_width=8, batch=64, steps=150, judge_steps=100, seconds=30),
-    lab=dict(images=20_000, network_width=8, batch=64, steps=600, judge_steps=300, seconds=150),
-    full=dict(images=60_000, network_width=32, batch=128, steps=4000, judge_steps=1500, seconds=300),
+    ci=dict(images=6000, network_width=8, batch=64, steps=150, judge_steps=100, seconds=30, seeds=2),
+    lab=dict(images=20_000, network_width=8, batch=64, steps=450, judge_steps=300, seconds=150, seeds=3),
+    full=dict(images=60_000, network_width=32, batch=128, steps=4000, judge_steps=1500, seconds=300, seeds=3),
 )
+# lab: 3 seeds x 2 variants x 450 steps, about 23 s each on 2 CPU cores (600 steps made 3 seeds too slow for 4 min)
+VARIANTS = {"with skips": True, "no skips": False}  # the ablation: the decoder with and without the identity's maps
 
 
 @dataclass
 class Experiment:
     """Everything the notebook trains and tests on (tensors on one device)."""
 
-    train_specs: torch.Tensor  # FSDD train split, N x 1 x 32 x 32 log-mel, standardised with training statistics
+    train_specs: torch.Tensor  # FSDD, every speaker but the held-out one: N x 1 x 32 x 32 log-mel, standardised
     train_digits: torch.Tensor
-    test_specs: torch.Tensor  # FSDD test split (takes 0-4), standardised with the *training* statistics
+    test_specs: torch.Tensor  # FSDD, the held-out speaker, standardised with the *training* statistics
     test_digits: torch.Tensor
     test_spoken: data.SpokenDigits  # the test recordings themselves (for the audio players)
     images: data.ImageData  # MNIST training images: identities and targets of the training pairs
@@ -71,8 +78,9 @@ class Experiment:
 
 
 def load(sizes: Sizes, device: torch.device | str = "cpu", root=None) -> Experiment:
-    """FSDD (official split) as spectrograms and ``sizes.images`` MNIST training images, on ``device``."""
-    train_set, test_set = data.load_fsdd("train", root), data.load_fsdd("test", root)
+    """FSDD split by speaker (``audio.by_speaker``, notebook 08's split: the test voice is never heard in training)
+    as spectrograms, and ``sizes.images`` MNIST training images, on ``device``."""
+    train_set, test_set = audio.by_speaker(data.load_fsdd("all", root))
     train_specs, test_specs = audio.spectrograms(train_set, test_set)
     return Experiment(train_specs.to(device), train_set.digit.to(device), test_specs.to(device),
                       test_set.digit.to(device), test_set, data.load_mnist(True, sizes.images, root).to(device),
@@ -92,6 +100,37 @@ def train_generator(ex: Experiment, sizes: Sizes, seed: int = 0, skips: bool = T
     history = train.fit(model, pairs, s2i.l1_loss, steps=sizes.steps, max_seconds=sizes.seconds,
                         lr=LR, desc="with skips" if skips else "no skips", progress=progress)
     return model.eval(), history
+
+
+def generator_seeds(seed: int, n: int) -> list[int]:
+    """The ``n`` training seeds of a generator variant: ``seed``, ``seed + 1000``, ... (clear of other runs' seeds)."""
+    return [seed + 1000 * r for r in range(n)]
+
+
+def train_generators(ex: Experiment, sizes: Sizes, seed: int = 0, progress: bool = True):
+    """Every variant (``VARIANTS``) trained from each of ``generator_seeds(seed, sizes.seeds)``:
+    ({variant: [model per seed]}, {variant: [history per seed]}). For one seed both variants start alike and see
+    the same pairs, so the skips are the only difference; across seeds, everything else varies too."""
+    models: dict[str, list] = {name: [] for name in VARIANTS}
+    histories: dict[str, list] = {name: [] for name in VARIANTS}
+    for run_seed in generator_seeds(seed, sizes.seeds):
+        for name, skips in VARIANTS.items():
+            model, history = train_generator(ex, sizes, run_seed, skips, progress)
+            models[name].append(model)
+            histories[name].append(history)
+    return models, histories
+
+
+def named_runs(histories: dict[str, list[train.History]], seed: int = 0) -> dict[str, train.History]:
+    """Every training run by name, e.g. "with skips, seed 1000" (for ``show.training`` and the results file)."""
+    seeds = generator_seeds(seed, max(len(runs) for runs in histories.values()))
+    return {f"{name}, seed {run_seed}": history for name, runs in histories.items()
+            for run_seed, history in zip(seeds, runs, strict=False)}
+
+
+def capped_runs(histories: dict[str, list[train.History]], seed: int = 0) -> list[str]:
+    """The names of the training runs that stopped at their time cap (their numbers are those of a shorter run)."""
+    return [name for name, history in named_runs(histories, seed).items() if history.capped]
 
 
 def train_judge(ex: Experiment, sizes: Sizes, seed: int = 0, progress: bool = True):
@@ -161,11 +200,24 @@ def evaluate_generated(judge, generated: torch.Tensor, ex: Experiment, pairs: Te
             "ink r": _correlation(s2i.ink(generated), s2i.ink(pairs.identity))}
 
 
-def results_table(judge, models: dict, ex: Experiment, pairs: TestPairs) -> pd.DataFrame:
-    """One row per generator (and the real styled test images of the spoken digits' kind as the judge's ceiling)."""
-    rows = {name: evaluate_generated(judge, generate(model, ex.test_specs, pairs.identity), ex, pairs)
-            for name, model in models.items()}
-    return pd.DataFrame(rows).T
+def score_generators(judge, generators: dict[str, list], ex: Experiment, pairs: TestPairs
+                     ) -> dict[str, dict[str, evaluate.Spread]]:
+    """{variant: {column of ``evaluate_generated``: mean ± std over the variant's trained seeds}}."""
+    scores = {}
+    for name, models in generators.items():
+        runs = [evaluate_generated(judge, generate(model, ex.test_specs, pairs.identity), ex, pairs)
+                for model in models]
+        scores[name] = {column: evaluate.Spread.of(run[column] for run in runs) for column in runs[0]}
+    return scores
+
+
+def results_table(scores: dict[str, dict[str, evaluate.Spread]]) -> pd.DataFrame:
+    """One row per variant, each cell mean ± std over the seeds (percentages to 1 decimal, correlations to 2)."""
+    def cell(column: str, value: evaluate.Spread) -> str:
+        return value.text(1 if column.endswith("%") else 2)
+
+    return pd.DataFrame({name: {column: cell(column, v) for column, v in row.items()}
+                         for name, row in scores.items()}).T
 
 
 def judge_accuracy(judge, ex: Experiment, seed: int = 0) -> float:
@@ -175,10 +227,12 @@ def judge_accuracy(judge, ex: Experiment, seed: int = 0) -> float:
     return evaluate.accuracy(judge, s2i.apply_style(ex.test_images.x, style), ex.test_images.y)
 
 
-def metrics(table: pd.DataFrame) -> dict[str, float]:
-    """The notebook's recorded numbers (percentages)."""
-    return {"generated_recognised_accuracy": float(table.loc["with skips", "recognised %"]),
-            "generated_recognised_accuracy_no_skips": float(table.loc["no skips", "recognised %"])}
+def metrics(scores: dict[str, dict[str, evaluate.Spread]]) -> dict[str, float]:
+    """The notebook's recorded numbers (percentages, means over the seeds, and their stds)."""
+    with_skips, without = scores["with skips"]["recognised %"], scores["no skips"]["recognised %"]
+    return {"generated_recognised_accuracy": float(with_skips), "generated_recognised_accuracy_std": with_skips.std,
+            "generated_recognised_accuracy_no_skips": float(without),
+            "generated_recognised_accuracy_no_skips_std": without.std}
 
 
 # --- pictures -----------------------------------------------------------------------------------------------------
@@ -228,6 +282,25 @@ def show_one_voice_many_writers(model, ex: Experiment, digit: int = 3, n: int = 
     identity = s2i.apply_style(ex.test_images.x[pick], s2i.random_styles(n, generator, ex.test_images.x.device))
     drawn = generate(model, ex.test_specs[recording:recording + 1].expand(n, -1, -1, -1), identity)
     return show.image_rows({"identity": identity, f"'{digit}', drawn": drawn})
+
+
+def show_l1_optimum(model, ex: Experiment, pairs: TestPairs, n: int = 8, seed: int = 0):
+    """Why the drawings are blurred: rows = the identity, the network's drawing, and the L1-optimal drawing (the
+    per-pixel median of every training image of the spoken digit written in the identity's style), then one real
+    image of the spoken digit in that style (what a sharp answer would look like)."""
+    idx = torch.randperm(len(ex.test_digits), generator=torch.Generator().manual_seed(seed))[:n]
+    idx = idx.to(ex.test_digits.device)
+    drawn = generate(model, ex.test_specs[idx], pairs.identity[idx])
+    optimum, real = [], []
+    for i in idx.tolist():
+        same_digit = ex.images.x[ex.images.y == ex.test_digits[i]]
+        optimum.append(s2i.l1_optimum(same_digit, pairs.style[i]))
+        real.append(s2i.apply_style(same_digit[:1], pairs.style[i:i + 1])[0])
+    fig = show.image_rows({"identity": pairs.identity[idx], "drawn": drawn,
+                           "L1 optimum (median)": torch.stack(optimum), "one real digit": torch.stack(real)})
+    for i, ax in zip(idx.tolist(), fig.axes[:n], strict=True):
+        ax.set_title(f"says {int(ex.test_digits[i])}", fontsize=8)
+    return fig
 
 
 # --- GRID: does the mouth move with the sound? ------------------------------------------------------------------
@@ -346,6 +419,7 @@ DESIGN_VS_PAPER = [
      "ours": "conv1 and conv2 maps into the decoder; ablation without them", "note": _UNCHECKED},
     {"what": "loss", "paper": "L1 to the real video frame", "ours": "L1 to the target image", "note": _UNCHECKED},
     {"what": "training data", "paper": "tens of hours of unlabelled video",
-     "ours": "2,700 FSDD recordings, MNIST images paired by the spoken digit", "note": _ABSTRACT},
+     "ours": "2,500 FSDD recordings of five speakers (the sixth is the test set), MNIST images paired by the spoken "
+             "digit", "note": _ABSTRACT},
     {"what": "sharpening", "paper": "a separate deblurring CNN", "ours": "none", "note": _UNCHECKED},
 ]

@@ -10,8 +10,11 @@ Isola & Efros, CVPR 2017). This module runs the notebook's experiment:
 * ``backbones``     the rows of the table, as feature extractors that all read scaled Lab: random init, the
                     halves, the split-brain concatenations (two halves trained independently, side by side, as in
                     the paper), the full-width single-task networks, the autoencoder, supervised;
-* ``probe_table``   the layer-wise linear probe (``evaluate.probe_table``: conv1 ... conv5 pooled to equal size)
-                    of every row; ``plot_layers`` draws it beside the paper's rows as on the slide.
+* ``probe_rows``    the layer-wise linear probe of every row (conv1 ... conv5 pooled to equal size,
+                    ``evaluate.probe_layers``): several labelled draws, each row's best layer chosen on a validation
+                    split; ``evaluate.layer_table`` prints it, ``plot_layers`` draws it beside the paper's rows as on
+                    the slide, ``head_to_head`` says layer by layer which of two rows wins, or that the gap is inside
+                    the spread of the draws.
 
 ``SIZES`` holds the notebook's sizes for ``ci``, ``lab`` and ``full``.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 
@@ -31,7 +35,7 @@ from course_lib.pretext import colorization as col
 from course_lib.pretext import split_brain as sb
 
 RANDOM = "random init"
-PROBE_DIM = 512  # every layer average-pooled to at most this many numbers: 45 probes must fit the time budget
+PROBE_DIM = 512  # every layer average-pooled to at most this many numbers: 45 probes x 3 draws must fit the budget
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,14 @@ class Sizes(config.Profile):
     steps: int  # optimiser steps of each network (halves, full-width, autoencoder, supervised)
     seconds: float  # time cap of each of those trainings (stops early, says so)
     probe_labels: int  # labelled CIFAR-10 training images of every linear probe (a tenth of them per class)
+    validation: int  # training images held out (with labels) to choose each row's best layer; nothing trains on them
 
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(network_width=16, steps=60, seconds=8, probe_labels=1000),
-    lab=dict(network_width=16, steps=400, seconds=40, probe_labels=2000),
-    full=dict(network_width=64, steps=2000, seconds=90, probe_labels=10_000),
+    ci=dict(network_width=16, steps=60, seconds=8, probe_labels=500, validation=1000),
+    lab=dict(network_width=16, steps=360, seconds=40, probe_labels=1000, validation=1000),
+    full=dict(network_width=64, steps=2000, seconds=90, probe_labels=10_000, validation=5000),
 )
 
 
@@ -147,10 +152,40 @@ def backbones(trained: dict[str, nets.Backbone], sizes: Sizes, seed: int = 0) ->
     return {name: rows[name] for name in KEYS}
 
 
-def probe_table(rows: dict, labelled, test) -> pd.DataFrame:
-    """Linear-probe accuracy (%) of every row (network) at every layer, and its best layer, each layer pooled to
-    ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see)."""
-    return evaluate.probe_table(rows, labelled, test, target_dim=PROBE_DIM)
+def probe_rows(rows: dict, labelled, validation, test, *, per_class: int | None = None, draws: int = 1,
+               seed: int = 0) -> dict[str, evaluate.LayerScores]:
+    """The layer-wise probe of every row: {name: ``evaluate.LayerScores``} at conv1 ... conv5, each layer pooled to
+    ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see). ``draws`` probes of ``per_class`` labelled
+    images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer; ``test`` grades."""
+    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
+    scores = {}
+    for name, extractor in rows.items():
+        train_f, val_f, test_f = (evaluate.stage_features(extractor, images, target_dim=PROBE_DIM)
+                                  for images in (x, x_val, x_test))
+        scores[name] = evaluate.probe_layers(train_f, y, val_f, y_val, test_f, y_test, per_class=per_class,
+                                             draws=draws, seed=seed)
+    return scores
+
+
+def head_to_head(scores: dict[str, evaluate.LayerScores], pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Layer by layer, for each pair (a, b): the gap a - b in points (means over the draws) and who wins, or
+    "no difference" where the gap is inside the spread of the draws (``evaluate.differ``). One row per pair."""
+    def verdict(a: str, b: str, stage: str) -> str:
+        x, y = scores[a].test[stage], scores[b].test[stage]
+        return f"{float(x) - float(y):+.1f} " + ("no difference" if not evaluate.differ(x, y) else a if x > y else b)
+
+    return pd.DataFrame({f"{a} vs {b}": {stage: verdict(a, b, stage) for stage in nets.STAGES}
+                         for a, b in pairs}).T
+
+
+def beats(a: float, b: float) -> bool:
+    """``a`` is higher than ``b`` by more than the spread of their labelled draws (``evaluate.differ``)."""
+    return a > b and evaluate.differ(a, b)
+
+
+def wins(scores: dict[str, evaluate.LayerScores], first: str, second: str, stage: str) -> bool:
+    """``first`` beats ``second`` at ``stage`` by more than the spread of their labelled draws."""
+    return beats(scores[first].test[stage], scores[second].test[stage])
 
 
 def feature_sizes(rows: dict, lab: torch.Tensor) -> pd.DataFrame:
@@ -171,20 +206,26 @@ def paper_table(dataset: str = "ImageNet") -> pd.DataFrame:
     return table
 
 
-def plot_layers(table: pd.DataFrame, paper: pd.DataFrame):
-    """Accuracy against layer: ours (CIFAR-10) on the left, the paper's rows (ImageNet, as on the slide) on the right,
-    each method in the same colour on both sides."""
+def plot_layers(scores: dict[str, evaluate.LayerScores], paper: pd.DataFrame):
+    """Accuracy against layer: ours (CIFAR-10, ± one std over the labelled draws as error bars, a ring at each row's
+    best layer on validation) on the left, the paper's rows (ImageNet, as on the slide) on the right, each method
+    in the same colour on both sides."""
     fig, (ours, theirs) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
-    for name, row in table.iterrows():
+    for i, (name, s) in enumerate(scores.items()):
         style = "--" if name in (RANDOM, "supervised (labels)") else ":" if "full width" in name else "-"
-        ours.plot(nets.STAGES, [row[s] for s in nets.STAGES], style, marker="o", label=name, color=COLOURS[name])
+        x = np.arange(len(nets.STAGES)) + 0.03 * (i - len(scores) / 2)  # a little apart: error bars stay visible
+        ours.errorbar(x, [float(s.test[stage]) for stage in nets.STAGES], [s.test[stage].std for stage in nets.STAGES],
+                      fmt=style, marker="o", markersize=4, capsize=2, label=name, color=COLOURS[name])
+        best = nets.STAGES.index(s.best_layer)
+        ours.plot(x[best], float(s.best), "o", markersize=11, fillstyle="none", color=COLOURS[name])
     for name, row in paper.iterrows():
         style = "--" if row["ours"] in (RANDOM, "supervised (labels)") else ":" if name == "Ensembled L→ab" else "-"
-        theirs.plot(nets.STAGES, [row[s] for s in nets.STAGES], style, marker="o", label=name,
+        theirs.plot(range(len(nets.STAGES)), [row[s] for s in nets.STAGES], style, marker="o", label=name,
                     color=COLOURS[row["ours"]])
-    ours.set(title="ours: CIFAR-10, linear probe", ylabel="test accuracy (%)")
+    ours.set(title="ours: CIFAR-10, linear probe (ring: best layer on validation)", ylabel="test accuracy (%)")
     theirs.set(title="paper: ImageNet, as on the slide (same colour = same method)", ylabel="top-1 accuracy (%)")
     for ax in (ours, theirs):
+        ax.set_xticks(range(len(nets.STAGES)), nets.STAGES)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return show.finish(fig)
@@ -199,10 +240,20 @@ def show_task(rgb: torch.Tensor):
     return show.image_rows(rows)
 
 
-def metrics(table: pd.DataFrame) -> dict[str, float]:
-    """probe_<method>_<layer> for every cell of the table."""
-    return {f"probe_{KEYS[name]}_{stage}": float(row[stage]) for name, row in table.iterrows()
-            for stage in nets.STAGES}
+def metrics(scores: dict[str, evaluate.LayerScores]) -> dict[str, float]:
+    """probe_<method>_<layer> for every cell of the table (mean over the labelled draws), and probe_<method>_best
+    and probe_<method>_best_std: the test accuracy at the layer chosen on validation, and its std over the draws."""
+    out = {}
+    for name, s in scores.items():
+        out.update({f"probe_{KEYS[name]}_{stage}": float(s.test[stage]) for stage in nets.STAGES})
+        out[f"probe_{KEYS[name]}_best"] = float(s.best)
+        out[f"probe_{KEYS[name]}_best_std"] = s.best.std
+    return out
+
+
+def capped(histories: dict[str, train.History]) -> list[str]:
+    """The networks whose training stopped at its time budget (recorded, and named beside a claim)."""
+    return [name for name, history in histories.items() if history.capped]
 
 
 # --- exercise checker -------------------------------------------------------------------------------------------

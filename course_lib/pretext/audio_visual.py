@@ -1,23 +1,32 @@
 """Sound as supervision: how a picture and a sound supervise each other (notebook 08).
 
-Two ideas of the lecture's Ex V, on images paired with spoken recordings of the same thing:
+The data is a set of **videos**: each one a frame and its soundtrack. Here a simulated video is an image of a digit and
+a recording of someone saying that digit, paired **once** (``simulate_videos``); that pairing is the simulator's only
+use of digit labels, as a camera's is to film a dog barking. Everything below learns from the pairs alone.
+
+Two ideas of the lecture's Ex V:
 
 * **Classes from sound** (Owens et al., "Ambient Sound Provides Supervision for Visual Learning", ECCV 2016): summarise
   each sound by statistics of its spectrogram, cluster them with k-means -- no labels -- and train the image network
-  to predict the cluster id of the sound that came with the image.
+  to predict the cluster id of the sound of its own video.
 
-      (input, target) = (image, k-means cluster of its sound's statistics)      loss: cross-entropy over k clusters
+      (input, target) = (frame, k-means cluster of its soundtrack's statistics)   loss: cross-entropy over k clusters
 
 * **Audio-visual correspondence, AVC** (Arandjelović & Zisserman, "Look, Listen and Learn", ICCV 2017): does this
-  image go with this sound? An image tower and an audio tower, fused late.
+  frame go with this sound? A positive is a video's own frame and soundtrack; a negative is a frame with the sound of
+  *another video drawn at random* -- which may say the same digit, as a negative in real video may show the same kind
+  of thing. An image tower and an audio tower, fused late.
 
-      (input, target) = ((image, sound), 1 if they belong together else 0)      loss: binary cross-entropy
+      (input, target) = ((frame, sound), 1 if from the same video else 0)       loss: binary cross-entropy
 
   ``ConcatFusion`` is L3-Net's fusion: the two embeddings concatenated, then a small classifier. ``AVENet`` is the
   fusion of "Objects that Sound" (ECCV 2018): both embeddings L2-normalised, and the classifier sees only their
   squared distance D = ||a - v||^2, through logit = b - s D with learnable b and s > 0. A free linear layer on D
   (the paper's) may learn the sign the wrong way round at first; fixing the direction -- near means "together" --
   keeps the embeddings a shared space in which retrieval by distance works.
+
+  ``in_batch_loss`` asks the same question of *every* frame against *every* sound of a batch of videos: the diagonal
+  pairs are positives, every off-diagonal pair a negative (whatever it shows), as contrastive losses do.
 
 The lesson of the lecture's pitfall is in ``correspondence_batches``: positives and negatives must be *sampled the
 same way*. If the positives' sounds were prepared differently (padded at the start, say) from the negatives', the
@@ -35,9 +44,6 @@ from torch import nn
 
 from course_lib.audio import pair_by_digit
 from course_lib.nets import Backbone, Classifier, mlp
-
-N_CLASSES = 10  # the digits: what decides whether an image and a recording belong together
-
 
 # ---------------------------------------------------------------- classes from sound (Owens et al. 2016)
 
@@ -64,17 +70,15 @@ def sound_clusters(stats: torch.Tensor, k: int, seed: int = 0) -> tuple[torch.Te
     return torch.as_tensor(kmeans.labels_, dtype=torch.int64), kmeans
 
 
-def image_cluster_batches(images: torch.Tensor, image_digits: torch.Tensor, sound_digits: torch.Tensor,
-                          clusters: torch.Tensor, batch_size: int, seed: int = 0
-                          ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless (images, cluster id of the sound heard with each) batches: each step draws recordings, and for each
-    an image of the same digit (``audio.pair_by_digit``), as a video frame comes with its soundtrack."""
+def image_cluster_batches(images: torch.Tensor, soundtrack: torch.Tensor, clusters: torch.Tensor, batch_size: int,
+                          seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless (frames, cluster id of each frame's own soundtrack) batches of random videos: image i is heard with
+    recording ``soundtrack[i]`` (``simulate_videos``), always the same one. No digit label is read."""
     generator = torch.Generator().manual_seed(seed)
-    device = images.device
+    targets = clusters[soundtrack.cpu()].to(images.device)
     while True:
-        sounds = torch.randint(len(sound_digits), (batch_size,), generator=generator)
-        picked = pair_by_digit(sound_digits[sounds], image_digits.cpu(), generator)
-        yield images[picked.to(device)], clusters[sounds].to(device)
+        videos = torch.randint(len(images), (batch_size,), generator=generator).to(images.device)
+        yield images[videos], targets[videos]
 
 
 def cluster_loss(model: Classifier, batch):
@@ -87,32 +91,56 @@ def cluster_loss(model: Classifier, batch):
 
 # ---------------------------------------------------------------- audio-visual correspondence (L3-Net, AVE-Net)
 
-def correspondence_batches(images: torch.Tensor, image_digits: torch.Tensor, positive_audio: torch.Tensor,
-                           sound_digits: torch.Tensor, batch_size: int, negative_audio: torch.Tensor | None = None,
-                           seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Endless (images, spectrograms, y) batches of the AVC task: y = 1 where the image shows the digit spoken,
-    y = 0 where it shows another digit (half of each, by a coin per pair).
+def simulate_videos(image_digits: torch.Tensor, sound_digits: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """The simulated videos, drawn once: for every image, the index of one recording of its digit (its soundtrack).
 
-    Every pair starts from a recording drawn at random; a positive gets an image of the same digit, a negative an
-    image of a different digit (``audio.pair_by_digit`` with the digit shifted by 1-9). The recording's spectrogram
-    is taken from ``positive_audio`` for positives and from ``negative_audio`` (default: the same tensor) for
-    negatives. Give both the same tensor: *positives and negatives sampled the same way*. Two differently prepared
-    tensors are the shortcut lab: then the preparation alone gives the answer away.
+    This is the *simulator's* use of the digit labels -- a camera films a dog with its bark -- and the only one: the
+    learner sees the pairs, never the digits. Recordings are drawn with replacement within each digit, so there can
+    be more videos than recordings (a recording then sounds in several videos, as a bark does in many).
+    """
+    return pair_by_digit(image_digits.cpu(), sound_digits.cpu(), torch.Generator().manual_seed(seed))
+
+
+def _another_video(videos: torch.Tensor, n_videos: int, generator: torch.Generator) -> torch.Tensor:
+    """For each video, a different video drawn uniformly at random (what it shows is not looked at)."""
+    return (videos + torch.randint(1, n_videos, videos.shape, generator=generator)) % n_videos
+
+
+def correspondence_batches(images: torch.Tensor, soundtrack: torch.Tensor, positive_audio: torch.Tensor,
+                           batch_size: int, negative_audio: torch.Tensor | None = None, seed: int = 0
+                           ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Endless (frames, spectrograms, y) batches of the AVC task on fixed videos (``soundtrack[i]``: the recording of
+    video i): y = 1 for a video's own frame and soundtrack, y = 0 for its frame with the soundtrack of another video
+    drawn at random (half of each, by a coin per pair). No digit label is read: a negative may say the very digit
+    the frame shows, as in real video.
+
+    The recording's spectrogram is taken from ``positive_audio`` for positives and from ``negative_audio`` (default:
+    the same tensor) for negatives. Give both the same tensor: *positives and negatives sampled the same way*. Two
+    differently prepared tensors are the shortcut lab: then the preparation alone gives the answer away.
     """
     negative_audio = positive_audio if negative_audio is None else negative_audio
     if positive_audio.shape != negative_audio.shape:
         raise ValueError("positive and negative spectrograms must describe the same recordings (same shape)")
     generator = torch.Generator().manual_seed(seed)
-    device = images.device
+    soundtrack, device = soundtrack.cpu(), images.device
     while True:
-        sounds = torch.randint(len(sound_digits), (batch_size,), generator=generator)
+        videos = torch.randint(len(images), (batch_size,), generator=generator)
         y = torch.randint(2, (batch_size,), generator=generator)
-        shift = torch.randint(1, N_CLASSES, (batch_size,), generator=generator) * (1 - y)  # 0 for positives
-        shown = (sound_digits[sounds] + shift) % N_CLASSES  # the digit the image will show
-        picked = pair_by_digit(shown, image_digits.cpu(), generator).to(device)
-        sounds, y = sounds.to(device), y.to(device)
+        heard = torch.where(y.bool(), videos, _another_video(videos, len(images), generator))
+        sounds, y = soundtrack[heard].to(device), y.to(device)
         audio = torch.where(y.bool()[:, None, None, None], positive_audio[sounds], negative_audio[sounds])
-        yield images[picked], audio, y.float()
+        yield images[videos.to(device)], audio, y.float()
+
+
+def video_batches(images: torch.Tensor, soundtrack: torch.Tensor, audio: torch.Tensor, batch_size: int,
+                  seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless (frames, spectrograms) batches of ``batch_size`` different videos, each frame with its own soundtrack:
+    the input of ``in_batch_loss`` (every other video of the batch supplies the negatives)."""
+    generator = torch.Generator().manual_seed(seed)
+    soundtrack, device = soundtrack.cpu(), images.device
+    while True:
+        videos = torch.randperm(len(images), generator=generator)[:batch_size]
+        yield images[videos.to(device)], audio[soundtrack[videos].to(device)]
 
 
 class ConcatFusion(nn.Module):
@@ -175,19 +203,37 @@ def correspondence_loss(model: nn.Module, batch):
     return F.binary_cross_entropy_with_logits(logits, y), {"acc": ((logits > 0).float() == y).float().mean()}
 
 
+def score_matrix(model: nn.Module, audio_embeddings: torch.Tensor, image_embeddings: torch.Tensor) -> torch.Tensor:
+    """The correspondence logit of every (recording, image) pair of embeddings: an A x I matrix, by the model's own
+    fusion (``fuse``) applied to every pair."""
+    n_a, n_v = len(audio_embeddings), len(image_embeddings)
+    pairs_a = audio_embeddings[:, None].expand(-1, n_v, -1).flatten(0, 1)
+    pairs_v = image_embeddings[None].expand(n_a, -1, -1).flatten(0, 1)
+    return model.fuse(pairs_v, pairs_a).view(n_a, n_v)
+
+
+def in_batch_loss(model: nn.Module, batch):
+    """AVC over every (sound, frame) pair of a batch of B videos: the B own pairs (the diagonal) are positives, the
+    B (B - 1) others negatives -- whatever digits they show, since the learner does not know. Binary cross-entropy
+    with the positives and the negatives weighted half each, so that the logit's threshold stays where a test set
+    of half positives needs it; the accuracy is that balanced accuracy."""
+    images, specs = batch
+    logits = score_matrix(model, model.embed_audio(specs), model.embed_image(images))
+    own = torch.eye(len(images), device=logits.device, dtype=torch.bool)
+    losses = F.binary_cross_entropy_with_logits(logits, own.float(), reduction="none")
+    right = ((logits > 0) == own).float()
+    balanced = (losses[own].mean() + losses[~own].mean()) / 2
+    return balanced, {"acc": (right[own].mean() + right[~own].mean()) / 2}
+
+
 @torch.no_grad()
 def pair_scores(model: nn.Module, audio_embeddings: torch.Tensor, image_embeddings: torch.Tensor,
                 chunk: int = 64) -> torch.Tensor:
     """The model's correspondence logit for every (recording, image) pair: an A x I matrix (retrieval by the
     classifier itself; the concatenation fusion has no other way to compare the two modalities)."""
     model.eval()
-    rows = []
-    for start in range(0, len(audio_embeddings), chunk):
-        a = audio_embeddings[start:start + chunk]
-        pairs_a = a[:, None].expand(-1, len(image_embeddings), -1).flatten(0, 1)
-        pairs_v = image_embeddings[None].expand(len(a), -1, -1).flatten(0, 1)
-        rows.append(model.fuse(pairs_v, pairs_a).view(len(a), len(image_embeddings)))
-    return torch.cat(rows)
+    return torch.cat([score_matrix(model, audio_embeddings[start:start + chunk], image_embeddings)
+                      for start in range(0, len(audio_embeddings), chunk)])
 
 
 def cosine_scores(audio_embeddings: torch.Tensor, image_embeddings: torch.Tensor) -> torch.Tensor:

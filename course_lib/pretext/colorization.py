@@ -261,6 +261,40 @@ def colorize(model: Colorizer, rgb: torch.Tensor, centres: torch.Tensor | None =
     return torch.cat(out)
 
 
+# ---------------------------------------------------------------- how right: the ab error, swept over thresholds
+
+AUC_MAX_DISTANCE = 150.0  # the ab-error thresholds swept, 0 ... 150 (Zhang et al. 2016, "raw accuracy (AuC)")
+
+
+def ab_auc(predicted_ab: torch.Tensor, true_ab: torch.Tensor, weights: torch.Tensor | None = None,
+           max_distance: float = AUC_MAX_DISTANCE) -> float:
+    """The paper's raw accuracy, in %: the fraction of pixels whose predicted colour lies within a distance t of the
+    true colour in the ab plane, as t sweeps from 0 to ``max_distance``; the area under that curve, normalised so
+    that a perfect colorization scores 100 (and one that is at least ``max_distance`` off everywhere, 0).
+
+    Integrated exactly: a pixel with ab error d is within t for a fraction 1 - min(d, D) / D of the thresholds
+    t in [0, D], so the AuC is the mean of that over the pixels (weighted by ``weights``, N x H x W, if given).
+    Unlike colourfulness, it rewards the *right* colour, and it favours a cautious greyish guess over a bold
+    wrong one.
+    """
+    error = (predicted_ab - true_ab).norm(dim=1)  # N x H x W: Euclidean distance in the ab plane
+    within = 1.0 - error.clamp(max=max_distance) / max_distance
+    if weights is None:
+        return 100.0 * within.mean().item()
+    weights = weights.to(within)
+    return 100.0 * ((within * weights).sum() / weights.sum()).item()
+
+
+def per_colour_weights(true_ab: torch.Tensor, centres: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """Pixel weights (N x H x W) that make every ab bin of the true colours count the same: 1 / (the number of
+    pixels whose true colour falls in that bin). With them ``ab_auc`` is the mean over colours of each colour's AuC,
+    so that rare saturated colours weigh as much as the common greys (in the spirit of the paper's class-rebalanced
+    AuC)."""
+    bins = torch.cat([nearest_bin(true_ab[i:i + batch_size], centres) for i in range(0, len(true_ab), batch_size)])
+    counts = torch.bincount(bins.flatten(), minlength=len(centres))
+    return 1.0 / counts[bins].float()
+
+
 # ---------------------------------------------------------------- how colourful
 
 def colourfulness(rgb: torch.Tensor) -> torch.Tensor:

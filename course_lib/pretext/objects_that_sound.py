@@ -12,13 +12,17 @@ The max is the trick: the loss only sees the best-matching location, so to say "
 tower must put the sounding object's embedding where the object is, and the similarity map becomes a heat map.
 
 Our scenes are canvases of two (or more) different MNIST digits, and the sound is a real recording of one of them
-(the Free Spoken Digit Dataset). A pair (recording, canvas) corresponds when the spoken digit is on the canvas.
+(the Free Spoken Digit Dataset): a video of several objects, one of which sounds.
 
 * ``make_canvases`` pastes digits at random non-overlapping places and returns their boxes and centres;
 * ``AVOLNet`` is the two-tower model; ``similarity`` gives every (recording, canvas) similarity map at once;
-* ``all_pairs_loss`` scores every recording against every canvas in the batch (multi-label binary cross-entropy over
-  the B x B matrix; a pair is positive when the spoken digit is on the canvas), ``one_negative_loss`` only the
-  matching pair and one mismatched one per canvas;
+* the paper's, label-free losses see a batch of videos (spectrograms, frames) and nothing else: recording i goes with
+  frame i and with no other frame of the batch, even one that shows the spoken digit (the learner cannot know).
+  ``video_loss`` is binary cross-entropy over the B x B matrix with diagonal-only targets, ``contrastive_loss`` the
+  symmetric InfoNCE over the same matrix;
+* the weakly labelled losses are also told the digits (spoken, and on each canvas), a label the paper did not have:
+  ``all_pairs_loss`` marks a pair positive when the spoken digit is on the canvas, over the B x B matrix;
+  ``one_negative_loss`` scores only each canvas's own recording and one other;
 * ``pointing`` reads the arg-max of a map as the place the model points at.
 """
 
@@ -46,12 +50,14 @@ class Canvases:
     """Canvases (N x 1 x side x side in [0, 1]), what they show and where.
 
     ``digits`` N x k (the k digits on each canvas, all different), ``boxes`` N x k x 4 as (x0, y0, x1, y1) in pixels,
-    x1 and y1 exclusive (the pasted 28 x 28 square of each digit; boxes never overlap).
+    x1 and y1 exclusive (the pasted 28 x 28 square of each digit; boxes never overlap), ``sources`` N x k (the index
+    of each pasted image among the images the canvases were made from: whose soundtrack a canvas can have).
     """
 
     x: torch.Tensor
     digits: torch.Tensor
     boxes: torch.Tensor
+    sources: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.x)
@@ -62,7 +68,8 @@ class Canvases:
         return (self.boxes[..., :2] + self.boxes[..., 2:]).float() / 2
 
     def to(self, device) -> Canvases:
-        return Canvases(self.x.to(device), self.digits.to(device), self.boxes.to(device))
+        sources = None if self.sources is None else self.sources.to(device)
+        return Canvases(self.x.to(device), self.digits.to(device), self.boxes.to(device), sources)
 
 
 def _places(n: int, k: int, side: int, size: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -114,7 +121,7 @@ def make_canvases(images: torch.Tensor, labels: torch.Tensor, n: int, k: int = 2
         cols = (corners[:, slot, 0, None] + offsets)[:, None, :]  # N x 1 x size
         x[rows_n, 0, rows, cols] = images[which[:, slot], 0]  # boxes never overlap: plain assignment
     boxes = torch.cat([corners, corners + size], dim=-1)
-    return Canvases(x, digits, boxes)
+    return Canvases(x, digits, boxes, which)
 
 
 def spoken_slot(n: int, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -187,11 +194,45 @@ def paired_maps(model: AVOLNet, spectrograms: torch.Tensor, canvases: torch.Tens
     return torch.einsum("nd,ndhw->nhw", a, v)
 
 
-# ---------------------------------------------------------------- the losses (a batch = spectrograms, canvases, digits)
+# ---------------------------------------------------------------- the losses
+
+# Label-free, the paper's setting: a batch is (spectrograms, frames) of B videos, and recording i belongs to frame i
+# and to no other -- every other frame of the batch is a negative, whatever it shows (the learner does not know).
+
+def _own(n: int, device) -> torch.Tensor:
+    return torch.eye(n, dtype=torch.bool, device=device)
+
+
+def video_loss(model: AVOLNet, batch):
+    """Diagonal-only binary cross-entropy over the B x B matrix of a batch of videos (spectrograms, frames): the
+    B own pairs positive, the B (B - 1) others negative, each half weighted half. For ``train.fit``."""
+    spectrograms, frames = batch
+    logits = model.logits(model(spectrograms, frames))
+    own = _own(len(frames), logits.device)
+    losses = F.binary_cross_entropy_with_logits(logits, own.float(), reduction="none")
+    right = ((logits > 0) == own).float()
+    return (losses[own].mean() + losses[~own].mean()) / 2, {"acc": (right[own].mean() + right[~own].mean()) / 2}
+
+
+def contrastive_loss(model: AVOLNet, batch):
+    """Symmetric InfoNCE over the B x B matrix of a batch of videos (spectrograms, frames): each recording must pick
+    its own frame among the batch's frames, and each frame its own recording (cross-entropy of alpha * max_hw S
+    along rows and along columns; beta cancels). A frame that happens to show the spoken digit only competes, it is
+    not pushed away as hard as a binary "no" pushes. ``acc``: how often a recording's best frame is its own."""
+    spectrograms, frames = batch
+    scores = model.scale * model(spectrograms, frames).flatten(2).amax(-1)
+    own = torch.arange(len(frames), device=scores.device)
+    loss = (F.cross_entropy(scores, own) + F.cross_entropy(scores.T, own)) / 2
+    return loss, {"acc": (scores.argmax(1) == own).float().mean()}
+
+
+# Weakly labelled: a batch is (spectrograms, canvases, spoken digits, digits on each canvas), and the targets are
+# read from the digits -- a label the paper did not have.
 
 def all_pairs_loss(model: AVOLNet, batch):
     """Every recording against every canvas: binary cross-entropy over the B x B matrix, positive when the spoken
-    digit is on the canvas (with 2 of 10 digits per canvas, about one pair in five). For ``train.fit``."""
+    digit is on the canvas (with 2 of 10 digits per canvas, about one pair in five). Told which digits each canvas
+    shows: not the paper's setting. For ``train.fit``."""
     spectrograms, canvases, spoken, digits = batch
     logits = model.logits(model(spectrograms, canvases))
     target = correspondence(spoken, digits)
@@ -201,7 +242,8 @@ def all_pairs_loss(model: AVOLNet, batch):
 
 def one_negative_loss(model: AVOLNet, batch):
     """The sparser sampling: each canvas with its own recording (positive) and the next canvas's recording, labelled
-    by whether that digit is on the canvas. Two pairs per canvas instead of B. For ``train.fit``."""
+    by whether that digit is on the canvas (weak labels, as ``all_pairs_loss``). Two pairs per canvas instead of B.
+    For ``train.fit``."""
     spectrograms, canvases, spoken, digits = batch
     maps = model(spectrograms, canvases)
     n = len(canvases)

@@ -152,6 +152,19 @@ def l1_loss(model: Speech2Image, batch) -> torch.Tensor:
     return F.l1_loss(model(spectrogram, identity), target)
 
 
+def l1_optimum(candidates: torch.Tensor, style: Style) -> torch.Tensor:
+    """The best single answer under the L1 loss when the target is any one of ``candidates`` (K x 1 x H x W), each
+    written in the same ``style`` (one writer): their per-pixel median, 1 x H x W.
+
+    A recording of "3" and a writer's identity image say *that* a 3 in this hand is wanted, not *which* 3, so every
+    3 in that hand is an equally likely target. For one pixel, the value c that minimises the expected |c - target| is
+    the median of the targets' values there: a smooth, average-looking digit, not any one writer's stroke.
+    """
+    k = len(candidates)
+    one = Style(*(part.reshape(1).expand(k) for part in (style.thickness, style.slant, style.scale)))
+    return apply_style(candidates, one).median(dim=0).values
+
+
 # --- the pairs ----------------------------------------------------------------------------------------------------
 
 def make_pairs(spoken_digits: torch.Tensor, images: torch.Tensor, image_digits: torch.Tensor,

@@ -9,6 +9,9 @@ the pose of what moves. The paper trained with about 3 negatives per positive (2
 
 Tuples are drawn from windows of high motion: where nothing moves, order is unknowable and the tuple only adds
 noise. The paper used optical flow to find those windows; here the mean absolute frame difference does the job.
+A negative's outside frame keeps a minimum gap from the end it lies beyond (the paper's tau_min = min(|a - b|,
+|d - e|)): a frame right next to b or d looks almost the same, and a "shuffled" tuple that shows nearly the same
+picture as a positive is a wrong label, not a hard example.
 
 The network is a triplet siamese network: one backbone embeds each frame (shared weights), the three codes are
 concatenated *in the tuple's order*, and a small MLP answers in order / shuffled (a 2-way softmax).
@@ -24,6 +27,7 @@ from course_lib.nets import Backbone, mlp
 
 POSITIVE_FRACTION = 0.25  # Misra et al.: about 3 negatives per positive
 FIVE = 5  # frames a < b < c < d < e
+MIN_GAP = 3  # tau_min in frames: b - a >= MIN_GAP and e - d >= MIN_GAP (16-frame clips, 12-frame windows)
 
 
 def motion_energy(videos: torch.Tensor) -> torch.Tensor:
@@ -43,10 +47,20 @@ def high_motion_starts(videos: torch.Tensor, window: int, per_clip: int = 1,
     return torch.multinomial(weights, per_clip, replacement=True, generator=generator)
 
 
-def five_frames(starts: torch.Tensor, window: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Frame indices a < b < c < d < e, shape (*starts.shape, 5): five distinct frames from each window."""
-    pick = torch.rand(*starts.shape, window, generator=generator).argsort(-1)[..., :FIVE].sort(-1).values
-    return starts[..., None] + pick
+def five_frames(starts: torch.Tensor, window: int, generator: torch.Generator | None = None,
+                min_gap: int = MIN_GAP) -> torch.Tensor:
+    """Frame indices a < b < c < d < e, shape (*starts.shape, 5), inside each window, with b - a >= ``min_gap`` and
+    e - d >= ``min_gap``; every such choice is equally likely.
+
+    Five sorted positions are drawn from a window shortened by the two gaps, then b, c, d are moved up by one gap
+    and e by two: a one-to-one map onto the allowed choices, so no draw is rejected.
+    """
+    slack = min_gap - 1
+    if min_gap < 1 or window - 2 * slack < FIVE:
+        raise ValueError(f"a window of {window} frames cannot hold a < b < c < d < e with gaps of {min_gap} "
+                         f"frames around b ... d (it needs {FIVE + 2 * slack})")
+    pick = torch.rand(*starts.shape, window - 2 * slack, generator=generator).argsort(-1)[..., :FIVE].sort(-1).values
+    return starts[..., None] + pick + torch.tensor([0, slack, slack, slack, 2 * slack], device=starts.device)
 
 
 def order_tuples(indices: torch.Tensor, generator: torch.Generator | None = None):
@@ -64,11 +78,12 @@ def order_tuples(indices: torch.Tensor, generator: torch.Generator | None = None
     return torch.where(reverse[..., None], tuples.flip(-1), tuples), positive.long()
 
 
-def draw_tuples(videos: torch.Tensor, per_clip: int = 1, window: int = 12, generator: torch.Generator | None = None):
+def draw_tuples(videos: torch.Tensor, per_clip: int = 1, window: int = 12, generator: torch.Generator | None = None,
+                min_gap: int = MIN_GAP):
     """The pairs maker: ``per_clip`` tuples of each clip from high-motion windows -> frame indices (N, per_clip, 3)
     and labels (N, per_clip), 1 = in order."""
     starts = high_motion_starts(videos, window, per_clip, generator)
-    return order_tuples(five_frames(starts, window, generator), generator)
+    return order_tuples(five_frames(starts, window, generator, min_gap), generator)
 
 
 def pick(sequences: torch.Tensor, tuples: torch.Tensor) -> torch.Tensor:
@@ -106,7 +121,8 @@ class TupleNet(nn.Module):
         return self.verify(frame_codes(self.backbone, tuples))
 
 
-def tuple_loss(model: TupleNet, batch: tuple[torch.Tensor, ...], per_clip: int = 16, window: int = 12):
+def tuple_loss(model: TupleNet, batch: tuple[torch.Tensor, ...], per_clip: int = 16, window: int = 12,
+               min_gap: int = MIN_GAP):
     """For ``train.fit``: cross-entropy of in order / shuffled on ``per_clip`` fresh tuples of each clip (batch[0]).
 
     Every frame of a clip goes through the backbone once, and all its tuples read their three codes from there:
@@ -114,7 +130,7 @@ def tuple_loss(model: TupleNet, batch: tuple[torch.Tensor, ...], per_clip: int =
     Metric ``acc``: the share of tuples judged right (3 in 4 are negatives: always "shuffled" scores 75 %).
     """
     videos = batch[0]
-    tuples, labels = draw_tuples(videos, per_clip, window)
+    tuples, labels = draw_tuples(videos, per_clip, window, min_gap=min_gap)
     logits = model.verify(pick(frame_codes(model.backbone, videos), tuples))
     labels = labels.flatten().to(logits.device)
     return F.cross_entropy(logits, labels), {"acc": (logits.argmax(1) == labels).float().mean()}

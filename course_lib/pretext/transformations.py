@@ -1,10 +1,12 @@
 """Learning by transforming images: the transformation between two views of one image supervises.
 
 Simulated egomotion (Agrawal, Carreira & Malik, "Learning to See by Moving", ICCV 2015). A moving agent
-knows how it moved; on still images we simulate it: from x make the pair (x, T(x)), T a random translation
-(tx, ty) and rotation theta. A siamese network embeds both views with one backbone, the two codes are
-concatenated, and one classifier per parameter predicts its bin (the paper bins each parameter and
-classifies, which beats regressing it). Loss: the sum of the three cross-entropies.
+knows how it moved; on still images we simulate it: from x make the pair (T0(x), T(T0(x))), T0 a random
+starting pose and T a random translation (tx, ty) and rotation theta, the motion to predict. The first view is
+moved too: were it always the upright, centred digit, T could be read off the second view alone (how far the
+digit sits from the centre, how much it leans), without comparing the two. A siamese network embeds both views
+with one backbone, the two codes are concatenated, and one classifier per parameter predicts its bin (the paper
+bins each parameter and classifies, which beats regressing it). Loss: the sum of the three cross-entropies.
 
 Exemplar / instance discrimination (Dosovitskiy et al., NIPS 2014) turned the question around: every image
 is its own class, and the network must recognise it under random transformations, i.e. be *invariant* to
@@ -57,23 +59,44 @@ class EgomotionBins:
         return shift.float(), degrees, classes
 
 
-def warp(x: torch.Tensor, shift: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
-    """T(x) for square images: rotate each image about its centre by its ``degrees`` (clockwise on screen,
-    as the y axis points down), then move it by its ``shift`` = (tx, ty) pixels (right, down)."""
-    side = x.shape[-1]
+def motion_matrix(shift: torch.Tensor, degrees: torch.Tensor, side: int) -> torch.Tensor:
+    """The (n, 3, 3) matrices of T in grid units (the image spans [-1, 1]): rotate about the centre by ``degrees``
+    (clockwise on screen, as the y axis points down), then move by ``shift`` = (tx, ty) pixels (right, down).
+    Matrices compose: ``motion_matrix(T) @ motion_matrix(T0)`` is T0 first, then T."""
     angle = torch.deg2rad(degrees)
     cos, sin, zero, one = torch.cos(angle), torch.sin(angle), torch.zeros_like(angle), torch.ones_like(angle)
-    t = shift * 2 / side  # pixels -> grid units (the image spans [-1, 1])
-    forward = torch.stack([torch.stack([cos, -sin, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1),
-                           torch.stack([zero, zero, one], 1)], 1)
+    t = shift * 2 / side  # pixels -> grid units
+    return torch.stack([torch.stack([cos, -sin, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1),
+                        torch.stack([zero, zero, one], 1)], 1)
+
+
+def warp_by(x: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
+    """Move every square image by its (3, 3) ``forward`` matrix (``motion_matrix``), resampling it once."""
     # affine_warp asks the other way round: for each output pixel, where in x to read
     return affine_warp(x, torch.linalg.inv(forward)[:, :2])
 
 
-def egomotion_pairs(x: torch.Tensor, bins: EgomotionBins | None = None):
-    """The pairs maker: (x, T(x), the classes of T's parameters), a fresh T per image."""
-    shift, degrees, classes = (bins or EgomotionBins()).draw(len(x), x.device)
-    return x, warp(x, shift, degrees), classes
+def warp(x: torch.Tensor, shift: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
+    """T(x) for square images: rotate each image about its centre by its ``degrees`` (clockwise on screen,
+    as the y axis points down), then move it by its ``shift`` = (tx, ty) pixels (right, down)."""
+    return warp_by(x, motion_matrix(shift, degrees, x.shape[-1]))
+
+
+def egomotion_pairs(x: torch.Tensor, bins: EgomotionBins | None = None, move_first: bool = True):
+    """The pairs maker: (T0(x), T(T0(x)), the classes of T's parameters), a fresh T0 and T per image.
+
+    T0, the first view's pose, is drawn like T; ``move_first=False`` keeps the first view at the untransformed
+    image (the easier task, open to a shortcut: T can then be read off the second view alone). The second view
+    is x resampled once by the composed motion, not twice, so it is no blurrier than the first.
+    """
+    bins = bins or EgomotionBins()
+    shift, degrees, classes = bins.draw(len(x), x.device)
+    motion = motion_matrix(shift, degrees, x.shape[-1])
+    if not move_first:
+        return x, warp_by(x, motion), classes
+    start_shift, start_degrees, _ = bins.draw(len(x), x.device)
+    start = motion_matrix(start_shift, start_degrees, x.shape[-1])
+    return warp_by(x, start), warp_by(x, motion @ start), classes
 
 
 class EgomotionNet(nn.Module):
@@ -89,17 +112,22 @@ class EgomotionNet(nn.Module):
         self.trunk = nn.Sequential(nn.Linear(pair_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True))
         self.heads = nn.ModuleDict({name: nn.Linear(hidden, k) for name, k in self.bins.classes.items()})
 
+    @classmethod
+    def code(cls, fmaps: torch.Tensor) -> torch.Tensor:
+        """What the head sees of one view: its conv5 map pooled to ``code_side`` x ``code_side``, flattened."""
+        return F.adaptive_avg_pool2d(fmaps, cls.code_side).flatten(1)
+
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logits of every parameter's bin, {"tx": (n, 7), "ty": (n, 7), "rotation": (n, 20)} by default."""
         fmaps = self.backbone(torch.cat([x1, x2]))  # one pass: both views go through the same weights
-        codes = F.adaptive_avg_pool2d(fmaps, self.code_side).flatten(1)
+        codes = self.code(fmaps)
         pair = self.trunk(torch.cat(codes.chunk(2), dim=1))
         return {name: head(pair) for name, head in self.heads.items()}
 
 
-def egomotion_loss(model: EgomotionNet, batch: tuple[torch.Tensor, ...]):
+def egomotion_loss(model: EgomotionNet, batch: tuple[torch.Tensor, ...], move_first: bool = True):
     """For ``train.fit``: sum of the per-parameter cross-entropies; metrics: each parameter's bin accuracy."""
-    x1, x2, classes = egomotion_pairs(batch[0], model.bins)
+    x1, x2, classes = egomotion_pairs(batch[0], model.bins, move_first)
     logits = model(x1, x2)
     loss = sum(F.cross_entropy(logits[name], classes[name]) for name in logits)
     return loss, {f"acc_{name}": (logits[name].argmax(1) == classes[name]).float().mean() for name in logits}

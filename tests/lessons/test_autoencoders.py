@@ -94,41 +94,78 @@ def test_layer_features_are_every_stage_and_the_bottleneck():
     assert torch.allclose(features["bottleneck"], evaluate.embed(backbone.embed, x), atol=1e-6)
 
 
-def test_probe_table_has_every_layer_and_the_best(rectangles):
-    x, y = _labelled(rectangles)
+def _splits(x, y):
+    """(labelled pool, validation, test) of 60 labelled images: 30, 10 and 20."""
+    return (x[:30], y[:30]), (x[30:40], y[30:40]), (x[40:], y[40:])
+
+
+def test_probe_all_gives_every_layer_with_its_spread_and_a_validation_choice(rectangles):
+    x, y = _labelled(rectangles, n=60)
     backbones = {lesson.RANDOM: nets.Backbone(1, width=4), "other": nets.Backbone(1, width=4)}
-    table = lesson.probe_all(backbones, (x[:20], y[:20]), (x[20:], y[20:]))
-    assert list(table.index) == [lesson.RANDOM, "other"]
-    assert list(table.columns) == [*lesson.LAYERS, "best", "best layer"]
-    assert (table["pixels"] == table["pixels"].iloc[0]).all()
-    assert (table["best"] == table[list(lesson.LAYERS)].max(axis=1)).all()
-    assert all(row[row["best layer"]] == row["best"] for _, row in table.iterrows())
-    (ax,) = lesson.plot_layers(table).axes
-    assert [line.get_label() for line in ax.lines] == list(table.index)
+    scores = lesson.probe_all(backbones, *_splits(x, y), per_class=4, draws=2)
+    assert list(scores) == [lesson.RANDOM, "other"]
+    for s in scores.values():
+        assert list(s.test) == list(s.val) == list(lesson.LAYERS)
+        assert all(v.draws == 2 for v in s.test.values())
+        assert s.best_layer == max(s.val, key=s.val.get)  # chosen on validation, not on the test set
+    assert float(scores["other"].test["pixels"]) == float(scores[lesson.RANDOM].test["pixels"])  # same pixels
+    table = lesson.show_table(scores)
+    assert list(table.columns) == [*lesson.LAYERS, evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+
+
+def test_draws_are_different_labelled_subsets(rectangles):
+    x, y = _labelled(rectangles, n=60)
+    backbones = {lesson.RANDOM: nets.Backbone(1, width=4)}
+    one = lesson.probe_all(backbones, *_splits(x, y), per_class=2, draws=1)[lesson.RANDOM]
+    three = lesson.probe_all(backbones, *_splits(x, y), per_class=2, draws=3)[lesson.RANDOM]
+    assert one.test["pixels"].std == 0 and three.test["pixels"].draws == 3
+    assert any(three.test[layer].std > 0 for layer in lesson.LAYERS)  # two labels per class: draws disagree
+
+
+def test_plot_layers_draws_a_band_and_rings_the_chosen_layer(rectangles):
+    x, y = _labelled(rectangles, n=60)
+    backbones = {lesson.RANDOM: nets.Backbone(1, width=4), "other": nets.Backbone(1, width=4)}
+    scores = lesson.probe_all(backbones, *_splits(x, y), per_class=4, draws=2)
+    (ax,) = lesson.plot_layers(scores).axes
     assert [t.get_text() for t in ax.get_xticklabels()] == list(lesson.LAYERS)
-    assert ax.lines[0].get_linestyle() == "--" and ax.lines[1].get_linestyle() == "-"  # random init dashed
+    curves = [line for line in ax.lines if len(line.get_xdata()) == len(lesson.LAYERS)]
+    assert [line.get_label() for line in curves] == list(scores)
+    assert curves[0].get_linestyle() == "--" and curves[1].get_linestyle() == "-"  # random init dashed
+    rings = [line for line in ax.lines if len(line.get_xdata()) == 1]
+    assert [lesson.LAYERS[int(r.get_xdata()[0])] for r in rings] == [s.best_layer for s in scores.values()]
+    assert len(ax.collections) == 2  # one band per network
 
 
 def test_probes_read_easy_classes_at_every_layer(rectangles):
     torch.manual_seed(0)
-    y = torch.arange(40) % 2  # which half of the image the rectangle is in: every layer keeps where things are
-    x = torch.zeros(40, 1, 28, 28)
-    x[y == 0, :, 7:21, :14], x[y == 1, :, 7:21, 14:] = rectangles(20, 14), rectangles(20, 14)
-    table = lesson.probe_all({lesson.RANDOM: lesson.initial_backbone(TINY, seed=0)}, (x[:20], y[:20]),
-                             (x[20:], y[20:]))
-    assert (table.loc[lesson.RANDOM, list(lesson.LAYERS)] >= 90).all()  # a broken probe sits near 50 %
+    y = torch.arange(60) % 2  # which half of the image the rectangle is in: every layer keeps where things are
+    x = torch.zeros(60, 1, 28, 28)
+    x[y == 0, :, 7:21, :14], x[y == 1, :, 7:21, 14:] = rectangles(30, 14), rectangles(30, 14)
+    scores = lesson.probe_all({lesson.RANDOM: lesson.initial_backbone(TINY, seed=0)}, *_splits(x, y),
+                              per_class=5, draws=2)
+    assert all(v >= 90 for v in scores[lesson.RANDOM].test.values())  # a broken probe sits near 50 %
 
 
 def test_metrics_are_named_for_the_results_file(rectangles):
-    x, y = _labelled(rectangles)
+    x, y = _labelled(rectangles, n=60)
     names = [lesson.RANDOM, *(r.name for r in lesson.RECIPES)]
     backbones = {name: nets.Backbone(1, width=4) for name in names}
-    found = lesson.metrics(lesson.probe_all(backbones, (x[:20], y[:20]), (x[20:], y[20:])))
+    scores = lesson.probe_all(backbones, *_splits(x, y), per_class=4, draws=2)
+    found = lesson.metrics(scores)
     for key in ("random", "autoencoder", "denoising_masked", "denoising_moved"):
-        assert f"probe_100_{key}_best" in found
+        assert found[f"probe_100_{key}_best"] == float(scores[next(n for n in names if lesson.KEYS[n] == key)].best)
+        assert f"probe_100_{key}_best_std" in found
     assert "probe_100_denoising_moved_conv3" in found and "probe_100_random_bottleneck" in found
     assert "probe_100_autoencoder_conv3" not in found
     assert all(0 <= v <= 100 for v in found.values())
+
+
+def test_capped_names_the_runs_stopped_by_their_time_budget():
+    from course_lib import train
+
+    done, stopped = train.History(), train.History()
+    done.stopped_by, stopped.stopped_by = "3 steps", "time budget (1 s) reached after 2 steps"
+    assert lesson.capped({"a": done, "b": stopped}) == ["b"]
 
 
 def test_pictures_and_the_corruption_table(rectangles):

@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 import torch
 
-from course_lib import checks, config
+from course_lib import checks, config, evaluate, train
 from course_lib.lessons import colorization as lesson
 from course_lib.pretext import colorization as col
 
@@ -62,20 +62,42 @@ def test_show_training_gives_each_method_a_panel(trained):
     assert list(fig.axes[0].lines[0].get_ydata()) == histories[lesson.METHODS[0]]["loss"]
 
 
-def test_colourfulness_table_and_metrics_name_every_row(photos, space, trained):
+def test_colour_table_measures_how_colourful_and_how_right(photos, space, trained):
     models, _ = trained
-    table = lesson.colourfulness_table(models, photos[:4], space)
-    assert table.loc["grey (the input)", "colourfulness M"] < 1.0 < table.loc["ground truth", "colourfulness M"]
-    probes = lesson.probe_table({"random init": lesson.initial_backbone(TINY, 0),
-                                    "colorization": models["classification + rebalancing"].backbone},
-                                   (photos, torch.arange(16) % 2), (photos[:6], torch.arange(6) % 2),
-                                   stages=("conv1", "conv3"))
-    metrics = lesson.metrics(table, probes)
-    for name in ("colourfulness_l2", "colourfulness_rebalanced", "probe_colorization", "probe_random",
-                 "probe_colorization_conv3", "colourfulness_rebalanced_t0_38"):
-        assert name in metrics
-    assert metrics["probe_random"] == max(metrics["probe_random_conv1"], metrics["probe_random_conv3"])
-    assert list(probes.columns) == ["conv1", "conv3", "best", "best layer"]
+    table = lesson.colour_table(models, photos[:4], space)
+    rows = ["ground truth", "grey (the input)", *lesson.METHODS,
+            *(f"rebalanced, T = {t:g}" for t in lesson.TEMPERATURES)]
+    assert list(table.index) == rows and list(table.columns) == [lesson.COLOURFUL, lesson.AUC, lesson.AUC_PER_COLOUR]
+    assert table.loc["grey (the input)", lesson.COLOURFUL] < 1.0 < table.loc["ground truth", lesson.COLOURFUL]
+    assert table.loc["ground truth", lesson.AUC] == pytest.approx(100.0, abs=0.1)
+    assert table.loc["ground truth", lesson.AUC_PER_COLOUR] == pytest.approx(100.0, abs=0.1)
+    assert (table[[lesson.AUC, lesson.AUC_PER_COLOUR]].drop(index="ground truth") < 99).all().all()
+
+
+def _probes(photos, models, stages=("conv1", "conv3"), draws=2):
+    y = torch.arange(16) % 2
+    return lesson.probe_table({"random init": lesson.initial_backbone(TINY, 0),
+                               "colorization": models["classification + rebalancing"].backbone},
+                              (photos, y), (photos[:6], y[:6]), (photos[6:], y[6:]), stages=stages, per_class=3,
+                              draws=draws)
+
+
+def test_probe_table_chooses_each_best_layer_on_validation_with_the_spread_of_the_draws(photos, trained):
+    probes = _probes(photos, trained[0])
+    assert list(probes.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+    assert probes[evaluate.BEST_LAYER].isin(["conv1", "conv3"]).all()
+    assert all(row[evaluate.AT_BEST] == row[row[evaluate.BEST_LAYER]] for _, row in probes.iterrows())
+
+
+def test_metrics_name_every_row(photos, space, trained):
+    models, _ = trained
+    metrics = lesson.metrics(lesson.colour_table(models, photos[:4], space), _probes(photos, models))
+    for name in ("colourfulness_l2", "colourfulness_rebalanced", "colourfulness_truth",
+                 "colourfulness_rebalanced_t0_38", "auc_grey", "auc_l2", "auc_rebalanced_t0_1",
+                 "auc_per_colour_grey", "auc_per_colour_rebalanced", "probe_colorization", "probe_random_std",
+                 "probe_colorization_conv3"):
+        assert name in metrics, name
+    assert "auc_truth" not in metrics and "colourfulness_grey" not in metrics
     assert not any(name.startswith("probe_random_best") for name in metrics)
 
 
@@ -85,8 +107,16 @@ def test_the_probe_reads_easy_classes_from_the_lightness():
     rgb = torch.rand(40, 1, 1, 1) * 0.3 + 0.7 * y[:, None, None, None]  # dark (0) or light (1) photos, 3 x 16 x 16
     rgb = (rgb + 0.05 * torch.rand(40, 3, 16, 16)).clamp(0, 1)
     probes = lesson.probe_table({"random init": lesson.initial_backbone(TINY, 0)}, (rgb[:20], y[:20]),
-                                (rgb[20:], y[20:]), stages=("conv1", "conv3"))
-    assert probes.loc["random init", "best"] >= 90  # chance: 50 %; it sees X_L, which tells dark from light
+                                (rgb[20:26], y[20:26]), (rgb[26:], y[26:]), stages=("conv1", "conv3"), per_class=5,
+                                draws=2)
+    assert probes.loc["random init", evaluate.AT_BEST] >= 90  # chance: 50 %; it sees X_L, which tells dark from light
+
+
+def test_capped_names_the_methods_stopped_by_their_time_budget(trained):
+    _, histories = trained
+    assert lesson.capped(histories) == []  # two steps: never the 30 s cap
+    stopped = train.History(stopped_by="time budget (1 s) reached after 1 steps")
+    assert lesson.capped({**histories, "slow": stopped}) == ["slow"]
 
 
 def test_pictures_show_every_row_and_bin(photos, space, trained):

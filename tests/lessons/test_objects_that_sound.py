@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
@@ -12,11 +13,13 @@ from course_lib import checks, train, widgets
 from course_lib.data import ImageData, SpokenDigits
 from course_lib.lessons import objects_that_sound as lesson
 
-TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch=8, steps=2, seconds=30, test_canvases=400)
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch=8, steps=2, single_steps=2, single_batch=8,
+                           canvas_steps=2, seconds=30, test_canvases=400)
 
 
 def _fake_data(n_images=60, n_recordings=40):
-    """Digit d is an image filled with (d + 1) / 10 and a "spectrogram" filled with d: an oracle can read both."""
+    """Digit d is an image filled with (d + 1) / 10 and a "spectrogram" filled with d: an oracle can read both.
+    Every image has a soundtrack: a recording of its digit, drawn once."""
     labels = torch.arange(n_images) % 10
     images = ImageData(((labels + 1) / 10).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).clone(), labels,
                        [str(d) for d in range(10)])
@@ -24,7 +27,8 @@ def _fake_data(n_images=60, n_recordings=40):
     spoken = SpokenDigits([torch.zeros(800) + d for d in said.tolist()], said, ["x"] * n_recordings,
                           torch.arange(n_recordings) // 10)
     sounds = said.float().view(-1, 1, 1, 1).expand(-1, 1, 32, 32).clone()
-    return lesson.SoundsAndDigits(images, images, sounds, sounds, spoken, spoken)
+    soundtrack = lesson.av.simulate_videos(labels, said)
+    return lesson.SoundsAndDigits(images, images, sounds, sounds, spoken, spoken, soundtrack, soundtrack)
 
 
 class Oracle(nn.Module):
@@ -50,33 +54,53 @@ def test_sizes_grow_from_ci_to_full():
     assert ci.name == "ci" and full.name == "full" and isinstance(ci, lesson.Sizes)
     assert ci.steps <= lab.steps <= full.steps and ci.test_canvases <= lab.test_canvases <= full.test_canvases
     assert ci.train_images <= lab.train_images <= full.train_images
+    assert ci.single_steps <= lab.single_steps <= full.single_steps
+    assert ci.canvas_steps <= lab.canvas_steps <= full.canvas_steps
     assert lesson.DIGITS == 2
 
 
-def test_scenes_pair_each_canvas_with_a_recording_of_one_of_its_digits():
+def test_scenes_carry_the_soundtrack_of_one_of_their_digit_images():
     data = _fake_data()
-    s = lesson.scenes(data.train_images, data.train_spoken, 50, 2, torch.Generator().manual_seed(0))
+    s = lesson.scenes(data.train_images, data.train_soundtrack, 50, 2, torch.Generator().manual_seed(0))
+    sounding = s.canvases.sources[torch.arange(50), s.slot]
+    assert torch.equal(s.recording, data.train_soundtrack[sounding])  # the video's own soundtrack, no other
     assert torch.equal(data.train_spoken.digit[s.recording], s.spoken)
     assert (s.canvases.digits == s.spoken[:, None]).any(1).all()
     assert torch.equal(s.spoken_box, s.canvases.boxes[torch.arange(50), s.slot])
 
 
-def test_batches_are_fresh_and_consistent():
+def test_the_label_free_stream_gives_the_learner_only_sounds_and_canvases():
     data = _fake_data()
-    stream = lesson.batches(data, batch_size=8, k=2, seed=0)
-    sounds, canvases, spoken, digits = next(stream)
-    assert sounds.shape == (8, 1, 32, 32) and canvases.shape == (8, 1, 64, 64) and digits.shape == (8, 2)
-    assert torch.equal(sounds[:, 0, 0, 0].long(), spoken)
-    assert not torch.equal(next(stream)[1], canvases)
+    stream = lesson.video_batches(data, batch_size=8, k=2, seed=0)
+    batch = next(stream)
+    assert len(batch) == 2  # no digit, spoken or shown, reaches the loss
+    sounds, canvases = batch
+    assert sounds.shape == (8, 1, 32, 32) and canvases.shape == (8, 1, 64, 64)
+    assert not torch.equal(next(stream)[1], canvases)  # fresh canvases every step
+
+
+def test_the_weakly_labelled_stream_shows_the_same_scenes_plus_their_digits():
+    data = _fake_data()
+    free = next(lesson.video_batches(data, batch_size=8, k=2, seed=3))
+    sounds, canvases, spoken, digits = next(lesson.labelled_batches(data, batch_size=8, k=2, seed=3))
+    assert torch.equal(free[0], sounds) and torch.equal(free[1], canvases)
+    assert torch.equal(sounds[:, 0, 0, 0].long(), spoken) and digits.shape == (8, 2)
+
+
+def test_single_digit_videos_pair_each_frame_with_its_own_soundtrack():
+    data = _fake_data()
+    sounds, frames = next(lesson.single_digit_videos(data, batch_size=10, seed=0))
+    image = (frames[:, 0, 0, 0] * 10).round().long() - 1  # the fake image of digit d is filled with (d + 1) / 10
+    assert frames.shape == (10, 1, 28, 28) and torch.equal(sounds[:, 0, 0, 0].long(), image)
 
 
 def test_an_oracle_points_perfectly_and_the_baselines_do_not():
     data = _fake_data()
     test = lesson.test_scenes(data, TINY, seed=0)
-    table = lesson.pointing_table(Oracle(), data, test)
+    table = lesson.pointing_table({lesson.WEAK: Oracle()}, data, test)
     m = lesson.metrics(table)
-    assert set(m) == {"pointing_accuracy", "pointing_centre_prior", "pointing_random", "pointing_pick_a_digit"}
-    assert m["pointing_accuracy"] == 100.0
+    assert set(m) == {"pointing_weak_labels", "pointing_centre_prior", "pointing_random", "pointing_pick_a_digit"}
+    assert m["pointing_weak_labels"] == 100.0
     assert 40 < m["pointing_pick_a_digit"] < 60  # one of two digits
     assert 10 < m["pointing_random"] < 30  # a 28 x 28 box covers 19 % of the canvas
     assert m["pointing_centre_prior"] < 60
@@ -88,8 +112,8 @@ def test_a_deaf_model_points_at_a_digit_but_not_the_spoken_one():
             return torch.cat([torch.ones(len(sounds), 10), torch.zeros(len(sounds), 1)], 1) / 10 ** 0.5
 
     data = _fake_data()
-    m = lesson.metrics(lesson.pointing_table(Deaf(), data, lesson.test_scenes(data, TINY, 1)))
-    assert 35 < m["pointing_accuracy"] < 65
+    m = lesson.metrics(lesson.pointing_table({lesson.LABEL_FREE: Deaf()}, data, lesson.test_scenes(data, TINY, 1)))
+    assert 35 < m["pointing_label_free"] < 65
 
 
 def test_test_scenes_put_the_given_number_of_digits_on_each_canvas():
@@ -105,6 +129,22 @@ def test_train_avol_runs_and_returns_a_model_in_eval_mode():
     again, _ = lesson.train_avol(_fake_data(), TINY, seed=0, sampling="one negative per canvas", steps=1,
                                  progress=False)
     assert isinstance(again, lesson.ots.AVOLNet)
+
+
+def test_train_label_free_runs_both_phases_from_the_same_initial_weights():
+    model, histories = lesson.train_label_free(_fake_data(), TINY, seed=0, progress=False)
+    assert list(histories) == ["single-digit videos", "canvases"] and not model.training
+    assert all(h.stopped_by == "2 steps" and not h.capped for h in histories.values())
+    start = lesson._fresh_model(TINY, 0, "cpu")
+    weak_start = lesson._fresh_model(TINY, 0, "cpu")
+    assert all(torch.equal(p, q) for p, q in zip(start.parameters(), weak_start.parameters(), strict=True))
+    assert not torch.equal(model.image_projection[0].weight, start.image_projection[0].weight)  # it trained
+
+
+def test_capped_runs_names_the_runs_that_hit_the_time_cap():
+    done, cut = train.History(), train.History()
+    done.stopped_by, cut.stopped_by = "5 steps", "time budget: stopped at step 3 of 5 after 61 s"
+    assert lesson.capped_runs({"a": done, "b": cut}) == ["b"]
 
 
 def test_target_matrix_checker_accepts_the_answer_and_explains_mistakes():
@@ -128,6 +168,32 @@ def test_say_a_digit_demo_moves_the_heat_with_the_word():
     x0, y0, x1, y1 = test.canvases.boxes[0, 0].tolist()
     assert hot[y0:y1, x0:x1].mean() > hot.mean()
     assert demo.widget.children[1].children[2].value[:4] == b"RIFF"  # the player holds a WAV file
+
+
+class FaintBackground(Oracle):
+    """Hears the digit, and likes the empty canvas a little (0.1): a word whose digit is absent matches weakly."""
+
+    def audio_embedding(self, sounds):
+        return 0.9 * super().audio_embedding(sounds) + 0.1 * F.one_hot(torch.full((len(sounds),), 10), 11).float()
+
+
+def test_say_a_digit_draws_every_map_on_one_colour_scale():
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    demo = lesson.demo(FaintBackground(), data, test, n_canvases=3, takes=1)
+    absent = next(d for d in range(10) if d not in test.canvases.digits[0].tolist())
+    present = int(test.canvases.digits[0, 0])
+    hot_absent = demo.render(canvas=0, recording=f'"{absent}" (take 0)')
+    hot_present = demo.render(canvas=0, recording=f'"{present}" (take 0)')
+    red = lambda picture: (picture[..., 0] - picture[..., 2]).max()  # noqa: E731
+    assert red(hot_present) > 0.2 and red(hot_absent) < 0.1  # a faint match stays cold on the shared scale
+
+
+def test_heat_overlay_stretches_each_map_unless_given_a_scale():
+    canvas, faint = torch.zeros(1, 8, 8), np.array([[0.0, 0.1], [0.0, 0.0]])
+    own = widgets.heat_overlay(canvas, faint)
+    shared = widgets.heat_overlay(canvas, faint, vmin=0.0, vmax=1.0)
+    assert (own[..., 0] - own[..., 2]).max() > 0.2 and (shared[..., 0] - shared[..., 2]).max() < 0.1
 
 
 def test_say_a_digit_refuses_unknown_recordings():
@@ -172,16 +238,28 @@ def test_show_scenes_draws_canvases_over_their_recordings():
     assert [ax.get_title() for ax in recordings] == [f'"{int(d)}"' for d in test.spoken[:4]]
 
 
-def test_show_task_marks_the_corresponding_pairs():
+def _answers(fig):
+    return [ax for ax in fig.axes if ax.texts and ax.texts[0].get_text() in ("yes", "no")]
+
+
+def test_show_task_says_yes_only_to_each_canvas_own_recording():
     data = _fake_data()
     n = 4
-    fig = lesson.show_task(data, n=n, seed=0)
-    assert len(fig.axes) == (n + 1) ** 2
-    answers = [ax.texts[0].get_text() for ax in fig.axes if ax.texts and ax.texts[0].get_text() in ("yes", "no")]
-    s = lesson.scenes(data.train_images, data.train_spoken, n, lesson.DIGITS, torch.Generator().manual_seed(0))
-    assert len(answers) == n * n and answers.count("yes") == int(lesson.ots.correspondence(s.spoken,
-                                                                                        s.canvases.digits).sum())
-    assert answers.count("yes") >= n  # every canvas goes with its own recording
+    cells = _answers(lesson.show_task(data, n=n, seed=0))
+    s = lesson.scenes(data.train_images, data.train_soundtrack, n, lesson.DIGITS, torch.Generator().manual_seed(0))
+    on_canvas = lesson.ots.correspondence(s.spoken, s.canvases.digits).bool()
+    assert len(cells) == n * n and [c.texts[0].get_text() for c in cells].count("yes") == n  # the diagonal
+    orange = [c for c in cells if c.get_facecolor()[:3] == matplotlib.colors.to_rgb("#f7c58f")]
+    assert len(orange) == int(on_canvas.sum()) - n  # the spoken digit is there, the soundtrack is another's
+
+
+def test_show_task_with_weak_labels_says_yes_wherever_the_digit_is():
+    data = _fake_data()
+    n = 4
+    cells = _answers(lesson.show_task(data, n=n, seed=0, weak_labels=True))
+    s = lesson.scenes(data.train_images, data.train_soundtrack, n, lesson.DIGITS, torch.Generator().manual_seed(0))
+    want = int(lesson.ots.correspondence(s.spoken, s.canvases.digits).sum())
+    assert [c.texts[0].get_text() for c in cells].count("yes") == want >= n
 
 
 def test_heat_maps_of_an_oracle_all_hit():
@@ -211,3 +289,11 @@ def test_show_training_draws_one_curve_per_sampling():
     (ax,) = fig.axes
     assert len(ax.lines) == 2 and list(ax.lines[0].get_xdata()) == [10, 20, 30]
     assert ax.get_ylabel() == "correspondence accuracy (train)"
+
+
+def test_single_digit_recall_of_an_oracle_is_perfect_and_of_a_fresh_model_near_chance():
+    data = _fake_data(n_images=100, n_recordings=40)
+    recall, chance = lesson.single_digit_recall(Oracle(), data)
+    assert recall == 1.0 and chance == pytest.approx(0.1)  # every recording's best image shows its digit
+    fresh, _ = lesson.single_digit_recall(lesson._fresh_model(TINY, 0, "cpu"), data)
+    assert 0 <= fresh < 1.0

@@ -1,10 +1,13 @@
 import dataclasses
+import json
 
+import numpy as np
 import pytest
 import torch
+from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from course_lib import checks, config, nets
+from course_lib import checks, config, evaluate, nets
 from course_lib.data import ImageData
 from course_lib.lessons import relative_position as lesson
 from course_lib.lessons.relative_position import shortcuts
@@ -148,13 +151,105 @@ def test_class_probe_separates_classes_that_frozen_features_can_tell_apart():
 
 def test_tables_name_every_initialisation():
     maps = {"supervised": 60.0, "relative_position": 50.0, "random": 40.0}
-    table = lesson.transfer_table(maps, maps)
-    assert list(table.index) == [lesson.NAMES[i] for i in lesson.INITS]
-    paper = lesson.beside_the_paper(maps, maps)
-    assert paper.loc["ImageNet labels / ours: CIFAR labels", "paper"] == 56.8
-    assert paper.loc["no pretraining / ours: PyTorch's default init", "paper"] == 45.6
-    assert "as on the lecture slide" in set(paper["note"])
-    assert {v for v in paper["paper"] if v != "-"} == {56.8, 51.1, 45.6}  # only the slide's three rows
+    table = lesson.transfer_table(maps, maps, prior=5.0)
+    assert list(table.index) == [lesson.NAMES[i] for i in lesson.INITS] + [lesson.PLACE_PRIOR]
+    assert table.loc[lesson.PLACE_PRIOR].tolist() == [5.0, 5.0]
+
+
+def test_paper_and_ours_sit_in_separate_column_groups():
+    frozen = {"supervised": 33.0, "relative_position": 20.0, "random": 26.0}
+    finetuned = {"supervised": 34.0, "relative_position": 21.0, "random": 27.0}
+    table = lesson.beside_the_paper(frozen, finetuned, finetune_steps=30)
+    groups = list(dict.fromkeys(table.columns.get_level_values(0)))
+    assert len(groups) == 3 and groups[0].startswith("paper") and groups[1].startswith("ours")
+    paper = table[groups[0]].iloc[:, 0].tolist()
+    assert paper == [56.8, 51.1, 45.6]  # the slide's three rows, looked up, in the order of lesson.INITS
+    assert table[groups[1]].iloc[:, 1].tolist() == [34.0, 21.0, 27.0]  # fine-tuned, never in the paper's column
+    assert table[(groups[2], "paper")].tolist() == [1, 2, 3]
+    assert table[(groups[2], "ours, frozen")].tolist() == [1, 3, 2]  # our order, read off our own column
+
+
+def test_place_prior_is_low_but_not_zero_and_a_perfect_detector_scores_100():
+    scenes = lesson.make_scenes(torch.rand(40, 3, 32, 32), torch.arange(40) % 4, 60, [f"c{i}" for i in range(4)],
+                                sizes=lesson.OBJECT_SIZES)
+    prior = lesson.place_prior_map(scenes)
+    assert 1 < prior < 30  # it finds the places, not the classes
+    perfect = [{"boxes": t["boxes"], "scores": torch.ones(len(t["labels"])), "labels": t["labels"]}
+               for t in scenes.targets()]
+    assert evaluate.detection_map(perfect, scenes.targets()) == pytest.approx(100.0)
+
+
+def _check(frozen, prior=5.0, pretext=30.0, profile="lab", capped=()):
+    lesson.check_claims(frozen, prior, pretext, profile, capped)
+
+
+def test_lab_claim_is_supervised_first_and_relative_position_is_only_reported(capsys):
+    _check({"supervised": 33.0, "relative_position": 19.0, "random": 21.0})  # relpos below random: reported only
+    assert "reported, not asserted: relative position - random init = -2.0" in capsys.readouterr().out
+    with pytest.raises(checks.ClaimFailed, match="supervised beats"):
+        _check({"supervised": 25.0, "relative_position": 26.0, "random": 21.0})
+
+
+def test_ci_claims_are_weaker_and_can_still_fail(capsys):
+    _check({"supervised": 12.0, "relative_position": 20.0, "random": 21.0}, prior=5.0, profile="ci",
+           capped=["supervised"])  # supervised behind both: not asserted in ci
+    assert "stopped at the time cap: supervised" in capsys.readouterr().out
+    with pytest.raises(checks.ClaimFailed, match="place prior"):
+        _check({"supervised": 8.0, "relative_position": 20.0, "random": 21.0}, prior=5.0, profile="ci")
+    with pytest.raises(checks.ClaimFailed, match="chance"):
+        _check({"supervised": 30.0, "relative_position": 20.0, "random": 21.0}, pretext=15.0, profile="ci")
+
+
+def test_pretrain_all_and_transfer_judge_three_starts_of_one_backbone(tiny_split):
+    pretrained = lesson.pretrain_all(tiny_split, TINY, seed=0, progress=False)
+    assert list(pretrained.backbones) == list(lesson.INITS) and pretrained.capped == []
+    assert pretrained.backbones["relative_position"] is pretrained.relpos.backbone
+    result = lesson.transfer(pretrained.backbones, tiny_split, TINY, seed=0, progress=False)
+    assert set(result.frozen) == set(result.finetuned) == set(result.detectors) == set(lesson.INITS)
+    assert result.capped == []
+    again, _ = lesson.frozen_map(pretrained.backbones["random"], tiny_split, TINY, seed=0, progress=False)
+    assert result.frozen["random"] == pytest.approx(again)  # the same head as the notebook's one-backbone call
+
+
+def test_seeds_command_measures_every_seed_and_writes_mean_and_std(tmp_path, monkeypatch):
+    from course_lib.lessons.relative_position import seeds
+
+    monkeypatch.setattr(seeds.data, "load_cifar10", lambda train, n: _images(60 if train else 20, seed=int(train)))
+    monkeypatch.setattr(seeds, "SIZES", {"ci": TINY})
+    path = seeds.run_seeds("ci", seeds=(0, 1), root=tmp_path)
+    assert path == tmp_path / "ci" / "seeds" / "02_relative_position.json"
+    saved = json.loads(path.read_text())
+    assert list(saved["seeds"]) == ["0", "1"] and saved["command"] == lesson.SEEDS_COMMAND
+    values = [saved["seeds"][s]["map_random"] for s in ("0", "1")]
+    assert saved["mean"]["map_random"] == pytest.approx(np.mean(values))
+    assert saved["std"]["map_random"] == pytest.approx(np.std(values))
+    assert {"capped", "seconds", "pretext_accuracy", "map_place_prior"} <= set(saved["seeds"]["0"])
+
+
+def _run(supervised, relpos, random):
+    return {"map_supervised": supervised, "map_relative_position": relpos, "map_random": random,
+            "map_finetuned_supervised": supervised + 1, "map_finetuned_relative_position": relpos + 1,
+            "map_finetuned_random": random + 1, "pretext_accuracy": 30.0}
+
+
+def test_seed_table_shows_every_seed_the_spread_and_this_run(tmp_path):
+    from course_lib.lessons.relative_position import seeds
+
+    path = seeds.seeds_file("lab", tmp_path)
+    path.parent.mkdir(parents=True)
+    runs = {0: _run(33, 26, 20) | {"capped": []}, 1: _run(33, 19, 21) | {"capped": ["supervised"]}}
+    path.write_text(json.dumps({"profile": "lab", **seeds.summarise(runs)}))
+    table = lesson.seed_table(_run(33, 26, 20), 0, "lab", root=tmp_path)
+    assert list(table.index) == ["seed 0", "seed 1 (stopped at the time cap)", "mean ± std", "this run (seed 0)"]
+    assert table.loc["seed 1 (stopped at the time cap)", seeds.GAP] == "-2.0"
+    assert table.loc["mean ± std", seeds.GAP] == "2.0 ± 4.0"  # (6 - 2) / 2, population std 4
+    assert table.loc["this run (seed 0)", seeds.GAP] == "+6.0"
+
+
+def test_seed_table_without_the_file_says_how_to_make_it(tmp_path, capsys):
+    table = lesson.seed_table(_run(33, 26, 20), 2, "lab", root=tmp_path)
+    assert list(table.index) == ["this run (seed 2)"]
+    assert lesson.SEEDS_COMMAND in capsys.readouterr().out
 
 
 def test_neighbour_label_checker():
@@ -201,19 +296,43 @@ def test_pairs_picture_shows_each_pair_with_its_label():
     assert titles[0::2] == ["first", "first"] and all(t.startswith("second: y=") for t in titles[1::2])
 
 
-def test_detections_picture_draws_the_true_boxes_and_the_confident_detections():
+def test_detections_picture_names_the_true_boxes_and_colours_the_confident_detections():
     x = torch.rand(6, 3, 32, 32)
     scenes = lesson.make_scenes(x, torch.arange(6), 3, [f"c{i}" for i in range(6)])
-    found = [{"boxes": torch.tensor([[0.0, 0, 20, 20], [5.0, 5, 30, 30]]), "scores": torch.tensor([0.9, 0.1]),
-              "labels": torch.tensor([1, 2])}] * 3
-    fig = lesson.show_detections(scenes, found, n=3)
-    assert len(fig.axes) == 3
-    for ax, labels in zip(fig.axes, scenes.labels, strict=True):
-        objects = int((labels >= 0).sum())
-        assert len(ax.images) == 1 and len(_rectangles(ax)) == objects + 1  # the 0.1 detection is left out
-        assert [t.get_text() for t in ax.texts] == ["c1 0.90"]
+    first = scenes.boxes[0, 0].cpu()
+    found = [{"boxes": torch.stack([first, torch.tensor([0.0, 0, 5, 5]), torch.tensor([5.0, 5, 30, 30])]),
+              "scores": torch.tensor([0.9, 0.8, 0.1]), "labels": torch.stack([scenes.labels[0, 0].cpu(),
+                                                                           torch.tensor(5), torch.tensor(2)])}] * 3
+    fig = lesson.show_detections(scenes, found, n=3, min_score=0.5)
+    ax = fig.axes[0]
+    objects = int((scenes.labels[0] >= 0).sum())
+    assert len(ax.images) == 1 and len(_rectangles(ax)) == objects + 2  # the 0.1 detection is left out
+    names = [t.get_text() for t in ax.texts]
+    true_name = scenes.classes[int(scenes.labels[0, 0])]
+    assert f"{true_name} 0.90" in names and "c5 0.80" in names and names.count(true_name) == 1
+    colours = [r.get_edgecolor() for r in _rectangles(ax) if r.get_edgecolor() != to_rgba("white")]
+    assert colours == [to_rgba("tab:green"), to_rgba("tab:red")]  # correct at IoU 0.5, then not
+    assert all(t.get_fontsize() >= 9 for t in ax.texts)  # legible
     plain = lesson.show_detections(scenes, n=3)  # no detections: the true boxes, named
     assert [len(ax.texts) for ax in plain.axes] == (scenes.labels >= 0).sum(1).tolist()
+
+
+def test_a_detection_is_correct_once_per_true_box_and_only_for_its_class():
+    boxes = torch.tensor([[0.0, 0, 10, 10], [20.0, 20, 30, 30]])
+    labels = torch.tensor([1, 2])
+    found = {"boxes": torch.tensor([[0.0, 0, 10, 10], [1.0, 0, 11, 10], [20.0, 20, 30, 30], [40.0, 40, 50, 50]]),
+             "scores": torch.tensor([0.5, 0.9, 0.8, 0.7]), "labels": torch.tensor([1, 1, 1, 2])}
+    # the 0.9 box takes the true box of class 1, the 0.5 one comes too late; the third has the wrong class
+    assert lesson.correct_detections(found, boxes, labels).tolist() == [False, True, False, False]
+
+
+def test_the_threshold_balances_precision_and_recall_on_the_scenes_given():
+    scenes = lesson.make_scenes(torch.rand(8, 3, 32, 32), torch.arange(8) % 2, 20, ["a", "b"])
+    right = [{"boxes": t["boxes"], "scores": torch.full((len(t["labels"]),), 0.6), "labels": t["labels"]}
+             for t in scenes.targets()]
+    wrong = [{"boxes": torch.tensor([[0.0, 0, 3, 3]]), "scores": torch.tensor([0.3]), "labels": torch.tensor([0])}]
+    found = [{k: torch.cat([r[k], w[k]]) for k in r} for r, w in zip(right, wrong * 20, strict=True)]
+    assert 0.3 < lesson.f1_threshold(found, scenes) <= 0.6  # keeps every right box, drops the wrong ones
 
 
 def test_shortcut_lab_aberrates_only_the_runs_that_ask_for_it(tiny_split, monkeypatch):
@@ -229,3 +348,17 @@ def test_shortcut_lab_aberrates_only_the_runs_that_ask_for_it(tiny_split, monkey
     held_out = _images(12, seed=2)
     lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
     assert lenses == list(lesson.SHORTCUT_RUNS.values()) == [(False, False), (True, False), (True, True)]
+
+
+def test_one_box_per_place_keeps_the_best_of_overlapping_boxes_whatever_their_class():
+    found = {"boxes": torch.tensor([[0.0, 0, 10, 10], [1.0, 0, 11, 10], [20.0, 20, 30, 30]]),
+             "scores": torch.tensor([0.4, 0.9, 0.3]), "labels": torch.tensor([1, 2, 1])}
+    kept = lesson.one_box_per_place(found)
+    assert kept["scores"].tolist() == pytest.approx([0.9, 0.3]) and kept["labels"].tolist() == [2, 1]
+
+
+def test_found_picture_draws_test_scenes_above_a_threshold_chosen_on_training_scenes(tiny_split):
+    detector = lesson.Detector(nets.random_backbone(3, TINY.width, seed=0), len(tiny_split.scenes.classes),
+                               lesson.STAGE).eval()
+    fig = lesson.show_found(detector, tiny_split, n=2)
+    assert len(fig.axes) == 2 and "best F1 on the training scenes" in fig._suptitle.get_text()

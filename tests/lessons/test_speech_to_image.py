@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
 import pytest
 import torch
 
-from course_lib import checks
+from course_lib import checks, evaluate, train
 from course_lib.data import ImageData, SpokenDigits, TalkingClip
 from course_lib.lessons import speech_to_image as lesson
 from course_lib.pretext import speech2image as s2i
 from course_lib.pretext import temporal_order
 
-TINY = dataclasses.replace(lesson.SIZES["ci"], network_width=4, batch=8, steps=2, judge_steps=2, seconds=30)
+TINY = dataclasses.replace(lesson.SIZES["ci"], network_width=4, batch=8, steps=2, judge_steps=2, seconds=30, seeds=2)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +32,26 @@ def test_sizes_grow_from_ci_to_full():
     assert isinstance(ci, lesson.Sizes) and ci.name == "ci" and lab.n_test == 10_000  # shared fields filled in
     assert ci.steps <= lab.steps <= full.steps and ci.judge_steps <= lab.judge_steps <= full.judge_steps
     assert ci.images <= lab.images <= full.images and ci.network_width <= full.network_width
+    assert all(sizes.seeds >= 2 for sizes in (ci, lab, full))  # a spread needs two seeds at least
+
+
+def _spoken(speakers=("theo", "jackson", "nicolas")) -> SpokenDigits:
+    """Every digit said once by each speaker: short noisy 'recordings', louder for larger digits."""
+    generator = torch.Generator().manual_seed(0)
+    digits = torch.arange(10 * len(speakers)) % 10
+    waves = [(1 + int(d)) * 0.05 * torch.randn(1200, generator=generator) for d in digits]
+    return SpokenDigits(waves, digits, [speakers[i // 10] for i in range(len(digits))], torch.zeros_like(digits))
+
+
+def test_load_tests_on_a_held_out_speaker(monkeypatch):
+    """The split is notebook 08's (``audio.by_speaker``): every test recording is a voice never heard in training."""
+    images = ImageData(torch.rand(20, 1, 28, 28), torch.arange(20) % 10, [str(d) for d in range(10)])
+    monkeypatch.setattr(lesson.data, "load_fsdd", lambda split, root=None: _spoken())
+    monkeypatch.setattr(lesson.data, "load_mnist", lambda train, n=None, root=None: images)
+    ex = lesson.load(TINY)
+    assert set(ex.test_spoken.speaker) == {"theo"} and len(ex.test_digits) == 10 and len(ex.train_digits) == 20
+    assert ex.test_specs.shape == (10, 1, 32, 32)
+    assert abs(ex.train_specs.mean().item()) < 1e-4  # standardised with the training recordings' statistics
 
 
 class Reads(torch.nn.Module):
@@ -52,6 +71,23 @@ def test_generators_train_with_and_without_skips(ex):
     assert with_skips.skips and not without.skips and len(history["loss"]) >= 1
     drawn = lesson.generate(with_skips, ex.test_specs, ex.test_images.x[:30])
     assert drawn.shape == (30, 1, 28, 28) and 0 <= drawn.min() and drawn.max() <= 1
+
+
+def test_train_generators_trains_every_variant_from_every_seed(ex):
+    models, histories = lesson.train_generators(ex, TINY, seed=5, progress=False)
+    assert list(models) == list(lesson.VARIANTS) and all(len(runs) == TINY.seeds for runs in models.values())
+    assert [m.skips for m in models["with skips"]] == [True, True] and not models["no skips"][0].skips
+    first, second = models["with skips"]
+    assert not torch.equal(first.out.weight, second.out.weight)  # two seeds, two different networks
+    assert list(lesson.named_runs(histories, seed=5)) == ["with skips, seed 5", "with skips, seed 1005",
+                                                          "no skips, seed 5", "no skips, seed 1005"]
+    assert lesson.capped_runs(histories, seed=5) == []
+
+
+def test_capped_runs_names_the_runs_stopped_by_their_time_cap():
+    done, capped = train.History(stopped_by="600 steps"), train.History(stopped_by="time budget: stopped at step 9")
+    histories = {"with skips": [done, capped], "no skips": [done, done]}
+    assert lesson.capped_runs(histories, seed=0) == ["with skips, seed 1000"]
 
 
 def test_judge_is_a_ten_way_classifier(ex):
@@ -93,10 +129,36 @@ def test_style_correlations_see_a_copied_style(ex):
     assert scores["ink r"] == pytest.approx(1.0) and scores["slant r"] > 0.5
 
 
-def test_metrics_have_the_issue_names():
-    table = pd.DataFrame({"recognised %": {"with skips": 80.0, "no skips": 70.0}})
-    assert lesson.metrics(table) == {"generated_recognised_accuracy": 80.0,
-                                  "generated_recognised_accuracy_no_skips": 70.0}
+def test_scores_are_mean_and_spread_over_the_seeds(ex):
+    """Two 'models' per variant: one always draws the spoken digit, the other never (the judge reads its input)."""
+    class Draws(torch.nn.Module):
+        def __init__(self, right: bool):
+            super().__init__()
+            self.right = right
+
+        def forward(self, spectrogram, identity):
+            digits = ex.test_digits[:len(spectrogram)] if self.right else (ex.test_digits[:len(spectrogram)] + 1) % 10
+            return digits.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28) / 10
+
+    class ReadsIntensity(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.one_hot((x[:, 0, 0, 0] * 10).round().long(), 10).float()
+
+    pairs = lesson.test_pairs(ex, 0)
+    scores = lesson.score_generators(ReadsIntensity(), {"with skips": [Draws(True), Draws(False)],
+                                                        "no skips": [Draws(True), Draws(True)]}, ex, pairs)
+    assert float(scores["with skips"]["recognised %"]) == 50 and scores["with skips"]["recognised %"].std == 50
+    assert float(scores["no skips"]["recognised %"]) == 100 and scores["no skips"]["recognised %"].std == 0
+    table = lesson.results_table(scores)
+    assert table.loc["with skips", "recognised %"] == "50.0 ± 50.0" and list(table.index) == ["with skips", "no skips"]
+
+
+def test_metrics_have_the_issue_names_and_the_spread():
+    scores = {"with skips": {"recognised %": evaluate.Spread(80.0, 2.0, 3)},
+              "no skips": {"recognised %": evaluate.Spread(70.0, 5.0, 3)}}
+    assert lesson.metrics(scores) == {"generated_recognised_accuracy": 80.0, "generated_recognised_accuracy_std": 2.0,
+                                      "generated_recognised_accuracy_no_skips": 70.0,
+                                      "generated_recognised_accuracy_no_skips_std": 5.0}
 
 
 def test_show_generated_titles_what_the_judge_reads(ex):
@@ -115,6 +177,13 @@ def test_show_task_shows_speech_identity_and_target(ex):
     assert len(fig.axes) == 3 * 4 and all(len(ax.images) == 1 for ax in fig.axes)
     assert all(ax.get_title().startswith("says ") for ax in fig.axes[:4])
     assert [ax.get_ylabel() for ax in fig.axes[::4]] == ["input: speech", "input: identity", "target"]
+
+
+def test_show_l1_optimum_puts_the_drawing_beside_the_median_digit(ex):
+    fig = lesson.show_l1_optimum(s2i.Speech2Image(4, True).eval(), ex, lesson.test_pairs(ex, 0), n=3)
+    assert len(fig.axes) == 4 * 3 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert [ax.get_ylabel() for ax in fig.axes[::3]] == ["identity", "drawn", "L1 optimum (median)", "one real digit"]
+    assert all(ax.get_title().startswith("says ") for ax in fig.axes[:3])
 
 
 def test_one_voice_many_writers_draws_a_row_of_each(ex):

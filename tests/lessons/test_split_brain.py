@@ -91,11 +91,14 @@ def test_the_experiment_trains_every_network_and_records_every_cell(lab, experim
     assert not any(b.training for b in trained.values())  # frozen feature extractors from here on
     rows = lesson.backbones(trained, TINY)
     assert list(rows) == list(lesson.KEYS)
-    table = lesson.probe_table({k: rows[k] for k in ("random init", "split-brain (cl,cl)")},
-                               (lab, labels), (lab[:6], labels[:6]))
-    assert list(table.columns[:5]) == list(nets.STAGES) and table["best layer"].isin(nets.STAGES).all()
-    assert set(lesson.metrics(table)) == {f"probe_{k}_{s}" for k in ("random", "split_brain_cl")
-                                          for s in nets.STAGES}
+    scores = lesson.probe_rows({k: rows[k] for k in ("random init", "split-brain (cl,cl)")}, (lab, labels),
+                               (lab[:3], labels[:3]), (lab[3:], labels[3:]), per_class=2, draws=2)
+    assert all(list(s.test) == list(nets.STAGES) and s.best.draws == 2 for s in scores.values())
+    table = evaluate.layer_table(scores)
+    assert list(table.columns[:5]) == list(nets.STAGES) and table[evaluate.BEST_LAYER].isin(nets.STAGES).all()
+    keys = ("random", "split_brain_cl")
+    assert set(lesson.metrics(scores)) == ({f"probe_{k}_{s}" for k in keys for s in nets.STAGES}
+                                           | {f"probe_{k}_best{end}" for k in keys for end in ("", "_std")})
 
 
 def test_every_network_starts_where_the_random_init_row_is():
@@ -112,8 +115,41 @@ def test_probe_table_reads_a_class_that_the_lightness_gives_away():
     rgb = (0.15 + 0.35 * labels.float()).view(-1, 1, 1, 1).expand(-1, 3, 16, 16)
     lab = sb.scaled_lab(rgb + 0.02 * torch.rand(30, 3, 16, 16, generator=torch.Generator().manual_seed(0)))
     rows = {lesson.RANDOM: sb.InputChannels(nets.random_backbone(3, 4, seed=0), slice(0, 3))}
-    table = lesson.probe_table(rows, (lab[:21], labels[:21]), (lab[21:], labels[21:]))
-    assert table.loc[lesson.RANDOM, "best"] >= 90  # chance is 33 %
+    scores = lesson.probe_rows(rows, (lab[:15], labels[:15]), (lab[15:21], labels[15:21]), (lab[21:], labels[21:]),
+                               per_class=3, draws=2)
+    assert scores[lesson.RANDOM].best >= 90  # chance is 33 %
+
+
+def _scores(means, std=1.0, val=None):
+    """LayerScores with these test means (conv1 ... conv5), all with this std, and validation scores (default: the
+    means, so the best layer is the highest)."""
+    test = {s: evaluate.Spread(m, std, 3) for s, m in zip(nets.STAGES, means, strict=True)}
+    return evaluate.LayerScores(test, dict(zip(nets.STAGES, val or means, strict=True)))
+
+
+def test_head_to_head_names_the_winner_only_outside_the_spread():
+    scores = {"a": _scores([50, 50, 50, 50, 50]), "b": _scores([45, 49, 50, 51, 56]), "c": _scores([40] * 5, std=0)}
+    table = lesson.head_to_head(scores, [("a", "b"), ("a", "c")])
+    assert list(table.index) == ["a vs b", "a vs c"] and list(table.columns) == list(nets.STAGES)
+    assert table.loc["a vs b"].tolist() == ["+5.0 a", "+1.0 no difference", "+0.0 no difference",
+                                            "-1.0 no difference", "-6.0 b"]
+    assert (table.loc["a vs c"] == "+10.0 a").all()
+    assert lesson.wins(scores, "a", "b", "conv1") and not lesson.wins(scores, "a", "b", "conv2")
+    assert lesson.wins(scores, "b", "a", "conv5")
+
+
+def test_metrics_record_the_validation_chosen_layer():
+    scores = {lesson.RANDOM: _scores([40, 45, 44, 43, 42], val=[40, 41, 48, 43, 42])}  # val picks conv3
+    found = lesson.metrics(scores)
+    assert found["probe_random_best"] == 44.0 and found["probe_random_best_std"] == 1.0
+    assert found["probe_random_conv2"] == 45.0  # the test maximum, which validation did not choose
+
+
+def test_capped_names_the_networks_stopped_by_their_time_budget(experiment):
+    from course_lib import train
+
+    assert lesson.capped(experiment[1]) == []
+    assert lesson.capped({"x": train.History(stopped_by="time budget (8 s) reached after 3 steps")}) == ["x"]
 
 
 def test_training_curves_get_one_panel_per_network(experiment):
@@ -126,15 +162,18 @@ def test_pictures_show_the_task_and_the_table_beside_the_paper(lab):
     fig = lesson.show_task(torch.rand(4, 3, 16, 16))
     assert len(fig.axes) == 3 * 4 and all(len(ax.images) == 1 for ax in fig.axes)
     assert [fig.axes[4 * r].get_ylabel() for r in range(3)] == ["photo X", "X_1 = L", "X_2 = ab"]
-    ours = evaluate.layer_table({name: {s: 40.0 + i for i, s in enumerate(nets.STAGES)} for name in lesson.KEYS})
+    ours = {name: _scores([40.0 + i for i in range(5)]) for name in lesson.KEYS}
     paper = lesson.paper_table()
     fig = lesson.plot_layers(ours, paper)
     left, right = fig.axes
     assert left.get_title().startswith("ours") and right.get_title().startswith("paper")
-    assert len(left.lines) == len(lesson.KEYS) and len(right.lines) == len(lesson.PAPER_ROWS)
-    assert list(left.lines[0].get_ydata()) == [40.0, 41.0, 42.0, 43.0, 44.0]
-    colour = {line.get_label(): line.get_color() for line in left.lines}
+    curves = [c for c in left.containers]  # one error-bar plot per row of ours
+    assert [c.get_label() for c in curves] == list(lesson.KEYS) and len(right.lines) == len(lesson.PAPER_ROWS)
+    assert list(curves[0].lines[0].get_ydata()) == [40.0, 41.0, 42.0, 43.0, 44.0]
+    colour = {c.get_label(): c.lines[0].get_color() for c in curves}
     assert all(line.get_color() == colour[lesson.PAPER_ROWS[line.get_label()]] for line in right.lines)
+    rings = [line for line in left.lines if len(line.get_xdata()) == 1]
+    assert len(rings) == len(lesson.KEYS) and float(rings[0].get_ydata()[0]) == 44.0  # best on validation: conv5
 
 
 def test_paper_table_has_every_quoted_row_at_every_layer_beside_ours():

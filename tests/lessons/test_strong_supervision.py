@@ -72,6 +72,31 @@ def test_transfer_curves_have_every_start_and_point_and_learn_easy_data(tasks):
     assert lesson.curve_table(curves).shape == (4, 2)
 
 
+def test_curve_table_prints_mean_and_spread_of_the_draws():
+    curves = {"pretrained": {1: evaluate.Spread(50.0, 2.0, 3), 10: evaluate.Spread(71.3, 0.5, 3)},
+              "one draw": {1: 40.0, 10: 60.0}}
+    table = lesson.curve_table(curves)
+    assert list(table.columns) == ["1 / class", "10 / class"]
+    assert table.loc["pretrained"].tolist() == ["50.0 ± 2.0", "71.3 ± 0.5"]
+    assert table.loc["one draw"].tolist() == ["40.0", "60.0"]
+
+
+def test_curve_mean_averages_the_points_from_the_claims_point_up_with_a_cautious_spread():
+    curve = {1: evaluate.Spread(30.0, 9.0, 3), 10: evaluate.Spread(50.0, 2.0, 3), 100: evaluate.Spread(70.0, 4.0, 3)}
+    mean = lesson.curve_mean(curve, from_labels=10)
+    assert float(mean) == pytest.approx(60.0) and mean.std == pytest.approx(3.0) and mean.draws == 3
+    with pytest.raises(ValueError, match="no point"):
+        lesson.curve_mean({1: 30.0, 2: 35.0}, from_labels=10)
+
+
+def test_curve_mean_bounds_the_spread_of_the_averaged_draws():
+    """The std over draws of the averaged accuracy never exceeds the mean of the points' stds."""
+    draws = torch.tensor([[40.0, 60.0], [44.0, 58.0], [47.0, 65.0]])  # 3 draws x 2 points
+    curve = {10: evaluate.Spread.of(draws[:, 0].tolist()), 20: evaluate.Spread.of(draws[:, 1].tolist())}
+    true_std = float(draws.mean(1).std(unbiased=False))
+    assert lesson.curve_mean(curve).std >= true_std
+
+
 def test_checkers_accept_the_library_answers():
     lesson.check_few_labels(evaluate.few_labels)
     lesson.check_labels_needed(evaluate.labels_needed)

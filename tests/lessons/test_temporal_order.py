@@ -1,9 +1,11 @@
 import dataclasses
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from course_lib import checks, config
+from course_lib import checks, config, evaluate, train
 from course_lib.data import make_moving_digits
 from course_lib.data.clips import VideoClip
 from course_lib.data.moving_digits import ACTIONS
@@ -75,16 +77,29 @@ def test_pretraining_starts_from_the_initial_backbone_and_changes_it(clips):
 def test_action_table_has_a_row_per_backbone_and_a_column_per_head(short_clips):
     backbones = {"a": lesson.initial_backbone(TINY, 0), "b": lesson.initial_backbone(TINY, 1)}
     encoded = lesson.encode(backbones, short_clips, short_clips)
-    table = lesson.action_table(encoded, short_clips, short_clips, per_class=1)
+    table = lesson.action_table(lesson.action_scores(encoded, short_clips, short_clips, per_class=1, draws=2))
     assert list(table.index) == ["a", "b"] and list(table.columns) == list(lesson.HEADS)
+    assert all(" ± " in cell for cell in table.to_numpy().flatten())  # mean ± std over the two draws
+
+
+def test_action_scores_average_the_labelled_draws_and_keep_their_spread(short_clips):
+    encoded = lesson.encode({"a": lesson.initial_backbone(TINY, 0)}, short_clips, short_clips)
+    def score(draws, seed=0):
+        scores = lesson.action_scores(encoded, short_clips, short_clips, 1, draws, seed, heads=(lesson.PROTOCOL,))
+        return scores["a"][lesson.PROTOCOL]
+
+    singles = [float(score(1, seed)) for seed in (0, 1000, 2000)]  # draw d uses seed + 1000 d
+    mean = score(3)
+    assert mean.draws == 3 and float(mean) == pytest.approx(np.mean(singles))
+    assert mean.std == pytest.approx(np.std(singles))
 
 
 def test_frozen_random_features_with_the_protocols_head_tell_clean_motions_apart(easy_clips):
     labelled, test = easy_clips
     backbone = lesson.initial_backbone(lesson.SIZES["ci"], 0)
-    table = lesson.action_table(lesson.encode({"random": backbone}, labelled, test), labelled, test, per_class=10,
-                                heads=(lesson.PROTOCOL,))
-    assert table.loc["random", lesson.PROTOCOL] > 35  # chance: 16.7 %; measured 62 %
+    scores = lesson.action_scores(lesson.encode({"random": backbone}, labelled, test), labelled, test, per_class=10,
+                                  heads=(lesson.PROTOCOL,))
+    assert scores["random"][lesson.PROTOCOL] > 35  # chance: 16.7 %; measured 62 %
 
 
 def test_pose_classes_are_the_cell_of_the_centre(clips):
@@ -123,7 +138,7 @@ def test_clips_picture_has_a_row_per_action(clips):
 
 def test_real_tuples_picture_shows_the_motion_curve_and_three_tuples():
     frames = torch.rand(50, 3, 12, 16)
-    fig = lesson.show_real_tuples(VideoClip(frames, 25.0, "fake", "noise"), window=10)
+    fig = lesson.show_real_tuples(VideoClip(frames, 25.0, "fake", "noise"), window=10, min_gap=2)
     curve, *tiles = fig.axes
     assert len(curve.lines) == 1 and len(curve.lines[0].get_xdata()) == 49  # one energy per step of 50 frames
     assert curve.get_title() == "fake: where does it move?" and len(curve.texts) == 5  # a ... e
@@ -146,5 +161,47 @@ def test_every_action_has_a_name():
 
 def test_shortcut_table_has_tuple_accuracy_per_clip_set_and_action_accuracy(clips):
     _, net, _ = lesson.pretrain_tuples(clips, TINY, seed=0, progress=False)
-    table = lesson.shortcut_table({"net": net}, {"these": clips}, clips, clips, per_class=1)
-    assert list(table.columns) == ["tuple accuracy: these", "action accuracy"] and list(table.index) == ["net"]
+    table = lesson.shortcut_table({"net": net}, {"these": clips}, clips, clips, per_class=1, draws=2)
+    assert list(table.columns) == ["tuple accuracy: these", "action accuracy", "± (draws)"]
+    assert list(table.index) == ["net"]
+
+
+def test_three_in_four_training_tuples_are_negatives(clips):
+    assert lesson.majority_share(clips.videos, per_clip=200) == pytest.approx(75, abs=2)
+
+
+def test_training_accuracy_picture_draws_the_majority_level():
+    history = train.History()
+    for step, acc in ((10, 0.6), (20, 0.8)):
+        history.log(step, 0.0, {"acc": acc})
+    ax = lesson.show_training_accuracy(history, 75.0).axes[0]
+    curve, majority = ax.lines
+    assert list(curve.get_ydata()) == pytest.approx([60, 80]) and list(majority.get_ydata()) == [75, 75]
+    assert "75 %" in majority.get_label()
+
+
+def _spread(mean, std):
+    return evaluate.Spread(mean, std, 3)
+
+
+def test_lab_claim_needs_five_points_beyond_the_spread():
+    lesson.check_claims({lesson.TUPLES: _spread(70, 1), lesson.RANDOM: _spread(60, 1)}, 70, "lab")
+    with pytest.raises(checks.ClaimFailed, match="5 points"):
+        lesson.check_claims({lesson.TUPLES: _spread(64, 1), lesson.RANDOM: _spread(60, 1)}, 70, "lab")
+    with pytest.raises(checks.ClaimFailed):  # a 6-point gap inside a spread of 4 + 4 is no difference
+        lesson.check_claims({lesson.TUPLES: _spread(66, 4), lesson.RANDOM: _spread(60, 4)}, 70, "lab")
+
+
+def test_ci_claim_is_the_pretext_above_chance_and_can_fail(capsys):
+    accuracy = {lesson.TUPLES: _spread(50, 1), lesson.RANDOM: _spread(60, 1)}  # no transfer at all: not asserted
+    lesson.check_claims(accuracy, 58, "ci", capped=["tuple verification"])
+    assert "stopped at the time cap: tuple verification" in capsys.readouterr().out
+    with pytest.raises(checks.ClaimFailed, match="chance"):
+        lesson.check_claims(accuracy, 53, "ci")
+
+
+def test_shortcut_comparison_names_a_winner_only_outside_the_spread():
+    table = pd.DataFrame({"action accuracy": [78.0, 75.2], evaluate.STD: [2.1, 1.4]}, index=["six", "glide"])
+    assert lesson.shortcut_comparison(table).endswith("no difference at this scale (the gap is inside the spread)")
+    table.loc["glide", "action accuracy"] = 60.0
+    assert lesson.shortcut_comparison(table).endswith(": six higher")

@@ -3,18 +3,18 @@ import dataclasses
 import pytest
 import torch
 
-from course_lib import checks, config, nets
+from course_lib import checks, config, evaluate, nets, papers
 from course_lib.lessons import transformations as lesson
 from course_lib.pretext import transformations
 
-TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, steps=2, scratch_steps=2,
-                           label_budgets=(10, 20), max_seconds=30)
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, steps=2, scratch_steps=4, scratch_every=2,
+                           scratch_patience=2, label_budgets=(10, 20), max_seconds=30, label_draws=2)
 
 
-def _digits(n_per_class=4, seed=0):
+def _digits(n_per_class=4, seed=0, side=16):
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(10).repeat(n_per_class)
-    return torch.rand(len(y), 1, 16, 16, generator=g), y
+    return torch.rand(len(y), 1, side, side, generator=g), y
 
 
 def _bars(n=40, seed=0):
@@ -27,13 +27,41 @@ def _bars(n=40, seed=0):
     return x[:, None].clone(), y
 
 
+def _spread(mean, std=0.5, draws=3):
+    return evaluate.Spread(mean, std, draws)
+
+
+def _probed(test_accuracy, val_accuracy, errors):
+    """A fake ``Probed``: accuracies per layer on test and validation, and errors per budget."""
+    layers = evaluate.LayerScores(test={k: _spread(v) for k, v in test_accuracy.items()}, val=val_accuracy)
+    return lesson.Probed(layers, {k: _spread(v) for k, v in errors.items()})
+
+
+def _fake_result(ego=12.0, contrastive=7.8, random=13.5, spread=0.5):
+    """A fake ``Benchmark`` with these errors at 100 labels (the validation split prefers contrastive)."""
+    layers = {"conv2": 85.0, "conv5": 80.0, lesson.GLOBAL: 75.0}
+    probes = {
+        "egomotion": _probed(layers, {"conv2": 88.0, "conv5": 80.0, lesson.GLOBAL: 70.0}, {100: ego, 1000: 4.0}),
+        "contrastive": _probed(layers, {"conv2": 90.0, "conv5": 92.0, lesson.GLOBAL: 91.0},
+                               {100: contrastive, 1000: 3.0}),
+        lesson.RANDOM: _probed(layers, {"conv2": 86.0, "conv5": 80.0, lesson.GLOBAL: 70.0}, {100: random, 1000: 5.0}),
+    }
+    for p in probes.values():
+        p.errors = {k: evaluate.Spread(float(v), spread, 3) for k, v in p.errors.items()}
+    runs = {budget: [lesson.ScratchRun(budget, error, [(2, 70.0), (4, 80.0)], 4, True) for error in (9.0, 10.0, 11.0)]
+            for budget in (100, 1000)}
+    return lesson.Benchmark(probes, runs)
+
+
 def test_sizes_of_every_profile():
     assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
     for name, sizes in lesson.SIZES.items():
         assert sizes.name == name and sizes.batch_size == config.PROFILES[name].batch_size
-        assert all(b % 10 == 0 and b <= sizes.train_images for b in sizes.label_budgets)  # a tenth per digit
+        assert all(b % 10 == 0 and b <= sizes.train_images - sizes.val_images for b in sizes.label_budgets)
         assert 100 in sizes.label_budgets and 1000 in sizes.label_budgets  # the budgets the notebook records
+        assert sizes.scratch_every * sizes.scratch_patience < sizes.scratch_steps  # it can stop before the last step
     assert lesson.SIZES["ci"].steps < lesson.SIZES["lab"].steps < lesson.SIZES["full"].steps
+    assert lesson.SIZES["lab"].label_draws >= 3
 
 
 @pytest.mark.parametrize("method", lesson.METHODS)
@@ -58,38 +86,181 @@ def test_unknown_method_names_the_choices():
         lesson.pretext_model("jigsaw", nets.Backbone(1, 4))
 
 
-def test_labelled_subset_takes_a_tenth_of_the_budget_per_digit():
+def test_split_holds_out_the_validation_images():
+    x, y = _digits(n_per_class=10)
+    (train_x, train_y), (val_x, val_y) = lesson.split(x, y, dataclasses.replace(TINY, val_images=15))
+    assert len(val_y) == 15 and len(train_y) == 85
+    assert not any(torch.equal(v, t) for v in val_x for t in train_x)
+
+
+def test_capped_runs_names_only_the_runs_stopped_by_the_time_budget():
+    done, stopped = lesson.train.History(stopped_by="80 steps"), lesson.train.History(
+        stopped_by="time budget: stopped at step 5 of 80 after 41 s")
+    assert lesson.capped_runs({"egomotion": done, "contrastive": stopped}) == ["contrastive"]
+
+
+def test_labelled_subset_takes_a_tenth_of_the_budget_per_digit_and_the_probes_draws():
     _, y = _digits(n_per_class=5)
     idx = lesson.labelled_subset(y, 30)
     assert torch.bincount(y[idx]).tolist() == [3] * 10
+    assert torch.equal(lesson.labelled_subset(y, 30, seed=2, draw=1), evaluate.few_labels(y, 3, 1002))
 
 
-def test_benchmark_has_every_method_budget_and_the_scratch_row():
-    train_xy, test_xy = _digits(), _digits(seed=1)
-    backbones = {"random features": lesson.random_features(TINY)}
-    errors = lesson.benchmark(backbones, train_xy, test_xy, TINY)
-    assert set(errors) == {"random features", "scratch"}
-    assert all(set(e) == {10, 20} for e in errors.values())
-    assert lesson.error_table(errors).shape == (2, 2)
-    assert list(lesson.error_table(errors).columns) == ["10 labels", "20 labels"]
+def test_draws_at_uses_one_draw_only_for_large_budgets():
+    assert lesson.draws_at(100, TINY) == TINY.label_draws and lesson.draws_at(lesson.ONE_DRAW_FROM, TINY) == 1
 
 
-def test_benchmark_learns_easy_classes_from_a_few_labels():
-    sizes = dataclasses.replace(TINY, scratch_steps=60, label_budgets=(20, 40))  # 2 and 4 labelled bars per class
-    errors = lesson.benchmark({"random features": lesson.random_features(sizes)}, _bars(), _bars(seed=1), sizes)
-    assert all(error <= 25 for row in errors.values() for error in row.values()), errors  # chance: 50 %
+def test_layer_features_pool_every_layer_to_the_egomotion_code_and_add_the_global_average():
+    backbone = nets.random_backbone(1, 4, seed=0)
+    x = torch.rand(6, 1, 28, 28)
+    features = lesson.layer_features(backbone, x)
+    assert list(features) == [*nets.STAGES, lesson.GLOBAL]
+    with torch.no_grad():
+        fmaps = backbone(x)
+        head_code = transformations.EgomotionNet.code(fmaps)
+        assert torch.allclose(features["conv5"], head_code, atol=1e-5)  # what the egomotion head reads
+        assert torch.allclose(features[lesson.GLOBAL], backbone.embed(x), atol=1e-5)
+    assert all(f.shape[1] <= head_code.shape[1] for f in features.values())  # no layer larger than the code
+
+
+def test_probe_chooses_the_layer_on_validation_and_reports_every_budget():
+    (x, y), (x_val, y_val), test = _bars(60), _bars(20, seed=1), _bars(40, seed=2)
+    probed = lesson.probe(nets.random_backbone(1, 4, seed=0), (x, y), (x_val, y_val), test,
+                          dataclasses.replace(TINY, label_budgets=(20, 40)))
+    assert set(probed.errors) == {20, 40}
+    assert probed.layer == max(probed.layers.val, key=probed.layers.val.get)
+    assert set(probed.layers.test) == {*nets.STAGES, lesson.GLOBAL}
+    assert probed.errors[20] == pytest.approx(100 - probed.layers.best) and probed.errors[20].draws == 2
+
+
+def test_layer_errors_turn_accuracies_into_errors_and_keep_the_validation_choice():
+    table = lesson.layer_errors(_fake_result().probes)
+    assert table.loc["egomotion", "conv2"] == 15.0 and table.loc["egomotion", evaluate.BEST_LAYER] == "conv2"
+    assert table.loc["contrastive", evaluate.BEST_LAYER] == "conv5"  # validation's choice, not test's (conv2)
+    assert table.loc["contrastive", "error at that layer"] == 20.0
+
+
+class _Scripted:
+    """Validation accuracies in a fixed order, in place of ``evaluate.accuracy``."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def __call__(self, model, x, y):
+        return self.values.pop(0)
+
+
+def test_early_stopping_ends_the_stream_after_patience_gradings_without_a_new_best(monkeypatch):
+    monkeypatch.setattr(lesson.evaluate, "accuracy", _Scripted([50.0, 70.0, 60.0, 65.0, 69.0, 90.0]))
+    model = torch.nn.Linear(1, 1)
+    watch = lesson.EarlyStopping(model, (None, None), every=1, patience=3)
+    seen = []
+    for step, _ in enumerate(watch.stream(iter(range(100)))):
+        seen.append(step)
+        with torch.no_grad():
+            model.weight.fill_(step + 1.0)  # weights after step + 1 steps
+    assert watch.stopped_early and [s for s, _ in watch.curve] == [1, 2, 3, 4, 5]
+    assert watch.best_step == 2 and len(seen) == 5
+    watch.finish(5)
+    assert model.weight.item() == 2.0 and not model.training  # the weights of step 2 are back
+
+
+def test_early_stopping_grades_the_last_step_when_steps_run_out(monkeypatch):
+    monkeypatch.setattr(lesson.evaluate, "accuracy", _Scripted([50.0, 60.0, 70.0]))
+    watch = lesson.EarlyStopping(torch.nn.Linear(1, 1), (None, None), every=2, patience=3)
+    assert len(list(watch.stream(iter(range(5))))) == 5  # graded at steps 2 and 4, never stopped
+    watch.finish(5)
+    assert [s for s, _ in watch.curve] == [2, 4, 5] and watch.best_step == 5 and not watch.stopped_early
+
+
+def test_scratch_learns_easy_classes_and_stops_on_validation():
+    sizes = dataclasses.replace(TINY, scratch_steps=60, scratch_every=10, scratch_patience=2, label_draws=2)
+    (x, y), val, test = _bars(), _bars(20, seed=1), _bars(seed=2)
+    runs = lesson.scratch((x, y), val, test, dataclasses.replace(sizes, label_budgets=(20, 40)))
+    assert {k: len(v) for k, v in runs.items()} == {20: 2, 40: 2}
+    run = runs[40][0]
+    assert run.error <= 25 and run.best_step in dict(run.curve)  # chance: 50 %
+    assert run.stopped_early or run.curve[-1][0] == sizes.scratch_steps
+    assert lesson.scratch_errors(runs)[40].draws == 2
+
+
+def test_benchmark_has_every_backbone_and_the_scratch_row():
+    train_xy, val_xy, test_xy = _digits(n_per_class=6), _digits(seed=1), _digits(seed=2)
+    result = lesson.benchmark({lesson.RANDOM: lesson.random_features(TINY)}, train_xy, val_xy, test_xy, TINY)
+    assert list(result.errors) == [lesson.RANDOM, lesson.SCRATCH]
+    assert all(set(e) == {10, 20} for e in result.errors.values())
+    table = lesson.error_table(result)
+    assert list(table.columns) == ["10 labels", "20 labels", "layer (val)"]
+    assert " ± " in table.loc[lesson.SCRATCH, "10 labels"] and table.loc[lesson.SCRATCH, "layer (val)"] == "end to end"
+
+
+def test_best_method_is_chosen_on_validation():
+    result = _fake_result(ego=5.0, contrastive=7.8)  # egomotion best on test, contrastive on validation
+    assert lesson.best_method(result) == "contrastive"
+
+
+def test_compare_errors_names_the_lower_error_or_no_difference():
+    assert lesson.compare_errors(_spread(7.8), _spread(13.5), ("contrastive", "random")).endswith("contrastive lower")
+    assert "no difference at this scale" in lesson.compare_errors(_spread(12.0), _spread(12.6), ("a", "b"))
+
+
+def test_the_claim_holds_beyond_the_spread_and_fails_inside_it():
+    lesson.check_claim(_fake_result(contrastive=7.8, random=13.5), "lab")
+    with pytest.raises(checks.ClaimFailed, match="no difference"):
+        lesson.check_claim(_fake_result(contrastive=12.8, random=13.5), "lab")
+
+
+def test_the_ci_claim_is_weaker_but_can_fail():
+    lesson.check_claim(_fake_result(contrastive=12.8, random=13.5), "ci")
+    with pytest.raises(checks.ClaimFailed, match="chance"):
+        lesson.check_claim(_fake_result(contrastive=60.0, random=13.5), "ci")
+
+
+def test_the_claim_names_the_runs_stopped_at_the_time_cap(capsys):
+    lesson.check_claim(_fake_result(), "lab", capped=["egomotion"])
+    assert "time cap: egomotion" in capsys.readouterr().out
+
+
+def test_slide_rows_put_our_egomotion_beside_the_slides_number():
+    rows = lesson.slide_rows(_fake_result())
+    table = papers.side_by_side("agrawal2015", rows)
+    assert table.iloc[0]["paper"] == 8.7
+    labels = list(rows)
+    assert "egomotion" in labels[1] and "conv2" in labels[1] and rows[labels[1]][1] == "12.0 ± 0.5"
+    assert rows[labels[2]][1] == "20.0 ± 0.5" and rows[labels[3]][1] == "25.0 ± 0.5"  # conv5 3 x 3, global
+    assert not any("contrastive" in label for label in labels)
+
+
+def test_headline_metrics_keep_mean_and_std():
+    metrics = lesson.headline_metrics(_fake_result())
+    assert metrics["error_100_contrastive"] == 7.8 and metrics["error_100_contrastive_std"] == 0.5
+    assert metrics["error_1000_scratch"] == 10.0 and metrics["error_100_egomotion_conv5_global"] == 25.0
+
+
+def test_nt_xent_code_holds_the_lines_the_notebook_maps_to_the_formula():
+    code = lesson.nt_xent_code()
+    for line in ["z = F.normalize(torch.cat([z1, z2]), dim=1)", "logits = (z @ z.T / temperature)",
+                 'float("-inf")', ".roll(len(z1))", "F.cross_entropy(logits, positives)"]:
+        assert line in code
+
+
+def test_show_scratch_curves_draws_a_line_per_run():
+    fig = lesson.show_scratch_curves(_fake_result().scratch)
+    lines = fig.axes[0].lines
+    assert len([line for line in lines if len(line.get_xdata()) == 2]) == 6  # a curve per run ...
+    assert [tuple(line.get_xdata()) for line in lines if len(line.get_xdata()) == 1] == [(4,)] * 6  # ... its dot
 
 
 def test_show_pretexts_leaves_the_random_stream_alone():
-    x, _ = _digits()
+    x, _ = _digits(side=28)
     torch.manual_seed(3)
     expected = torch.rand(1)
     torch.manual_seed(3)
     fig = lesson.show_pretexts(x, n=3)
     assert torch.equal(torch.rand(1), expected)
     shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 15  # 5 rows of 3: image, masked, moved, two views
-    assert [ax.get_title() for ax in shown[::3]] == ["image", "masked: predict the image", shown[6].get_title(),
+    assert len(shown) == 15  # 5 rows of 3: image, two egomotion views, two contrastive views
+    assert [ax.get_title() for ax in shown[::3]] == ["image", "egomotion: view T0(x)", shown[6].get_title(),
                                                      "view t(x)", "view t'(x): the positive"]
     assert shown[6].get_title().startswith("T: ") and shown[6].get_title().endswith("°")
     again = lesson.show_pretexts(x, n=3)

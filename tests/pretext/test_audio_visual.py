@@ -10,42 +10,111 @@ def _towers(width=2):
     return nets.Backbone(1, width), nets.Backbone(1, width)
 
 
-def _pairs_data(n_images=60, n_sounds=40, image_side=28, sound_side=32):
-    image_digits = torch.arange(n_images) % 10
-    sound_digits = torch.arange(n_sounds) % 10
-    images = image_digits.float().view(-1, 1, 1, 1).expand(-1, 1, image_side, image_side).clone()  # pixels = digit
-    sounds = sound_digits.float().view(-1, 1, 1, 1).expand(-1, 1, sound_side, sound_side).clone()
-    return images, image_digits, sounds, sound_digits
+def _videos(n_images=60, n_sounds=40, side=28, sound_side=32):
+    """Fake videos: image i is filled with i and recording r with 100 + r, so a batch tells which video and which
+    recording every example came from; image i shows digit i % 10, recording r says r % 10."""
+    images = torch.arange(n_images).float().view(-1, 1, 1, 1).expand(-1, 1, side, side).clone()
+    sounds = (100 + torch.arange(n_sounds)).float().view(-1, 1, 1, 1).expand(-1, 1, sound_side, sound_side).clone()
+    soundtrack = av.simulate_videos(torch.arange(n_images) % 10, torch.arange(n_sounds) % 10, seed=0)
+    return images, soundtrack, sounds
 
 
-def test_correspondence_batches_pair_the_same_digit_for_positives_and_another_for_negatives():
-    images, image_digits, sounds, sound_digits = _pairs_data()
-    x, a, y = next(av.correspondence_batches(images, image_digits, sounds, sound_digits, batch_size=200))
-    shown, spoken = x[:, 0, 0, 0], a[:, 0, 0, 0]
-    assert x.shape == (200, 1, 28, 28) and a.shape == (200, 1, 32, 32) and y.shape == (200,)
-    assert torch.equal(shown[y == 1], spoken[y == 1])
-    assert torch.all(shown[y == 0] != spoken[y == 0])
-    assert 0.3 < y.mean() < 0.7  # about half of each
+def test_simulate_videos_give_every_image_one_recording_of_its_digit_drawn_once():
+    image_digits, sound_digits = torch.arange(60) % 10, torch.arange(40) % 10
+    soundtrack = av.simulate_videos(image_digits, sound_digits, seed=3)
+    assert soundtrack.shape == (60,) and torch.equal(sound_digits[soundtrack], image_digits)
+    assert torch.equal(soundtrack, av.simulate_videos(image_digits, sound_digits, seed=3))  # fixed for a seed
+    assert not torch.equal(soundtrack, av.simulate_videos(image_digits, sound_digits, seed=4))
+
+
+def test_correspondence_batches_pair_a_frame_with_its_own_soundtrack_or_another_videos():
+    images, soundtrack, sounds = _videos()
+    x, a, y = next(av.correspondence_batches(images, soundtrack, sounds, batch_size=400))
+    video, heard = x[:, 0, 0, 0].long(), a[:, 0, 0, 0].long() - 100
+    assert x.shape == (400, 1, 28, 28) and a.shape == (400, 1, 32, 32) and y.shape == (400,)
+    assert torch.equal(heard[y == 1], soundtrack[video[y == 1]])  # positives: the video's own soundtrack
+    others = (soundtrack[video[y == 0]] != heard[y == 0]) | (soundtrack.bincount(minlength=40)[heard[y == 0]] > 1)
+    assert others.all()  # negatives: the soundtrack of some other video (a recording may sound in several)
+    assert 0.4 < y.mean() < 0.6  # about half of each
+
+
+def test_negatives_are_drawn_at_random_and_may_say_the_frames_digit():
+    images, soundtrack, sounds = _videos()
+    x, a, y = next(av.correspondence_batches(images, soundtrack, sounds, batch_size=2000))
+    shown, said = x[:, 0, 0, 0].long() % 10, (a[:, 0, 0, 0].long() - 100) % 10
+    same_digit = (shown == said)[y == 0].float().mean()
+    assert 0.04 < same_digit < 0.2  # about one negative in ten says the digit the frame shows, as in real video
 
 
 def test_correspondence_batches_take_positive_and_negative_audio_from_their_own_tensors():
-    images, image_digits, sounds, sound_digits = _pairs_data()
-    x, a, y = next(av.correspondence_batches(images, image_digits, sounds, sound_digits, 100,
-                                             negative_audio=-sounds - 1))
-    assert torch.all(a[y == 1] >= 0) and torch.all(a[y == 0] < 0)
+    images, soundtrack, sounds = _videos()
+    x, a, y = next(av.correspondence_batches(images, soundtrack, sounds, 100, negative_audio=-sounds))
+    assert torch.all(a[y == 1] > 0) and torch.all(a[y == 0] < 0)
 
 
 def test_correspondence_batches_are_the_same_for_the_same_seed():
-    data = _pairs_data()
+    data = _videos()
     first = next(av.correspondence_batches(*data, batch_size=30, seed=3))
     again = next(av.correspondence_batches(*data, batch_size=30, seed=3))
     assert all(torch.equal(p, q) for p, q in zip(first, again, strict=True))
 
 
 def test_correspondence_batches_refuse_negative_audio_of_other_recordings():
-    images, image_digits, sounds, sound_digits = _pairs_data()
+    images, soundtrack, sounds = _videos()
     with pytest.raises(ValueError, match="same recordings"):
-        next(av.correspondence_batches(images, image_digits, sounds, sound_digits, 8, negative_audio=sounds[:5]))
+        next(av.correspondence_batches(images, soundtrack, sounds, 8, negative_audio=sounds[:5]))
+
+
+def test_video_batches_hold_different_videos_each_with_its_own_soundtrack():
+    images, soundtrack, sounds = _videos()
+    x, a = next(av.video_batches(images, soundtrack, sounds, batch_size=20))
+    video, heard = x[:, 0, 0, 0].long(), a[:, 0, 0, 0].long() - 100
+    assert len(set(video.tolist())) == 20 and torch.equal(heard, soundtrack[video])
+
+
+class _Scores(torch.nn.Module):
+    """A stand-in two-tower model whose "embeddings" are one-hot row and column numbers and whose fusion reads a
+    fixed logit matrix: the loss sees exactly the scores a test gives it."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.nn.Parameter(logits.clone())
+
+    def embed_image(self, images):
+        return torch.eye(len(images))
+
+    def embed_audio(self, specs):
+        return torch.eye(len(specs))
+
+    def fuse(self, v, a):
+        return self.logits[a.argmax(1), v.argmax(1)]
+
+
+def test_in_batch_loss_counts_every_off_diagonal_pair_as_a_negative():
+    batch = (torch.zeros(4, 1, 28, 28), torch.zeros(4, 1, 32, 32))
+    diagonal = 10 * (2 * torch.eye(4) - 1)  # own pairs "yes", every other pair "no"
+    loss, logged = av.in_batch_loss(_Scores(diagonal), batch)
+    assert loss.item() < 1e-3 and logged["acc"] == 1.0
+    also_yes = diagonal.clone()
+    also_yes[0, 1] = 10.0  # another video's pair called "together" (it may show the same digit): still wrong
+    worse, logged = av.in_batch_loss(_Scores(also_yes), batch)
+    assert worse.item() > 0.1 and logged["acc"] < 1.0
+
+
+def test_in_batch_loss_weighs_positives_and_negatives_alike():
+    batch = (torch.zeros(8, 1, 28, 28), torch.zeros(8, 1, 32, 32))
+    always_no = torch.full((8, 8), -10.0)  # right on 56 pairs of 64, but on none of the positives
+    loss, logged = av.in_batch_loss(_Scores(always_no), batch)
+    assert logged["acc"] == pytest.approx(0.5) and loss.item() > 4  # half the weight is on the missed positives
+
+
+def test_in_batch_loss_trains_the_towers_of_both_fusions():
+    for fusion in (av.ConcatFusion, av.AVENet):
+        model = fusion(*_towers())
+        loss, _ = av.in_batch_loss(model, (torch.rand(4, 1, 28, 28), torch.randn(4, 1, 32, 32)))
+        loss.backward()
+        assert all(tower.stages["conv1"][0].weight.grad.abs().sum() > 0
+                   for tower in (model.image_tower, model.audio_tower))
 
 
 @pytest.mark.parametrize("fusion", [av.ConcatFusion, av.AVENet])
@@ -69,11 +138,14 @@ def test_ave_net_embeddings_are_unit_length_and_nearer_means_together():
 
 
 def test_correspondence_loss_learns_a_separable_toy_task():
-    images, image_digits, sounds, sound_digits = _pairs_data(100, 100, image_side=8, sound_side=8)
+    """Image i shows digit i % 10 (pixels = the digit), its soundtrack says it (level = the digit): fixed videos."""
+    images = ((torch.arange(100) % 10).float() / 9).view(-1, 1, 1, 1).expand(-1, 1, 8, 8).clone()
+    sounds = ((torch.arange(100) % 10).float() / 9).view(-1, 1, 1, 1).expand(-1, 1, 8, 8).clone()
+    soundtrack = av.simulate_videos(torch.arange(100) % 10, torch.arange(100) % 10)
     model = av.AVENet(*_towers(4), dim=8, hidden=16)
-    stream = av.correspondence_batches(images / 9, image_digits, sounds / 9, sound_digits, 32)
+    stream = av.correspondence_batches(images, soundtrack, sounds, 32)
     history = train.fit(model, stream, av.correspondence_loss, steps=60, lr=1e-2, progress=False, log_every=5)
-    assert sum(history["acc"][-3:]) / 3 > 0.7
+    assert sum(history["acc"][-3:]) / 3 > 0.7  # a same-digit negative (one in ten) caps it near 95 %
 
 
 def test_sound_statistics_ignore_when_the_sound_happens():
@@ -93,11 +165,11 @@ def test_sound_clusters_find_well_separated_groups_without_labels():
     assert evaluate.cluster_purity(clusters, truth) == 1.0
 
 
-def test_image_cluster_batches_give_images_of_the_digit_of_the_sound_and_its_cluster():
-    images, image_digits, _, sound_digits = _pairs_data()
-    clusters = sound_digits + 100  # a cluster id that tells the digit
-    x, c = next(av.image_cluster_batches(images, image_digits, sound_digits, clusters, batch_size=32))
-    assert torch.equal(x[:, 0, 0, 0].long(), c - 100)
+def test_image_cluster_batches_give_each_frame_the_cluster_of_its_own_soundtrack():
+    images, soundtrack, _ = _videos()
+    clusters = torch.arange(40) + 1000  # a cluster per recording: the target names the recording heard
+    x, c = next(av.image_cluster_batches(images, soundtrack, clusters, batch_size=32))
+    assert torch.equal(c - 1000, soundtrack[x[:, 0, 0, 0].long()])
 
 
 def test_cluster_loss_scores_the_image_networks_guess_of_the_cluster():

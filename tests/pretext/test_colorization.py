@@ -109,3 +109,34 @@ def test_soft_encoding_matches_a_search_over_all_bins(centres):
     assert torch.equal(index.permute(0, 2, 3, 1).reshape(-1, 5).sort(1).values, everywhere.sort(1).values)
     expected = torch.softmax(-nearest.pow(2) / (2 * col.SIGMA ** 2), dim=1)
     assert torch.allclose(weights.permute(0, 2, 3, 1).reshape(-1, 5), expected, atol=1e-5)
+
+
+def _ab(*pairs):
+    """One image of len(pairs) pixels in a row, with these (a, b) colours: 1 x 2 x 1 x n."""
+    return torch.tensor(pairs, dtype=torch.float32).T.reshape(1, 2, 1, len(pairs))
+
+
+def test_ab_auc_is_the_area_under_the_fraction_of_pixels_within_each_threshold():
+    truth = _ab((0.0, 0.0), (30.0, 40.0), (-60.0, 80.0), (10.0, 0.0))
+    guess = _ab((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (10.0, 30.0))  # errors 0, 50, 100, 30
+    thresholds = torch.linspace(0, 150, 15001)
+    errors = torch.tensor([0.0, 50.0, 100.0, 30.0])
+    swept = (errors[None] <= thresholds[:, None]).float().mean(1)  # the cumulative curve, threshold by threshold
+    assert col.ab_auc(guess, truth) == pytest.approx(100 * torch.trapezoid(swept, thresholds).item() / 150, abs=0.01)
+    assert col.ab_auc(truth, truth) == pytest.approx(100.0)
+    assert col.ab_auc(truth + 200.0, truth) == pytest.approx(0.0)  # every pixel beyond the last threshold
+
+
+def test_ab_auc_weights_pixels():
+    truth, guess = _ab((0.0, 0.0), (0.0, 0.0)), _ab((0.0, 0.0), (75.0, 0.0))  # one right, one half-way off
+    assert col.ab_auc(guess, truth) == pytest.approx(75.0)
+    assert col.ab_auc(guess, truth, weights=torch.tensor([[[1.0, 3.0]]])) == pytest.approx((100 + 3 * 50) / 4)
+
+
+def test_per_colour_weights_make_every_true_colour_count_the_same(centres):
+    truth = _ab((1.0, 1.0), (2.0, -1.0), (0.0, 0.0), (60.0, 20.0))  # three greys and one saturated colour
+    weights = col.per_colour_weights(truth, centres)
+    assert weights.shape == (1, 1, 4)
+    assert torch.allclose(weights, torch.tensor([[[1 / 3, 1 / 3, 1 / 3, 1.0]]]))
+    grey_guess = torch.zeros_like(truth)  # right on the greys, 63 off on the rare colour
+    assert col.ab_auc(grey_guess, truth, weights) < col.ab_auc(grey_guess, truth)

@@ -111,3 +111,60 @@ def test_inside_treats_the_far_edges_as_outside():
     boxes = torch.tensor([[10, 20, 38, 48]] * 4)
     points = torch.tensor([[10.0, 20.0], [37.9, 47.9], [38.0, 30.0], [9.9, 30.0]])
     assert ots.inside(points, boxes).tolist() == [True, True, False, False]
+
+
+def test_canvases_remember_which_image_was_pasted_in_each_box():
+    images = torch.arange(10).float().view(10, 1, 1, 1).expand(10, 1, 28, 28) / 10
+    c = ots.make_canvases(images, torch.arange(10), 10, k=2, generator=torch.Generator().manual_seed(4))
+    assert c.sources.shape == (10, 2) and torch.equal(c.sources, c.digits)  # image d is the only image of digit d
+    for i in range(10):
+        for (x0, y0, _, _), source in zip(c.boxes[i].tolist(), c.sources[i].tolist(), strict=True):
+            assert c.x[i, 0, y0, x0].item() == pytest.approx(images[source, 0, 0, 0].item())
+
+
+class _Maps(torch.nn.Module):
+    """A stand-in AVOL-Net whose similarity maps are given: the losses see exactly the maps a test hands them."""
+
+    def __init__(self, best):
+        super().__init__()
+        self.best = torch.nn.Parameter(best.clone())  # B x B: the max over locations of every pair's map
+        self.scale, self.bias = torch.tensor(10.0), torch.tensor(-5.0)
+
+    def forward(self, spectrograms, canvases):
+        return self.best[:, :, None, None].expand(-1, -1, 2, 2)
+
+    logits = ots.AVOLNet.logits
+
+
+def test_video_loss_calls_every_other_canvas_a_negative_even_one_with_the_spoken_digit():
+    batch = (torch.zeros(3, 1, 32, 32), torch.zeros(3, 1, 64, 64))  # no digits: the loss cannot read any
+    own_only = torch.eye(3)  # cosine 1 on the diagonal: "yes"; 0 elsewhere: "no"
+    loss, logged = ots.video_loss(_Maps(own_only), batch)
+    assert logged["acc"] == 1.0
+    another_says_yes = own_only.clone()
+    another_says_yes[0, 2] = 1.0  # canvas 2 may well show recording 0's digit: still a negative
+    worse, logged = ots.video_loss(_Maps(another_says_yes), batch)
+    assert worse > loss and logged["acc"] < 1.0
+
+
+def test_video_loss_weighs_the_diagonal_as_much_as_the_rest():
+    loss, logged = ots.video_loss(_Maps(torch.zeros(6, 6)), (torch.zeros(6, 1, 32, 32), torch.zeros(6, 1, 64, 64)))
+    assert logged["acc"] == pytest.approx(0.5)  # "no" everywhere: right on 30 of 36 pairs, but half the weight missed
+
+
+def test_contrastive_loss_is_low_when_each_recording_picks_its_own_canvas():
+    batch = (torch.zeros(4, 1, 32, 32), torch.zeros(4, 1, 64, 64))
+    own = ots.contrastive_loss(_Maps(torch.eye(4)), batch)
+    swapped = ots.contrastive_loss(_Maps(1 - torch.eye(4)), batch)
+    assert own[0] < swapped[0] and own[1]["acc"] == 1.0 and swapped[1]["acc"] == 0.0
+
+
+@pytest.mark.parametrize("loss", [ots.video_loss, ots.contrastive_loss])
+def test_label_free_losses_train_the_whole_model(loss):
+    torch.manual_seed(0)
+    model = ots.AVOLNet(width=4, embed=8)
+    value, logged = loss(model, (torch.randn(6, 1, 32, 32), torch.rand(6, 1, 64, 64)))
+    value.backward()
+    assert value.item() > 0 and 0 <= logged["acc"] <= 1
+    assert model.image_projection[0].weight.grad.abs().sum() > 0
+    assert model.audio_projection[0].weight.grad.abs().sum() > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from course_lib import train
@@ -110,3 +111,24 @@ def test_pair_batches_feed_the_training_loop():
     model = s2i.Speech2Image(4)
     history = train.fit(model, stream, s2i.l1_loss, steps=3, progress=False, log_every=1)
     assert len(history["loss"]) == 3
+
+
+def test_l1_optimum_is_the_per_pixel_median_of_the_styled_candidates():
+    candidates = torch.zeros(5, 1, 28, 28)
+    for i, level in enumerate([0.1, 0.2, 0.3, 0.9, 1.0]):
+        candidates[i, :, 10:18, 10:18] = level  # one square, five inks
+    optimum = s2i.l1_optimum(candidates, plain(1)[0])
+    assert optimum.shape == (1, 28, 28)
+    assert optimum[0, 14, 14].item() == pytest.approx(0.3)  # the median, not the mean (0.5)
+    assert optimum[0, 0, 0].item() == 0
+
+
+def test_l1_optimum_beats_every_candidate_on_the_expected_l1():
+    candidates = torch.rand(7, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    optimum = s2i.l1_optimum(candidates, plain(1)[0])
+
+    def expected_l1(answer):
+        return (answer - candidates).abs().mean().item()
+
+    assert all(expected_l1(optimum) <= expected_l1(c) + 1e-6 for c in candidates)
+    assert expected_l1(optimum) < expected_l1(candidates.mean(0)) + 1e-6  # the mean is L2's answer, not L1's

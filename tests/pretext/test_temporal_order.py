@@ -43,6 +43,28 @@ def test_five_frames_are_increasing_and_inside_the_window():
     assert (idx[..., 0] >= starts).all() and (idx[..., -1] < starts + 9).all()
 
 
+def test_outside_frames_keep_the_minimum_gap_from_the_ends():
+    idx = to.five_frames(torch.zeros(5000, dtype=torch.long), window=12, generator=torch.Generator().manual_seed(0),
+                         min_gap=3)
+    a, b, c, d, e = idx.unbind(-1)
+    assert ((b - a) >= 3).all() and ((e - d) >= 3).all()  # tau_min: no negative's frame sits next to b or d
+    assert (b - a == 3).any() and (e - d == 3).any() and (e == 11).any()  # the gap is a minimum, not a fixed step
+    assert (idx[:, 1:] > idx[:, :-1]).all() and idx.min() == 0 and idx.max() == 11
+
+
+def test_the_tightest_window_leaves_one_choice_and_a_tighter_one_is_refused():
+    idx = to.five_frames(torch.tensor([4]), window=9, min_gap=3)
+    assert idx.tolist() == [[4, 7, 8, 9, 12]]  # a, then b c d after a gap of 3, then e after another
+    with pytest.raises(ValueError, match="gaps of 3"):
+        to.five_frames(torch.tensor([0]), window=8, min_gap=3)
+
+
+def test_a_gap_of_one_allows_adjacent_frames():
+    idx = to.five_frames(torch.zeros(2000, dtype=torch.long), window=6, generator=torch.Generator().manual_seed(0),
+                         min_gap=1)
+    assert ((idx[:, 1] - idx[:, 0]) == 1).any() and ((idx[:, 4] - idx[:, 3]) == 1).any()
+
+
 def test_tuples_are_the_papers_positives_and_negatives():
     abcde = torch.tensor([0, 2, 4, 6, 8]).expand(4000, 5)
     tuples, labels = to.order_tuples(abcde, torch.Generator().manual_seed(0))
@@ -54,12 +76,12 @@ def test_tuples_are_the_papers_positives_and_negatives():
 
 
 def test_pick_gathers_each_clips_frames_and_codes():
-    videos = numbered_videos(3, 8)
-    tuples, labels = to.draw_tuples(videos, per_clip=5, window=8)
+    videos = numbered_videos(3, 10)
+    tuples, labels = to.draw_tuples(videos, per_clip=5, window=9)
     frames = to.pick(videos, tuples)
     assert frames.shape == (3, 5, 3, 1, 4, 4) and labels.shape == (3, 5)
     assert torch.equal(frames[..., 0, 0, 0], tuples.float())
-    codes = torch.randn(3, 8, 7)
+    codes = torch.randn(3, 10, 7)
     assert torch.equal(to.pick(codes, tuples[:, 0])[1, 2], codes[1, tuples[1, 0, 2]])
 
 

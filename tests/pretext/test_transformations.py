@@ -14,7 +14,7 @@ def test_pairs_have_a_label_in_range_for_every_parameter():
     bins = tr.EgomotionBins()
     x = torch.rand(64, 1, 28, 28)
     first, second, classes = tr.egomotion_pairs(x, bins)
-    assert first is x and second.shape == x.shape
+    assert first.shape == second.shape == x.shape
     assert set(classes) == set(bins.classes) == {"tx", "ty", "rotation"}
     for name, k in bins.classes.items():
         assert classes[name].shape == (64,) and classes[name].dtype == torch.long
@@ -57,6 +57,56 @@ def test_rotation_turns_clockwise_on_screen():
     turned = tr.warp(x, torch.zeros(1, 2), torch.tensor([90.0]))
     row, col = divmod(int(turned.flatten().argmax()), 27)
     assert (row, col) == (20, 13)  # now below the centre
+
+
+def _dot(row, col, side=27):
+    x = torch.zeros(1, 1, side, side)
+    x[0, 0, row, col] = 1.0
+    return x
+
+
+def _where(image):
+    return divmod(int(image.flatten().argmax()), image.shape[-1])
+
+
+def test_composed_motions_apply_the_first_one_first():
+    shift, quarter = torch.tensor([[3.0, 0.0]]), torch.tensor([90.0])
+    move, turn = tr.motion_matrix(shift, torch.zeros(1), 27), tr.motion_matrix(torch.zeros(1, 2), quarter, 27)
+    x = _dot(13, 13)  # the centre
+    assert _where(tr.warp_by(x, turn @ move)) == (16, 13)  # moved right to (13, 16), then turned to below the centre
+    assert _where(tr.warp_by(x, move @ turn)) == (13, 16)  # turning the centre leaves it, then moved right
+
+
+def test_the_first_view_is_moved_too_and_the_second_is_t_of_the_first():
+    torch.manual_seed(0)
+    x = _dot(13, 13).repeat(64, 1, 1, 1)
+    first, second, classes = tr.egomotion_pairs(x)
+    rows_cols = torch.tensor([_where(image) for image in first])
+    assert len(set(map(tuple, rows_cols.tolist()))) > 5  # the first view is not the untransformed image
+    shift = torch.stack([classes["tx"], classes["ty"]], 1).float() - 3
+    moved = torch.tensor([_where(image) for image in second])
+    centre = torch.tensor([13.0, 13.0])
+    # T rotates about the centre, then shifts: where the dot of the first view lands, up to the rotation bin's width
+    for (r, c), (r2, c2), (tx, ty), k in zip(rows_cols.tolist(), moved.tolist(), shift.tolist(),
+                                             classes["rotation"].tolist(), strict=True):
+        angle = torch.deg2rad(torch.tensor(-30.0 + 3 * k + 1.5))
+        offset = torch.tensor([c, r]) - centre.flip(0)  # (x right, y down)
+        turned = torch.stack([offset[0] * angle.cos() - offset[1] * angle.sin(),
+                              offset[0] * angle.sin() + offset[1] * angle.cos()]) + centre.flip(0)
+        assert abs(turned[0] + tx - c2) <= 1.5 and abs(turned[1] + ty - r2) <= 1.5
+
+
+def test_without_moving_the_first_view_it_is_the_image():
+    x = torch.rand(8, 1, 28, 28)
+    first, second, _ = tr.egomotion_pairs(x, move_first=False)
+    assert first is x and not torch.allclose(second, x)
+
+
+def test_the_head_reads_conv5_pooled_to_three_by_three():
+    fmaps = torch.rand(2, 8, 6, 6)
+    code = tr.EgomotionNet.code(fmaps)
+    assert code.shape == (2, 8 * 9)
+    assert code[0, 0] == pytest.approx(fmaps[0, 0, :2, :2].mean().item())
 
 
 def test_egomotion_model_gives_logits_for_every_bin():

@@ -32,6 +32,7 @@ from course_lib.lessons.learning_paradigms.reinforcement import (
 from course_lib.lessons.learning_paradigms.supervised import (
     accuracy,
     complete_bottom_half,
+    few_label_accuracy,
     show_completion,
     show_predictions,
     train_classifier,
@@ -48,6 +49,7 @@ from course_lib.lessons.learning_paradigms.unsupervised import (
     show_centres,
     show_density,
     show_selection,
+    ten_label_accuracies,
 )
 
 
@@ -70,9 +72,9 @@ SIZES = config.lesson_sizes(
 __all__ = [
     "SIZES", "Sizes",
     "Digits", "load_digits", "show_digits",
-    "accuracy", "complete_bottom_half", "show_completion", "show_predictions", "train_classifier",
+    "accuracy", "complete_bottom_half", "few_label_accuracy", "show_completion", "show_predictions", "train_classifier",
     "check_cluster_names", "cluster", "cluster_accuracy", "density_scores", "fit_density", "purity", "random_purity",
-    "select_components", "show_centres", "show_density", "show_selection",
+    "select_components", "show_centres", "show_density", "show_selection", "ten_label_accuracies",
     "CliffWalk", "check_epsilon_greedy", "check_update", "compare_bandit_agents", "greedy_path", "q_learning",
     "random_returns", "show_bandit", "show_policy", "show_returns",
 ]

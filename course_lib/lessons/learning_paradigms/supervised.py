@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from course_lib import show
+from course_lib import evaluate, show
 from course_lib.lessons.learning_paradigms.digits import SIDE, Digits, as_images, one_thread
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -33,6 +34,16 @@ def train_classifier(digits: Digits, seed: int = 0):
 def accuracy(model, digits: Digits) -> float:
     """Fraction of held-out digits whose predicted label is right."""
     return float(np.mean(model.predict(digits.X_test) == digits.y_test))
+
+
+@one_thread
+def few_label_accuracy(digits: Digits, per_class: int, seed: int = 0) -> float:
+    """Held-out accuracy (%) of the same classifier trained on only ``per_class`` random training digits of each
+    class (``evaluate.few_labels``: which digits get the labels is drawn from ``seed``)."""
+    idx = evaluate.few_labels(torch.as_tensor(digits.y_train), per_class, seed).numpy()
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000, random_state=seed))
+    model.fit(digits.X_train[idx], digits.y_train[idx])
+    return 100.0 * accuracy(model, digits)
 
 
 def show_predictions(model, digits: Digits, n_right: int = 8, n_wrong: int = 8):

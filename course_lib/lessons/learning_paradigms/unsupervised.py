@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from course_lib import checks, evaluate, show
 from course_lib.lessons.learning_paradigms.digits import LEVELS, SIDE, Digits, as_images, one_thread
+from course_lib.lessons.learning_paradigms.supervised import few_label_accuracy
 
 # ----------------------------------------------------------------------------------------------------------------
 # Clusters
@@ -182,6 +183,25 @@ def name_clusters(centres: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarr
 def cluster_accuracy(kmeans: KMeans, names: np.ndarray, digits: Digits) -> float:
     """Test accuracy of 'classify a digit by the name of its cluster' (10 labels used in all)."""
     return float(np.mean(np.asarray(names)[kmeans.predict(digits.X_test)] == digits.y_test))
+
+
+def ten_label_accuracies(name_fn: Callable, digits: Digits, draws: int = 3, seed: int = 0
+                         ) -> dict[str, evaluate.Spread]:
+    """Two ways to spend ten labels, each as mean ± std (%) over ``draws`` draws (seeds ``seed``, ``seed + 1000``, ...):
+
+    "one per k-means cluster"  k-means from that seed, each cluster named by ``name_fn`` (exercise 1: the label of the
+                               training digit nearest to its centre), a digit classified by its cluster's name;
+    "one random per digit"     the supervised classifier trained on one random training digit of each class.
+    With ten labels, *which* digits get them moves the accuracy, hence the draws.
+    """
+    by_cluster, at_random = [], []
+    for d in range(draws):
+        kmeans = cluster(digits, k=10, seed=seed + 1000 * d)
+        names = np.asarray(name_fn(kmeans.cluster_centers_, digits.X_train, digits.y_train))
+        by_cluster.append(100.0 * cluster_accuracy(kmeans, names, digits))
+        at_random.append(few_label_accuracy(digits, 1, seed + 1000 * d))
+    return {"one per k-means cluster": evaluate.Spread.of(by_cluster),
+            "one random per digit": evaluate.Spread.of(at_random)}
 
 
 def check_cluster_names(fn: Callable, kmeans: KMeans, digits: Digits) -> np.ndarray:

@@ -10,34 +10,55 @@ The laptop version, in three parts:
 * ``shortcuts``: the shortcut lab, the same pretext task on photos with a synthetic chromatic aberration, with and
   without colour dropping, judged by pretext accuracy, by how well a patch's *absolute* position can be read from its
   code, and by a linear probe of the class;
-* ``pictures``: the patch grid, patch pairs, detections.
+* ``pictures``: the patch grid, patch pairs, detections (drawn above a threshold chosen on the training scenes);
+* ``seeds``: the detection transfer over seeds 0, 1, 2, measured by the same functions
+  (``python -m course_lib.lessons.relative_position seeds``), and the notebook's table of it.
 """
 
-from course_lib.detection import detect, make_scenes  # the notebook draws detections, the tests make scenes
+from course_lib.detection import Detector, detect, make_scenes  # the tests make scenes and detectors
 from course_lib.lessons.relative_position.detection_transfer import (
     ABERRATION,
     FINETUNE_LR,
     GRID,
     INITS,
+    MIN_ABOVE_CHANCE,
+    MIN_ABOVE_PRIOR,
     NAMES,
     OBJECT_SIZES,
+    PLACE_PRIOR,
     SIZES,
     STAGE,
+    Pretrained,
     Sizes,
     Split,
+    Transfer,
     beside_the_paper,
     check_box_iou,
+    check_claims,
     check_neighbour_label,
     finetune,
     finetuned_map,
     frozen_map,
+    place_prior_map,
     pretext_accuracy,
+    pretrain_all,
     pretrain_relative_position,
     pretrain_supervised,
     split,
+    transfer,
     transfer_table,
 )
-from course_lib.lessons.relative_position.pictures import show_detections, show_grid, show_pairs
+from course_lib.lessons.relative_position.pictures import (
+    correct_detections,
+    f1_threshold,
+    one_box_per_place,
+    show_detections,
+    show_found,
+    show_grid,
+    show_pairs,
+)
+from course_lib.lessons.relative_position.seeds import COMMAND as SEEDS_COMMAND
+from course_lib.lessons.relative_position.seeds import measure, run_seeds, seed_table, seeds_file
 from course_lib.lessons.relative_position.shortcuts import (
     SHORTCUT_RUNS,
     absolute_position,
@@ -46,9 +67,11 @@ from course_lib.lessons.relative_position.shortcuts import (
 )
 
 __all__ = [
-    "ABERRATION", "FINETUNE_LR", "GRID", "INITS", "NAMES", "OBJECT_SIZES", "SIZES", "STAGE", "Sizes", "Split",
-    "beside_the_paper", "check_box_iou", "check_neighbour_label", "finetune", "finetuned_map", "frozen_map",
-    "pretext_accuracy", "pretrain_relative_position", "pretrain_supervised", "split", "transfer_table",
-    "show_detections", "show_grid", "show_pairs", "SHORTCUT_RUNS", "absolute_position", "class_probe", "shortcut_lab",
-    "detect", "make_scenes",
+    "ABERRATION", "FINETUNE_LR", "GRID", "INITS", "MIN_ABOVE_CHANCE", "MIN_ABOVE_PRIOR", "NAMES", "OBJECT_SIZES",
+    "PLACE_PRIOR", "SIZES", "STAGE", "Pretrained", "Sizes", "Split", "Transfer", "beside_the_paper", "check_box_iou",
+    "check_claims", "check_neighbour_label", "finetune", "finetuned_map", "frozen_map", "place_prior_map",
+    "pretext_accuracy", "pretrain_all", "pretrain_relative_position", "pretrain_supervised", "split", "transfer",
+    "transfer_table", "correct_detections", "f1_threshold", "one_box_per_place", "show_detections", "show_found",
+    "show_grid", "show_pairs", "SEEDS_COMMAND", "measure", "run_seeds", "seed_table", "seeds_file", "SHORTCUT_RUNS",
+    "absolute_position", "class_probe", "shortcut_lab", "Detector", "detect", "make_scenes",
 ]

@@ -61,17 +61,20 @@ def shortcut_lab(x: torch.Tensor, labelled: ImageData, held_out: ImageData, size
 
     Returns a table: pretext accuracy on held-out photos (aberrated as in training), absolute-position probe accuracy
     on them, and a linear probe of the class on ordinary (aberration-free) photos, trained on ``labelled``, tested
-    on ``held_out``.
+    on ``held_out``. ``table.attrs["capped"]`` names the runs that stopped at their time cap.
     """
-    rows = {}
+    rows, capped = {}, []
     for name, (aberrated, dropping) in SHORTCUT_RUNS.items():
         lens = functools.partial(rp.chromatic_aberration, strength=ABERRATION) if aberrated else None
-        model, _ = pretrain_relative_position(x, sizes, seed, steps=sizes.shortcut_steps,
-                                              colour_dropping=dropping, lens=lens, progress=progress, desc=name)
+        model, history = pretrain_relative_position(x, sizes, seed, steps=sizes.shortcut_steps,
+                                                    colour_dropping=dropping, lens=lens, progress=progress, desc=name)
+        capped += [f"shortcut lab: {name}"] if history is not None and history.capped else []
         rows[name] = {
             "pretext accuracy (%)": pretext_accuracy(model, held_out.x, dropping, lens, seed),
             "absolute position from one patch (%)": absolute_position(model.backbone, held_out.x, model.grid, lens,
                                                                       seed),
             f"class from {STAGE}, ordinary photos (%)": class_probe(model.backbone, labelled, held_out),
         }
-    return pd.DataFrame(rows).T.round(1)
+    table = pd.DataFrame(rows).T.round(1)
+    table.attrs["capped"] = capped
+    return table

@@ -34,3 +34,9 @@ def test_show_completion_draws_digits_over_their_completions(digits):
     assert len(drawn) == 6
     assert [len(ax.lines) for ax in drawn] == [0, 0, 0, 1, 1, 1]  # the red line marks where the prediction starts
     assert "predicted" in fig.get_suptitle()
+
+
+def test_few_label_accuracy_uses_that_many_labels_and_depends_on_which(digits):
+    one, other = lesson.few_label_accuracy(digits, 1, seed=0), lesson.few_label_accuracy(digits, 1, seed=1)
+    assert 20 < one < 90 and one != other  # ten labels: well above chance (10 %), and which ten matters
+    assert lesson.few_label_accuracy(digits, 30, seed=0) > one  # more labels, better

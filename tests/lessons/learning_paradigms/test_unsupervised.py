@@ -87,3 +87,16 @@ def test_check_cluster_names_accepts_the_reference_and_rejects_a_wrong_answer(di
 def test_ten_named_clusters_classify_well_above_chance(digits, kmeans):
     names = lesson.name_clusters(kmeans.cluster_centers_, digits.X_train, digits.y_train)
     assert lesson.cluster_accuracy(kmeans, names, digits) > 0.5
+
+
+def test_ten_label_accuracies_are_spreads_over_the_draws_of_both_ways(digits):
+    accuracies = lesson.ten_label_accuracies(lesson.name_clusters, digits, draws=2, seed=0)
+    assert list(accuracies) == ["one per k-means cluster", "one random per digit"]
+    assert all(a.draws == 2 and 10 < a < 100 for a in accuracies.values())
+    assert accuracies["one per k-means cluster"] > accuracies["one random per digit"]  # clusters pick typical digits
+
+
+def test_ten_label_accuracies_use_the_students_names(digits):
+    """A naming that calls every cluster "0" is right only on the zeros: about 10 %."""
+    wrong = lesson.ten_label_accuracies(lambda centres, X, y: np.zeros(len(centres), int), digits, draws=1)
+    assert float(wrong["one per k-means cluster"]) == pytest.approx(100 * np.mean(digits.y_test == 0))

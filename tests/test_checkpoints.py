@@ -1,0 +1,78 @@
+import pytest
+import torch
+from torch import nn
+
+from course_lib import checkpoints, train
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """An empty checkpoints folder, the lab profile and notebook "05_x" active."""
+    monkeypatch.setenv("COURSE_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("COURSE_PROFILE", "lab")
+    monkeypatch.delenv("COURSE_PRETRAINED", raising=False)
+    monkeypatch.delenv("COURSE_CHECKPOINT_BUILD", raising=False)
+    checkpoints.activate("05_x")
+    yield tmp_path
+    checkpoints.activate(None)
+
+
+def _fit(model, desc="egomotion", steps=5):
+    x = torch.randn(32, 3)
+    batches = train.batches(x, x.sum(1, keepdim=True), batch_size=8)
+    return train.fit(model, batches, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), steps=steps, progress=False,
+                     log_every=1, desc=desc)
+
+
+def test_a_build_keeps_the_weights_and_how_they_were_made(shipped, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _fit(nn.Linear(3, 1))
+    entry = checkpoints.read_manifest()["05_x/egomotion"]
+    assert (shipped / entry["file"]).exists() and entry["steps"] == 5 and entry["profile"] == "lab"
+    assert len(entry["sha256"]) == 64 and entry["history"]["step"] == [1, 2, 3, 4, 5]
+
+
+def test_pretrained_mode_loads_the_same_weights_and_history_without_training(shipped, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    trained = nn.Linear(3, 1)
+    history = _fit(trained)
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    fresh = nn.Linear(3, 1)
+    loaded = _fit(fresh)
+    assert torch.equal(fresh.weight, trained.weight) and loaded.values == history.values
+    assert "loaded 05_x/egomotion.pt" in capsys.readouterr().out
+
+
+def test_a_notebook_may_not_name_two_runs_alike(shipped, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _fit(nn.Linear(3, 1))
+    with pytest.raises(ValueError, match="its own desc"):
+        _fit(nn.Linear(3, 1))
+
+
+def test_a_checkpoint_that_no_longer_fits_names_the_build_command(shipped, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _fit(nn.Linear(3, 1))
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    with pytest.raises(checkpoints.StaleCheckpoint, match="checkpoints build 05"):
+        _fit(nn.Linear(3, 2))  # the model changed shape since the build
+    with pytest.raises(checkpoints.StaleCheckpoint, match="10 steps"):
+        _fit(nn.Linear(3, 1), steps=10)  # the notebook asks for a different run
+
+
+def test_a_damaged_checkpoint_file_is_refused(shipped, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _fit(nn.Linear(3, 1))
+    (shipped / "05_x" / "egomotion.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    with pytest.raises(checkpoints.StaleCheckpoint, match="damaged"):
+        _fit(nn.Linear(3, 1))
+
+
+def test_without_a_checkpoint_pretrained_mode_trains_and_says_so(shipped, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    history = _fit(nn.Linear(3, 1), desc="never built")
+    assert history.stopped_by == "5 steps" and "no checkpoint for 'never built'" in capsys.readouterr().out
