@@ -64,7 +64,7 @@ class Spread(float):
 
 def spread_of(value: float) -> float:
     """The std over draws of a ``Spread`` (0 for a plain number: one draw has no spread)."""
-    return getattr(value, "std", 0.0)
+    return value.std if isinstance(value, Spread) else 0.0  # numpy floats have a .std method, not a spread
 
 
 def differ(a: float, b: float) -> bool:

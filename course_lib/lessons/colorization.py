@@ -47,7 +47,7 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(steps=150, seconds=40, probe_labels=1000, validation=1000),
+    ci=dict(steps=150, seconds=40, probe_labels=500, validation=1000),
     lab=dict(steps=400, seconds=60, probe_labels=2000, validation=1000),
     full=dict(steps=3000, seconds=200, probe_labels=10_000, validation=5000),
 )

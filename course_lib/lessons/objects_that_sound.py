@@ -13,7 +13,8 @@ The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pr
 * ``labelled_batches``  the weakly labelled variant: the same canvases and recordings, *plus* the digits on each
                       canvas and the digit spoken, from which ``ots.all_pairs_loss`` reads its targets;
 * ``train_label_free``  the AVOL-Net trained label-free: first on single-digit videos (08's setting, 28 x 28 frames),
-                      then on the canvases, both with diagonal-only targets (``ots.video_loss``);
+                      then on the canvases, both with diagonal-only targets (``ots.video_loss``); the model after
+                      each phase is kept, to see what training on the scenes changes;
 * ``train_avol``      the AVOL-Net trained with the weak labels, with either sampling (``LOSSES``);
 * ``test_scenes`` and ``pointing_table``  fixed test canvases (MNIST test digits) with the held-out voice, and pointing
                       accuracy of each model beside three baselines: the centre of the canvas, a random point, a
@@ -23,6 +24,7 @@ The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pr
 
 from __future__ import annotations
 
+import copy
 import io
 from dataclasses import dataclass
 
@@ -38,14 +40,16 @@ from course_lib.pretext import audio_visual as av
 from course_lib.pretext import objects_that_sound as ots
 
 DIGITS = 2  # different digits on each 64 x 64 canvas (the recording names one of them); the same in every profile
-LABEL_FREE = "AVOL-Net, label-free (the paper's setting)"
+SINGLE = "AVOL-Net, label-free: single-digit videos only"
+LABEL_FREE = "AVOL-Net, label-free: then two-digit canvases (the paper's setting)"
 WEAK = "AVOL-Net, told the digits on each canvas (weak labels)"
 LOSSES = {"every pair in the batch": ots.all_pairs_loss, "one negative per canvas": ots.one_negative_loss}
 TEST_SPEAKERS = ("theo",)  # the held-out voice: FSDD split by speaker, not by take
 VIDEO_SEED = 2000  # the simulated videos are the run's seed + this: their own draw
 BASELINES = {"centre of the canvas": "pointing_centre_prior", "a random point": "pointing_random",
              "one of the digits at random": "pointing_pick_a_digit"}
-METRICS = {LABEL_FREE: "pointing_label_free", WEAK: "pointing_weak_labels", **BASELINES}
+METRICS = {SINGLE: "pointing_label_free_single_digits", LABEL_FREE: "pointing_label_free",
+           WEAK: "pointing_weak_labels", **BASELINES}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(train_images=10_000, batch=64, steps=120, single_steps=200, single_batch=128, canvas_steps=40,
+    ci=dict(train_images=10_000, batch=64, steps=120, single_steps=300, single_batch=128, canvas_steps=40,
             seconds=60, test_canvases=1000),
     lab=dict(train_images=20_000, batch=64, steps=500, single_steps=300, single_batch=128, canvas_steps=200,
              seconds=300, test_canvases=2000),
@@ -169,22 +173,26 @@ def _fresh_model(sizes: Sizes, seed: int, device) -> ots.AVOLNet:
 
 
 def train_label_free(data: SoundsAndDigits, sizes: Sizes, seed: int = 0, device="cpu", progress: bool = True,
-                     digits: int = DIGITS):
-    """The AVOL-Net trained without a label, as the paper: first ``sizes.single_steps`` steps on single-digit videos
-    (a 28 x 28 frame and its soundtrack, 08's setting, where correspondence is easy to learn), then
-    ``sizes.canvas_steps`` steps on canvases of ``digits`` digits; both with diagonal-only targets
-    (``ots.video_loss``: every other video of the batch is a negative, whatever it shows).
-    Returns (model, {phase: history})."""
+                     digits: int = DIGITS, canvas_loss=ots.video_loss):
+    """The AVOL-Net trained without a label: first ``sizes.single_steps`` steps on single-digit videos (a 28 x 28
+    frame and its soundtrack, 08's setting, where correspondence is easy to learn), then ``sizes.canvas_steps``
+    steps on canvases of ``digits`` digits, as the paper trains on its scenes; both with diagonal-only targets
+    (``ots.video_loss``: every other video of the batch is a negative, whatever it shows; ``canvas_loss`` may be
+    another label-free loss for the canvases, e.g. ``ots.contrastive_loss``).
+    Returns ({SINGLE: the model after the single-digit videos, LABEL_FREE: after the canvases too},
+    {phase: history})."""
     model = _fresh_model(sizes, seed, device)
     phases = {
         "single-digit videos": (single_digit_videos(data, sizes.single_batch, seed, device), sizes.single_steps),
         "canvases": (video_batches(data, sizes.batch, digits, seed, device), sizes.canvas_steps),
     }
-    histories = {}
-    for phase, (stream, steps) in phases.items():
-        histories[phase] = train.fit(model, stream, ots.video_loss, steps=steps, max_seconds=sizes.seconds,
+    losses = {"single-digit videos": ots.video_loss, "canvases": canvas_loss}
+    models, histories = {}, {}
+    for (phase, (stream, steps)), name in zip(phases.items(), (SINGLE, LABEL_FREE), strict=True):
+        histories[phase] = train.fit(model, stream, losses[phase], steps=steps, max_seconds=sizes.seconds,
                                      desc=f"label-free, {phase}", progress=progress)
-    return model.eval(), histories
+        models[name] = copy.deepcopy(model).eval()  # each phase's model, to compare what the canvases change
+    return models, histories
 
 
 def train_avol(data: SoundsAndDigits, sizes: Sizes, seed: int = 0, sampling: str = "every pair in the batch",

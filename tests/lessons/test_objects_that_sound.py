@@ -132,8 +132,11 @@ def test_train_avol_runs_and_returns_a_model_in_eval_mode():
 
 
 def test_train_label_free_runs_both_phases_from_the_same_initial_weights():
-    model, histories = lesson.train_label_free(_fake_data(), TINY, seed=0, progress=False)
-    assert list(histories) == ["single-digit videos", "canvases"] and not model.training
+    models, histories = lesson.train_label_free(_fake_data(), TINY, seed=0, progress=False)
+    assert list(histories) == ["single-digit videos", "canvases"] and list(models) == [lesson.SINGLE, lesson.LABEL_FREE]
+    single, model = models.values()
+    assert not model.training and not single.training
+    assert not torch.equal(model.image_projection[0].weight, single.image_projection[0].weight)  # kept apart
     assert all(h.stopped_by == "2 steps" and not h.capped for h in histories.values())
     start = lesson._fresh_model(TINY, 0, "cpu")
     weak_start = lesson._fresh_model(TINY, 0, "cpu")
@@ -297,3 +300,14 @@ def test_single_digit_recall_of_an_oracle_is_perfect_and_of_a_fresh_model_near_c
     assert recall == 1.0 and chance == pytest.approx(0.1)  # every recording's best image shows its digit
     fresh, _ = lesson.single_digit_recall(lesson._fresh_model(TINY, 0, "cpu"), data)
     assert 0 <= fresh < 1.0
+
+
+def test_train_label_free_takes_another_label_free_loss_for_the_canvases():
+    calls = []
+
+    def counting_loss(model, batch):
+        calls.append(len(batch))
+        return lesson.ots.contrastive_loss(model, batch)
+
+    lesson.train_label_free(_fake_data(), TINY, seed=0, progress=False, canvas_loss=counting_loss)
+    assert calls == [2] * TINY.canvas_steps  # the canvases phase only, fed (sounds, canvases) and nothing more
