@@ -72,6 +72,11 @@ def differ(a: float, b: float) -> bool:
     return abs(float(a) - float(b)) > spread_of(a) + spread_of(b)
 
 
+def beats(a: float, b: float) -> bool:
+    """``a`` is higher than ``b`` by more than the spread of their draws (``differ``)."""
+    return a > b and differ(a, b)
+
+
 def compare_text(a: float, b: float, names: tuple[str, str] = ("a", "b"), unit: str = " %",
                  lower_is_better: bool = False) -> str:
     """"a 72.2 ± 1.0 % vs b 70.1 ± 0.8 %: a higher" (or "a lower" for errors, ``lower_is_better``), or "...: no

@@ -207,3 +207,9 @@ def test_split_validation_holds_out_disjoint_examples():
     assert set(val_y.tolist()).isdisjoint(train_y.tolist()) and torch.equal(val_x[:, 0].long(), val_y)
     with pytest.raises(ValueError, match="validation split"):
         evaluate.split_validation(x, y, 20)
+
+
+def test_beats_needs_a_higher_mean_outside_the_spread():
+    a = evaluate.Spread(72.0, 1.0, 3)
+    assert evaluate.beats(a, evaluate.Spread(69.0, 0.5, 3))
+    assert not evaluate.beats(a, evaluate.Spread(71.0, 0.5, 3)) and not evaluate.beats(evaluate.Spread(69.0), a)
