@@ -257,12 +257,15 @@ def layer_table(scores: Mapping[str, LayerScores]) -> pd.DataFrame:
     table[BEST_LAYER] = [s.best_layer for s in scores.values()]
     table[AT_BEST] = [float(s.best) for s in scores.values()]
     table[STD] = [s.best.std for s in scores.values()]
+    # how many draws each row averages, so best_of can rebuild its Spread (a std of 0 over 3 draws is still 3 draws)
+    table.attrs["draws"] = {name: s.best.draws for name, s in scores.items()}
     return table
 
 
 def best_of(table: pd.DataFrame, row: str) -> Spread:
     """A row's test accuracy at its validation-chosen layer, as a ``Spread`` (for claims and ``compare_text``)."""
-    return Spread(table.loc[row, AT_BEST], table.loc[row, STD], 2 if table.loc[row, STD] > 0 else 1)
+    draws = table.attrs.get("draws", {}).get(row, 2 if table.loc[row, STD] > 0 else 1)
+    return Spread(table.loc[row, AT_BEST], table.loc[row, STD], draws)
 
 
 def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, torch.Tensor],

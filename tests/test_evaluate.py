@@ -159,6 +159,12 @@ def test_layer_table_picks_each_rows_layer_on_validation_not_on_test():
     assert table.loc["b", evaluate.BEST_LAYER] == "conv2" and table.loc["b", evaluate.AT_BEST] == 40.0  # not 60
 
 
+def test_best_of_keeps_the_number_of_draws_even_when_they_agree():
+    scores = evaluate.LayerScores(test={"conv1": evaluate.Spread(80.0, 0.0, 3)}, val={"conv1": 75.0})
+    best = evaluate.best_of(evaluate.layer_table({"a": scores}), "a")
+    assert best == 80.0 and best.std == 0.0 and best.draws == 3  # three identical draws are still three draws
+
+
 def test_probe_table_has_a_row_per_backbone_and_a_column_per_stage():
     torch.manual_seed(0)
     x, y = torch.rand(60, 1, 28, 28), torch.arange(60) % 2
