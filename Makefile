@@ -1,12 +1,13 @@
 # Two commands for a fresh machine (see README):
 #   make lab    set everything up and open the course in JupyterLab
-#   make test   set everything up and run every test: lint, unit tests, every notebook under nbval (ci profile)
+#   make test   set everything up and run every test: lint (and stale student copies), unit tests, every notebook
+#               and every student copy under nbval (ci profile)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint unit notebooks data-status fetch-data clean
+.PHONY: lab test lint unit notebooks student data-status fetch-data clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,12 +23,16 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests notebooks
+	$(BIN)/python -m course_lib.student --check
+
+student: $(STAMP)
+	$(BIN)/python -m course_lib.student
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 
 notebooks: $(STAMP)
-	COURSE_PROFILE=ci $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks
+	COURSE_PROFILE=ci $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks student
 
 data-status: $(STAMP)
 	$(BIN)/python -m course_lib.data status

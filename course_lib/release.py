@@ -2,8 +2,9 @@
 
 The repository and release tag live in one place, ``release.json`` at the top of the course. To publish::
 
-    git tag v1.0 && python -m course_lib.release stamp --repo OWNER/NAME --ref v1.0 && git commit -am "stamp v1.0"
-    git tag -f v1.0 && git push origin main v1.0
+    python -m course_lib.release stamp --repo OWNER/NAME --ref v1.0
+    git add release.json notebooks student && git commit -m "stamp v1.0"
+    git tag v1.0 && git push origin main v1.0
 
 ``stamp`` rewrites the install cell of every notebook so that Colab installs ``course_lib`` from that tag, points
 each notebook's badge at its own file at that tag, and rebuilds the student copies (whose badges point at
@@ -34,7 +35,10 @@ def read(course: Path | None = None) -> dict[str, str]:
 
 
 def git_url(repo: str) -> str:
-    """"OWNER/NAME" -> its GitHub address; a full address (https://, file://, ...) is kept as it is."""
+    """"OWNER/NAME" -> its GitHub address; a full address (https://, file://, ...) is kept as it is, except that a
+    local ``file:///path`` gets the host ``localhost`` (git reads both; pip 23 and older refuse an empty host)."""
+    if repo.startswith("file:///"):
+        return "file://localhost/" + repo.removeprefix("file:///")
     return repo if "://" in repo else f"https://github.com/{repo}.git"
 
 
@@ -43,9 +47,9 @@ def install_source(repo: str, ref: str) -> str:
     head = f"{INSTALL_MARK}\n# NBVAL_SKIP\nimport sys\n\n"
     if not repo:
         return head + ('if "google.colab" in sys.modules:\n'
-                       '    raise RuntimeError("this copy of the course has no release address yet: open the '
-                       'notebook from the Colab link your instructor gives you '
-                       '(they run `python -m course_lib.release stamp`)")')
+                       '    raise RuntimeError("this copy of the course has no release address yet: open the "\n'
+                       '                       "notebook from the Colab link your instructor gives you (they run "\n'
+                       '                       "`python -m course_lib.release stamp`)")')
     return head + ('if "google.colab" in sys.modules:  # on Colab: install the course library of this release first\n'
                    f'    %pip install -q "course_lib @ git+{git_url(repo)}@{ref}"')
 
@@ -102,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "stamp":
         written = stamp(args.repo, args.ref)
-        print(f"stamped {len(written)} notebooks with {git_url(args.repo)}@{args.ref}")
+        where = f"{git_url(args.repo)}@{args.ref}" if args.repo else "no release address (Colab installs refuse)"
+        print(f"stamped {len(written)} notebooks with {where}")
     else:
         print(read())
     return 0

@@ -10,8 +10,9 @@ In a notebook an exercise's solution sits between two comment lines::
 
 The student copy keeps the cell and replaces the region by one line at the same indentation,
 ``raise NotImplementedError("exercise: <hint>")`` (the ``# HINT:`` line, if there is one), so the checker right
-below fails with that sentence until the student writes the code. Such cells are tagged ``raises-exception`` so
-that nbval and nbconvert run the rest of the student notebook. Nothing else changes.
+below fails with that sentence until the student writes the code. Such cells, and later cells that call the
+exercise's function, are tagged ``raises-exception`` so that nbval and nbconvert run the rest of the student
+notebook. Nothing else changes.
 
     python -m course_lib.student            # writes student/NN_<name>.ipynb for every notebook
     python -m course_lib.student --check    # fails if a committed student copy is stale (what CI runs)
@@ -62,21 +63,37 @@ def _source_text(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+def _exercise_functions(source: str) -> set[str]:
+    """Names of the functions an exercise cell defines (the student writes their bodies)."""
+    return set(re.findall(r"^\s*def\s+(\w+)\s*\(", source, flags=re.M))
+
+
+def _has_solution(source: str) -> bool:
+    return re.search(rf"^\s*{re.escape(BEGIN)}\s*$", source, flags=re.M) is not None
+
+
 def student_copy(notebook: dict, name: str | None = None, course: Path | None = None) -> dict:
     """The student version of a notebook (a dict as ``json.load`` gives it); the original is left as it is. Given
-    the file ``name``, its Colab badge points at ``student/<name>`` of the course's release."""
+    the file ``name``, its Colab badge points at ``student/<name>`` of the course's release.
+
+    A cell is tagged as an exercise when it holds a solution region, or when it calls a function that an exercise
+    cell above it defines (it fails until the student has written that function; the cells after it still run)."""
     student = copy.deepcopy(notebook)
     if name is not None and any(release.INSTALL_MARK in "".join(c["source"]) for c in student["cells"]):
         published = release.read(course)
         release.stamp_notebook(student, published["repo"], published["ref"], f"student/{name}")
+    written_by_student: set[str] = set()
     for cell in student["cells"]:
         if cell["cell_type"] != "code":
             continue
         cell["outputs"], cell["execution_count"] = [], None
         cell.get("metadata", {}).pop("execution", None)
         source = _source_text(cell)
-        if re.search(rf"^\s*{re.escape(BEGIN)}\s*$", source, flags=re.M):
+        uses_exercise = any(re.search(rf"\b{fn}\b", source) for fn in written_by_student)
+        if _has_solution(source):
+            written_by_student |= _exercise_functions(source)
             cell["source"] = stub_source(source).splitlines(keepends=True)
+        if _has_solution(source) or uses_exercise:
             tags = cell.setdefault("metadata", {}).setdefault("tags", [])
             if EXERCISE_TAG not in tags:
                 tags.append(EXERCISE_TAG)

@@ -52,6 +52,12 @@ def test_student_copy_clears_outputs_tags_exercises_and_keeps_the_rest():
     assert original["cells"][2]["outputs"]  # the original is untouched
 
 
+def test_a_later_cell_that_calls_the_exercise_function_is_tagged_too():
+    copy = student.student_copy(_notebook(SOLVED, "counts = bins(x).bincount()", "binsize = 3"))
+    assert copy["cells"][2]["metadata"]["tags"] == [student.EXERCISE_TAG]
+    assert "tags" not in copy["cells"][3]["metadata"]  # "binsize" is another name
+
+
 def test_build_writes_then_finds_nothing_stale_and_check_spots_an_edit(tmp_path):
     source, target = tmp_path / "notebooks", tmp_path / "student"
     source.mkdir()

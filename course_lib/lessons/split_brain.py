@@ -259,9 +259,12 @@ def capped(histories: dict[str, train.History]) -> list[str]:
 def check_concatenation(fn) -> None:
     """Exercise: ``fn(first, second)`` concatenates two halves' feature maps (N x C x H x W each) into F(X)."""
     with config.isolated_rng(0):  # the same test maps every time, and the notebook's random stream is left alone
-        first, second = torch.randn(2, 3, 4, 4), torch.randn(2, 5, 4, 4)
+        model = sb.SplitBrain(nets.Backbone(1, 4), nets.Backbone(2, 4)).eval()  # random halves: L -> ab, ab -> L
+        lab = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        first, second = (half.features(lab, ["conv2"])["conv2"] for half in model.halves)
+        want = model.features(lab, ["conv2"])["conv2"]  # the library's F(X)
     got = torch.as_tensor(fn(first, second))
-    want = torch.cat([first, second], dim=1)
     checks.exercise("split-brain features", got.shape == want.shape and torch.equal(got, want),
                     f"expected shape {tuple(want.shape)} (channels side by side, first half first), got "
                     f"{tuple(got.shape)}: concatenate along dim 1, the channel axis")

@@ -330,10 +330,24 @@ def show_clips(clips: MovingDigits, per_action: int = 1, frames: int = 8):
 # ---------------------------------------------------------------- exercise checkers
 
 
+def _sampled_negatives(indices: torch.Tensor, draws: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two negatives of each row a < b < c < d < e as ``temporal_order.order_tuples`` draws them (over ``draws``
+    draws, read with b first: it reverses half of all tuples), the one with the smaller middle frame first."""
+    generator = torch.Generator().manual_seed(0)
+    tuples, labels = temporal_order.order_tuples(indices.expand(draws, *indices.shape), generator)
+    b_first = torch.where(tuples[..., :1] == indices[:, 3:4], tuples.flip(-1), tuples)  # a reversed one starts at d
+    rows = [sorted({tuple(t) for t, label in zip(b_first[:, row].tolist(), labels[:, row].tolist(), strict=True)
+                    if label == 0}, key=lambda t: t[1]) for row in range(len(indices))]
+    return torch.tensor([r[0] for r in rows]), torch.tensor([r[-1] for r in rows])
+
+
 def check_negatives(fn) -> None:
-    """Exercise: ``fn(indices)`` makes the two negatives (b, a, d) and (b, e, d) of each row a < b < c < d < e."""
-    indices = torch.tensor([[0, 3, 5, 8, 11], [2, 4, 6, 7, 9]])
-    expected = (torch.tensor([[3, 0, 8], [4, 2, 7]]), torch.tensor([[3, 11, 8], [4, 9, 7]]))
+    """Exercise: ``fn(indices)`` makes the two negatives (b, a, d) and (b, e, d) of each row a < b < c < d < e: compared
+    with the negatives the library's tuple maker draws (``temporal_order.order_tuples``) from random rows
+    (``temporal_order.five_frames``)."""
+    with config.isolated_rng(0):  # the same rows every time; the notebook's random stream untouched
+        indices = temporal_order.five_frames(torch.randint(0, 5, (3,)), window=12)
+    expected = _sampled_negatives(indices)
     answer = tuple(torch.as_tensor(part) for part in fn(indices))
     ok = len(answer) == 2 and all(a.shape == e.shape and torch.equal(a.long(), e) for a, e in zip(answer, expected,
                                                                                                   strict=True))

@@ -311,3 +311,17 @@ def test_train_label_free_takes_another_label_free_loss_for_the_canvases():
 
     lesson.train_label_free(_fake_data(), TINY, seed=0, progress=False, canvas_loss=counting_loss)
     assert calls == [2] * TINY.canvas_steps  # the canvases phase only, fed (sounds, canvases) and nothing more
+
+
+def test_similarity_map_checker_accepts_the_librarys_map():
+    lesson.check_similarity_map(lesson.ots.similarity)
+
+
+def test_similarity_map_checker_names_swapped_recordings_and_canvases():
+    with pytest.raises(checks.NotYet, match="swapped"):
+        lesson.check_similarity_map(lambda a, v: torch.einsum("ad,cdhw->cahw", a, v))
+
+
+def test_similarity_map_checker_names_an_average_over_the_embedding():
+    with pytest.raises(checks.NotYet, match="do not average"):
+        lesson.check_similarity_map(lambda a, v: (a[:, None, :, None, None] * v[None]).mean(2))

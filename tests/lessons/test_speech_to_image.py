@@ -268,3 +268,25 @@ def test_exercise_checker_accepts_the_answer_and_rejects_a_wrong_one():
     lesson.check_best_offset(lambda sound, motion, m: lesson.best_offset(lesson.sync_curve(sound, motion, m)))
     with pytest.raises(checks.NotYet):
         lesson.check_best_offset(lambda sound, motion, m: 0)
+
+
+def test_training_loss_checker_accepts_the_librarys_loss():
+    lesson.check_training_loss(s2i.l1_loss)
+
+
+def test_training_loss_checker_names_the_squared_error():
+    def squared(model, batch):
+        spectrogram, identity, target = batch
+        return torch.nn.functional.mse_loss(model(spectrogram, identity), target)
+
+    with pytest.raises(checks.NotYet, match=r"squared error \(L2\)"):
+        lesson.check_training_loss(squared)
+
+
+def test_training_loss_checker_names_the_identity_image_as_the_wrong_target():
+    def towards_identity(model, batch):
+        spectrogram, identity, _ = batch
+        return (model(spectrogram, identity) - identity).abs().mean()
+
+    with pytest.raises(checks.NotYet, match="not with the identity image"):
+        lesson.check_training_loss(towards_identity)

@@ -155,6 +155,11 @@ def test_checkers_accept_right_answers_and_hint_at_wrong_ones():
         lesson.check_motion_energy(lambda v: (v[:, 1:] - v[:, :-1]).mean(dim=(2, 3, 4)))
 
 
+def test_the_negatives_checker_reads_its_answer_off_the_librarys_tuple_maker():
+    first, second = lesson._sampled_negatives(torch.tensor([[0, 3, 5, 8, 11], [2, 4, 6, 7, 9]]))
+    assert first.tolist() == [[3, 0, 8], [4, 2, 7]] and second.tolist() == [[3, 11, 8], [4, 9, 7]]
+
+
 def test_every_action_has_a_name():
     assert len(ACTIONS) == 6
 

@@ -272,3 +272,41 @@ def test_rotation_checker_accepts_the_bins_and_rejects_rounding():
     lesson.check_rotation_bins(transformations.EgomotionBins().rotation_class)
     with pytest.raises(checks.NotYet, match="round down"):
         lesson.check_rotation_bins(lambda d: ((d + 30) / 3).round().long().clamp(0, 19))
+
+
+def test_nt_xent_checker_accepts_the_librarys_loss():
+    lesson.check_nt_xent(transformations.nt_xent)
+
+
+def _nt_xent_self_left_in(z1, z2, temperature):
+    """The classic mistake: no mask on the diagonal, so each view is among its own negatives."""
+    z = torch.nn.functional.normalize(torch.cat([z1, z2]), dim=1)
+    return torch.nn.functional.cross_entropy(z @ z.T / temperature, torch.arange(len(z)).roll(len(z1)))
+
+
+def test_nt_xent_checker_names_the_self_similarity_left_in():
+    with pytest.raises(checks.NotYet, match="its own negatives"):
+        lesson.check_nt_xent(_nt_xent_self_left_in)
+
+
+def test_nt_xent_checker_shows_the_numbers_of_a_loss_without_unit_length():
+    def unnormalised(z1, z2, temperature):
+        z = torch.cat([z1, z2])  # dot products of the raw z, not cosines
+        logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
+        return torch.nn.functional.cross_entropy(logits, torch.arange(len(z)).roll(len(z1)))
+
+    with pytest.raises(checks.NotYet, match=r"NT-Xent is \d\.\d{4}, you gave .*unit length"):
+        lesson.check_nt_xent(unnormalised)
+
+
+def test_nt_xent_checker_wants_a_loss_training_can_back_propagate_through():
+    with pytest.raises(checks.NotYet, match="no .item()"):
+        lesson.check_nt_xent(lambda z1, z2, t: transformations.nt_xent(z1, z2, t).item())
+
+
+def test_nt_xent_checker_leaves_the_random_stream_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    lesson.check_nt_xent(transformations.nt_xent)
+    assert torch.equal(torch.rand(3), expected)

@@ -1,0 +1,62 @@
+"""Every exercise of every notebook, run twice: the student copy's stub makes its checker fail with one short
+sentence, the solution makes it pass. Runs the exercise cells alone (with the notebook's imports), in an IPython
+shell set up as ``config.setup`` sets up a notebook's."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from course_lib import config, student
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _sources(path):
+    return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def _exercises():
+    for path in NOTEBOOKS:
+        sources = _sources(path)
+        for number, source in enumerate(sources):
+            if re.search(rf"^\s*{re.escape(student.BEGIN)}\s*$", source, flags=re.M):
+                imports = [line for s in sources[:number] for line in s.splitlines()
+                           if re.match(r"(import|from) \w", line)]
+                yield pytest.param("\n".join(imports), source, id=f"{path.stem[:2]}-cell{number}")
+
+
+EXERCISES = list(_exercises())
+
+
+@pytest.fixture
+def shell():
+    shell = InteractiveShell.instance()
+    shell.reset()
+    config.short_messages(shell)
+    yield shell
+    shell.reset()
+
+
+def test_every_pretext_notebook_has_an_exercise():
+    with_exercises = {param.id[:2] for param in EXERCISES}
+    assert with_exercises >= {path.stem[:2] for path in NOTEBOOKS}
+
+
+@pytest.mark.parametrize(("imports", "solution"), EXERCISES)
+def test_the_solution_passes_its_checker(shell, imports, solution):
+    assert shell.run_cell(imports).success
+    result = shell.run_cell(solution)
+    assert result.success, result.error_in_exec
+
+
+@pytest.mark.parametrize(("imports", "solution"), EXERCISES)
+def test_the_student_stub_fails_with_one_short_sentence(shell, imports, solution, capsys):
+    assert shell.run_cell(imports).success
+    capsys.readouterr()
+    result = shell.run_cell(student.stub_source(solution))
+    assert isinstance(result.error_in_exec, NotImplementedError)
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(shown) == 1 and shown[0].startswith("NotImplementedError: exercise:"), shown
