@@ -332,16 +332,21 @@ def probe_curve(features: Callable, train_x: torch.Tensor, train_y: torch.Tensor
 
 def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, train_y: torch.Tensor,
                    test_x: torch.Tensor, test_y: torch.Tensor, labels_per_class: Iterable[int], *, steps: int,
-                   augment: Callable | None = None, seed: int = 0, draws: int = 1, **fit_options
-                   ) -> dict[int, Spread]:
-    """Label efficiency of training a whole network (a fresh ``make_model()`` per point) on few labels."""
-    def run(idx: torch.Tensor) -> float:
+                   augment: Callable | None = None, seed: int = 0, draws: int = 1, desc: str = "fine-tuning",
+                   **fit_options) -> dict[int, Spread]:
+    """Label efficiency of training a whole network (a fresh ``make_model()`` per point) on few labels.
+
+    Each run is named "<desc>, <k> per class, draw <d>": its own checkpoint (``course_lib.checkpoints``).
+    """
+    def run(per_class: int, draw: int) -> float:
+        idx = few_labels(train_y, per_class, seed + 1000 * draw)  # the subsets label_efficiency draws
         model = make_model().to(train_x.device)
         train_classifier(model, train_x[idx.to(train_x.device)], train_y[idx.to(train_y.device)], steps=steps,
-                         augment=augment, seed=seed, progress=False, **fit_options)
+                         augment=augment, seed=seed, progress=False,
+                         desc=f"{desc}, {per_class} per class, draw {draw + 1}", **fit_options)
         return accuracy(model, test_x, test_y)
 
-    return label_efficiency(run, train_y, labels_per_class, seed, draws)
+    return {k: Spread.of(run(k, d) for d in range(draws)) for k in labels_per_class}
 
 
 def cluster_purity(clusters, truth) -> float:

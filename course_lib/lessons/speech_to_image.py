@@ -89,16 +89,18 @@ def load(sizes: Sizes, device: torch.device | str = "cpu", root=None) -> Experim
 
 # --- training -----------------------------------------------------------------------------------------------------
 
-def train_generator(ex: Experiment, sizes: Sizes, seed: int = 0, skips: bool = True, progress: bool = True):
+def train_generator(ex: Experiment, sizes: Sizes, seed: int = 0, skips: bool = True, progress: bool = True,
+                    desc: str | None = None):
     """One Speech2Image network trained with the L1 loss on fresh (recording, identity, target) pairs: (model, history).
 
     Both variants start from the same seed and see the same stream of pairs, so the skips are the only difference.
+    The run is named ``desc`` (default "with skips" or "no skips"; ``train_generators`` adds the seed).
     """
     torch.manual_seed(seed)
     model = s2i.Speech2Image(sizes.network_width, skips).to(ex.train_specs.device).to(memory_format=torch.channels_last)
     pairs = s2i.pair_batches(ex.train_specs, ex.train_digits, ex.images.x, ex.images.y, sizes.batch, seed)
     history = train.fit(model, pairs, s2i.l1_loss, steps=sizes.steps, max_seconds=sizes.seconds,
-                        lr=LR, desc="with skips" if skips else "no skips", progress=progress)
+                        lr=LR, desc=desc or ("with skips" if skips else "no skips"), progress=progress)
     return model.eval(), history
 
 
@@ -115,7 +117,7 @@ def train_generators(ex: Experiment, sizes: Sizes, seed: int = 0, progress: bool
     histories: dict[str, list] = {name: [] for name in VARIANTS}
     for run_seed in generator_seeds(seed, sizes.seeds):
         for name, skips in VARIANTS.items():
-            model, history = train_generator(ex, sizes, run_seed, skips, progress)
+            model, history = train_generator(ex, sizes, run_seed, skips, progress, desc=f"{name}, seed {run_seed}")
             models[name].append(model)
             histories[name].append(history)
     return models, histories

@@ -123,8 +123,9 @@ def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, sizes: Sizes, 
     points, draws = sizes.labels_per_class, sizes.label_draws
     return {
         "pretrained, fine-tuned": evaluate.finetune_curve(start_from(pretrained), x, y, x_test, y_test, points,
-                                                          **recipe),
-        "scratch": evaluate.finetune_curve(start_from(random_init), x, y, x_test, y_test, points, **recipe),
+                                                          desc="pretrained", **recipe),
+        "scratch": evaluate.finetune_curve(start_from(random_init), x, y, x_test, y_test, points, desc="scratch",
+                                           **recipe),
         "pretrained, frozen + linear probe": evaluate.probe_curve(pretrained.embed, x, y, x_test, y_test,
                                                                   points, seed, draws),
         "random init, frozen + linear probe": evaluate.probe_curve(random_init.embed, x, y, x_test, y_test,

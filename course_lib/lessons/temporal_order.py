@@ -102,16 +102,24 @@ def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu"
 
 
 def pretrain_tuples(clips: MovingDigits, sizes: Sizes, seed: int = 0, progress: bool = True,
-                    min_gap: int = temporal_order.MIN_GAP):
+                    min_gap: int = temporal_order.MIN_GAP, desc: str | None = None):
     """Temporal order verification on unlabelled ``clips`` (their device), negatives at least ``min_gap`` frames
-    from the ends (tau_min); returns (backbone, TupleNet, history)."""
+    from the ends (tau_min); returns (backbone, TupleNet, history). The run is named ``desc`` (default:
+    ``tuples_desc(clips)``), its progress label and its checkpoint's name."""
     torch.manual_seed(seed)  # the head's initialisation and the tuples drawn: the same for every run with this seed
     model = TupleNet(initial_backbone(sizes, seed, clips.videos.device)).to(clips.videos.device)
     loss = functools.partial(temporal_order.tuple_loss, min_gap=min_gap)
     history = train.fit(model, train.batches(clips.videos, batch_size=sizes.tuple_batch, seed=seed), loss,
                         steps=sizes.tuple_steps, max_seconds=sizes.pretrain_seconds, lr=TUPLE_LR,
-                        desc="tuple verification", progress=progress)
+                        desc=desc or tuples_desc(clips), progress=progress)
     return model.backbone.eval(), model.eval(), history
+
+
+def tuples_desc(clips: MovingDigits) -> str:
+    """"tuple verification", or "tuple verification, constant velocity" on the shortcut's gliding clips: the two
+    runs of the notebook need names of their own."""
+    glide_only = set(clips.motion.tolist()) == {clips.names.index(SHORTCUT)}
+    return "tuple verification, constant velocity" if glide_only else "tuple verification"
 
 
 def pretrain_digits(clips: MovingDigits, sizes: Sizes, seed: int = 0, progress: bool = True):

@@ -220,9 +220,10 @@ class ScratchRun:
 
 
 def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed: int = 0,
-                augment=transformations.digit_view) -> ScratchRun:
+                augment=transformations.digit_view, desc: str | None = None) -> ScratchRun:
     """Train the network end to end on the labelled images ``idx``, with the contrastive views' augmentation
-    (``augment``), until validation accuracy stops rising; test error (%) with the best validation weights."""
+    (``augment``), until validation accuracy stops rising; test error (%) with the best validation weights.
+    The run is named ``desc`` (default "scratch, <n> labels"; ``scratch`` adds the draw): its checkpoint's name."""
     (x, y), (x_test, y_test) = train_xy, test_xy
     idx = idx.to(x.device)
     backbone = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
@@ -234,7 +235,8 @@ def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed
     def cross_entropy(model, batch):
         return torch.nn.functional.cross_entropy(model(batch[0]), batch[1])
 
-    train.fit(model, watch.stream(batches), cross_entropy, steps=sizes.scratch_steps, progress=False)
+    train.fit(model, watch.stream(batches), cross_entropy, steps=sizes.scratch_steps, progress=False,
+              desc=desc or f"{SCRATCH}, {len(idx)} labels")
     watch.finish(watch.curve[-1][0] if watch.stopped_early else sizes.scratch_steps)
     return ScratchRun(len(idx), 100.0 - evaluate.accuracy(model, x_test, y_test), watch.curve, watch.best_step,
                       watch.stopped_early)
@@ -243,7 +245,8 @@ def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed
 def scratch(train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0) -> dict[int, list[ScratchRun]]:
     """{budget: one ``ScratchRun`` per labelled draw}, on the same labelled subsets the probes use."""
     y = train_xy[1].cpu()
-    return {budget: [scratch_run(train_xy, labelled_subset(y, budget, seed, d), val_xy, test_xy, sizes, seed)
+    return {budget: [scratch_run(train_xy, labelled_subset(y, budget, seed, d), val_xy, test_xy, sizes, seed,
+                                 desc=f"{SCRATCH}, {budget} labels, draw {d + 1}")
                      for d in range(draws_at(budget, sizes))]
             for budget in sizes.label_budgets}
 

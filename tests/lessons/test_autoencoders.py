@@ -262,3 +262,8 @@ def test_error_metrics_and_the_walk(rectangles):
     assert "reconstruction_mse_autoencoder_clean" in found and all(v >= 0 for v in found.values())
     fig = lesson.show_walk(lesson.explorer(models[MOVED.name], x, n_directions=1), 0, 5, steps=4)
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["mix 0.00", "mix 0.33", "mix 0.67", "mix 1.00"]
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(rectangles, run_names):
+    lesson.train_all(rectangles(16), TINY, progress=False)
+    assert len(run_names) == len(set(run_names)) == len(lesson.RECIPES)

@@ -154,3 +154,8 @@ def test_image_rows_draws_one_named_row_per_entry():
 
     fig = show.image_rows({"colour": torch.rand(3, 3, 8, 8), "grey": torch.rand(3, 1, 8, 8)})
     assert len(fig.axes) == 6 and fig.axes[3].get_ylabel() == "grey"
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(photos, space, run_names):
+    lesson.train_all(photos, space, TINY, progress=False)
+    assert len(run_names) == len(set(run_names)) == len(lesson.METHODS)

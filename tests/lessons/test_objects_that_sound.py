@@ -325,3 +325,11 @@ def test_similarity_map_checker_names_swapped_recordings_and_canvases():
 def test_similarity_map_checker_names_an_average_over_the_embedding():
     with pytest.raises(checks.NotYet, match="do not average"):
         lesson.check_similarity_map(lambda a, v: (a[:, None, :, None, None] * v[None]).mean(2))
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(run_names):
+    data = _fake_data()
+    lesson.train_label_free(data, TINY, progress=False)
+    for sampling in lesson.LOSSES:
+        lesson.train_avol(data, TINY, sampling=sampling, progress=False)
+    assert len(run_names) == len(set(run_names)) == 4  # two label-free phases, two samplings

@@ -362,3 +362,14 @@ def test_found_picture_draws_test_scenes_above_a_threshold_chosen_on_training_sc
                                lesson.STAGE).eval()
     fig = lesson.show_found(detector, tiny_split, n=2)
     assert len(fig.axes) == 2 and "best F1 on the training scenes" in fig._suptitle.get_text()
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(tiny_split, run_names, monkeypatch):
+    monkeypatch.setattr(shortcuts, "class_probe", lambda *args, **kwargs: 50.0)
+    monkeypatch.setattr(shortcuts, "absolute_position", lambda *args, **kwargs: 20.0)
+    pretrained = lesson.pretrain_all(tiny_split, TINY, progress=False)
+    lesson.transfer(pretrained.backbones, tiny_split, TINY, progress=False)
+    held_out = _images(12, seed=2)
+    lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
+    assert len(run_names) == len(set(run_names)) == 2 + 3 + 3 + 3  # pretrainings, heads, fine-tunings, shortcut lab
+    assert {"detection-head-relative-position", "detector-fine-tuning-random"} <= set(run_names)

@@ -267,3 +267,12 @@ def test_checkers_leave_the_notebooks_random_stream_alone():
     lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2).sum(1))
     lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmax(1)] == q).float().mean())
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(d, run_names):
+    lesson.train_owens(d, TINY, progress=False, k=3)
+    for fusion in lesson.FUSIONS:
+        lesson.train_avc(fusion, d, TINY, progress=False)
+    lesson.train_supervised(d, TINY, progress=False)
+    lesson.train_avc(lesson.FUSIONS[0], d, TINY, shortcut=True, progress=False)
+    assert len(run_names) == len(set(run_names)) == 6  # classes from sound, 2 fusions, 2 towers, the shortcut

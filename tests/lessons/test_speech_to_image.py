@@ -290,3 +290,10 @@ def test_training_loss_checker_names_the_identity_image_as_the_wrong_target():
 
     with pytest.raises(checks.NotYet, match="not with the identity image"):
         lesson.check_training_loss(towards_identity)
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(ex, run_names):
+    lesson.train_generators(ex, TINY, seed=5, progress=False)
+    lesson.train_judge(ex, TINY, progress=False)
+    assert run_names == ["with-skips-seed-5", "no-skips-seed-5", "with-skips-seed-1005", "no-skips-seed-1005",
+                         "judge"]

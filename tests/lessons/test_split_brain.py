@@ -210,3 +210,8 @@ def test_the_checker_leaves_the_notebooks_random_stream_alone():
     torch.manual_seed(5)
     lesson.check_concatenation(lambda a, b: torch.cat([a, b], 1))
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(lab, run_names):
+    lesson.train_all(lab, torch.arange(12) % 3, col.ab_gamut(), TINY, progress=False)
+    assert len(run_names) == len(set(run_names)) == len(lesson.NETWORKS)

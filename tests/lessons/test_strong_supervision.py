@@ -116,3 +116,11 @@ def test_show_tasks_draws_a_row_per_task(tasks):
     titles = [ax.get_title() for ax in fig.axes if ax.images]
     assert len(titles) == 6 and titles[0].startswith("source:") and titles[-1].startswith("target:")
     assert titles[3:] == [f"target: {tasks.target_names[i]}" for i in tasks.target[1][:3]]
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(tasks, run_names):
+    sizes = dataclasses.replace(TINY, pretrain_steps=1, finetune_steps=1, label_draws=2)
+    model, _ = lesson.pretrain_with_labels(*tasks.source, sizes)
+    lesson.transfer_curves(model.backbone, tasks.target, tasks.target_test, sizes)
+    assert len(run_names) == len(set(run_names)) == 1 + 2 * 2 * 2  # pretraining; 2 starts x 2 points x 2 draws
+    assert "scratch-4-per-class-draw-2" in run_names

@@ -8,7 +8,7 @@ import torch
 from course_lib import checks, config, evaluate, train
 from course_lib.data import make_moving_digits
 from course_lib.data.clips import VideoClip
-from course_lib.data.moving_digits import ACTIONS
+from course_lib.data.moving_digits import ACTIONS, SHORTCUT
 from course_lib.lessons import temporal_order as lesson
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], backbone_width=4, tuple_batch=4, tuple_steps=2, pretrain_seconds=30,
@@ -210,3 +210,12 @@ def test_shortcut_comparison_names_a_winner_only_outside_the_spread():
     assert lesson.shortcut_comparison(table).endswith("no difference at this scale (the gap is inside the spread)")
     table.loc["glide", "action accuracy"] = 60.0
     assert lesson.shortcut_comparison(table).endswith(": six higher")
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(clips, rectangles, run_names):
+    glide = make_moving_digits(rectangles(12, 28), torch.arange(12) % 3, n=24, frames=16, size=32,
+                               motions=(SHORTCUT,))
+    lesson.pretrain_tuples(clips, TINY, progress=False)
+    lesson.pretrain_digits(clips, TINY, progress=False)
+    lesson.pretrain_tuples(glide, TINY, progress=False)  # the shortcut: the same call on gliding clips
+    assert run_names == ["tuple-verification", "digit-labels", "tuple-verification-constant-velocity"]

@@ -310,3 +310,12 @@ def test_nt_xent_checker_leaves_the_random_stream_alone():
     torch.manual_seed(5)
     lesson.check_nt_xent(transformations.nt_xent)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_every_training_run_of_the_notebook_has_its_own_name(run_names):
+    train_xy, val_xy, test_xy = _digits(n_per_class=6), _digits(seed=1), _digits(seed=2)
+    for method in lesson.METHODS:
+        lesson.pretrain(method, train_xy[0], TINY)
+    lesson.scratch(train_xy, val_xy, test_xy, TINY)
+    assert len(run_names) == len(set(run_names)) == 2 + 2 * 2  # two pretext tasks; scratch: 2 budgets x 2 draws
+    assert "scratch-20-labels-draw-2" in run_names

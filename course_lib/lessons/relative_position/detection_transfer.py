@@ -185,18 +185,20 @@ def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, siz
 
 
 def _frozen_run(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int, progress: bool,
-                recalibrate: bool = False) -> tuple[float, DetectionHead, train.History]:
+                recalibrate: bool = False, desc: str = "detection head (frozen backbone)"
+                ) -> tuple[float, DetectionHead, train.History]:
     frozen = _frozen_copy(backbone, data.scenes, recalibrate)
     torch.manual_seed(seed)
     head = DetectionHead(frozen.channels[STAGE], len(data.scenes.classes)).to(data.scenes.x.device)
     history = _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes, sizes.head_steps,
-                              sizes, seed, progress, "detection head (frozen backbone)")
+                              sizes, seed, progress, desc)
     predictions = detect(head, frozen_features(frozen, data.test_scenes.x, STAGE), data.test_scenes.side)
     return evaluate.detection_map(predictions, data.test_scenes.targets()), head, history
 
 
 def frozen_map(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int = 0, progress: bool = True,
-               recalibrate: bool = False) -> tuple[float, DetectionHead]:
+               recalibrate: bool = False, desc: str = "detection head (frozen backbone)"
+               ) -> tuple[float, DetectionHead]:
     """mAP@0.5 (%) of a detection head trained on the frozen backbone's ``STAGE`` features (computed once), and the
     head.
 
@@ -204,7 +206,7 @@ def frozen_map(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int = 0
     data-dependent rescaling, like the data-dependent initialisations (Krähenbühl et al. 2015) that make "no
     pretraining" a strong baseline.
     """
-    score, head, _ = _frozen_run(backbone, data, sizes, seed, progress, recalibrate)
+    score, head, _ = _frozen_run(backbone, data, sizes, seed, progress, recalibrate, desc)
     return score, head
 
 
@@ -212,28 +214,28 @@ FINETUNE_LR = 5e-4  # a quarter of the default: the weights start from something
 
 
 def _finetune_run(backbone: nets.Backbone, head: DetectionHead, data: Split, sizes: Sizes, seed: int,
-                  progress: bool) -> tuple[Detector, train.History]:
+                  progress: bool, desc: str = "detector (fine-tuning)") -> tuple[Detector, train.History]:
     torch.manual_seed(seed)
     model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE, frozen_batchnorm=True)
     model.head.load_state_dict(head.state_dict())
     model = model.to(data.scenes.x.device)
     history = _train_detector(model, data.scenes.x, data.scenes, sizes.finetune_steps, sizes, seed, progress,
-                              "detector (fine-tuning)", lr=FINETUNE_LR)
+                              desc, lr=FINETUNE_LR)
     return model.eval(), history
 
 
 def finetune(backbone: nets.Backbone, head: DetectionHead, data: Split, sizes: Sizes, seed: int = 0,
-             progress: bool = True) -> Detector:
+             progress: bool = True, desc: str = "detector (fine-tuning)") -> Detector:
     """A ``Detector`` from copies of ``backbone`` and of the ``head`` trained on it frozen, then backbone and head
     trained together on the scenes ("linear probe, then fine-tune": a fresh random head would send large, random
     gradients into the pretrained layers during the first steps). BatchNorm statistics stay frozen."""
-    return _finetune_run(backbone, head, data, sizes, seed, progress)[0]
+    return _finetune_run(backbone, head, data, sizes, seed, progress, desc)[0]
 
 
 def finetuned_map(backbone: nets.Backbone, head: DetectionHead, data: Split, sizes: Sizes, seed: int = 0,
-                  progress: bool = True):
+                  progress: bool = True, desc: str = "detector (fine-tuning)"):
     """mAP@0.5 (%) after fine-tuning the whole detector (starting from ``head``), and the detector."""
-    model = finetune(backbone, head, data, sizes, seed, progress)
+    model = finetune(backbone, head, data, sizes, seed, progress, desc)
     predictions = detect(model, data.test_scenes.x, data.test_scenes.side)
     return evaluate.detection_map(predictions, data.test_scenes.targets()), model
 
@@ -252,17 +254,24 @@ class Transfer:
 
 def transfer(backbones: dict[str, nets.Backbone], data: Split, sizes: Sizes, seed: int = 0,
              progress: bool = True) -> Transfer:
-    """Every backbone judged by detection: a head on the frozen backbone, then the whole detector fine-tuned."""
+    """Every backbone judged by detection: a head on the frozen backbone, then the whole detector fine-tuned.
+    Each training is named after its backbone, e.g. "detection head, relative position" (its own checkpoint)."""
     frozen, heads, finetuned, detectors, capped = {}, {}, {}, {}, []
     for name, backbone in backbones.items():
-        frozen[name], heads[name], history = _frozen_run(backbone, data, sizes, seed, progress)
+        frozen[name], heads[name], history = _frozen_run(backbone, data, sizes, seed, progress,
+                                                         desc=f"detection head, {_words(name)}")
         capped += [f"detection head ({name})"] if history.capped else []
     for name, backbone in backbones.items():
-        detectors[name], history = _finetune_run(backbone, heads[name], data, sizes, seed, progress)
+        detectors[name], history = _finetune_run(backbone, heads[name], data, sizes, seed, progress,
+                                                 desc=f"detector fine-tuning, {_words(name)}")
         finetuned[name] = evaluate.detection_map(detect(detectors[name], data.test_scenes.x, data.test_scenes.side),
                                                  data.test_scenes.targets())
         capped += [f"fine-tuning ({name})"] if history.capped else []
     return Transfer(frozen, finetuned, heads, detectors, capped)
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")  # "relative_position" -> "relative position", for a progress label
 
 
 def place_prior_map(scenes: Scenes) -> float:
