@@ -67,6 +67,10 @@ def _key(notebook: str, desc: str) -> str:
     return f"{notebook}/{slug(desc)}"
 
 
+def _compact(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor.half() if tensor.is_floating_point() else tensor
+
+
 def save(notebook: str, desc: str, model: nn.Module, history, steps: int, folder: Path | None = None) -> Path:
     """Keep a trained model's weights and how they were made (the build command calls this through ``train.fit``)."""
     folder = folder or root()
@@ -74,7 +78,8 @@ def save(notebook: str, desc: str, model: nn.Module, history, steps: int, folder
     manifest = read_manifest(folder)
     path = folder / f"{key}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()}, path)
+    # float16 halves the files (every checkpoint under 2 MB, the set under 40 MB); load_state_dict casts back
+    torch.save({name: _compact(value.detach().cpu()) for name, value in model.state_dict().items()}, path)
     if path.stat().st_size > MAX_BYTES:
         raise ValueError(f"{path} is {path.stat().st_size / 1e6:.1f} MB, over the 2 MB a checkpoint may take")
     manifest[key] = {"notebook": notebook, "model": desc, "profile": config.profile_name(), "seed": config.seed(),

@@ -76,11 +76,16 @@ def _as_loss_and_metrics(output) -> tuple[torch.Tensor, dict[str, float]]:
 
 def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_seconds: float | None = None,
         lr: float = 2e-3, weight_decay: float = 5e-4, optimizer: torch.optim.Optimizer | None = None,
-        progress: bool = True, log_every: int = 10, desc: str = "training") -> History:
+        progress: bool = True, log_every: int = 10, desc: str = "training",
+        after: Callable[[nn.Module, History], None] | None = None) -> History:
     """Train ``model`` on batches from ``data`` for ``steps`` optimiser steps (or until ``max_seconds``).
 
     The default optimiser is AdamW with a cosine learning-rate decay over ``steps``: one recipe for every
     task in the course, so that differences between methods come from the methods.
+
+    ``after(model, history)`` has the last word on the weights before they are kept as a checkpoint (early stopping
+    puts its best weights back there and logs its validation curve into ``history``); a run loaded from a
+    checkpoint (COURSE_PRETRAINED=1) already holds that result, so ``after`` does not run then.
     """
     restored = checkpoints.restore(model, desc, steps)  # COURSE_PRETRAINED=1: the shipped weights, no training
     if restored is not None:
@@ -117,6 +122,8 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
         model.eval()
     if history.capped:
         print(history.stopped_by)
+    if after is not None:
+        after(model, history)
     checkpoints.keep(model, desc, history, steps)  # only when the checkpoints are being built
     return history
 

@@ -40,7 +40,8 @@ def test_pretrained_mode_loads_the_same_weights_and_history_without_training(shi
     monkeypatch.setenv("COURSE_PRETRAINED", "1")
     fresh = nn.Linear(3, 1)
     loaded = _fit(fresh)
-    assert torch.equal(fresh.weight, trained.weight) and loaded.values == history.values
+    assert torch.equal(fresh.weight, trained.weight.half().float())  # stored in half precision
+    assert loaded.values == history.values
     assert "loaded 05_x/egomotion.pt" in capsys.readouterr().out
 
 
@@ -76,3 +77,33 @@ def test_without_a_checkpoint_pretrained_mode_trains_and_says_so(shipped, monkey
     monkeypatch.setenv("COURSE_PRETRAINED", "1")
     history = _fit(nn.Linear(3, 1), desc="never built")
     assert history.stopped_by == "5 steps" and "no checkpoint for 'never built'" in capsys.readouterr().out
+
+
+def test_checkpoints_are_stored_in_half_precision_and_load_back_as_float32(shipped, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    trained = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    _fit(trained)
+    stored = torch.load(shipped / "05_x" / "egomotion.pt", weights_only=True)
+    assert stored["0.weight"].dtype == torch.float16 and stored["1.num_batches_tracked"].dtype == torch.int64
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    loaded = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    _fit(loaded)
+    assert loaded[0].weight.dtype == torch.float32
+    assert torch.allclose(loaded[0].weight, trained[0].weight, atol=1e-3)
+
+
+def test_the_after_hook_has_the_last_word_on_the_kept_weights(shipped, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+
+    def reset_to_zero(model, history):  # e.g. early stopping putting its best weights back
+        torch.nn.init.zeros_(model.weight)
+        history.values["best_step"] = [3.0]
+
+    x = torch.randn(32, 3)
+    train.fit(nn.Linear(3, 1), train.batches(x, x.sum(1, keepdim=True), batch_size=8),
+              lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), steps=5, progress=False, desc="egomotion",
+              after=reset_to_zero)
+    stored = torch.load(shipped / "05_x" / "egomotion.pt", weights_only=True)
+    assert not stored["weight"].any()
+    assert checkpoints.read_manifest()["05_x/egomotion"]["history"]["values"]["best_step"] == [3.0]

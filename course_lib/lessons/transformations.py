@@ -207,6 +207,17 @@ class EarlyStopping:
         self.model.load_state_dict(self._best_weights)
         self.model.eval()
 
+    def after_training(self, steps: int):
+        """``train.fit``'s ``after`` hook: finish (the best weights are the ones a checkpoint keeps) and log the
+        validation curve into the run's history, so a run loaded from a checkpoint still has it."""
+        def after(model, history) -> None:
+            self.finish(self.curve[-1][0] if self.stopped_early else steps)
+            history.values["val_step"] = [float(step) for step, _ in self.curve]
+            history.values["val_accuracy"] = [accuracy for _, accuracy in self.curve]
+            history.values["best_step"] = [float(self.best_step)]
+            history.values["stopped_early"] = [float(self.stopped_early)]
+        return after
+
 
 @dataclass
 class ScratchRun:
@@ -235,11 +246,12 @@ def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed
     def cross_entropy(model, batch):
         return torch.nn.functional.cross_entropy(model(batch[0]), batch[1])
 
-    train.fit(model, watch.stream(batches), cross_entropy, steps=sizes.scratch_steps, progress=False,
-              desc=desc or f"{SCRATCH}, {len(idx)} labels")
-    watch.finish(watch.curve[-1][0] if watch.stopped_early else sizes.scratch_steps)
-    return ScratchRun(len(idx), 100.0 - evaluate.accuracy(model, x_test, y_test), watch.curve, watch.best_step,
-                      watch.stopped_early)
+    history = train.fit(model, watch.stream(batches), cross_entropy, steps=sizes.scratch_steps, progress=False,
+                        desc=desc or f"{SCRATCH}, {len(idx)} labels", after=watch.after_training(sizes.scratch_steps))
+    curve = [(int(step), accuracy) for step, accuracy in zip(history["val_step"], history["val_accuracy"],
+                                                              strict=True)]
+    return ScratchRun(len(idx), 100.0 - evaluate.accuracy(model, x_test, y_test), curve, int(history["best_step"][0]),
+                      bool(history["stopped_early"][0]))
 
 
 def scratch(train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0) -> dict[int, list[ScratchRun]]:

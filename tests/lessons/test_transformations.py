@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 import torch
 
-from course_lib import checks, config, evaluate, nets, papers
+from course_lib import checkpoints, checks, config, evaluate, nets, papers
 from course_lib.lessons import transformations as lesson
 from course_lib.pretext import transformations
 
@@ -182,6 +182,22 @@ def test_scratch_learns_easy_classes_and_stops_on_validation():
     assert run.error <= 25 and run.best_step in dict(run.curve)  # chance: 50 %
     assert run.stopped_early or run.curve[-1][0] == sizes.scratch_steps
     assert lesson.scratch_errors(runs)[40].draws == 2
+
+
+def test_a_scratch_run_loaded_from_its_checkpoint_keeps_its_best_weights_and_curve(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("COURSE_PROFILE", "lab")
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    checkpoints.activate("05_x")
+    sizes = dataclasses.replace(TINY, scratch_steps=60, scratch_every=10, scratch_patience=2)
+    (x, y), val, test = _bars(), _bars(20, seed=1), _bars(seed=2)
+    built = lesson.scratch_run((x, y), torch.arange(40), val, test, sizes, desc="scratch, 40 labels")
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    loaded = lesson.scratch_run((x, y), torch.arange(40), val, test, sizes, desc="scratch, 40 labels")
+    checkpoints.activate(None)
+    assert loaded.curve == built.curve and loaded.best_step == built.best_step
+    assert loaded.stopped_early == built.stopped_early and abs(loaded.error - built.error) <= 2.0  # float16 weights
 
 
 def test_benchmark_has_every_backbone_and_the_scratch_row():
