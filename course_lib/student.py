@@ -82,6 +82,7 @@ def student_copy(notebook: dict, name: str | None = None, course: Path | None = 
     if name is not None and any(release.INSTALL_MARK in "".join(c["source"]) for c in student["cells"]):
         published = release.read(course)
         release.stamp_notebook(student, published["repo"], published["ref"], f"student/{name}")
+    student.get("metadata", {}).pop("widgets", None)  # the instructor's saved widget state is output too
     written_by_student: set[str] = set()
     for cell in student["cells"]:
         if cell["cell_type"] != "code":

@@ -52,6 +52,13 @@ def test_student_copy_clears_outputs_tags_exercises_and_keeps_the_rest():
     assert original["cells"][2]["outputs"]  # the original is untouched
 
 
+def test_student_copy_drops_the_saved_widget_state():
+    original = _notebook(SOLVED)
+    original["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    assert "widgets" not in student.student_copy(original)["metadata"]
+    assert "widgets" in original["metadata"]
+
+
 def test_a_later_cell_that_calls_the_exercise_function_is_tagged_too():
     copy = student.student_copy(_notebook(SOLVED, "counts = bins(x).bincount()", "binsize = 3"))
     assert copy["cells"][2]["metadata"]["tags"] == [student.EXERCISE_TAG]
