@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -113,12 +114,17 @@ def load(notebook: str, desc: str, model: nn.Module, folder: Path | None = None)
 
 # --- the hooks train.fit calls ----------------------------------------------------------------------------------
 
-_session: dict = {"notebook": None, "saved": set()}  # set by config.setup at run time, never on import
+_session: dict = {"notebook": None, "saved": set(), "batch": None}  # set by config.setup at run time, never on import
 
 
 def activate(notebook: str) -> None:
     """Name the notebook whose runs are saved or loaded (``config.setup`` calls this)."""
     _session["notebook"], _session["saved"] = notebook, set()
+
+
+def active_notebook() -> str | None:
+    """The notebook ``config.setup`` named in this kernel (None before the setup cell)."""
+    return _session["notebook"]
 
 
 def restore(model: nn.Module, desc: str, steps: int):
@@ -138,9 +144,27 @@ def restore(model: nn.Module, desc: str, steps: int):
                               f"steps; this run asks for {config.profile_name()}, {steps} steps: run "
                               f"`{build_command(notebook)}`, or unset COURSE_PRETRAINED to train instead")
     model.eval()
-    print(f"loaded {entry['file']} ({entry['profile']}, seed {entry['seed']}, {entry['steps']} steps, "
-          f"{entry['seconds']:.0f} s of training, library {entry['library']}) instead of training {desc!r}")
+    if _session.get("batch") is not None:  # inside ``one_line_for``: summed up there
+        _session["batch"].append(entry)
+    else:
+        print(f"loaded {entry['file']} ({entry['profile']}, seed {entry['seed']}, {entry['steps']} steps, "
+              f"{entry['seconds']:.0f} s of training, library {entry['library']}) instead of training {desc!r}")
     return History(**entry["history"])
+
+
+@contextmanager
+def one_line_for(what: str):
+    """Many runs of one kind (a fine-tuning curve: a run per label budget and draw) load with one printed line."""
+    _session["batch"] = []
+    try:
+        yield
+    finally:
+        loaded, _session["batch"] = _session["batch"], None
+        if loaded:
+            first = loaded[0]
+            print(f"loaded {len(loaded)} checkpoints of {what} ({first['profile']}, seed {first['seed']}, "
+                  f"{sum(e['seconds'] for e in loaded):.0f} s of training in all, library {first['library']}) "
+                  "instead of training them")
 
 
 def keep(model: nn.Module, desc: str, history, steps: int) -> None:
@@ -153,6 +177,31 @@ def keep(model: nn.Module, desc: str, history, steps: int) -> None:
         raise ValueError(f"two training runs of {notebook} are named {desc!r}: give each train.fit its own desc")
     _session["saved"].add(key)
     save(notebook, desc, model, history, steps)
+
+
+def check_recorded(session, metrics: dict[str, float], capped=()) -> Path:
+    """The headline numbers of a run that loads (or builds) checkpoints: written to results/<profile>-pretrained/
+    (or -build/), never over the committed results/<profile>/, and compared with them. With loaded weights, numbers
+    further apart than the spread of label draws mean the shipped weights are not what the notebook trains."""
+    from course_lib import checks, results
+
+    profile, how = session.profile.name, "pretrained" if mode() == "load" else "build"
+    path = results.record(session.notebook, metrics, profile=f"{profile}-{how}", seed=session.seed,
+                          seconds=session.seconds, capped=capped)
+    committed = results.load(profile).get(session.notebook)
+    if committed is None or committed["seed"] != session.seed:
+        print(f"no committed {profile} results of {session.notebook} with seed {session.seed} to compare with")
+        return path
+    differ = results.disagreements(committed["metrics"], json.loads(path.read_text())["metrics"])
+    if differ and how == "build":  # the code changed the numbers: re-run the notebook so its outputs agree
+        print(f"this build's numbers differ from results/{profile}/{session.notebook}.json: " + "; ".join(differ))
+    elif differ:
+        raise checks.ClaimFailed(f"with the shipped weights, {len(differ)} numbers differ from results/{profile}/"
+                                 f"{session.notebook}.json by more than the spread of label draws ("
+                                 + "; ".join(differ) + f"): run `{build_command(session.notebook)}`")
+    print(f"the {len(metrics)} numbers match the committed results/{profile}/{session.notebook}.json within the "
+          "spread of label draws")
+    return path
 
 
 # --- the build command ------------------------------------------------------------------------------------------

@@ -170,10 +170,19 @@ class Session:
     def record(self, capped: tuple[str, ...] | list[str] = (), **metrics: float) -> Path:
         """Write this notebook's headline numbers to results/<profile>/<notebook>.json; ``capped`` names the
         training runs that stopped at their time budget (``History.capped``)."""
-        from course_lib import results
+        from course_lib import checkpoints, results
 
+        if checkpoints.mode() != "off":  # loading or building checkpoints: compare with the committed run
+            return checkpoints.check_recorded(self, metrics, capped)
         return results.record(self.notebook, metrics, profile=self.profile.name, seed=self.seed,
                               seconds=self.seconds, capped=capped)
+
+    def catch_up(self, section: str) -> None:
+        """A section's first cell: run the earlier cells whose names it needs and the kernel lacks (nothing when the
+        notebook ran from the top), so an instructor can jump to any section (``course_lib.sections``)."""
+        from course_lib import sections
+
+        sections.catch_up(section)
 
     def _shown_data_root(self) -> str:
         """The data root as a reader recognises it: repo-relative or ~-relative when it can be."""

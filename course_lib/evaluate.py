@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from sklearn.metrics.cluster import contingency_matrix
 from torch import nn
 
+from course_lib import checkpoints
 from course_lib.nets import STAGES, Backbone
 from course_lib.train import train_classifier
 
@@ -346,7 +347,8 @@ def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, t
                          desc=f"{desc}, {per_class} per class, draw {draw + 1}", **fit_options)
         return accuracy(model, test_x, test_y)
 
-    return {k: Spread.of(run(k, d) for d in range(draws)) for k in labels_per_class}
+    with checkpoints.one_line_for(f"{desc!r} fine-tuned"):
+        return {k: Spread.of([run(k, d) for d in range(draws)]) for k in labels_per_class}
 
 
 def cluster_purity(clusters, truth) -> float:

@@ -35,6 +35,28 @@ def record(notebook: str, metrics: dict[str, float], *, profile: str | None = No
     return path
 
 
+def spread(metrics: dict[str, float], name: str) -> float:
+    """The spread of label draws behind a metric: its recorded ``<name>_std``; for a metric recorded without one
+    (one draw, or a number that no label draw moves), the largest spread the notebook recorded."""
+    spreads = [value for key, value in metrics.items() if key.endswith("_std")]
+    return metrics.get(f"{name}_std", max(spreads, default=0.0))
+
+
+def disagreements(committed: dict[str, float], now: dict[str, float], relative: float = 0.01) -> list[str]:
+    """How ``now`` (a pretrained-mode run) differs from the ``committed`` metrics of the same notebook by more than
+    twice the spread of label draws (the larger of the two runs'), and by more than ``relative`` of the committed
+    value (shipped weights are stored in half precision, which moves a number by a few tenths of a point): one line
+    per metric."""
+    lines = []
+    for name, value in now.items():
+        if name.endswith("_std") or name not in committed:
+            continue
+        allowed = max(2 * max(spread(committed, name), spread(now, name)), relative * abs(committed[name]))
+        if abs(value - committed[name]) > allowed + 1e-9:
+            lines.append(f"{name}: {value:.4g} now, {committed[name]:.4g} committed (allowed ± {allowed:.3g})")
+    return lines
+
+
 def load(profile: str | None = None, root: Path | None = None) -> dict[str, dict]:
     """All recorded notebooks of a profile: {notebook: entry}."""
     folder = (root or config.results_root()) / (profile or config.profile_name())

@@ -107,3 +107,45 @@ def test_the_after_hook_has_the_last_word_on_the_kept_weights(shipped, monkeypat
     stored = torch.load(shipped / "05_x" / "egomotion.pt", weights_only=True)
     assert not stored["weight"].any()
     assert checkpoints.read_manifest()["05_x/egomotion"]["history"]["values"]["best_step"] == [3.0]
+
+
+def test_many_runs_of_one_kind_load_with_one_line(shipped, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    for draw in (1, 2, 3):
+        _fit(nn.Linear(3, 1), desc=f"fine-tuning, draw {draw}")
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    capsys.readouterr()
+    with checkpoints.one_line_for("fine-tuning"):
+        for draw in (1, 2, 3):
+            _fit(nn.Linear(3, 1), desc=f"fine-tuning, draw {draw}")
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("loaded 3 checkpoints of fine-tuning (lab, seed 0")
+
+
+@pytest.fixture
+def pretrained_session(shipped, monkeypatch, tmp_path_factory):
+    """A pretrained-mode lab session of "05_x" whose results folder holds a committed lab run."""
+    from course_lib import config, results
+
+    folder = tmp_path_factory.mktemp("results")
+    monkeypatch.setattr(config, "results_root", lambda: folder)
+    results.record("05_x", {"error": 10.0, "error_std": 0.5}, profile="lab", seed=0, root=folder)
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    monkeypatch.setenv("COURSE_SEED", "0")
+    return config.setup("05_x", quiet=True), folder
+
+
+def test_pretrained_numbers_are_compared_with_the_committed_run_and_never_overwrite_it(pretrained_session, capsys):
+    session, folder = pretrained_session
+    path = session.record(error=10.6, error_std=0.4)
+    assert path.parent.name == "lab-pretrained" and "match the committed" in capsys.readouterr().out
+    assert (folder / "lab" / "05_x.json").read_text().count("10.0") == 1  # the committed run is untouched
+
+
+def test_pretrained_numbers_beyond_the_spread_name_the_build_command(pretrained_session):
+    from course_lib import checks
+
+    session, _ = pretrained_session
+    with pytest.raises(checks.ClaimFailed, match="checkpoints build 05"):
+        session.record(error=12.0, error_std=0.5)

@@ -58,3 +58,20 @@ def test_update_readme_replaces_only_the_block(tmp_path):
     results.update_readme(readme, "lab", root=tmp_path)
     text = readme.read_text()
     assert "old" not in text and "`x`" in text and text.startswith("intro\n") and text.endswith("outro\n")
+
+
+def test_a_metric_within_twice_its_spread_of_label_draws_agrees():
+    committed = {"acc": 50.0, "acc_std": 1.0}
+    assert results.disagreements(committed, {"acc": 51.9, "acc_std": 1.0}) == []
+    assert len(results.disagreements(committed, {"acc": 52.5, "acc_std": 1.0})) == 1
+
+
+def test_a_metric_without_its_own_spread_gets_the_largest_spread_of_its_notebook():
+    committed = {"acc": 50.0, "acc_std": 0.5, "acc_conv1": 40.0, "other_std": 2.0}
+    assert results.disagreements(committed, {"acc_conv1": 43.9}) == []
+    assert results.disagreements(committed, {"acc_conv1": 44.1})[0].startswith("acc_conv1: 44.1 now, 40 committed")
+
+
+def test_a_notebook_without_spreads_must_repeat_its_numbers_within_one_percent():
+    assert results.disagreements({"recall": 0.5}, {"recall": 0.504}) == []
+    assert results.disagreements({"recall": 0.5}, {"recall": 0.52}) != []

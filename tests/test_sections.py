@@ -1,0 +1,60 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from course_lib import sections
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_a_cell_uses_what_it_reads_before_binding_it():
+    binds, fills, uses = sections.names_of("x = f(x)\ny = x + 1\nfor k in keys:\n    d[k] = y")
+    assert binds == {"x", "y", "k"} and fills == {"d"} and uses == {"f", "x", "keys", "d"}
+
+
+def test_names_inside_functions_and_comprehensions_are_their_own():
+    binds, _, uses = sections.names_of("def g(a):\n    b = a + c\n    return b\nz = [i * w for i in range(3)]")
+    assert binds == {"g", "z"} and uses == {"c", "w"}
+
+
+def test_imports_bind_and_magics_parse():
+    binds, _, uses = sections.names_of("%matplotlib inline\nimport torch.nn as tnn\nfrom a import b")
+    assert binds == {"tnn", "b"} and uses == set()
+
+
+def _notebook(tmp_path, cells):
+    raw = [{"cell_type": kind, "metadata": {}, "source": source, **({"outputs": []} if kind == "code" else {})}
+           for kind, source in cells]
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"cells": raw, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return sections.read_cells(path)
+
+
+def test_a_section_gets_the_cells_that_make_and_fill_in_what_it_reads(tmp_path):
+    cells = _notebook(tmp_path, [("code", "session = setup()"), ("markdown", "## Data"), ("code", "x = load(session)"),
+                                 ("markdown", "## Train"), ("code", "models = {}\nmodels['a'] = fit(x)"),
+                                 ("code", "show(x)"), ("code", "models['b'] = fit(x)"),
+                                 ("markdown", "## Evaluate"), ("code", "score(models, x)")])
+    assert [c.index for c in sections.plan(cells, "Evaluate", {"session", "load", "fit", "show", "score"})] == [2, 4, 6]
+    assert sections.plan(cells, "Evaluate", {"session", "load", "fit", "score", "models", "x"}) == []
+
+
+def test_a_section_named_ambiguously_lists_the_sections(tmp_path):
+    cells = _notebook(tmp_path, [("markdown", "## Train a"), ("code", "a = 1"), ("markdown", "## Train b"),
+                                 ("code", "b = a")])
+    with pytest.raises(ValueError, match="2 sections start with 'Train'"):
+        sections.plan(cells, "Train", set())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_section_that_needs_earlier_cells_starts_by_catching_up(path):
+    cells = sections.read_cells(path)
+    setup = next(i for i, c in enumerate(cells) if "config.setup(" in c.source)
+    known = set().union(*(c.binds for c in cells[:setup + 1]))
+    for title in dict.fromkeys(c.section for c in cells[setup + 1:] if c.section):
+        first = next(c for c in cells if c.section == title)
+        if sections.plan(cells, title, known):
+            assert first.source.startswith("session.catch_up("), f"section {title!r} cannot run on its own"
+            named = first.source.split('"')[1]
+            assert sections.find_section(cells, named) == title
