@@ -11,7 +11,9 @@ Features are taken from a frozen network and judged by what a simple classifier 
 * ``cluster_purity``  how well clusters found without labels agree with the classes;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
 * fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``;
-* ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement.
+* ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement;
+* ``mean_average_precision``  the same retrieval graded over the whole ranking (every relevant item's rank).
+* ``knn_scores``  a weighted k-nearest-neighbour classifier on frozen features (nothing trained; ``knn_vote``).
 
 Accuracies are percentages on the test set. Anything *chosen* (a layer, a method, a stopping point) is chosen on a
 validation split carved from the training data (``split_validation``), so the test set only ever grades.
@@ -228,15 +230,16 @@ class LayerScores:
 
 def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: Mapping[str, torch.Tensor],
                  val_y: torch.Tensor, test: Mapping[str, torch.Tensor], test_y: torch.Tensor, *,
-                 per_class: int | None = None, draws: int = 1, seed: int = 0) -> LayerScores:
+                 per_class: int | None = None, draws: int = 1, seed: int = 0,
+                 subsets: list[torch.Tensor] | None = None) -> LayerScores:
     """Linear probe at every layer of precomputed features ``{layer: features}``, graded on validation and test.
 
     With ``per_class``, each of ``draws`` probes is trained on ``few_labels`` of the training features (seeds
-    ``seed``, ``seed + 1000``, ...); without, on all of them (then one draw is all there is).
+    ``seed``, ``seed + 1000``, ...); without, on all of them (then one draw is all there is). ``subsets`` gives the
+    draws' indices instead (``probe_network`` does, having embedded only the images they use).
     """
     train_y, val_y, test_y = train_y.cpu(), val_y.cpu(), test_y.cpu()
-    subsets = [few_labels(train_y, per_class, seed + 1000 * d) if per_class else torch.arange(len(train_y))
-               for d in range(draws if per_class else 1)]
+    subsets = label_subsets(train_y, per_class, draws, seed) if subsets is None else subsets
     val_scores: dict[str, list[float]] = {layer: [] for layer in train}
     test_scores: dict[str, list[float]] = {layer: [] for layer in train}
     for idx in subsets:
@@ -246,6 +249,29 @@ def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: 
             test_scores[layer].append(t)
     return LayerScores(test={layer: Spread.of(s) for layer, s in test_scores.items()},
                        val={layer: float(np.mean(s)) for layer, s in val_scores.items()})
+
+
+def label_subsets(y: torch.Tensor, per_class: int | None, draws: int = 1, seed: int = 0) -> list[torch.Tensor]:
+    """The labelled subsets of a few-label protocol: draw d is ``few_labels(y, per_class, seed + 1000 d)``;
+    without ``per_class``, all of ``y`` (one draw)."""
+    if not per_class:
+        return [torch.arange(len(y))]
+    return [few_labels(y.cpu(), per_class, seed + 1000 * d) for d in range(draws)]
+
+
+def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor],
+                  validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
+                  stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
+                  draws: int = 1, seed: int = 0) -> LayerScores:
+    """``probe_layers`` of one frozen network at ``stages`` (each pooled to about ``target_dim`` numbers). Only the
+    labelled images some draw uses go through the network: with few labels that is a fraction of them."""
+    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
+    subsets = label_subsets(y.cpu(), per_class, draws, seed)
+    used = torch.cat(subsets).unique()  # sorted, so each draw's indices map into it by searchsorted
+    train, val, test_features = (stage_features(network, images, stages, target_dim)
+                                 for images in (x[used.to(x.device)], x_val, x_test))
+    return probe_layers(train, y.cpu()[used], val, y_val, test_features, y_test,
+                        subsets=[torch.searchsorted(used, s) for s in subsets])
 
 
 BEST_LAYER, AT_BEST, STD = "best layer (val)", "at best layer", "± (draws)"
@@ -276,14 +302,9 @@ def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, to
     """The layer-wise table of the papers: a linear probe of every frozen backbone (rows) at every stage, the best
     stage chosen on ``validation`` (held out of the training data), mean ± std over ``draws`` labelled subsets of
     ``per_class`` examples per class drawn from ``labelled``."""
-    stages = list(stages)
-    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
-    scores = {}
-    for name, backbone in backbones.items():
-        features = [stage_features(backbone, images, stages, target_dim) for images in (x, x_val, x_test)]
-        scores[name] = probe_layers(features[0], y, features[1], y_val, features[2], y_test,
-                                    per_class=per_class, draws=draws, seed=seed)
-    return layer_table(scores)
+    return layer_table({name: probe_network(backbone, labelled, validation, test, list(stages), target_dim,
+                                            per_class=per_class, draws=draws, seed=seed)
+                        for name, backbone in backbones.items()})
 
 
 def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
@@ -376,6 +397,34 @@ def recall_at_k(scores: torch.Tensor, query_labels: torch.Tensor, gallery_labels
     return hits.any(dim=1).float().mean().item()
 
 
+def mean_average_precision(scores: torch.Tensor, query_labels: torch.Tensor, gallery_labels: torch.Tensor,
+                           exclude: torch.Tensor | None = None) -> float:
+    """Retrieval mean average precision: for each query, the average over its relevant gallery items (those of its
+    class) of the precision of the ranking down to that item; then the mean over queries (queries with no relevant
+    item are left out). Unlike recall@k it grades the whole ranking, not only its top. ``scores`` is queries x
+    gallery, higher = more alike; ``exclude`` (a boolean matrix of the same shape) leaves pairs out of the ranking,
+    e.g. each query itself when a modality searches its own items. Per query it is scikit-learn's
+    ``average_precision_score`` (no ties); torchmetrics' ``retrieval_average_precision`` (1.9) is not used because it
+    counts an item scored <= 0 as not relevant, and cosines are often negative.
+    """
+    if scores.shape != (len(query_labels), len(gallery_labels)):
+        raise ValueError(f"scores must be {len(query_labels)} queries x {len(gallery_labels)} gallery items, "
+                         f"got shape {tuple(scores.shape)}")
+    scores = scores.float().cpu()
+    relevant = gallery_labels.cpu()[None, :] == query_labels.cpu()[:, None]
+    if exclude is not None:
+        exclude = exclude.cpu()
+        scores = scores.masked_fill(exclude, -math.inf)
+        relevant = relevant & ~exclude
+    order = scores.argsort(dim=1, descending=True, stable=True)
+    hits = relevant.gather(1, order).float()  # queries x gallery, in ranked order
+    precision = hits.cumsum(1) / torch.arange(1, hits.shape[1] + 1)
+    n_relevant = hits.sum(1)
+    present = n_relevant > 0
+    ap = (precision * hits).sum(1)[present] / n_relevant[present]
+    return ap.mean().item()
+
+
 def detection_map(predictions: list[dict[str, torch.Tensor]], targets: list[dict[str, torch.Tensor]],
                   iou: float = 0.5) -> float:
     """Mean average precision (%) at one IoU threshold, by torchmetrics' ``MeanAveragePrecision`` (COCO's
@@ -391,3 +440,38 @@ def detection_map(predictions: list[dict[str, torch.Tensor]], targets: list[dict
     metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", iou_thresholds=[iou])
     metric.update(predictions, targets)
     return 100.0 * float(metric.compute()["map"])
+
+
+def knn_scores(train_x: torch.Tensor, train_y: torch.Tensor, graded: list[tuple[torch.Tensor, torch.Tensor]],
+               k: int = 20, temperature: float = 0.07, batch_size: int = 2000) -> list[float]:
+    """Accuracy (%) of a weighted k-nearest-neighbour classifier on frozen features, graded on several sets.
+
+    The protocol of instance discrimination (Wu, Xiong, Yu & Lin, CVPR 2018): features centred on the labelled set's
+    mean and scaled to unit length, so that a dot product is a cosine similarity s; the ``k`` most similar labelled
+    examples vote for their class with weight exp(s / ``temperature``). Nothing is trained: it asks whether images of
+    a class lie near each other, where ``linear_probe`` asks whether the classes can be cut apart by planes.
+    """
+    mean = train_x.mean(0)
+    bank = F.normalize(train_x - mean, dim=1)
+    n_classes = int(max([train_y.max(), *[y.max() for _, y in graded]])) + 1
+    k = min(k, len(bank))
+    scores = []
+    for x, y in graded:
+        right = 0
+        for start in range(0, len(x), batch_size):
+            query = F.normalize(x[start:start + batch_size] - mean, dim=1)
+            similarity, nearest = (query @ bank.T).topk(k, dim=1)
+            predicted = knn_vote(similarity, train_y[nearest], n_classes, temperature)
+            right += (predicted == y[start:start + batch_size]).sum().item()
+        scores.append(100.0 * right / len(x))
+    return scores
+
+
+def knn_vote(similarity: torch.Tensor, labels: torch.Tensor, n_classes: int, temperature: float = 0.07
+             ) -> torch.Tensor:
+    """The class each query's neighbours vote for: ``similarity`` and ``labels`` are queries x k (the cosine
+    similarity and the class of each of the k nearest labelled examples); each votes with weight
+    exp(similarity / ``temperature``), and the class with the largest total wins."""
+    votes = torch.zeros(len(similarity), n_classes, dtype=similarity.dtype, device=similarity.device)
+    votes.scatter_add_(1, labels, (similarity / temperature).exp())
+    return votes.argmax(1)

@@ -119,3 +119,44 @@ class Classifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone.embed(x))
+
+
+class TextEncoder(nn.Module):
+    """A small caption encoder: word embeddings read in order by a GRU, the last hidden state as the sentence's
+    feature (``out_dim`` numbers). Word order matters to it -- "a red 3 left of a blue 7" and "a blue 3 left of a
+    red 7" hold the same words -- as it does not to a bag of words (``BagOfWords``)."""
+
+    def __init__(self, vocabulary: int, dim: int = 32, hidden: int = 64):
+        super().__init__()
+        self.words = nn.Embedding(vocabulary, dim)
+        self.gru = nn.GRU(dim, hidden, batch_first=True)
+        self.out_dim = hidden
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _, last = self.gru(self.words(tokens))
+        return last[-1]
+
+
+class BagOfWords(nn.Module):
+    """The simplest caption encoder: the mean of the word embeddings, blind to word order (``out_dim`` = ``dim``)."""
+
+    def __init__(self, vocabulary: int, dim: int = 64):
+        super().__init__()
+        self.words = nn.EmbeddingBag(vocabulary, dim, mode="mean")
+        self.out_dim = dim
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.words(tokens)
+
+
+class SceneTower(nn.Module):
+    """A ``Backbone`` whose conv5 map is pooled to ``cells`` (rows x columns) and flattened, not averaged to one
+    vector: what is left and what is right stay apart (a global average would mix the two slots of a scene)."""
+
+    def __init__(self, backbone: Backbone, cells: tuple[int, int] = (1, 2)):
+        super().__init__()
+        self.backbone, self.cells = backbone, cells
+        self.out_dim = backbone.out_dim * cells[0] * cells[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.adaptive_avg_pool2d(self.backbone(x), self.cells).flatten(1)

@@ -166,8 +166,10 @@ def catch_up(title: str, shell=None) -> list[int]:
     from course_lib import checkpoints
 
     shell = shell or get_ipython()
+    if shell is None:  # plain Python (a notebook exported as a script) runs every cell in order anyway
+        return []
     notebook = checkpoints.active_notebook()
-    if shell is None or notebook is None:
+    if notebook is None:
         raise RuntimeError("run the notebook's setup cell first (session = config.setup(...))")
     todo = plan(read_cells(_notebook_file(notebook)), title, set(shell.user_ns))
     if not todo:

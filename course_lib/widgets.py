@@ -10,6 +10,8 @@ array. ``.render(...)`` computes a picture from control values without touching 
                                               temperature slider; a file that is not an image gets a message
     say_a_digit(locate, canvases, recordings) objects that sound: pick a spoken digit and a canvas of digits,
                                               see the similarity map over the canvas (and hear the recording)
+    nearest_neighbours(neighbours, queries)   a joint embedding space: pick a query (a recording, a caption, an
+                                              image) and see its nearest items of the other modalities
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class Demo:
 
 
 def png(image: np.ndarray, scale: int = 4) -> bytes:
-    """A grey image with values in [0, 1] as PNG bytes, each pixel drawn as a ``scale`` x ``scale`` block."""
+    """A grey (H x W) or colour (H x W x 3) image with values in [0, 1] as PNG bytes, each pixel drawn as a
+    ``scale`` x ``scale`` block."""
     pixels = (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
     picture = Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.NEAREST)
     buffer = io.BytesIO()
@@ -271,4 +274,59 @@ def say_a_digit(locate: Callable[[int, str], np.ndarray], canvases: torch.Tensor
     redraw()
     shown = [picture, caption] + ([player] if player is not None else [])
     widget = ipywidgets.HBox([ipywidgets.VBox(list(controls.values())), ipywidgets.VBox(shown)])
+    return Demo(widget=widget, controls=controls, render=render, redraw=redraw)
+
+
+def picture_strip(pictures: list[np.ndarray], gap: int = 2) -> np.ndarray:
+    """Pictures (H x W grey or H x W x 3 colour arrays in [0, 1], any widths, heights padded to the tallest) side by
+    side on white, as one H x W' x 3 array."""
+    if not pictures:
+        raise ValueError("no picture to show")
+    coloured = [p if p.ndim == 3 else np.repeat(p[..., None], 3, axis=2) for p in pictures]
+    height = max(p.shape[0] for p in coloured)
+    parts = []
+    for p in coloured:
+        padded = np.ones((height, p.shape[1], 3))
+        padded[: p.shape[0]] = p
+        parts += [padded, np.ones((height, gap, 3))]
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def nearest_neighbours(neighbours: Callable[[str, str], tuple[list[np.ndarray], str]], queries: dict[str, list[str]],
+                       scale: int = 3) -> Demo:
+    """A joint embedding space to explore: pick what to search with (``kind``: e.g. "a recording", "a caption",
+    "an image") and which one (``query``); see its nearest items of the other modalities.
+
+    ``queries`` maps each kind to the names of its queries; ``neighbours(kind, name)`` returns the pictures of the
+    nearest items, best first (grey or colour arrays in [0, 1]), and a line of text about them (what they show or
+    say). ``render(kind=..., query=...)`` returns the strip of pictures (H x W x 3)."""
+    if not queries or not all(queries.values()):
+        raise ValueError("give at least one query of every kind")
+    kinds = list(queries)
+
+    def render(kind: str = kinds[0], query: str | None = None) -> np.ndarray:
+        if kind not in queries:
+            raise KeyError(f"no kind of query called {kind!r}; there are {kinds}")
+        query = queries[kind][0] if query is None else query
+        if query not in queries[kind]:
+            raise KeyError(f"no {kind} called {query!r}")
+        return picture_strip(neighbours(kind, query)[0])
+
+    controls = {"kind": ipywidgets.Dropdown(options=kinds, description="search with"),
+                "query": ipywidgets.Dropdown(options=queries[kinds[0]], description="query")}
+    picture, caption = ipywidgets.Image(format="png"), ipywidgets.Label()
+
+    def redraw(_change=None) -> np.ndarray:
+        kind = controls["kind"].value
+        if controls["query"].value not in queries[kind]:  # the kind changed: offer its queries
+            controls["query"].options = queries[kind]  # sets the value to the first option, which redraws
+        pictures, text = neighbours(kind, controls["query"].value)
+        strip = picture_strip(pictures)
+        picture.value, caption.value = png(strip, scale), text
+        return strip
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    widget = ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), picture, caption])
     return Demo(widget=widget, controls=controls, render=render, redraw=redraw)

@@ -149,3 +149,11 @@ def test_pretrained_numbers_beyond_the_spread_name_the_build_command(pretrained_
     session, _ = pretrained_session
     with pytest.raises(checks.ClaimFailed, match="checkpoints build 05"):
         session.record(error=12.0, error_std=0.5)
+
+
+def test_a_build_run_records_beside_the_committed_results_not_over_them(pretrained_session, monkeypatch, capsys):
+    session, folder = pretrained_session
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    path = session.record(error=14.0, error_std=0.5)  # a build reports a change instead of failing on it
+    assert path.parent.name == "lab-build" and "differ from results/lab/05_x.json" in capsys.readouterr().out
+    assert (folder / "lab" / "05_x.json").read_text().count("10.0") == 1

@@ -219,3 +219,50 @@ def test_beats_needs_a_higher_mean_outside_the_spread():
     a = evaluate.Spread(72.0, 1.0, 3)
     assert evaluate.beats(a, evaluate.Spread(69.0, 0.5, 3))
     assert not evaluate.beats(a, evaluate.Spread(71.0, 0.5, 3)) and not evaluate.beats(evaluate.Spread(69.0), a)
+
+
+def test_knn_scores_read_classes_that_lie_apart_and_vote_by_similarity():
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.randn(3, 16, generator=generator) * 5
+    y = torch.arange(60) % 3
+    x = centres[y] + torch.randn(60, 16, generator=generator) * 0.1
+    test_y = torch.arange(30) % 3
+    test_x = centres[test_y] + torch.randn(30, 16, generator=generator) * 0.1
+    assert evaluate.knn_scores(x, y, [(test_x, test_y)], k=5) == [100.0]
+    shuffled = evaluate.knn_scores(x, y[torch.randperm(60, generator=generator)], [(test_x, test_y)], k=5)[0]
+    assert shuffled < 70.0  # labels that do not follow the features: near chance
+    # one labelled example per class: with k larger than the bank, every example votes, the nearest weighs most
+    assert evaluate.knn_scores(centres, torch.arange(3), [(test_x, test_y), (test_x, test_y)], k=50) == [100.0, 100.0]
+
+
+def test_mean_average_precision_matches_sklearn_per_query_and_leaves_excluded_pairs_out():
+    from sklearn.metrics import average_precision_score
+
+    g = torch.Generator().manual_seed(5)
+    scores, queries, gallery = torch.randn(12, 30, generator=g), torch.randint(3, (12,), generator=g), \
+        torch.randint(3, (30,), generator=g)
+    want = sum(average_precision_score((gallery == q).numpy(), s.numpy())
+               for s, q in zip(scores, queries, strict=True)) / len(queries)
+    assert evaluate.mean_average_precision(scores, queries, gallery) == pytest.approx(want, rel=1e-5)
+    perfect = (queries[:, None] == gallery[None, :]).float()
+    assert evaluate.mean_average_precision(perfect, queries, gallery) == pytest.approx(1.0)
+    labels = torch.tensor([0, 0, 1, 1])
+    itself = torch.eye(4) * 10 + torch.tensor([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]) * 5.0
+    assert evaluate.mean_average_precision(itself, labels, labels, exclude=torch.eye(4, dtype=torch.bool)) == 1.0
+
+
+def test_probe_network_embeds_only_the_drawn_images_and_scores_as_probing_all_of_them():
+    from course_lib import nets
+
+    torch.manual_seed(0)
+    network = nets.random_backbone(in_channels=1, width=4, seed=0)
+    x, y = torch.randn(200, 1, 16, 16), torch.arange(200) % 4
+    held = (torch.randn(40, 1, 16, 16), torch.arange(40) % 4)
+    seen, features = [], network.features
+    network.features = lambda images, stages: seen.append(len(images)) or features(images, stages)
+    fast = evaluate.probe_network(network, (x, y), held, held, ["conv1", "conv2"], 64, per_class=5, draws=2)
+    del network.features
+    assert sum(n for n in seen if n > 1) <= 2 * 20 + 2 * 40  # the two draws' 20 images at most, validation, test
+    full = [evaluate.stage_features(network, images, ["conv1", "conv2"], 64) for images in (x, held[0], held[0])]
+    slow = evaluate.probe_layers(full[0], y, full[1], held[1], full[2], held[1], per_class=5, draws=2)
+    assert {k: float(v) for k, v in fast.test.items()} == pytest.approx({k: float(v) for k, v in slow.test.items()})

@@ -146,3 +146,21 @@ def test_uploaded_image_reads_grey_and_rgba_pictures_as_colour():
         buffer = BytesIO()
         Image.new(mode, (40, 10)).save(buffer, "png")
         assert widgets.uploaded_image(buffer.getvalue(), side=16).shape == (1, 3, 16, 16)
+
+
+def test_picture_strip_puts_grey_and_colour_pictures_side_by_side():
+    strip = widgets.picture_strip([np.zeros((4, 3)), np.ones((2, 5, 3))], gap=1)
+    assert strip.shape == (4, 3 + 1 + 5, 3)
+    assert (strip[:, :3] == 0).all() and (strip[:2, 4:] == 1).all() and (strip[2:, 4:] == 1).all()
+
+
+def test_nearest_neighbours_shows_what_the_chosen_query_finds_and_switches_kinds():
+    found = {("a sound", "one"): [np.zeros((2, 2))], ("a sound", "two"): [np.ones((2, 2)), np.ones((2, 2))],
+             ("a word", "cat"): [np.full((3, 3), 0.5)]}
+    demo = widgets.nearest_neighbours(lambda kind, name: (found[(kind, name)], f"{kind}: {name}"),
+                                      {"a sound": ["one", "two"], "a word": ["cat"]})
+    assert demo.update(query="two").shape == (2, 2 + 2 + 2, 3)  # two pictures and the default gap of 2
+    assert demo.update(kind="a word").shape == (3, 3, 3) and demo.values()["query"] == "cat"
+    assert np.allclose(demo.render(kind="a sound", query="one"), 0)
+    with pytest.raises(KeyError):
+        demo.render(kind="a smell")

@@ -157,14 +157,9 @@ def probe_rows(rows: dict, labelled, validation, test, *, per_class: int | None 
     """The layer-wise probe of every row: {name: ``evaluate.LayerScores``} at conv1 ... conv5, each layer pooled to
     ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see). ``draws`` probes of ``per_class`` labelled
     images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer; ``test`` grades."""
-    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
-    scores = {}
-    for name, extractor in rows.items():
-        train_f, val_f, test_f = (evaluate.stage_features(extractor, images, target_dim=PROBE_DIM)
-                                  for images in (x, x_val, x_test))
-        scores[name] = evaluate.probe_layers(train_f, y, val_f, y_val, test_f, y_test, per_class=per_class,
-                                             draws=draws, seed=seed)
-    return scores
+    return {name: evaluate.probe_network(extractor, labelled, validation, test, target_dim=PROBE_DIM,
+                                         per_class=per_class, draws=draws, seed=seed)
+            for name, extractor in rows.items()}
 
 
 def head_to_head(scores: dict[str, evaluate.LayerScores], pairs: list[tuple[str, str]]) -> pd.DataFrame:

@@ -1,0 +1,146 @@
+import dataclasses
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import checks, config
+from course_lib.data._image import ImageData
+from course_lib.data.fsdd import SpokenDigits
+from course_lib.lessons import multimodal_embeddings as lesson
+from course_lib.lessons import sound_supervision as ss
+from course_lib.pretext import joint_embedding as je
+
+matplotlib.use("Agg")
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], images=200, gallery=60, tower_width=2, pairs_per_step=16, steps=3,
+                           seconds=30, validation=40, scenes=60, test_scenes=40, text_steps=3, teacher_steps=3,
+                           sound_steps=3, draws=2)
+SPEAKERS = ("theo", "jackson", "lucas", "george")
+
+
+def _spoken() -> SpokenDigits:
+    generator = torch.Generator().manual_seed(0)
+    digits = torch.arange(160) % 10
+    speakers = [SPEAKERS[i // 40] for i in range(160)]
+    waves = [(1 + int(d)) * 0.05 * torch.randn(1200 + 10 * i, generator=generator) for i, d in enumerate(digits)]
+    return SpokenDigits(waves, digits, speakers, torch.arange(160) % 7)
+
+
+def _mnist(train: bool = True, n: int | None = None) -> ImageData:
+    y = torch.arange(n) % 10
+    return ImageData(y.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28) / 9, y, [str(i) for i in range(10)])
+
+
+@pytest.fixture
+def d(monkeypatch):
+    monkeypatch.setattr(ss, "load_fsdd", lambda split="all": _spoken())
+    monkeypatch.setattr(ss.data, "load_mnist", _mnist)
+    return lesson.load(TINY)
+
+
+def test_sizes_give_every_profile_the_shared_fields_and_grow():
+    assert set(lesson.SIZES) == set(config.PROFILE_NAMES)
+    for name in ("steps", "text_steps", "sound_steps", "images", "scenes"):
+        assert getattr(lesson.SIZES["ci"], name) <= getattr(lesson.SIZES["lab"], name) \
+            <= getattr(lesson.SIZES["full"], name)
+
+
+def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_issue(d, run_names):
+    infonce, h1 = lesson.train_infonce(d, TINY, progress=False)
+    models = {lesson.INFONCE: infonce}
+    for fusion in (lesson.AVE, lesson.CONCAT):
+        models[fusion], _ = lesson.train_avc(fusion, d, TINY, progress=False)
+    retrieval = lesson.retrieval_table(models, d)
+    assert len(retrieval) == 3 * 4
+    assert ((retrieval["recall@1"] <= retrieval["recall@5"]) & (retrieval["recall@5"] <= retrieval["recall@10"])).all()
+    zero = lesson.zero_shot_table(infonce, d, TINY)
+    assert zero.shape == (4, 2) and zero.iloc[1, 0].draws == TINY.draws
+    scenes = lesson.load_scenes(d, TINY)
+    text, _ = lesson.train_text(scenes, TINY, progress=False)
+    bag, _ = lesson.train_text(scenes, TINY, encoder="bag", progress=False)
+    table = lesson.text_table({"gru": text, "bag": bag}, scenes)
+    assert table.loc["bag", "caption vs colour-swapped twin"] == pytest.approx(50.0)  # a tie every time: a coin
+    teacher, _ = lesson.train_teacher(d, TINY, progress=False)
+    student, _ = lesson.train_soundnet(teacher, d, TINY, progress=False)
+    supervised, _ = lesson.train_sound_supervised(d, TINY, progress=False)
+    sound = lesson.soundnet_table(teacher, student, supervised, d)
+    out = lesson.metrics(retrieval, zero, table, sound, "gru")
+    wanted = {f"recall1_{direction}_{m}" for direction in ("audio_to_image", "image_to_audio")
+              for m in ("infonce", "ave", "concat")}
+    wanted |= {f"map_{direction}_{m}" for direction in lesson.DIRECTIONS for m in ("infonce", "ave", "concat")}
+    wanted |= {"zero_shot_image_accuracy", "zero_shot_audio_accuracy", "recall1_text_to_image",
+               "zero_shot_heldout_combinations", "soundnet_accuracy", "soundnet_supervised_accuracy"}
+    assert wanted <= set(out) and all(np.isfinite(v) for v in out.values())
+    assert len(run_names) == len(set(run_names)) == 8  # every training run has its own checkpoint name
+
+
+def test_bag_of_words_cannot_tell_a_caption_from_its_colour_swapped_twin(d):
+    scenes = lesson.load_scenes(d, TINY)
+    model = lesson.make_text_model(TINY, 0, encoder="bag").eval()
+    twins = lesson.swapped_captions(scenes.test)
+    t = model.embed_text(twins.flatten(0, 1)).view(len(scenes.test), 2, -1)
+    assert torch.allclose(t[:, 0], t[:, 1], atol=1e-6)  # the same words: the same embedding
+    gru = lesson.make_text_model(TINY, 0, encoder="gru").eval()
+    t = gru.embed_text(twins.flatten(0, 1)).view(len(scenes.test), 2, -1)
+    differ = scenes.test.colour[:, 0] != scenes.test.colour[:, 1]
+    assert not torch.allclose(t[differ, 0], t[differ, 1])
+
+
+def test_retrieval_of_a_perfect_shared_space_is_perfect(d):
+    class Oracle(torch.nn.Module):  # embeds everything as its digit: a shared space told the digits
+        def __init__(self, digits_of):
+            super().__init__()
+            self.digits_of = digits_of
+
+        def embed_image(self, x):
+            return F.one_hot(self.digits_of(x), 10).float()
+
+        embed_audio = embed_image
+
+    lookup = {}
+    for x, y in ((d.test_images, d.test_image_digits), (d.test_sounds, d.test_sound_digits)):
+        lookup[x.shape[1:]] = (x, y)
+
+    def digits_of(x):
+        pool, labels = lookup[x.shape[1:]]
+        return torch.stack([labels[(pool == item).flatten(1).all(1).nonzero()[0, 0]] for item in x])
+
+    table = lesson.retrieval_table({"oracle": Oracle(digits_of)}, d)
+    assert (table["recall@1"] == 1).all() and (table["mAP"] > 0.999).all()
+
+
+def test_the_explorer_finds_neighbours_of_every_kind_and_draws_without_a_kernel(d):
+    infonce = lesson.make_infonce(TINY, 0)
+    scenes = lesson.load_scenes(d, TINY)
+    text = lesson.make_text_model(TINY, 0)
+    demo = lesson.explorer(infonce, text, d, scenes.test)
+    for kind in demo.controls["kind"].options:
+        picture = demo.update(kind=kind)
+        assert picture.ndim == 3 and picture.shape[2] == 3
+    assert demo.values()["query"] in demo.controls["query"].options
+    lesson.show_neighbours(infonce, text, d, scenes.test)
+
+
+def test_check_infonce_accepts_the_library_and_names_each_usual_mistake(capsys):
+    lesson.check_infonce(je.symmetric_infonce)
+    assert "correct" in capsys.readouterr().out
+
+    def one_way(v, a, t):
+        logits = math.exp(t) * F.normalize(v, dim=1) @ F.normalize(a, dim=1).T
+        return F.cross_entropy(logits, torch.arange(len(v)))
+
+    def divided(v, a, t):
+        return je.symmetric_infonce(v, a, -t)
+
+    def raw(v, a, t):
+        logits = math.exp(t) * v @ a.T
+        own = torch.arange(len(v))
+        return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
+
+    for wrong, word in ((one_way, "one direction"), (divided, "temperature"), (raw, "normalise")):
+        with pytest.raises(checks.NotYet, match=word):
+            lesson.check_infonce(wrong)

@@ -1,0 +1,173 @@
+"""Tests of course_lib.lessons.scoreboard on tiny fake data: the registry, the protocol, the tables, the claims."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from course_lib import checks, evaluate, nets
+from course_lib.lessons import scoreboard as lesson
+
+TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, mnist_steps=2, cifar_steps=2, seconds=30,
+                           probe_dim=64, label_draws=2)
+
+
+def _split(dataset, n=300, n_val=100, n_test=100, seed=0):
+    """Images whose class is written in where they are bright: class c has a bright band of rows at a place of its
+    own (a pattern, not a brightness, so that cosine similarity can read it), plus noise."""
+    generator = torch.Generator().manual_seed(seed)
+    channels, side = (1, 28) if dataset == "mnist" else (3, 32)
+
+    def images(m):
+        y = torch.arange(m) % 10
+        rows = torch.arange(side).view(1, -1)
+        band = ((rows >= 2 * y.view(-1, 1) + 4) & (rows < 2 * y.view(-1, 1) + 8)).float()  # m x side
+        x = band.view(m, 1, side, 1).expand(m, channels, side, side)
+        return (0.9 * x + 0.1 * torch.rand(m, channels, side, side, generator=generator)).clamp(0, 1), y
+
+    return lesson.Split(dataset, *images(n), *images(n_val), *images(n_test))
+
+
+def test_sizes_grow_from_ci_to_full_and_the_budgets_are_the_issues():
+    ci, lab, full = (lesson.SIZES[name] for name in ("ci", "lab", "full"))
+    assert isinstance(ci, lesson.Sizes) and ci.name == "ci" and full.name == "full"
+    assert ci.mnist_steps <= lab.mnist_steps <= full.mnist_steps
+    assert ci.cifar_steps <= lab.cifar_steps <= full.cifar_steps
+    assert ci.test_images <= lab.test_images <= full.test_images
+    assert lesson.BUDGETS == {"mnist": (100, 1000), "cifar": (1000, 5000)}
+
+
+def test_the_registry_has_both_fences_on_each_dataset_and_one_key_per_row():
+    for dataset in lesson.DATASETS:
+        rows = lesson.methods(dataset)
+        names = [m.name for m in rows]
+        assert names[0] == lesson.RANDOM and names[-1] == lesson.SUPERVISED
+        assert len(set(names)) == len(names) and len({m.key for m in rows}) == len(rows)
+        assert sum(not m.fence for m in rows) >= 4
+    assert {m.notebook for m in lesson.METHODS if not m.fence} == {"02", "04", "05", "06", "07", "08"}
+
+
+def test_every_cifar_row_pretrains_and_reads_the_same_rgb_images(run_names):
+    split = _split("cifar")
+    extractors, histories = lesson.pretrain_all(split, TINY, seed=0)
+    assert list(extractors) == [m.name for m in lesson.methods("cifar")]
+    assert set(histories) == set(extractors) - {lesson.RANDOM}
+    for name, extractor in extractors.items():
+        features = evaluate.stage_features(extractor, split.test_x[:5], target_dim=TINY.probe_dim)
+        assert list(features) == list(nets.STAGES), name
+        assert all(f.shape[0] == 5 and f.shape[1] <= TINY.probe_dim for f in features.values()), name
+        # the same channels at every layer as the random-init row: split-brain's halves are half width each
+        assert extractor.channels == extractors[lesson.RANDOM].channels, name
+    assert len(run_names) == len(set(run_names)) == 6  # split-brain trains two halves, each under its own name
+    assert all(history.step[-1] == TINY.cifar_steps for history in histories.values())
+    assert histories["split-brain (cl,cl)"].last() > 0  # its halves' losses, summed
+
+
+def test_random_init_is_where_every_pretext_run_starts():
+    split = _split("mnist")
+    start, _ = lesson.random_init(split, TINY, seed=3, desc="random")
+    again, _ = lesson.random_init(split, TINY, seed=3, desc="random")
+    assert all(torch.equal(a, b) for a, b in zip(start.state_dict().values(), again.state_dict().values(),
+                                                  strict=True))
+    trained, history = lesson.egomotion(split, TINY, seed=3, desc="egomotion")
+    assert history.step[-1] == TINY.mnist_steps
+    assert not torch.equal(trained.stages["conv1"][0].weight, start.stages["conv1"][0].weight)
+
+
+def test_mnist_rows_without_sound_pretrain_on_the_images_alone(run_names):
+    split = _split("mnist")
+    for method in lesson.methods("mnist"):
+        if method.key == "sound_classes":
+            continue  # reads the FSDD recordings: tested where the data is (below)
+        extractor, _ = method.pretrain(split, TINY, 0, f"mnist: {method.name}")
+        assert evaluate.stage_features(extractor, split.x[:3], target_dim=64)["conv5"].shape[0] == 3
+    assert len(run_names) == len(set(run_names)) == 4
+
+
+def test_classes_from_sound_pretrains_on_the_sound_clusters_of_real_recordings():
+    pytest.importorskip("scipy")
+    from course_lib import config
+
+    if not (config.data_root() / "fsdd").exists():
+        pytest.skip("FSDD is not in the data root")
+    extractor, history = lesson.classes_from_sound(_split("mnist"), TINY, 0, "sound")
+    assert history.step[-1] == TINY.mnist_steps and extractor.channels["conv5"] == 8 * TINY.width
+
+
+def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
+    split = _split("mnist")
+    backbone = nets.random_backbone(1, 4, 0)
+    row = lesson.score(backbone, split, TINY, seed=0, budgets=(100, 50))
+    for budget in (50, 100):
+        assert row.linear[budget].best.draws == TINY.label_draws and row.knn[budget].draws == TINY.label_draws
+    assert list(row.linear[50].test) == list(nets.STAGES)  # the smallest budget reads every layer ...
+    assert row.linear_layer == max(row.linear[50].val, key=row.linear[50].val.get)  # ... chosen on validation
+    assert list(row.linear[100].test) == [row.linear_layer]  # ... and the larger budget reads that layer only
+    assert row.knn_layer in nets.STAGES
+    assert float(row.knn[50]) > 90.0  # the band's place is the class: neighbours read it
+
+
+def _row(linear, knn, std=0.5):
+    """A Row with the given means at every budget (linear probe the same at every layer)."""
+    def scores(mean):
+        return evaluate.LayerScores(test={s: evaluate.Spread(mean, std, 3) for s in nets.STAGES},
+                                    val={s: mean for s in nets.STAGES})
+
+    budgets = (100, 1000)
+    return lesson.Row({b: scores(linear) for b in budgets}, {b: evaluate.Spread(knn, std, 3) for b in budgets},
+                      "conv3")
+
+
+def _board():
+    return {lesson.RANDOM: _row(80.0, 75.0), "denoising autoencoder": _row(79.0, 70.0),
+            "contrastive (SimCLR)": _row(90.0, 88.0), lesson.SUPERVISED: _row(97.0, 96.0)}
+
+
+def test_tables_metrics_and_verdicts_of_a_board():
+    rows = _board()
+    table = lesson.table(rows, "mnist")
+    assert table.loc["contrastive (SimCLR)", "linear, 100 labels"] == "90.0 ± 0.5"
+    assert table.loc["contrastive (SimCLR)", "notebook"] == "05"
+    verdicts = lesson.verdicts(rows, "mnist")
+    assert lesson.RANDOM not in verdicts.index
+    assert verdicts.loc["contrastive (SimCLR)", "linear, 100"] == "+10.0 higher"
+    assert verdicts.loc["denoising autoencoder", "linear, 100"] == "-1.0 no difference"
+    assert verdicts.loc["denoising autoencoder", "kNN, 100"] == "-5.0 lower"
+    metrics = lesson.metrics(rows, "mnist")
+    assert metrics["mnist_100_contrastive"] == 90.0 and metrics["mnist_1000_supervised_knn"] == 96.0
+    assert metrics["mnist_100_autoencoder_std"] == 0.5
+    assert lesson.best_pretext(rows, 100) == "contrastive (SimCLR)"
+    said = lesson.reading(rows, "mnist")
+    assert "best pretext contrastive (SimCLR) 90.0 ± 0.5 %" in said
+    assert "beat random init: contrastive (SimCLR) (+10.0)" in said
+    assert "no difference from it: denoising autoencoder (-1.0)" in said
+    assert lesson.plot(rows, "mnist") is not None
+
+
+def test_beside_the_notebooks_shows_their_number_and_turns_errors_into_accuracy():
+    rows = _board()
+    recorded = {"05_transformations": {"metrics": {"error_100_contrastive": 7.5}},
+                "04_autoencoders": {"metrics": {}}}
+    table = lesson.beside_the_notebooks(rows, "mnist", recorded)
+    assert table.loc["contrastive (SimCLR)", "its notebook"] == "92.5"
+    assert table.loc["denoising autoencoder", "its notebook"] == "-"  # not recorded: shown as missing, not guessed
+    assert table.loc["contrastive (SimCLR)", "at labels"] == "100"
+
+
+def test_the_claims_fail_when_the_board_says_otherwise():
+    rows = _board()
+    lesson.check_beats_random(rows, 100, "mnist")
+    lesson.check_beats_random(rows, 100, "mnist", "kNN")
+    lesson.check_supervised_beats_random(rows, 100, "mnist")
+    with pytest.raises(checks.ClaimFailed):  # the autoencoder's kNN is below random init's
+        lesson.check_every_pretext_beats_random(rows, 100, "mnist", "kNN")
+    rows["denoising autoencoder"] = _row(79.0, 80.0)
+    lesson.check_every_pretext_beats_random(rows, 100, "mnist", "kNN")
+    rows["contrastive (SimCLR)"] = _row(80.5, 75.0)
+    with pytest.raises(checks.ClaimFailed):  # the best linear probe is inside the spread of random init's
+        lesson.check_beats_random(rows, 100, "mnist")
+    rows[lesson.SUPERVISED] = _row(80.2, 75.0)
+    with pytest.raises(checks.ClaimFailed):
+        lesson.check_supervised_beats_random(rows, 100, "mnist")
+    with pytest.raises(ValueError):
+        lesson.accuracy(rows[lesson.RANDOM], 100, "svm")
