@@ -44,4 +44,4 @@ fetch-data: $(STAMP)
 	$(BIN)/python -m course_lib.data fetch all
 
 clean:
-	rm -rf $(VENV) results/ci
+	rm -rf $(VENV) results/ci results/*-pretrained results/*-build
