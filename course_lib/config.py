@@ -199,8 +199,10 @@ class Session:
 
 def short_messages(shell: Any) -> None:
     """Make a notebook show an exercise's "not yet" / "not written yet" and a failed claim as one sentence, not a
-    wall of traceback: the sentence says what to do, the traceback would only show the checker's insides. The cell
-    still fails (nbval and "run all" stop there as before)."""
+    wall of traceback: the sentence says what to do, the traceback would only show the checker's insides. So does
+    a shipped checkpoint that no longer fits the code (the sentence names the build command). The cell still fails
+    (nbval and "run all" stop there as before)."""
+    from course_lib.checkpoints import StaleCheckpoint
     from course_lib.checks import ClaimFailed, NotYet
 
     def one_line(shell, etype, value, tb, tb_offset=None):
@@ -208,7 +210,7 @@ def short_messages(shell: Any) -> None:
         shell._showtraceback(etype, value, message)  # how IPython and ipykernel show an error (the frontends' way)
         return message
 
-    shell.set_custom_exc((NotYet, ClaimFailed, NotImplementedError), one_line)
+    shell.set_custom_exc((NotYet, ClaimFailed, NotImplementedError, StaleCheckpoint), one_line)
 
 
 def setup(notebook: str, *, quiet: bool = False) -> Session:

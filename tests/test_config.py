@@ -147,11 +147,12 @@ def test_setup_prints_one_line(monkeypatch, capsys, tmp_path):
 def test_short_messages_turn_exercise_and_claim_errors_into_one_line(capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
-    from course_lib import checks
+    from course_lib import checkpoints, checks
 
     shell = InteractiveShell.instance()
     config.short_messages(shell)
-    assert set(shell.custom_exceptions) == {checks.NotYet, checks.ClaimFailed, NotImplementedError}
+    assert set(shell.custom_exceptions) == {checks.NotYet, checks.ClaimFailed, NotImplementedError,
+                                            checkpoints.StaleCheckpoint}
     result = shell.run_cell('def f():\n    raise NotImplementedError("exercise: divide by the bin width")\nf()')
     assert isinstance(result.error_in_exec, NotImplementedError)  # the cell still fails
     shown = capsys.readouterr().out.strip()
