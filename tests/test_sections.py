@@ -24,8 +24,9 @@ def test_imports_bind_and_magics_parse():
 
 
 def _notebook(tmp_path, cells):
-    raw = [{"cell_type": kind, "metadata": {}, "source": source, **({"outputs": []} if kind == "code" else {})}
-           for kind, source in cells]
+    raw = [{"cell_type": kind, "id": f"c{i}", "metadata": {}, "source": source,
+            **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+           for i, (kind, source) in enumerate(cells)]
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps({"cells": raw, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return sections.read_cells(path)
@@ -58,3 +59,38 @@ def test_every_section_that_needs_earlier_cells_starts_by_catching_up(path):
             assert first.source.startswith("session.catch_up("), f"section {title!r} cannot run on its own"
             named = first.source.split('"')[1]
             assert sections.find_section(cells, named) == title
+
+
+def test_catch_up_runs_only_the_missing_cells_in_the_kernel(tmp_path, monkeypatch, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_lib import checkpoints
+
+    raw = [("code", "session = 'setup'"), ("markdown", "## Data"), ("code", "x = [1, 2]"),
+           ("code", "shown = print(x)"), ("markdown", "## Train"), ("code", "model = sum(x)"),
+           ("markdown", "## Evaluate"), ("code", "score = model * 2")]
+    _notebook(tmp_path, raw)
+    (tmp_path / "n.ipynb").rename(tmp_path / "07_x.ipynb")
+    monkeypatch.chdir(tmp_path)
+    checkpoints.activate("07_x")
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(session="setup")
+    try:
+        assert sections.catch_up("Evaluate", shell) == [2, 5]  # the data and the training cell, not the picture
+        assert shell.user_ns["model"] == 3 and "shown" not in shell.user_ns
+        assert "running 2 earlier cells for model, x" in capsys.readouterr().out
+        assert sections.catch_up("Evaluate", shell) == []  # run from the top: nothing to do, nothing printed
+        assert capsys.readouterr().out == ""
+    finally:
+        checkpoints.activate(None)
+        for name in ("session", "x", "model"):
+            shell.user_ns.pop(name, None)
+
+
+def test_each_section_to_check_is_the_setup_cell_and_that_section(tmp_path):
+    raw = [("code", "session = config.setup('07_x')"), ("markdown", "## Data"), ("code", "x = 1"),
+           ("markdown", "## Train"), ("code", 'session.catch_up("Train")'), ("code", "model = x")]
+    _notebook(tmp_path, raw)
+    parts = sections.section_notebooks(tmp_path / "n.ipynb")
+    assert list(parts) == ["Train"]  # "Data" needs nothing earlier, so it has no catch-up cell
+    assert [cell.source for cell in parts["Train"].cells] == [raw[0][1], raw[4][1], raw[5][1]]

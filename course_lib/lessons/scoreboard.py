@@ -610,7 +610,7 @@ def _claim(statement: str, a: evaluate.Spread, b: evaluate.Spread, names: tuple[
     checks.check_claim(statement, evaluate.beats(a, b), evaluate.compare_text(a, b, names), capped=capped_runs)
 
 
-def check_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "linear",
+def check_claim_pretext_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "linear",
                        capped_runs=()) -> None:
     """Claim: the best pretext row beats random init by more than the spread of the draws."""
     best = best_pretext(rows, budget, readout)
@@ -619,7 +619,7 @@ def check_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout:
            (best, RANDOM), capped_runs)
 
 
-def check_supervised_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "linear",
+def check_claim_supervised_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "linear",
                                   capped_runs=()) -> None:
     """Claim: the supervised fence beats random init: the protocol tells a trained network from an untrained one."""
     _claim(f"on {DATASETS[dataset]} with {budget:,} labels the supervised fence beats random init ({readout})",

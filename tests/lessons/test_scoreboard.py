@@ -156,18 +156,18 @@ def test_beside_the_notebooks_shows_their_number_and_turns_errors_into_accuracy(
 
 def test_the_claims_fail_when_the_board_says_otherwise():
     rows = _board()
-    lesson.check_beats_random(rows, 100, "mnist")
-    lesson.check_beats_random(rows, 100, "mnist", "kNN")
-    lesson.check_supervised_beats_random(rows, 100, "mnist")
+    lesson.check_claim_pretext_beats_random(rows, 100, "mnist")
+    lesson.check_claim_pretext_beats_random(rows, 100, "mnist", "kNN")
+    lesson.check_claim_supervised_beats_random(rows, 100, "mnist")
     with pytest.raises(checks.ClaimFailed):  # the autoencoder's kNN is below random init's
         lesson.check_every_pretext_beats_random(rows, 100, "mnist", "kNN")
     rows["denoising autoencoder"] = _row(79.0, 80.0)
     lesson.check_every_pretext_beats_random(rows, 100, "mnist", "kNN")
     rows["contrastive (SimCLR)"] = _row(80.5, 75.0)
     with pytest.raises(checks.ClaimFailed):  # the best linear probe is inside the spread of random init's
-        lesson.check_beats_random(rows, 100, "mnist")
+        lesson.check_claim_pretext_beats_random(rows, 100, "mnist")
     rows[lesson.SUPERVISED] = _row(80.2, 75.0)
     with pytest.raises(checks.ClaimFailed):
-        lesson.check_supervised_beats_random(rows, 100, "mnist")
+        lesson.check_claim_supervised_beats_random(rows, 100, "mnist")
     with pytest.raises(ValueError):
         lesson.accuracy(rows[lesson.RANDOM], 100, "svm")
