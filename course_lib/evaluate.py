@@ -22,6 +22,7 @@ validation split carved from the training data (``split_validation``), so the te
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ from torch import nn
 
 from course_lib import checkpoints
 from course_lib.nets import STAGES, Backbone
-from course_lib.train import train_classifier
+from course_lib.train import History, train_classifier
 
 
 class Spread(float):
@@ -133,8 +134,11 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return 100.0 * (predictions == y.cpu()).float().mean().item()
 
 
+PROBE_ITERATIONS = 300  # the L-BFGS budget of a probe (on our features it converges in 150-250 iterations)
+
+
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 C: float = 1.0, max_iter: int = 300) -> float:
+                 C: float = 1.0, max_iter: int = PROBE_ITERATIONS) -> float:
     """Accuracy (%) of L2-regularised multinomial logistic regression trained on frozen features.
 
     Same objective as ``sklearn.linear_model.LogisticRegression(C=C)``: sum of cross-entropies + ||W||^2 / 2C,
@@ -143,30 +147,56 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     return probe_scores(train_x, train_y, [(test_x, test_y)], C, max_iter)[0]
 
 
+class LinearProbe(nn.Module):
+    """``linear_probe`` as a module: standardise with the training features' statistics, then one linear layer.
+
+    A module, so a fitted probe can be kept and loaded like any trained network (``probe_layers``' ``desc``)."""
+
+    def __init__(self, dim: int, n_classes: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        self.linear = nn.Linear(dim, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear((x - self.mean) / self.std)
+
+    def fit(self, x: torch.Tensor, y: torch.Tensor, C: float = 1.0, max_iter: int = PROBE_ITERATIONS
+            ) -> LinearProbe:
+        self.mean, self.std = x.mean(0), x.std(0, unbiased=False) + 1e-6  # training statistics only
+        a = (x - self.mean) / self.std
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+        optimizer = torch.optim.LBFGS(self.linear.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe",
+                                      tolerance_grad=1e-6, tolerance_change=1e-9)
+        # the sklearn objective divided by (n C): mean cross-entropy + ||W||^2 / (2 n C); the bias is not penalised
+        penalty = 1.0 / (2 * len(a) * C)
+
+        def objective():
+            optimizer.zero_grad()
+            loss = F.cross_entropy(self.linear(a), y) + penalty * self.linear.weight.pow(2).sum()
+            loss.backward()
+            return loss
+
+        with torch.enable_grad():
+            optimizer.step(objective)
+        return self
+
+    @torch.no_grad()
+    def accuracy(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        return 100.0 * (self(x).argmax(1) == y).float().mean().item()
+
+
+def _n_classes(*labels: torch.Tensor) -> int:
+    return int(max(y.max() for y in labels)) + 1
+
+
 def probe_scores(train_x: torch.Tensor, train_y: torch.Tensor, graded: list[tuple[torch.Tensor, torch.Tensor]],
-                 C: float = 1.0, max_iter: int = 300) -> list[float]:
+                 C: float = 1.0, max_iter: int = PROBE_ITERATIONS) -> list[float]:
     """``linear_probe`` trained once and graded on several sets (e.g. validation and test): one accuracy (%) each."""
-    mean, std = train_x.mean(0), train_x.std(0, unbiased=False) + 1e-6
-    a = (train_x - mean) / std  # standardise with training statistics only
-    n_classes = int(max([train_y.max(), *[y.max() for _, y in graded]])) + 1
-    linear = nn.Linear(a.shape[1], n_classes).to(a.device)
-    nn.init.zeros_(linear.weight)
-    nn.init.zeros_(linear.bias)
-    optimizer = torch.optim.LBFGS(linear.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe",
-                                  tolerance_grad=1e-6, tolerance_change=1e-9)
-    # the sklearn objective divided by (n C): mean cross-entropy + ||W||^2 / (2 n C); the bias is not penalised
-    penalty = 1.0 / (2 * len(a) * C)
-
-    def objective():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(linear(a), train_y) + penalty * linear.weight.pow(2).sum()
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        optimizer.step(objective)
-    with torch.no_grad():
-        return [100.0 * (linear((x - mean) / std).argmax(1) == y).float().mean().item() for x, y in graded]
+    probe = LinearProbe(train_x.shape[1], _n_classes(train_y, *[y for _, y in graded])).to(train_x.device)
+    probe.fit(train_x, train_y, C, max_iter)
+    return [probe.accuracy(x, y) for x, y in graded]
 
 
 def _pooled_side(backbone: Backbone, stage: str, target_dim: int) -> int:
@@ -231,24 +261,49 @@ class LayerScores:
 def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: Mapping[str, torch.Tensor],
                  val_y: torch.Tensor, test: Mapping[str, torch.Tensor], test_y: torch.Tensor, *,
                  per_class: int | None = None, draws: int = 1, seed: int = 0,
-                 subsets: list[torch.Tensor] | None = None) -> LayerScores:
+                 subsets: list[torch.Tensor] | None = None, desc: str | None = None) -> LayerScores:
     """Linear probe at every layer of precomputed features ``{layer: features}``, graded on validation and test.
 
     With ``per_class``, each of ``draws`` probes is trained on ``few_labels`` of the training features (seeds
     ``seed``, ``seed + 1000``, ...); without, on all of them (then one draw is all there is). ``subsets`` gives the
-    draws' indices instead (``probe_network`` does, having embedded only the images they use).
+    draws' indices instead (``probe_network`` does, having embedded only the images they use). With ``desc`` (unique
+    in its notebook), the fitted probes are a checkpointed run like a ``train.fit``: with COURSE_PRETRAINED=1 they
+    are loaded, not solved again (the solver is most of a layer-wise table's time).
     """
     train_y, val_y, test_y = train_y.cpu(), val_y.cpu(), test_y.cpu()
     subsets = label_subsets(train_y, per_class, draws, seed) if subsets is None else subsets
+    probes = _layer_probes(train, _n_classes(train_y, val_y, test_y), len(subsets))
+    if desc is not None:  # the budget is part of the name: probes fitted on other labels must not load here
+        desc = f"{desc}, {len(subsets[0])} labels x {len(subsets)} draws"
+    loaded = desc is not None and checkpoints.restore(probes, desc, PROBE_ITERATIONS) is not None
+    started = time.perf_counter()
     val_scores: dict[str, list[float]] = {layer: [] for layer in train}
     test_scores: dict[str, list[float]] = {layer: [] for layer in train}
-    for idx in subsets:
+    for draw, idx in enumerate(subsets):
         for layer in train:
-            v, t = probe_scores(train[layer][idx], train_y[idx], [(val[layer], val_y), (test[layer], test_y)])
-            val_scores[layer].append(v)
-            test_scores[layer].append(t)
+            probe = probes[layer][draw].to(train[layer].device)
+            if not loaded:
+                probe.fit(train[layer][idx], train_y[idx], max_iter=PROBE_ITERATIONS)
+            val_scores[layer].append(probe.accuracy(val[layer], val_y))
+            test_scores[layer].append(probe.accuracy(test[layer], test_y))
+    if desc is not None and not loaded:
+        checkpoints.keep(probes.cpu(), desc, _probe_history(probes, time.perf_counter() - started),
+                         PROBE_ITERATIONS)
     return LayerScores(test={layer: Spread.of(s) for layer, s in test_scores.items()},
                        val={layer: float(np.mean(s)) for layer, s in val_scores.items()})
+
+
+def _layer_probes(train: Mapping[str, torch.Tensor], n_classes: int, draws: int) -> nn.ModuleDict:
+    """One unfitted ``LinearProbe`` per layer and draw: {layer: [draw 0, draw 1, ...]}."""
+    return nn.ModuleDict({layer: nn.ModuleList([LinearProbe(f.shape[1], n_classes) for _ in range(draws)])
+                          for layer, f in train.items()})
+
+
+def _probe_history(probes: nn.ModuleDict, seconds: float):
+    """What a checkpoint of probes says of how they were made: how many, and the time the solver took."""
+    history = History(stopped_by="L-BFGS converged or stopped at its budget")
+    history.log(PROBE_ITERATIONS, seconds, {"probes": sum(len(draws) for draws in probes.values())})
+    return history
 
 
 def label_subsets(y: torch.Tensor, per_class: int | None, draws: int = 1, seed: int = 0) -> list[torch.Tensor]:
@@ -262,16 +317,17 @@ def label_subsets(y: torch.Tensor, per_class: int | None, draws: int = 1, seed: 
 def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor],
                   validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
                   stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
-                  draws: int = 1, seed: int = 0) -> LayerScores:
+                  draws: int = 1, seed: int = 0, desc: str | None = None) -> LayerScores:
     """``probe_layers`` of one frozen network at ``stages`` (each pooled to about ``target_dim`` numbers). Only the
-    labelled images some draw uses go through the network: with few labels that is a fraction of them."""
+    labelled images some draw uses go through the network: with few labels that is a fraction of them. ``desc``
+    names the fitted probes as a checkpointed run (``probe_layers``)."""
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
     subsets = label_subsets(y.cpu(), per_class, draws, seed)
     used = torch.cat(subsets).unique()  # sorted, so each draw's indices map into it by searchsorted
     train, val, test_features = (stage_features(network, images, stages, target_dim)
                                  for images in (x[used.to(x.device)], x_val, x_test))
     return probe_layers(train, y.cpu()[used], val, y_val, test_features, y_test,
-                        subsets=[torch.searchsorted(used, s) for s in subsets])
+                        subsets=[torch.searchsorted(used, s) for s in subsets], desc=desc)
 
 
 BEST_LAYER, AT_BEST, STD = "best layer (val)", "at best layer", "± (draws)"
@@ -298,13 +354,16 @@ def best_of(table: pd.DataFrame, row: str) -> Spread:
 def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, torch.Tensor],
                 validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
                 stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
-                draws: int = 1, seed: int = 0) -> pd.DataFrame:
+                draws: int = 1, seed: int = 0, desc: str | None = None) -> pd.DataFrame:
     """The layer-wise table of the papers: a linear probe of every frozen backbone (rows) at every stage, the best
     stage chosen on ``validation`` (held out of the training data), mean ± std over ``draws`` labelled subsets of
-    ``per_class`` examples per class drawn from ``labelled``."""
-    return layer_table({name: probe_network(backbone, labelled, validation, test, list(stages), target_dim,
-                                            per_class=per_class, draws=draws, seed=seed)
-                        for name, backbone in backbones.items()})
+    ``per_class`` examples per class drawn from ``labelled``. With ``desc``, each row's probes are a checkpointed
+    run named "<desc>: <row>" (loaded with COURSE_PRETRAINED=1)."""
+    with checkpoints.one_line_for("linear probes"):
+        return layer_table({name: probe_network(backbone, labelled, validation, test, list(stages), target_dim,
+                                                per_class=per_class, draws=draws, seed=seed,
+                                                desc=desc and f"{desc}: {name}")
+                            for name, backbone in backbones.items()})
 
 
 def few_labels(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:

@@ -123,6 +123,43 @@ def test_many_runs_of_one_kind_load_with_one_line(shipped, monkeypatch, capsys):
     assert len(out) == 1 and out[0].startswith("loaded 3 checkpoints of fine-tuning (lab, seed 0")
 
 
+def _probe(desc="probe: random init", per_class=3):
+    """Probes of two layers' (fake) features, 2 labelled draws of ``per_class`` per class, named ``desc``."""
+    from course_lib import evaluate
+
+    torch.manual_seed(0)
+    y = torch.arange(60) % 3
+    features = {layer: torch.randn(60, 4) + y[:, None] * scale for layer, scale in (("conv1", 0.5), ("conv2", 2.0))}
+    train, val, test = ({layer: f[part] for layer, f in features.items()} for part in (range(30), range(30, 45),
+                                                                                       range(45, 60)))
+    return evaluate.probe_layers(train, y[:30], val, y[30:45], test, y[45:60], per_class=per_class, draws=2,
+                                 desc=desc)
+
+
+def test_fitted_probes_are_a_run_that_loads_and_scores_as_they_did(shipped, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    built = _probe()
+    entry = checkpoints.read_manifest()["05_x/probe-random-init-9-labels-x-2-draws"]
+    assert entry["history"]["values"]["probes"] == [4.0]  # 2 layers x 2 draws
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    monkeypatch.setattr("course_lib.evaluate.LinearProbe.fit", lambda *a, **k: pytest.fail("solved again"))
+    loaded = _probe()
+    assert "loaded 05_x/probe-random-init-9-labels-x-2-draws.pt" in capsys.readouterr().out
+    assert loaded.best_layer == built.best_layer
+    for layer in built.test:  # half-precision weights: the same accuracies, give or take one borderline example
+        assert abs(loaded.test[layer] - built.test[layer]) <= 100 / 15 + 1e-6
+
+
+def test_probes_fitted_on_another_label_budget_do_not_load(shipped, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _probe(per_class=3)
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    _probe(per_class=4)
+    assert "no checkpoint for 'probe: random init, 12 labels x 2 draws'" in capsys.readouterr().out
+
+
 @pytest.fixture
 def pretrained_session(shipped, monkeypatch, tmp_path_factory):
     """A pretrained-mode lab session of "05_x" whose results folder holds a committed lab run."""

@@ -206,11 +206,12 @@ def probe_table(backbones: dict[str, nets.Backbone], labelled, validation, test,
                 per_class: int | None = None, draws: int = 1, seed: int = 0) -> pd.DataFrame:
     """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L
     (``evaluate.probe_table``): ``draws`` probes of ``per_class`` labelled photos per class drawn from ``labelled``,
-    each row's best layer chosen on ``validation``, the test accuracy there as mean ± std over the draws."""
+    each row's best layer chosen on ``validation``, the test accuracy there as mean ± std over the draws. The
+    fitted probes are checkpointed runs ("transfer probe: <row>"), loaded with COURSE_PRETRAINED=1."""
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
     return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_val), y_val),
                                 (lightness_input(x_test), y_test), stages, per_class=per_class, draws=draws,
-                                seed=seed)
+                                seed=seed, desc="transfer probe")
 
 
 def _row_key(row: str) -> str:

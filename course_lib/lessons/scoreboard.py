@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from course_lib import audio, augment, checks, config, data, evaluate, nets, results, show, train
+from course_lib import audio, augment, checkpoints, checks, config, data, evaluate, nets, results, show, train
 from course_lib.pretext import audio_visual as av
 from course_lib.pretext import autoencoder
 from course_lib.pretext import colorization as col
@@ -386,12 +386,13 @@ def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=Non
     return evaluate.Spread.of(test), layer
 
 
-def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budgets: tuple[int, ...] | None = None
-          ) -> Row:
+def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budgets: tuple[int, ...] | None = None,
+          desc: str | None = None) -> Row:
     """The protocol for one frozen extractor: features of every layer once; at the smallest budget (of ``budgets``,
     default the dataset's ``BUDGETS``) every layer is read and each read-out keeps the layer that is best on
     validation; the larger budgets read that layer only (choosing again at every budget would cost a probe per
-    layer and budget, and the choice rarely moves)."""
+    layer and budget, and the choice rarely moves). With ``desc``, the fitted probes are checkpointed runs
+    ("linear probe of <desc>"), loaded with COURSE_PRETRAINED=1."""
     features = [evaluate.stage_features(extractor, x, target_dim=sizes.probe_dim)
                 for x in (split.x, split.val_x, split.test_x)]
     labels = (split.y.cpu(), split.val_y.cpu(), split.test_y.cpu())
@@ -400,7 +401,7 @@ def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budge
     def probe(budget: int, layers) -> evaluate.LayerScores:
         train_f, val_f, test_f = ({layer: f[layer] for layer in layers} for f in features)
         return evaluate.probe_layers(train_f, labels[0], val_f, labels[1], test_f, labels[2], per_class=budget // 10,
-                                     draws=sizes.label_draws, seed=seed)
+                                     draws=sizes.label_draws, seed=seed, desc=desc and f"linear probe of {desc}")
 
     linear = {first: probe(first, nets.STAGES)}
     knn_first, knn_layer = knn_read(features, labels, first // 10, sizes.label_draws, seed)
@@ -412,7 +413,9 @@ def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budge
 
 
 def score_all(extractors: dict[str, nn.Module], split: Split, sizes: Sizes, seed: int = 0) -> dict[str, Row]:
-    return {name: score(extractor, split, sizes, seed) for name, extractor in extractors.items()}
+    with checkpoints.one_line_for(f"{split.dataset} linear probes"):
+        return {name: score(extractor, split, sizes, seed, desc=f"{split.dataset}: {name}")
+                for name, extractor in extractors.items()}
 
 
 # --- reading the board -------------------------------------------------------------------------------------------

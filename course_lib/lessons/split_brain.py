@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import checks, config, evaluate, nets, papers, show, train
+from course_lib import checkpoints, checks, config, evaluate, nets, papers, show, train
 from course_lib.pretext import colorization as col
 from course_lib.pretext import split_brain as sb
 
@@ -156,10 +156,13 @@ def probe_rows(rows: dict, labelled, validation, test, *, per_class: int | None 
                seed: int = 0) -> dict[str, evaluate.LayerScores]:
     """The layer-wise probe of every row: {name: ``evaluate.LayerScores``} at conv1 ... conv5, each layer pooled to
     ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see). ``draws`` probes of ``per_class`` labelled
-    images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer; ``test`` grades."""
-    return {name: evaluate.probe_network(extractor, labelled, validation, test, target_dim=PROBE_DIM,
-                                         per_class=per_class, draws=draws, seed=seed)
-            for name, extractor in rows.items()}
+    images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer; ``test`` grades. The
+    fitted probes are checkpointed runs ("layer-wise probe: <row>"), loaded with COURSE_PRETRAINED=1."""
+    with checkpoints.one_line_for("layer-wise probes"):
+        return {name: evaluate.probe_network(extractor, labelled, validation, test, target_dim=PROBE_DIM,
+                                             per_class=per_class, draws=draws, seed=seed,
+                                             desc=f"layer-wise probe: {name}")
+                for name, extractor in rows.items()}
 
 
 def head_to_head(scores: dict[str, evaluate.LayerScores], pairs: list[tuple[str, str]]) -> pd.DataFrame:
