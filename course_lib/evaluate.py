@@ -150,21 +150,27 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 class LinearProbe(nn.Module):
     """``linear_probe`` as a module: standardise with the training features' statistics, then one linear layer.
 
-    A module, so a fitted probe can be kept and loaded like any trained network (``probe_layers``' ``desc``)."""
+    A module, so a fitted probe can be kept and loaded like any trained network (``probe_layers``' ``desc``); only
+    the linear layer is kept: the statistics are those of the training features, which a loaded probe is given
+    again (``standardise_as``)."""
 
     def __init__(self, dim: int, n_classes: int):
         super().__init__()
-        self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("std", torch.ones(dim))
+        self.register_buffer("mean", torch.zeros(dim), persistent=False)
+        self.register_buffer("std", torch.ones(dim), persistent=False)
         self.linear = nn.Linear(dim, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear((x - self.mean) / self.std)
 
+    def standardise_as(self, x: torch.Tensor) -> LinearProbe:
+        """Standardise inputs with the statistics of the training features ``x`` (and only theirs)."""
+        self.mean, self.std = x.mean(0), x.std(0, unbiased=False) + 1e-6
+        return self
+
     def fit(self, x: torch.Tensor, y: torch.Tensor, C: float = 1.0, max_iter: int = PROBE_ITERATIONS
             ) -> LinearProbe:
-        self.mean, self.std = x.mean(0), x.std(0, unbiased=False) + 1e-6  # training statistics only
-        a = (x - self.mean) / self.std
+        a = (x - self.standardise_as(x).mean) / self.std
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
         optimizer = torch.optim.LBFGS(self.linear.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe",
@@ -282,7 +288,9 @@ def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: 
     for draw, idx in enumerate(subsets):
         for layer in train:
             probe = probes[layer][draw].to(train[layer].device)
-            if not loaded:
+            if loaded:
+                probe.standardise_as(train[layer][idx])
+            else:
                 probe.fit(train[layer][idx], train_y[idx], max_iter=PROBE_ITERATIONS)
             val_scores[layer].append(probe.accuracy(val[layer], val_y))
             test_scores[layer].append(probe.accuracy(test[layer], test_y))

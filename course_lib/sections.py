@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,13 +103,21 @@ def names_of(source: str) -> tuple[set[str], set[str], set[str]]:
     return binds, fills - binds, uses - _IGNORED
 
 
+def heading(cell: dict) -> str | None:
+    """The title of the section a notebook cell opens (a markdown cell whose first line is a level-2 heading)."""
+    source = "".join(cell["source"])
+    if cell["cell_type"] != "markdown" or not source.startswith(SECTION_MARK):
+        return None
+    return source.splitlines()[0][len(SECTION_MARK):].strip()
+
+
 def read_cells(path: Path) -> list[Cell]:
     """The code cells of a notebook file, each with its section (the last level-2 heading above it)."""
     cells, section = [], ""
     for index, raw in enumerate(json.loads(path.read_text())["cells"]):
         source = "".join(raw["source"])
-        if raw["cell_type"] == "markdown" and source.startswith(SECTION_MARK):
-            section = source.splitlines()[0][len(SECTION_MARK):].strip()
+        if heading(raw):
+            section = heading(raw)
         elif raw["cell_type"] == "code" and "raises-exception" not in raw.get("metadata", {}).get("tags", []):
             binds, fills, uses = names_of(source)
             cells.append(Cell(index, section, source, frozenset(binds), frozenset(fills), frozenset(uses)))
@@ -151,6 +161,44 @@ def plan(cells: list[Cell], title: str, known: set[str]) -> list[Cell]:
         for name in cell.uses:
             need(name, start)
     return [chosen[i] for i in sorted(chosen)]
+
+
+def needing_catch_up(cells: list[Cell]) -> list[str]:
+    """The sections after the setup cell that read something only earlier sections make: each must start with
+    ``session.catch_up(...)`` to run on its own."""
+    setup = next(i for i, c in enumerate(cells) if "config.setup(" in c.source)
+    known = set().union(*(c.binds for c in cells[:setup + 1]))
+    titles = dict.fromkeys(c.section for c in cells[setup + 1:] if c.section)
+    return [title for title in titles if plan(cells, title, known)]
+
+
+def short_title(cells: list[Cell], title: str) -> str:
+    """What a catch-up cell calls a section: its heading up to a colon or dash, cut to four words when longer than
+    five, lengthened again where that would not be unique."""
+    words = re.split(r":| — ", title)[0].split()
+    words = words[:4] if len(words) > 5 else words
+    for n in range(len(words), len(title.split()) + 1):
+        prefix = " ".join(title.split()[:n]) if n > len(words) else " ".join(words)
+        if len({c.section for c in cells if c.section.startswith(prefix)}) == 1:
+            return prefix
+    return title
+
+
+def add_catch_up(path: Path) -> list[str]:
+    """Give every section of a notebook that needs earlier cells its ``session.catch_up`` cell (right under the
+    heading) where it lacks one; return the sections that got one. Run it after adding or moving a section."""
+    cells = read_cells(path)
+    starts = {title: next(c for c in cells if c.section == title) for title in needing_catch_up(cells)}
+    missing = [title for title, first in starts.items() if not first.source.startswith("session.catch_up(")]
+    notebook = json.loads(path.read_text())
+    for title in reversed(missing):  # from the end, so earlier positions stay put
+        at = next(i for i, raw in enumerate(notebook["cells"]) if heading(raw) == title)
+        notebook["cells"].insert(at + 1, {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8],
+                                          "metadata": {}, "outputs": [],
+                                          "source": f'session.catch_up("{short_title(cells, title)}")'})
+    if missing:
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    return missing
 
 
 def _notebook_file(notebook: str) -> Path:
@@ -197,8 +245,8 @@ def section_notebooks(path: Path) -> dict[str, object]:
     parts: dict[str, list] = {}
     title = None
     for cell in nb.cells[setup_end + 1:]:
-        if cell.cell_type == "markdown" and cell.source.startswith(SECTION_MARK):
-            title = cell.source.splitlines()[0][len(SECTION_MARK):].strip()
+        if heading(cell):
+            title = heading(cell)
         elif title and cell.cell_type == "code":
             parts.setdefault(title, []).append(cell)
     return {title: nbformat.v4.new_notebook(cells=nb.cells[:setup_end + 1] + cells, metadata=nb.metadata)
@@ -237,9 +285,16 @@ def main(argv: list[str] | None = None) -> int:
                                                  "COURSE_PRETRAINED=1 to load the shipped weights")
     parser.add_argument("numbers", nargs="*", help="notebook numbers (default: all)")
     parser.add_argument("--folder", default="notebooks", help="notebooks (default) or student")
+    parser.add_argument("--add", action="store_true", help="instead: give each section that needs earlier cells "
+                        "its catch-up cell where it lacks one (then run `python -m course_lib.student`)")
     args = parser.parse_args(argv)
     paths = sorted((config.REPO_ROOT / args.folder).glob("[0-9][0-9]_*.ipynb"))
     chosen = [p for p in paths if not args.numbers or p.name[:2] in {n.zfill(2) for n in args.numbers}]
+    if args.add:
+        for path in chosen:
+            for title in add_catch_up(path):
+                print(f"{path.stem}: a catch-up cell for {title!r}")
+        return 0
     rows = [row for path in chosen for row in check(path)]
     failed = [title for title, ran, _ in rows if not ran]
     print(f"{len(rows) - len(failed)} of {len(rows)} sections ran on their own")

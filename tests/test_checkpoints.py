@@ -194,3 +194,15 @@ def test_a_build_run_records_beside_the_committed_results_not_over_them(pretrain
     path = session.record(error=14.0, error_std=0.5)  # a build reports a change instead of failing on it
     assert path.parent.name == "lab-build" and "differ from results/lab/05_x.json" in capsys.readouterr().out
     assert (folder / "lab" / "05_x.json").read_text().count("10.0") == 1
+
+
+def test_the_shipped_checkpoints_match_their_manifest_and_fit_the_budget():
+    """Every shipped file is in the manifest with its hash, each under 2 MB, all together under 40 MB."""
+    folder = checkpoints.config.REPO_ROOT / "checkpoints"
+    manifest = checkpoints.read_manifest(folder)
+    files = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*.pt")}
+    assert set(files) == {entry["file"] for entry in manifest.values()}
+    for entry in manifest.values():
+        assert checkpoints._sha256(files[entry["file"]]) == entry["sha256"], entry["file"]
+    sizes = [path.stat().st_size for path in files.values()]
+    assert max(sizes) <= checkpoints.MAX_BYTES and sum(sizes) <= 40e6

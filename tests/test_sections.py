@@ -51,14 +51,24 @@ def test_a_section_named_ambiguously_lists_the_sections(tmp_path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_section_that_needs_earlier_cells_starts_by_catching_up(path):
     cells = sections.read_cells(path)
-    setup = next(i for i, c in enumerate(cells) if "config.setup(" in c.source)
-    known = set().union(*(c.binds for c in cells[:setup + 1]))
-    for title in dict.fromkeys(c.section for c in cells[setup + 1:] if c.section):
+    for title in sections.needing_catch_up(cells):
         first = next(c for c in cells if c.section == title)
-        if sections.plan(cells, title, known):
-            assert first.source.startswith("session.catch_up("), f"section {title!r} cannot run on its own"
-            named = first.source.split('"')[1]
-            assert sections.find_section(cells, named) == title
+        assert first.source.startswith("session.catch_up("), (
+            f"section {title!r} cannot run on its own: `python -m course_lib.sections --add {path.name[:2]}`")
+        named = first.source.split('"')[1]
+        assert sections.find_section(cells, named) == title
+
+
+def test_the_missing_catch_up_cells_are_added_under_their_headings_once(tmp_path):
+    raw = [("code", "session = config.setup('07_x')"), ("markdown", "## Data: digits"), ("code", "x = 1"),
+           ("markdown", "## Train the model"), ("markdown", "Why."), ("code", "model = x"),
+           ("markdown", "## Train the probe"), ("code", "print(1)")]
+    _notebook(tmp_path, raw)
+    path = tmp_path / "n.ipynb"
+    assert sections.add_catch_up(path) == ["Train the model"]
+    sources = ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]]
+    assert sources[4] == 'session.catch_up("Train the model")' and sources[5] == "Why."
+    assert sections.add_catch_up(path) == []
 
 
 def test_catch_up_runs_only_the_missing_cells_in_the_kernel(tmp_path, monkeypatch, capsys):

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from course_lib import checks, config, evaluate, nets, show, train
+from course_lib import checkpoints, checks, config, evaluate, nets, show, train
 from course_lib.pretext import transformations
 
 METHODS = ("egomotion", "contrastive")
@@ -138,9 +138,11 @@ class Probed:
         return self.layers.best_layer
 
 
-def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0) -> Probed:
+def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0,
+          desc: str | None = None) -> Probed:
     """Embed once; probe every layer at the smallest budget, keep the layer best on validation, and probe that
-    layer at the other budgets (choosing again at every budget would cost a probe per layer and budget)."""
+    layer at the other budgets (choosing again at every budget would cost a probe per layer and budget). With
+    ``desc``, the fitted probes are checkpointed runs ("probe of <desc>"), loaded with COURSE_PRETRAINED=1."""
     (x, y), (x_val, y_val), (x_test, y_test) = train_xy, val_xy, test_xy
     features = [layer_features(backbone, images) for images in (x, x_val, x_test)]
     labels = (y.cpu(), y_val.cpu(), y_test.cpu())
@@ -148,7 +150,7 @@ def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed
     def probe_at(budget: int, layers) -> evaluate.LayerScores:
         train_f, val_f, test_f = ({layer: f[layer] for layer in layers} for f in features)
         return evaluate.probe_layers(train_f, labels[0], val_f, labels[1], test_f, labels[2], per_class=budget // 10,
-                                     draws=draws_at(budget, sizes), seed=seed)
+                                     draws=draws_at(budget, sizes), seed=seed, desc=desc and f"probe of {desc}")
 
     first, *rest = sorted(sizes.label_budgets)
     chosen = probe_at(first, features[0])
@@ -257,10 +259,11 @@ def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed
 def scratch(train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0) -> dict[int, list[ScratchRun]]:
     """{budget: one ``ScratchRun`` per labelled draw}, on the same labelled subsets the probes use."""
     y = train_xy[1].cpu()
-    return {budget: [scratch_run(train_xy, labelled_subset(y, budget, seed, d), val_xy, test_xy, sizes, seed,
-                                 desc=f"{SCRATCH}, {budget} labels, draw {d + 1}")
-                     for d in range(draws_at(budget, sizes))]
-            for budget in sizes.label_budgets}
+    with checkpoints.one_line_for("from-scratch runs"):
+        return {budget: [scratch_run(train_xy, labelled_subset(y, budget, seed, d), val_xy, test_xy, sizes, seed,
+                                     desc=f"{SCRATCH}, {budget} labels, draw {d + 1}")
+                         for d in range(draws_at(budget, sizes))]
+                for budget in sizes.label_budgets}
 
 
 def scratch_errors(runs: dict[int, list[ScratchRun]]) -> dict[int, evaluate.Spread]:
@@ -298,7 +301,9 @@ class Benchmark:
 def benchmark(backbones: dict[str, nets.Backbone], train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0):
     """Every frozen backbone (linear probe at its layer chosen on validation) and scratch training, on the same
     labelled draws."""
-    probes = {name: probe(backbone, train_xy, val_xy, test_xy, sizes, seed) for name, backbone in backbones.items()}
+    with checkpoints.one_line_for("linear probes"):
+        probes = {name: probe(backbone, train_xy, val_xy, test_xy, sizes, seed, desc=name)
+                  for name, backbone in backbones.items()}
     return Benchmark(probes, scratch(train_xy, val_xy, test_xy, sizes, seed))
 
 
