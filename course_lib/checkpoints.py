@@ -1,4 +1,5 @@
-"""Pretrained weights for every training run a notebook does through ``train.fit``, so a section shows at once.
+"""Pretrained weights for every training run a notebook does through ``train.fit`` (and for the linear probes
+``evaluate.probe_layers`` fits when given a ``desc``), so a section shows at once.
 
     python -m course_lib.checkpoints build [NN ...]   # run the notebooks (lab, seed 0) and keep what they train
     COURSE_PRETRAINED=1 jupyter lab                    # every ``train.fit`` loads its weights instead of training

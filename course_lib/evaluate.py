@@ -2,7 +2,8 @@
 
 Features are taken from a frozen network and judged by what a simple classifier can read off them:
 
-* ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features;
+* ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features (``LinearProbe``
+  is the same as a module, so the fitted probes of a layer-wise table can be shipped like trained weights);
 * ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
   papers' layer-wise tables, and the linear probe at each; ``probe_layers`` / ``probe_table`` / ``layer_table``: one
   row per network, one column per layer, each row's best layer *chosen on a validation split* (never on the test
