@@ -308,7 +308,7 @@ def _layer_probes(train: Mapping[str, torch.Tensor], n_classes: int, draws: int)
                           for layer, f in train.items()})
 
 
-def _probe_history(probes: nn.ModuleDict, seconds: float):
+def _probe_history(probes: nn.ModuleDict, seconds: float) -> History:
     """What a checkpoint of probes says of how they were made: how many, and the time the solver took."""
     history = History(stopped_by="L-BFGS converged or stopped at its budget")
     history.log(PROBE_ITERATIONS, seconds, {"probes": sum(len(draws) for draws in probes.values())})

@@ -173,15 +173,14 @@ def needing_catch_up(cells: list[Cell]) -> list[str]:
 
 
 def short_title(cells: list[Cell], title: str) -> str:
-    """What a catch-up cell calls a section: its heading up to a colon or dash, cut to four words when longer than
-    five, lengthened again where that would not be unique."""
-    words = re.split(r":| — ", title)[0].split()
-    words = words[:4] if len(words) > 5 else words
-    for n in range(len(words), len(title.split()) + 1):
-        prefix = " ".join(title.split()[:n]) if n > len(words) else " ".join(words)
-        if len({c.section for c in cells if c.section.startswith(prefix)}) == 1:
-            return prefix
-    return title
+    """What a catch-up cell calls a section: its heading up to a colon or dash (the first four words of a longer
+    one), lengthened word by word where that would not be unique."""
+    short = re.split(r":| — ", title)[0].split()
+    short = short[:4] if len(short) > 5 else short
+    words = title.split()
+    candidates = [" ".join(short)] + [" ".join(words[:n]) for n in range(len(short) + 1, len(words) + 1)]
+    return next((c for c in candidates if len({cell.section for cell in cells if cell.section.startswith(c)}) == 1),
+                title)
 
 
 def add_catch_up(path: Path) -> list[str]:

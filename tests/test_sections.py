@@ -104,3 +104,11 @@ def test_each_section_to_check_is_the_setup_cell_and_that_section(tmp_path):
     parts = sections.section_notebooks(tmp_path / "n.ipynb")
     assert list(parts) == ["Train"]  # "Data" needs nothing earlier, so it has no catch-up cell
     assert [cell.source for cell in parts["Train"].cells] == [raw[0][1], raw[4][1], raw[5][1]]
+
+
+def test_a_catch_up_cell_names_its_section_briefly_but_unambiguously(tmp_path):
+    cells = _notebook(tmp_path, [("markdown", "## Train: the model"), ("code", "a = 1"),
+                                 ("markdown", "## Train: the probe"), ("code", "b = a"),
+                                 ("markdown", "## What each half is asked to predict"), ("code", "c = b")])
+    assert sections.short_title(cells, "Train: the probe") == "Train: the probe"  # "Train" names two sections
+    assert sections.short_title(cells, "What each half is asked to predict") == "What each half is"
