@@ -1,25 +1,32 @@
-"""Pretrained weights for every training run a notebook does through ``train.fit`` (and for the linear probes
-``evaluate.probe_layers`` fits when given a ``desc``), so a section shows at once.
+"""The shipped weights: a folder of checkpoints, its manifest, and the archive a release publishes.
 
     python -m course_lib.checkpoints build [NN ...]   # run the notebooks (lab, seed 0) and keep what they train
-    COURSE_PRETRAINED=1 jupyter lab                    # every ``train.fit`` loads its weights instead of training
+    python -m course_lib.checkpoints pack             # one archive of the lab weights, and its SHA-256
+    python -m course_lib.checkpoints fetch            # download and verify a release's archive (an installed course)
+    python -m course_lib.checkpoints list             # what is shipped
 
-A run is named by its notebook and its ``desc`` (each ``train.fit`` call of a notebook has its own); its weights go
-to ``checkpoints/<notebook>/<desc>.pt`` and ``checkpoints/manifest.json`` says how they were made (notebook, model,
-profile, seed, steps, seconds, SHA-256, library version) and keeps the training history, so curves still draw.
-Loading checks the hash and that the weights fit the model; anything else is one clear message that names the
-build command.
+A run is named "<notebook>/<desc>"; its weights go to ``<root>/<notebook>/<desc>.pt`` and ``manifest.json`` says how
+they were made: the recipe's fingerprint (architecture and sizes, steps, optimiser, loss, data and augmentation
+settings, seed: ``fingerprint``) and its parts, profile, seconds, SHA-256, library version, and the training history
+(so curves still draw). Loading checks the hash, the recipe and that the weights fit the model; anything else is one
+``StaleCheckpoint`` sentence that names the build command. Where the weights come from in a notebook is one visible
+step of the lesson code, ``course_lib.pretrained.load_or_train``; nothing below it knows of this module.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import hashlib
 import json
 import os
 import re
-from contextlib import contextmanager
-from dataclasses import asdict
+import sys
+import tarfile
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -30,26 +37,11 @@ from course_lib import config
 MANIFEST = "manifest.json"
 MAX_BYTES = 2 * 1024 * 1024  # one checkpoint
 BUILD_PROFILE, BUILD_SEED = "lab", 0
+ARCHIVE = "course-weights-{profile}.tar.gz"  # the release asset's file name
 
 
 class StaleCheckpoint(RuntimeError):
     """A shipped checkpoint does not fit the code (or its file is damaged): rebuild it."""
-
-
-def root() -> Path:
-    return Path(os.environ.get("COURSE_CHECKPOINTS", config.REPO_ROOT / "checkpoints")).expanduser()
-
-
-def mode() -> str:
-    """"load" (COURSE_PRETRAINED=1), "build" (COURSE_CHECKPOINT_BUILD=1, set by the build command) or "off"."""
-    if os.environ.get("COURSE_CHECKPOINT_BUILD", "") == "1":
-        return "build"
-    return "load" if os.environ.get("COURSE_PRETRAINED", "") == "1" else "off"
-
-
-def slug(desc: str) -> str:
-    """A file name for a run's ``desc``: "AVC, concatenation" -> "avc-concatenation"."""
-    return re.sub(r"[^a-z0-9]+", "-", desc.lower()).strip("-") or "run"
 
 
 def build_command(notebook: str) -> str:
@@ -60,149 +52,225 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def slug(desc: str) -> str:
+    """A file name for a run's ``desc``: "AVC, concatenation" -> "avc-concatenation"."""
+    return re.sub(r"[^a-z0-9]+", "-", desc.lower()).strip("-") or "run"
+
+
+def key(run: str) -> str:
+    """"05_transformations/AVC, concatenation" -> "05_transformations/avc-concatenation"."""
+    notebook, _, desc = run.partition("/")
+    if not desc:
+        raise ValueError(f"a run is named '<notebook>/<desc>', got {run!r}")
+    return f"{notebook}/{slug(desc)}"
+
+
+# --- the recipe --------------------------------------------------------------------------------------------------
+
+def canonical(value: Any) -> Any:
+    """A recipe ingredient as plain JSON: dataclasses by their fields, functions by their qualified name, networks by
+    their architecture (layers and their sizes), tensors by shape and dtype, numbers rounded to 10 significant
+    digits. Devices are left out: weights trained on a GPU fit a CPU."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"type": type(value).__qualname__,
+                **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, nn.Module):
+        return architecture(value)
+    if isinstance(value, torch.Tensor):  # not its values: computed data differs in the last bits between devices
+        return {"shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, torch.device):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if hasattr(value, "func") and hasattr(value, "keywords"):  # functools.partial
+        return {"partial": canonical(value.func), "args": canonical(value.args), "keywords": canonical(value.keywords)}
+    if callable(value):
+        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+    return repr(value)
+
+
+def architecture(model: nn.Module) -> str:
+    """A network's architecture and sizes as a hash: every submodule's name and class, every weight's name and shape.
+    Not its ``repr``, whose wording may change between torch versions (a student's Colab torch is not ours)."""
+    layers = [(name, type(module).__name__) for name, module in model.named_modules()]
+    shapes = [(name, list(value.shape)) for name, value in model.state_dict().items()]
+    return hashlib.sha256(json.dumps([layers, shapes]).encode()).hexdigest()[:16]
+
+
+def recipe_of(model: nn.Module, recipe: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything that makes a run's weights, as JSON: the architecture (its hash) and the lesson's ``recipe``."""
+    return {"architecture": architecture(model), **canonical(dict(recipe))}
+
+
+def fingerprint(recipe: Mapping[str, Any]) -> str:
+    """The SHA-256 (16 hex digits) of a canonical recipe (``recipe_of``)."""
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _shown(value: Any) -> str:
+    return str(value) if isinstance(value, (int, float)) or value is None else repr(str(value)[:60])
+
+
+def _what_changed(then: Mapping, now: Mapping) -> str:
+    """The recipe's parts that differ, in words: "steps 400 -> 500; loss ..." (at most three)."""
+    changed = []
+    for part in sorted(set(then) | set(now)):
+        old, new = then.get(part), now.get(part)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            changed += [f"{part}.{f} {_shown(old.get(f))} -> {_shown(new.get(f))}"
+                        for f in sorted(set(old) | set(new)) if old.get(f) != new.get(f)]
+        else:
+            changed.append(f"{part} {_shown(old)} -> {_shown(new)}")
+    return "; ".join(changed[:3]) + (f"; and {len(changed) - 3} more" if len(changed) > 3 else "")
+
+
+# --- the folder and its manifest ---------------------------------------------------------------------------------
+
+def root(profile: str | None = None) -> Path:
+    return config.checkpoints_root(profile)
+
+
 def read_manifest(folder: Path | None = None) -> dict[str, dict]:
     path = (folder or root()) / MANIFEST
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _key(notebook: str, desc: str) -> str:
-    return f"{notebook}/{slug(desc)}"
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 def _compact(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.half() if tensor.is_floating_point() else tensor
 
 
-def save(notebook: str, desc: str, model: nn.Module, history, steps: int, folder: Path | None = None) -> Path:
-    """Keep a trained model's weights and how they were made (the build command calls this through ``train.fit``)."""
+def save(run: str, model: nn.Module, history, recipe: Mapping[str, Any], folder: Path | None = None,
+         build: str = "") -> Path:
+    """Keep a trained model's weights, its recipe and its history. ``build`` (the build's id) refuses a second run
+    of the same name in one build: each run of a notebook needs its own desc."""
     folder = folder or root()
-    key = _key(notebook, desc)
-    manifest = read_manifest(folder)
-    path = folder / f"{key}.pt"
+    name, manifest = key(run), read_manifest(folder)
+    if build and manifest.get(name, {}).get("build") == build:
+        raise ValueError(f"two training runs are named {run!r}: give each its own desc")
+    path = folder / f"{name}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     # float16 halves the files (every checkpoint under 2 MB, the set under 40 MB); load_state_dict casts back
-    torch.save({name: _compact(value.detach().cpu()) for name, value in model.state_dict().items()}, path)
+    torch.save({k: _compact(v.detach().cpu()) for k, v in model.state_dict().items()}, path)
     if path.stat().st_size > MAX_BYTES:
         raise ValueError(f"{path} is {path.stat().st_size / 1e6:.1f} MB, over the 2 MB a checkpoint may take")
-    manifest[key] = {"notebook": notebook, "model": desc, "profile": config.profile_name(), "seed": config.seed(),
-                     "steps": steps, "seconds": round(history.seconds[-1], 1) if history.seconds else 0.0,
-                     "sha256": _sha256(path), "library": course_lib.__version__, "file": f"{key}.pt",
-                     "history": asdict(history)}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    parts = recipe_of(model, recipe)
+    manifest[name] = {"notebook": name.split("/")[0], "model": run.partition("/")[2], "file": f"{name}.pt",
+                      "profile": config.profile_name(), "seed": config.seed(), "build": build,
+                      "fingerprint": fingerprint(parts), "recipe": parts, "sha256": _sha256(path),
+                      "seconds": round(history.seconds[-1], 1) if history.seconds else 0.0,
+                      "library": course_lib.__version__, "history": dataclasses.asdict(history)}
+    _write_manifest(folder, manifest)
     return path
 
 
-def load(notebook: str, desc: str, model: nn.Module, folder: Path | None = None) -> dict | None:
-    """Load a run's shipped weights into ``model``; the manifest entry, or None when there is no such checkpoint."""
+def load(run: str, model: nn.Module, recipe: Mapping[str, Any], folder: Path | None = None) -> dict | None:
+    """Load a run's shipped weights into ``model`` after checking its file and recipe; the manifest entry, or None
+    when there is no such checkpoint."""
     folder = folder or root()
-    entry = read_manifest(folder).get(_key(notebook, desc))
+    name = key(run)
+    entry = read_manifest(folder).get(name)
     if entry is None:
         return None
-    path = folder / entry["file"]
+    notebook, path = name.split("/")[0], folder / entry["file"]
+    rebuild = f"run `{build_command(notebook)}`, or unset COURSE_PRETRAINED to train instead"
+    if (entry["profile"], entry["seed"]) != (config.profile_name(), config.seed()):
+        raise StaleCheckpoint(f"the shipped weights of {run!r} were trained in the {entry['profile']} profile with "
+                              f"seed {entry['seed']}; this run is {config.profile_name()}, seed {config.seed()}: set "
+                              f"COURSE_PROFILE={entry['profile']} COURSE_SEED={entry['seed']}, or unset "
+                              "COURSE_PRETRAINED to train instead")
     if not path.exists() or _sha256(path) != entry["sha256"]:
         raise StaleCheckpoint(f"the checkpoint {path} is missing or damaged (its SHA-256 is not the manifest's): "
-                              f"run `{build_command(notebook)}`, or unset COURSE_PRETRAINED to train instead")
+                              f"{rebuild}")
+    now = recipe_of(model, recipe)
+    if entry.get("fingerprint") != fingerprint(now):
+        raise StaleCheckpoint(f"the checkpoint for {run!r} was made by another recipe "
+                              f"({_what_changed(entry.get('recipe', {}), now)}): {rebuild}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
         first = str(error).strip().splitlines()[0]
-        raise StaleCheckpoint(f"the checkpoint for {desc!r} ({path.name}, library {entry['library']}) no longer fits "
-                              f"the model ({first}): run `{build_command(notebook)}`, or unset COURSE_PRETRAINED "
-                              "to train instead") from None
+        raise StaleCheckpoint(f"the checkpoint for {run!r} ({path.name}) no longer fits the model ({first}): "
+                              f"{rebuild}") from None
     return entry
 
 
-# --- the hooks train.fit calls ----------------------------------------------------------------------------------
+# --- the archive a release publishes ------------------------------------------------------------------------------
 
-_session: dict = {"notebook": None, "saved": set(), "batch": None}  # set by config.setup at run time, never on import
+def pack(out: Path | None = None, profile: str = BUILD_PROFILE, folder: Path | None = None) -> tuple[Path, str]:
+    """One .tar.gz of a profile's weights (manifest and every listed file, nothing else); returns it and its
+    SHA-256. Files are added in a fixed order with fixed times, so the same weights give the same archive."""
+    folder = folder or root(profile)
+    manifest = read_manifest(folder)
+    if not manifest:
+        raise FileNotFoundError(f"no {MANIFEST} in {folder}: build the weights first "
+                                "(python -m course_lib.checkpoints build)")
+    out = out or Path.cwd() / ARCHIVE.format(profile=profile)
+    out.parent.mkdir(parents=True, exist_ok=True)
 
+    def fixed(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+        return info
 
-def activate(notebook: str) -> None:
-    """Name the notebook whose runs are saved or loaded (``config.setup`` calls this)."""
-    _session["notebook"], _session["saved"] = notebook, set()
-
-
-def active_notebook() -> str | None:
-    """The notebook ``config.setup`` named in this kernel (None before the setup cell)."""
-    return _session["notebook"]
-
-
-def restore(model: nn.Module, desc: str, steps: int):
-    """With COURSE_PRETRAINED=1: load the run's weights into ``model`` and return its recorded ``History``
-    (printing one line on what was loaded); None when checkpoints are off or this run has none."""
-    from course_lib.train import History
-
-    notebook = _session["notebook"]
-    if mode() != "load" or notebook is None:
-        return None
-    entry = load(notebook, desc, model)
-    if entry is None:
-        print(f"no checkpoint for {desc!r}: training it (`{build_command(notebook)}` would ship one)")
-        return None
-    if entry["profile"] != config.profile_name() or entry["steps"] != steps:
-        raise StaleCheckpoint(f"the checkpoint for {desc!r} was trained in {entry['profile']} for {entry['steps']} "
-                              f"steps; this run asks for {config.profile_name()}, {steps} steps: run "
-                              f"`{build_command(notebook)}`, or unset COURSE_PRETRAINED to train instead")
-    model.eval()
-    if _session.get("batch") is not None:  # inside ``one_line_for``: summed up there
-        _session["batch"].append(entry)
-    else:
-        print(f"loaded {entry['file']} ({entry['profile']}, seed {entry['seed']}, {entry['steps']} steps, "
-              f"{entry['seconds']:.0f} s of training, library {entry['library']}) instead of training {desc!r}")
-    return History(**entry["history"])
+    with open(out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as zipped:
+        with tarfile.open(fileobj=zipped, mode="w") as tar:
+            for name in [MANIFEST, *sorted(entry["file"] for entry in manifest.values())]:
+                tar.add(folder / name, arcname=name, filter=fixed)
+    return out, _sha256(out)
 
 
-@contextmanager
-def one_line_for(what: str):
-    """Many runs of one kind (a fine-tuning curve: a run per label budget and draw) load with one printed line."""
-    _session["batch"] = []
+def fetch(profile: str = BUILD_PROFILE, target: Path | None = None) -> Path:
+    """Download the release's weights archive of ``profile``, check its SHA-256 and unpack it into ``target`` (the
+    per-user cache): the same guarded download the datasets use, so offline or corrupt gives the same one clear
+    message (``DataUnavailable``). Returns the folder; nothing is downloaded when it already holds a manifest."""
+    from course_lib.data import _fetch
+    from course_lib.release import weights_asset
+
+    target = target or root(profile)
+    if (target / MANIFEST).exists():
+        return target
+    name, command = f"the course's {profile} weights", f"python -m course_lib.checkpoints fetch --profile {profile}"
+    asset = weights_asset(profile)
+    if asset is None:
+        raise _fetch.DataUnavailable(name, target, "this copy of the course names no release that publishes its "
+                                     "weights (an instructor runs `python -m course_lib.release stamp`)", command)
+    archive = target.parent / ARCHIVE.format(profile=profile)
+    _fetch.download_file(name, asset["url"], asset["sha256"], archive, target.parent,
+                         "the shipped weights are not in the per-user cache", command)
     try:
-        yield
+        with tarfile.open(archive) as tar:
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.10.12 / 3.11.4
+            tar.extractall(target, **safe)
+    except (tarfile.TarError, OSError) as err:
+        raise _fetch.DataCorrupt(name, archive, f"{type(err).__name__}: {err}", command) from None
     finally:
-        loaded, _session["batch"] = _session["batch"], None
-        if loaded:
-            first = loaded[0]
-            print(f"loaded {len(loaded)} checkpoints of {what} ({first['profile']}, seed {first['seed']}, "
-                  f"{sum(e['seconds'] for e in loaded):.0f} s of training in all, library {first['library']}) "
-                  "instead of training them")
+        archive.unlink(missing_ok=True)
+    return target
 
 
-def keep(model: nn.Module, desc: str, history, steps: int) -> None:
-    """In a build (COURSE_CHECKPOINT_BUILD=1): save the trained weights of this run."""
-    notebook = _session["notebook"]
-    if mode() != "build" or notebook is None:
-        return
-    key = _key(notebook, desc)
-    if key in _session["saved"]:
-        raise ValueError(f"two training runs of {notebook} are named {desc!r}: give each train.fit its own desc")
-    _session["saved"].add(key)
-    save(notebook, desc, model, history, steps)
+SHIPPED_PROFILES = ("lab", "full")  # the profiles whose weights a release publishes (ci trains in seconds)
 
 
-def check_recorded(session, metrics: dict[str, float], capped=()) -> Path:
-    """The headline numbers of a run that loads (or builds) checkpoints: written to results/<profile>-pretrained/
-    (or -build/), never over the committed results/<profile>/, and compared with them. With loaded weights, numbers
-    further apart than the spread of label draws mean the shipped weights are not what the notebook trains."""
-    from course_lib import checks, results
-
-    profile, how = session.profile.name, "pretrained" if mode() == "load" else "build"
-    path = results.record(session.notebook, metrics, profile=f"{profile}-{how}", seed=session.seed,
-                          seconds=session.seconds, capped=capped)
-    committed = results.load(profile).get(session.notebook)
-    if committed is None or committed["seed"] != session.seed:
-        print(f"no committed {profile} results of {session.notebook} with seed {session.seed} to compare with")
-        return path
-    differ = results.disagreements(committed["metrics"], json.loads(path.read_text())["metrics"])
-    if differ and how == "build":  # the code changed the numbers: re-run the notebook so its outputs agree
-        print(f"this build's numbers differ from results/{profile}/{session.notebook}.json: " + "; ".join(differ))
-    elif differ:
-        raise checks.ClaimFailed(f"with the shipped weights, {len(differ)} numbers differ from results/{profile}/"
-                                 f"{session.notebook}.json by more than the spread of label draws ("
-                                 + "; ".join(differ) + f"): run `{build_command(session.notebook)}`")
-    print(f"the {len(metrics)} numbers match the committed results/{profile}/{session.notebook}.json within the "
-          "spread of label draws")
-    return path
+def folder_for_loading(profile: str | None = None) -> Path | None:
+    """The weights of ``profile`` to load from: the checkout's (or COURSE_CHECKPOINTS), else the per-user cache,
+    downloaded from the release on first use; None for a profile that ships no weights."""
+    profile = profile or config.profile_name()
+    folder = root(profile)
+    if (folder / MANIFEST).exists() or os.environ.get("COURSE_CHECKPOINTS"):
+        return folder
+    return fetch(profile, folder) if profile in SHIPPED_PROFILES else None
 
 
 # --- the build command ------------------------------------------------------------------------------------------
@@ -214,18 +282,21 @@ def build(numbers: list[str] | None = None, timeout: int = 900) -> list[str]:
 
     notebooks = sorted((config.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     chosen = [p for p in notebooks if not numbers or p.name[:2] in {n.zfill(2) for n in numbers}]
+    build_id = time.strftime("%Y%m%dT%H%M%S")
     env = {**os.environ, "COURSE_PROFILE": BUILD_PROFILE, "COURSE_SEED": str(BUILD_SEED),
-           "COURSE_CHECKPOINT_BUILD": "1", "COURSE_PRETRAINED": "0"}
-    manifest = read_manifest()
+           "COURSE_CHECKPOINT_BUILD": build_id, "COURSE_PRETRAINED": "0"}
+    folder = root(BUILD_PROFILE)
+    manifest = read_manifest(folder)
     for path in chosen:  # a rebuilt notebook replaces all of its old runs
-        for key in [k for k, v in manifest.items() if v["notebook"] == path.stem]:
-            (root() / manifest.pop(key)["file"]).unlink(missing_ok=True)
-    root().mkdir(parents=True, exist_ok=True)
-    (root() / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        for name in [k for k, v in manifest.items() if v["notebook"] == path.stem]:
+            (folder / manifest.pop(name)["file"]).unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_manifest(folder, manifest)
     with tempfile.TemporaryDirectory() as scratch:
         for path in chosen:
             print(f"building {path.stem} ...", flush=True)
-            subprocess.run(["jupyter", "nbconvert", "--to", "notebook", "--execute", f"--output-dir={scratch}",
+            subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                            f"--output-dir={scratch}",
                             f"--ExecutePreprocessor.timeout={timeout}", str(path)], env=env, check=True)
     return [p.stem for p in chosen]
 
@@ -237,14 +308,32 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     make = sub.add_parser("build", help="train what the notebooks train (lab, seed 0) and keep the weights")
     make.add_argument("numbers", nargs="*", help="notebook numbers, e.g. 05 07 (default: all)")
+    packing = sub.add_parser("pack", help="one archive of the weights, to publish as a release asset")
+    packing.add_argument("--out", type=Path, help=f"archive to write (default: ./{ARCHIVE.format(profile='lab')})")
+    packing.add_argument("--profile", default=BUILD_PROFILE, choices=("lab", "full"))
+    getting = sub.add_parser("fetch", help="download and verify the release's weights into the per-user cache")
+    getting.add_argument("--profile", default=BUILD_PROFILE, choices=("lab", "full"))
     sub.add_parser("list", help="what is shipped")
     args = parser.parse_args(argv)
+    if args.command == "pack":
+        out, digest = pack(args.out, args.profile)
+        print(f"{out} ({out.stat().st_size / 1e6:.1f} MB)\nsha256 {digest}")
+        return 0
+    if args.command == "fetch":
+        from course_lib.data import DataUnavailable
+
+        try:
+            print(f"weights ({args.profile}) in {fetch(args.profile)}")
+        except DataUnavailable as err:  # the message says it all
+            print(err)
+            return 1
+        return 0
     if args.command == "build":
         build(args.numbers)
     entries = read_manifest()
     total = sum((root() / e["file"]).stat().st_size for e in entries.values() if (root() / e["file"]).exists())
-    for key, e in sorted(entries.items()):
-        print(f"{key}: {e['profile']}, seed {e['seed']}, {e['steps']} steps, {e['seconds']:.0f} s")
+    for name, e in sorted(entries.items()):
+        print(f"{name}: {e['profile']}, seed {e['seed']}, recipe {e.get('fingerprint', '?')}, {e['seconds']:.0f} s")
     print(f"{len(entries)} checkpoints, {total / 1e6:.1f} MB")
     return 0
 

@@ -7,8 +7,12 @@ The environment decides (and nothing else reads it):
     COURSE_DEVICE   cuda | mps | cpu              default: the best one available
     COURSE_SEED     integer                       default: 0
 
-A notebook's first cell calls ``setup("NN_name")``; everything else asks this module. Only what every notebook shares
-lives here; each lesson (``course_lib.lessons``) declares its own sizes for ci / lab / full beside its code.
+    COURSE_PRETRAINED     1: load the shipped weights instead of training   default: off
+    COURSE_CHECKPOINTS    folder of the lab weights     default: <repo>/checkpoints in a checkout, else a per-user cache
+
+Knobs only: this module imports nothing else of the course. A notebook's first cell is ``session.setup("NN_name")``
+(``course_lib.session``), which reads them here. Only what every notebook shares lives here; each lesson
+(``course_lib.lessons``) declares its own sizes for ci / lab / full beside its code.
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -91,8 +94,12 @@ def data_root() -> Path:
         return Path(os.environ["COURSE_DATA"]).expanduser().resolve()
     if _in_checkout():
         return REPO_ROOT / "data"
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "course_lib" / "data"
+    return user_cache() / "data"
+
+
+def user_cache() -> Path:
+    """The per-user cache of an installed course (datasets and downloaded weights)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "course_lib"
 
 
 def results_root() -> Path:
@@ -152,82 +159,25 @@ def isolated_rng(seed: int):
         yield
 
 
-@dataclass
-class Session:
-    """What ``setup`` found: the notebook's profile, device, seed and data root, and when it started."""
-
-    notebook: str
-    profile: Profile
-    device: torch.device
-    seed: int
-    data_root: Path
-    started: float = field(default_factory=time.perf_counter)
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
-
-    def record(self, capped: tuple[str, ...] | list[str] = (), **metrics: float) -> Path:
-        """Write this notebook's headline numbers to results/<profile>/<notebook>.json; ``capped`` names the
-        training runs that stopped at their time budget (``History.capped``)."""
-        from course_lib import checkpoints, results
-
-        if checkpoints.mode() != "off":  # loading or building checkpoints: compare with the committed run
-            return checkpoints.check_recorded(self, metrics, capped)
-        return results.record(self.notebook, metrics, profile=self.profile.name, seed=self.seed,
-                              seconds=self.seconds, capped=capped)
-
-    def catch_up(self, section: str) -> None:
-        """A section's first cell: run the earlier cells whose names it needs and the kernel lacks (nothing when the
-        notebook ran from the top), so an instructor can jump to any section (``course_lib.sections``)."""
-        from course_lib import sections
-
-        sections.catch_up(section)
-
-    def _shown_data_root(self) -> str:
-        """The data root as a reader recognises it: repo-relative or ~-relative when it can be."""
-        for base, label in ((REPO_ROOT, "<course>"), (Path.home(), "~")):
-            if self.data_root.is_relative_to(base):
-                return f"{label}/{self.data_root.relative_to(base)}"
-        return str(self.data_root)
-
-    def __str__(self) -> str:
-        chosen = "" if os.environ.get("COURSE_DEVICE") or self.device.type != "cpu" else " (no GPU found)"
-        return (f"{self.notebook}: profile={self.profile.name} ({self.profile.budget}) | "
-                f"device={self.device}{chosen} | seed={self.seed} | data={self._shown_data_root()}")
+def pretrained() -> bool:
+    """COURSE_PRETRAINED=1: every training run loads its shipped weights instead of training (``pretrained``)."""
+    return os.environ.get("COURSE_PRETRAINED", "").strip() == "1"
 
 
-def short_messages(shell: Any) -> None:
-    """Make a notebook show an exercise's "not yet" / "not written yet" and a failed claim as one sentence, not a
-    wall of traceback: the sentence says what to do, the traceback would only show the checker's insides. So does
-    a shipped checkpoint that no longer fits the code (the sentence names the build command). The cell still fails
-    (nbval and "run all" stop there as before)."""
-    from course_lib.checkpoints import StaleCheckpoint
-    from course_lib.checks import ClaimFailed, NotYet
-
-    def one_line(shell, etype, value, tb, tb_offset=None):
-        message = [f"{etype.__name__}: {value}"]
-        shell._showtraceback(etype, value, message)  # how IPython and ipykernel show an error (the frontends' way)
-        return message
-
-    shell.set_custom_exc((NotYet, ClaimFailed, NotImplementedError, StaleCheckpoint), one_line)
+def checkpoint_build() -> str:
+    """The id of the checkpoint build under way (COURSE_CHECKPOINT_BUILD, set by ``python -m course_lib.checkpoints
+    build``), or "" outside a build. A build keeps the weights of every run it trains."""
+    value = os.environ.get("COURSE_CHECKPOINT_BUILD", "").strip()
+    return "" if value in ("", "0") else value
 
 
-def setup(notebook: str, *, quiet: bool = False) -> Session:
-    """The first call of every notebook: read the knobs, seed everything, print one line; in a notebook, exercise
-    feedback and failed claims show as one sentence (``short_messages``)."""
-    session = Session(notebook=notebook, profile=get_profile(), device=device(), seed=seed(),
-                      data_root=data_root())
-    seed_everything(session.seed)
-    from course_lib import checkpoints
-
-    checkpoints.activate(notebook)
-    try:
-        from IPython import get_ipython
-    except ImportError:  # plain Python: exceptions print as usual
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        short_messages(get_ipython())
-    if not quiet:
-        print(session)
-    return session
+def checkpoints_root(profile: str | None = None) -> Path:
+    """Where the shipped weights of a profile are: COURSE_CHECKPOINTS if set; in a checkout, the committed lab weights
+    in <repo>/checkpoints; else (an installed course, e.g. on Colab, or the full profile) a per-user cache folder that
+    the release's weights archive is unpacked into."""
+    if os.environ.get("COURSE_CHECKPOINTS"):
+        return Path(os.environ["COURSE_CHECKPOINTS"]).expanduser()
+    profile = profile or profile_name()
+    if profile == "lab" and _in_checkout():
+        return REPO_ROOT / "checkpoints"
+    return user_cache() / "checkpoints" / profile

@@ -35,23 +35,29 @@ def record(notebook: str, metrics: dict[str, float], *, profile: str | None = No
     return path
 
 
-def spread(metrics: dict[str, float], name: str) -> float:
-    """The spread of label draws behind a metric: its recorded ``<name>_std``; for a metric recorded without one
-    (one draw, or a number that no label draw moves), the largest spread the notebook recorded."""
-    spreads = [value for key, value in metrics.items() if key.endswith("_std")]
-    return metrics.get(f"{name}_std", max(spreads, default=0.0))
+HALF_PRECISION = 0.01  # shipped weights are float16: that moves a number by well under 1 % of itself
+NO_SPREAD = 0.02  # the tolerance of a metric recorded without a spread of its own, relative to its value
 
 
-def disagreements(committed: dict[str, float], now: dict[str, float], relative: float = 0.01) -> list[str]:
+def tolerance(committed: dict[str, float], now: dict[str, float], name: str) -> float:
+    """How far a pretrained-mode run's metric may lie from the committed one: twice its own spread of label draws
+    (``<name>_std``, the larger of the two runs'), at least ``HALF_PRECISION`` of its value; a metric without a
+    spread of its own (one draw, or a number no label draw moves: a recall fraction, a reconstruction error) gets
+    ``NO_SPREAD`` of its value, whatever its unit -- never another metric's spread."""
+    own = [metrics[f"{name}_std"] for metrics in (committed, now) if f"{name}_std" in metrics]
+    if own:
+        return max(2 * max(own), HALF_PRECISION * abs(committed[name]))
+    return NO_SPREAD * abs(committed[name])
+
+
+def disagreements(committed: dict[str, float], now: dict[str, float]) -> list[str]:
     """How ``now`` (a pretrained-mode run) differs from the ``committed`` metrics of the same notebook by more than
-    twice the spread of label draws (the larger of the two runs'), and by more than ``relative`` of the committed
-    value (shipped weights are stored in half precision, which moves a number by a few tenths of a point): one line
-    per metric."""
+    each metric's ``tolerance``: one line per metric."""
     lines = []
     for name, value in now.items():
         if name.endswith("_std") or name not in committed:
             continue
-        allowed = max(2 * max(spread(committed, name), spread(now, name)), relative * abs(committed[name]))
+        allowed = tolerance(committed, now, name)
         if abs(value - committed[name]) > allowed + 1e-9:
             lines.append(f"{name}: {value:.4g} now, {committed[name]:.4g} committed (allowed ± {allowed:.3g})")
     return lines

@@ -3,6 +3,9 @@
 A task is three things: a model, a stream of batches, and ``loss_fn(model, batch)`` returning the loss
 (or ``(loss, {"metric": value})``). ``fit`` runs the optimiser for a number of steps, stops early at a time
 budget, shows progress with tqdm, and returns the history of losses and metrics.
+
+This loop only trains: where weights come from instead (shipped checkpoints) is decided above it, by the lesson
+(``course_lib.pretrained``); functions here that train many runs take ``trained=`` for that.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_lib import checkpoints
+LR, WEIGHT_DECAY = 2e-3, 5e-4
+# the one recipe every task trains with unless it says otherwise (part of every shipped checkpoint's fingerprint)
+DEFAULTS = {"optimiser": "AdamW", "lr": LR, "weight_decay": WEIGHT_DECAY, "schedule": "cosine decay over steps"}
 
 
 @dataclass
@@ -75,7 +80,7 @@ def _as_loss_and_metrics(output) -> tuple[torch.Tensor, dict[str, float]]:
 
 
 def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_seconds: float | None = None,
-        lr: float = 2e-3, weight_decay: float = 5e-4, optimizer: torch.optim.Optimizer | None = None,
+        lr: float = LR, weight_decay: float = WEIGHT_DECAY, optimizer: torch.optim.Optimizer | None = None,
         progress: bool = True, log_every: int = 10, desc: str = "training",
         after: Callable[[nn.Module, History], None] | None = None) -> History:
     """Train ``model`` on batches from ``data`` for ``steps`` optimiser steps (or until ``max_seconds``).
@@ -83,13 +88,9 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
     The default optimiser is AdamW with a cosine learning-rate decay over ``steps``: one recipe for every
     task in the course, so that differences between methods come from the methods.
 
-    ``after(model, history)`` has the last word on the weights before they are kept as a checkpoint (early stopping
-    puts its best weights back there and logs its validation curve into ``history``); a run loaded from a
-    checkpoint (COURSE_PRETRAINED=1) already holds that result, so ``after`` does not run then.
+    ``after(model, history)`` has the last word on the trained weights (early stopping puts its best weights back
+    there and logs its validation curve into ``history``), so whoever keeps the weights keeps that result.
     """
-    restored = checkpoints.restore(model, desc, steps)  # COURSE_PRETRAINED=1: the shipped weights, no training
-    if restored is not None:
-        return restored
     optimizer = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
     history, start, stream = History(), time.perf_counter(), iter(data)
@@ -112,7 +113,7 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
                 history.log(step, elapsed, {"loss": loss.item(), **metrics})
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
             bar.update()
-            if out_of_time:
+            if out_of_time and step < steps:  # the last step crossing the budget is a whole run, not a capped one
                 history.stopped_by = f"time budget: stopped at step {step} of {steps} after {elapsed:.0f} s"
                 break
         else:
@@ -124,8 +125,15 @@ def fit(model: nn.Module, data: Iterable, loss_fn: Callable, *, steps: int, max_
         print(history.stopped_by)
     if after is not None:
         after(model, history)
-    checkpoints.keep(model, desc, history, steps)  # only when the checkpoints are being built
     return history
+
+
+Trained = Callable[[nn.Module, str, Callable[[], History]], History]
+
+
+def always_train(model: nn.Module, desc: str, train_run: Callable[[], History]) -> History:
+    """The default ``trained=`` of functions that train many runs: train each (``pretrained.Runs`` loads instead)."""
+    return train_run()
 
 
 def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, batch_size: int = 128,

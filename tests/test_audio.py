@@ -40,9 +40,13 @@ def test_fixed_length_refuses_an_unknown_alignment():
 def test_mel_filters_are_triangles_that_rise_in_frequency():
     bank = audio.mel_filterbank(n_mels=8, n_fft=256)
     assert bank.shape == (8, 129)
-    assert bank.min() >= 0 and bank.max() <= 1
     peaks = bank.argmax(dim=1)
     assert torch.all(peaks[1:] > peaks[:-1])
+    steps = bank.diff(dim=1)
+    for row, peak in zip(steps, peaks.tolist(), strict=True):  # one triangle: up to its peak, then down
+        assert (row[:peak] >= 0).all() and (row[peak:] <= 0).all()
+    between = bank[:, int(peaks[0]) + 1:int(peaks[-1])]  # each filter falls as the next one rises
+    assert torch.allclose(between.sum(0), torch.ones(between.shape[1]), atol=1e-5)
 
 
 def test_mel_scale_round_trips():

@@ -1,176 +1,241 @@
+import dataclasses
+import functools
+import http.server
+import json
+import threading
+
 import pytest
 import torch
 from torch import nn
 
-from course_lib import checkpoints, train
+from course_lib import checkpoints, config, pretrained, release, results, train
+from course_lib.data import DataUnavailable
 
 
 @pytest.fixture
 def shipped(tmp_path, monkeypatch):
-    """An empty checkpoints folder, the lab profile and notebook "05_x" active."""
+    """An empty checkpoints folder and the lab profile, seed 0; neither loading nor building."""
     monkeypatch.setenv("COURSE_CHECKPOINTS", str(tmp_path))
     monkeypatch.setenv("COURSE_PROFILE", "lab")
+    monkeypatch.setenv("COURSE_SEED", "0")
     monkeypatch.delenv("COURSE_PRETRAINED", raising=False)
     monkeypatch.delenv("COURSE_CHECKPOINT_BUILD", raising=False)
-    checkpoints.activate("05_x")
-    yield tmp_path
-    checkpoints.activate(None)
+    return tmp_path
 
 
-def _fit(model, desc="egomotion", steps=5):
+def _build(monkeypatch, build="b1"):
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", build)
+    monkeypatch.delenv("COURSE_PRETRAINED", raising=False)
+
+
+def _pretrained(monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKPOINT_BUILD", raising=False)
+    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+
+
+def _squared_error(m, b):
+    return ((m(b[0]) - b[1]) ** 2).mean()
+
+
+def _absolute_error(m, b):
+    return (m(b[0]) - b[1]).abs().mean()
+
+
+def _run(model, desc="egomotion", steps=5, lr=2e-3, loss=_squared_error, **recipe):
     x = torch.randn(32, 3)
     batches = train.batches(x, x.sum(1, keepdim=True), batch_size=8)
-    return train.fit(model, batches, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), steps=steps, progress=False,
-                     log_every=1, desc=desc)
+    return pretrained.load_or_train(
+        model, f"05_x/{desc}",
+        lambda: train.fit(model, batches, loss, steps=steps, lr=lr, progress=False, log_every=1, desc=desc),
+        steps=steps, lr=lr, loss=loss, **recipe)
 
 
-def test_a_build_keeps_the_weights_and_how_they_were_made(shipped, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    _fit(nn.Linear(3, 1))
+def test_a_build_keeps_the_weights_their_recipe_and_history(shipped, monkeypatch):
+    _build(monkeypatch)
+    _run(nn.Linear(3, 1))
     entry = checkpoints.read_manifest()["05_x/egomotion"]
-    assert (shipped / entry["file"]).exists() and entry["steps"] == 5 and entry["profile"] == "lab"
+    assert (shipped / entry["file"]).exists() and entry["profile"] == "lab" and entry["seed"] == 0
     assert len(entry["sha256"]) == 64 and entry["history"]["step"] == [1, 2, 3, 4, 5]
+    assert entry["recipe"]["steps"] == 5 and entry["recipe"]["loss"].endswith("_squared_error")
+    assert entry["recipe"]["trainer"]["optimiser"] == "AdamW" and len(entry["fingerprint"]) == 16
 
 
 def test_pretrained_mode_loads_the_same_weights_and_history_without_training(shipped, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _build(monkeypatch)
     trained = nn.Linear(3, 1)
-    history = _fit(trained)
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    history = _run(trained)
+    _pretrained(monkeypatch)
     fresh = nn.Linear(3, 1)
-    loaded = _fit(fresh)
+    monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("pretrained mode trained"))
+    loaded = _run(fresh)
     assert torch.equal(fresh.weight, trained.weight.half().float())  # stored in half precision
     assert loaded.values == history.values
     assert "loaded 05_x/egomotion.pt" in capsys.readouterr().out
 
 
-def test_a_notebook_may_not_name_two_runs_alike(shipped, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    _fit(nn.Linear(3, 1))
+def test_one_build_may_not_name_two_runs_alike_but_a_rebuild_may(shipped, monkeypatch):
+    _build(monkeypatch, "b1")
+    _run(nn.Linear(3, 1))
     with pytest.raises(ValueError, match="its own desc"):
-        _fit(nn.Linear(3, 1))
+        _run(nn.Linear(3, 1))
+    _build(monkeypatch, "b2")
+    _run(nn.Linear(3, 1))
 
 
-def test_a_checkpoint_that_no_longer_fits_names_the_build_command(shipped, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    _fit(nn.Linear(3, 1))
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
-    with pytest.raises(checkpoints.StaleCheckpoint, match="checkpoints build 05"):
-        _fit(nn.Linear(3, 2))  # the model changed shape since the build
-    with pytest.raises(checkpoints.StaleCheckpoint, match="10 steps"):
-        _fit(nn.Linear(3, 1), steps=10)  # the notebook asks for a different run
+@pytest.mark.parametrize("changed, named", [
+    (dict(steps=10), "steps 5 -> 10"),
+    (dict(lr=1e-3), "lr 0.002 -> 0.001"),
+    (dict(loss=_absolute_error), "_absolute_error"),
+    (dict(augment="flip"), "augment"),
+    (dict(model=nn.Linear(3, 2)), "architecture"),
+], ids=["steps", "learning rate", "loss", "augmentation", "architecture"])
+def test_weights_made_by_another_recipe_are_stale_and_the_message_names_the_change(shipped, monkeypatch, changed,
+                                                                                   named):
+    _build(monkeypatch)
+    _run(nn.Linear(3, 1))
+    _pretrained(monkeypatch)
+    model = changed.pop("model", nn.Linear(3, 1))
+    with pytest.raises(checkpoints.StaleCheckpoint, match="checkpoints build 05") as error:
+        _run(model, **changed)
+    assert named in str(error.value)
+
+
+def test_a_change_of_the_lessons_sizes_is_seen(shipped, monkeypatch):
+    @dataclasses.dataclass(frozen=True)
+    class Sizes:
+        width: int
+        steps: int
+
+    _build(monkeypatch)
+    _run(nn.Linear(3, 1), sizes=Sizes(16, 5))
+    _pretrained(monkeypatch)
+    with pytest.raises(checkpoints.StaleCheckpoint, match="sizes.width 16 -> 32"):
+        _run(nn.Linear(3, 1), sizes=Sizes(32, 5))
+
+
+def test_weights_of_another_seed_or_profile_name_the_knobs(shipped, monkeypatch):
+    _build(monkeypatch)
+    _run(nn.Linear(3, 1))
+    _pretrained(monkeypatch)
+    monkeypatch.setenv("COURSE_SEED", "1")
+    with pytest.raises(checkpoints.StaleCheckpoint, match="COURSE_SEED=0"):
+        _run(nn.Linear(3, 1))
 
 
 def test_a_damaged_checkpoint_file_is_refused(shipped, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    _fit(nn.Linear(3, 1))
+    _build(monkeypatch)
+    _run(nn.Linear(3, 1))
     (shipped / "05_x" / "egomotion.pt").write_bytes(b"not a checkpoint")
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    _pretrained(monkeypatch)
     with pytest.raises(checkpoints.StaleCheckpoint, match="damaged"):
-        _fit(nn.Linear(3, 1))
+        _run(nn.Linear(3, 1))
 
 
 def test_without_a_checkpoint_pretrained_mode_trains_and_says_so(shipped, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
-    history = _fit(nn.Linear(3, 1), desc="never built")
-    assert history.stopped_by == "5 steps" and "no checkpoint for 'never built'" in capsys.readouterr().out
+    _pretrained(monkeypatch)
+    history = _run(nn.Linear(3, 1), desc="never built")
+    assert history.stopped_by == "5 steps" and "no checkpoint for '05_x/never built'" in capsys.readouterr().out
 
 
 def test_checkpoints_are_stored_in_half_precision_and_load_back_as_float32(shipped, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _build(monkeypatch)
     trained = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    _fit(trained)
+    _run(trained)
     stored = torch.load(shipped / "05_x" / "egomotion.pt", weights_only=True)
     assert stored["0.weight"].dtype == torch.float16 and stored["1.num_batches_tracked"].dtype == torch.int64
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+    _pretrained(monkeypatch)
     loaded = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    _fit(loaded)
+    _run(loaded)
     assert loaded[0].weight.dtype == torch.float32
     assert torch.allclose(loaded[0].weight, trained[0].weight, atol=1e-3)
 
 
 def test_the_after_hook_has_the_last_word_on_the_kept_weights(shipped, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _build(monkeypatch)
 
     def reset_to_zero(model, history):  # e.g. early stopping putting its best weights back
         torch.nn.init.zeros_(model.weight)
         history.values["best_step"] = [3.0]
 
-    x = torch.randn(32, 3)
-    train.fit(nn.Linear(3, 1), train.batches(x, x.sum(1, keepdim=True), batch_size=8),
-              lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), steps=5, progress=False, desc="egomotion",
-              after=reset_to_zero)
+    x, model = torch.randn(32, 3), nn.Linear(3, 1)
+    pretrained.load_or_train(model, "05_x/egomotion", lambda: train.fit(
+        model, train.batches(x, x.sum(1, keepdim=True), batch_size=8), _squared_error, steps=5, progress=False,
+        after=reset_to_zero))
     stored = torch.load(shipped / "05_x" / "egomotion.pt", weights_only=True)
     assert not stored["weight"].any()
     assert checkpoints.read_manifest()["05_x/egomotion"]["history"]["values"]["best_step"] == [3.0]
 
 
 def test_many_runs_of_one_kind_load_with_one_line(shipped, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
+    _build(monkeypatch)
     for draw in (1, 2, 3):
-        _fit(nn.Linear(3, 1), desc=f"fine-tuning, draw {draw}")
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
+        _run(nn.Linear(3, 1), desc=f"fine-tuning, draw {draw}")
+    _pretrained(monkeypatch)
     capsys.readouterr()
-    with checkpoints.one_line_for("fine-tuning"):
+    x = torch.randn(32, 3)
+    with pretrained.Runs("05_x", "fine-tuning", steps=5, lr=2e-3, loss=_squared_error) as runs:
         for draw in (1, 2, 3):
-            _fit(nn.Linear(3, 1), desc=f"fine-tuning, draw {draw}")
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and out[0].startswith("loaded 3 checkpoints of fine-tuning (lab, seed 0")
+            model = nn.Linear(3, 1)
+            runs(model, f"fine-tuning, draw {draw}", lambda: train.fit(  # noqa: B023 (called at once)
+                model, train.batches(x, x, batch_size=8), _squared_error, steps=5, progress=False))  # noqa: B023
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("loaded 3 checkpoints of fine-tuning")
 
 
-def _probe(desc="probe: random init", per_class=3):
-    """Probes of two layers' (fake) features, 2 labelled draws of ``per_class`` per class, named ``desc``."""
+def test_fitted_probes_are_kept_and_loaded_without_solving_again(shipped, monkeypatch):
     from course_lib import evaluate
 
-    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
     y = torch.arange(60) % 3
-    features = {layer: torch.randn(60, 4) + y[:, None] * scale for layer, scale in (("conv1", 0.5), ("conv2", 2.0))}
-    train, val, test = ({layer: f[part] for layer, f in features.items()} for part in (range(30), range(30, 45),
-                                                                                       range(45, 60)))
-    return evaluate.probe_layers(train, y[:30], val, y[30:45], test, y[45:60], per_class=per_class, draws=2,
-                                 desc=desc)
+    features = {"conv1": torch.randn(60, 5, generator=g) + y[:, None], "conv2": torch.randn(60, 4, generator=g)}
+    kwargs = dict(per_class=5, draws=2, seed=0, desc="probe of x")
+    _build(monkeypatch)
+    with pretrained.Runs("05_x", "probes", draws=2) as runs:
+        built = evaluate.probe_layers(features, y, features, y, features, y, trained=runs, **kwargs)
+    _pretrained(monkeypatch)
+    def solved(*args, **kwargs):
+        raise RuntimeError("probes solved again")
+
+    monkeypatch.setattr(evaluate.LinearProbe, "fit", solved)
+    with pretrained.Runs("05_x", "probes", draws=2) as runs:
+        loaded = evaluate.probe_layers(features, y, features, y, features, y, trained=runs, **kwargs)
+    for layer in features:
+        assert abs(float(loaded.test[layer]) - float(built.test[layer])) <= 100 / 60 + 1e-6
+    assert checkpoints.key("05_x/probe of x, 15 labels x 2 draws") in checkpoints.read_manifest()
+    with pytest.raises(RuntimeError, match="solved again"):  # probes of another budget are not these: solved
+        evaluate.probe_layers(features, y, features, y, features, y, trained=pretrained.Runs("05_x", "probes"),
+                              **{**kwargs, "per_class": 10})
 
 
-def test_fitted_probes_are_a_run_that_loads_and_scores_as_they_did(shipped, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    built = _probe()
-    entry = checkpoints.read_manifest()["05_x/probe-random-init-9-labels-x-2-draws"]
-    assert entry["history"]["values"]["probes"] == [4.0]  # 2 layers x 2 draws
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
-    monkeypatch.setattr("course_lib.evaluate.LinearProbe.fit", lambda *a, **k: pytest.fail("solved again"))
-    loaded = _probe()
-    assert "loaded 05_x/probe-random-init-9-labels-x-2-draws.pt" in capsys.readouterr().out
-    assert loaded.best_layer == built.best_layer
-    for layer in built.test:  # half-precision weights: the same accuracies, give or take one borderline example
-        assert abs(loaded.test[layer] - built.test[layer]) <= 100 / 15 + 1e-6
+# --- the comparison of a pretrained run with the committed numbers -------------------------------------------------
+
+@pytest.mark.parametrize("committed, stale", [
+    ({"acc": 72.0, "acc_std": 0.8}, {"acc": 70.0}),  # an accuracy (%), 2.5 of its spreads off
+    ({"recall@1": 0.312}, {"recall@1": 0.296}),  # a recall fraction without a spread, 5 % off
+    ({"reconstruction error": 0.0123}, {"reconstruction error": 0.0131}),  # a reconstruction error, 6.5 % off
+], ids=["accuracy", "recall fraction", "reconstruction error"])
+def test_stale_weights_move_every_kind_of_metric_past_its_tolerance(committed, stale):
+    assert results.disagreements(committed, {**committed, **stale})
+    half_precision = {k: v * 1.004 for k, v in committed.items()}  # float16 weights move a number a little
+    assert not results.disagreements(committed, half_precision)
 
 
-def test_probes_fitted_on_another_label_budget_do_not_load(shipped, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    _probe(per_class=3)
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
-    monkeypatch.setenv("COURSE_PRETRAINED", "1")
-    _probe(per_class=4)
-    assert "no checkpoint for 'probe: random init, 12 labels x 2 draws'" in capsys.readouterr().out
+def test_a_metric_without_its_own_spread_is_not_given_another_metrics_spread():
+    committed = {"acc": 72.0, "acc_std": 5.0, "recall@1": 0.30}
+    assert results.disagreements(committed, {**committed, "recall@1": 0.33})
 
 
 @pytest.fixture
 def pretrained_session(shipped, monkeypatch, tmp_path_factory):
     """A pretrained-mode lab session of "05_x" whose results folder holds a committed lab run."""
-    from course_lib import config, results
+    from course_lib import session
 
     folder = tmp_path_factory.mktemp("results")
     monkeypatch.setattr(config, "results_root", lambda: folder)
     results.record("05_x", {"error": 10.0, "error_std": 0.5}, profile="lab", seed=0, root=folder)
     monkeypatch.setenv("COURSE_PRETRAINED", "1")
     monkeypatch.setenv("COURSE_SEED", "0")
-    return config.setup("05_x", quiet=True), folder
+    return session.setup("05_x", quiet=True), folder
 
 
 def test_pretrained_numbers_are_compared_with_the_committed_run_and_never_overwrite_it(pretrained_session, capsys):
@@ -196,13 +261,94 @@ def test_a_build_run_records_beside_the_committed_results_not_over_them(pretrain
     assert (folder / "lab" / "05_x.json").read_text().count("10.0") == 1
 
 
+# --- the archive a release publishes --------------------------------------------------------------------------------
+
+def test_pack_writes_one_reproducible_archive_of_the_listed_files(shipped, monkeypatch, tmp_path_factory):
+    _build(monkeypatch)
+    _run(nn.Linear(3, 1))
+    (shipped / "stray.pt").write_bytes(b"not listed")
+    out = tmp_path_factory.mktemp("out")
+    first, digest = checkpoints.pack(out / "a.tar.gz", folder=shipped)
+    again, same = checkpoints.pack(out / "b.tar.gz", folder=shipped)
+    assert digest == same and len(digest) == 64
+    import tarfile
+
+    with tarfile.open(first) as tar:
+        assert sorted(tar.getnames()) == ["05_x/egomotion.pt", "manifest.json"]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a client that closes early (torchvision probes redirects)
+        pass
+
+
+@pytest.fixture
+def served(tmp_path_factory):
+    """A folder served over HTTP on 127.0.0.1 (a stand-in for the release's asset host)."""
+    folder = tmp_path_factory.mktemp("served")
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _publish(monkeypatch, course, archive, url, digest):
+    (course / "course_lib" / "release").mkdir(parents=True)
+    (course / release.RELEASE_FILE).write_text(json.dumps(
+        {"repo": "a/b", "ref": "v1", "weights": {"lab": {"url": url, "sha256": digest}}}))
+    monkeypatch.setattr(release, "weights_asset", lambda profile: release.read(course)["weights"].get(profile))
+
+
+def test_an_installed_course_downloads_verifies_and_loads_the_released_weights(shipped, monkeypatch, served,
+                                                                               tmp_path_factory):
+    _build(monkeypatch)
+    trained = nn.Linear(3, 1)
+    _run(trained)
+    folder, address = served
+    _, digest = checkpoints.pack(folder / "course-weights-lab.tar.gz", folder=shipped)
+    course, cache = tmp_path_factory.mktemp("course"), tmp_path_factory.mktemp("cache")
+    _publish(monkeypatch, course, folder, f"{address}/course-weights-lab.tar.gz", digest)
+    monkeypatch.delenv("COURSE_CHECKPOINTS")
+    monkeypatch.setattr(config, "checkpoints_root", lambda profile=None: cache / "checkpoints" / "lab")
+    _pretrained(monkeypatch)
+    loaded = nn.Linear(3, 1)
+    _run(loaded)
+    assert torch.equal(loaded.weight, trained.weight.half().float())
+    assert (cache / "checkpoints" / "lab" / "manifest.json").exists()
+
+
+def test_a_corrupt_or_unreachable_weights_archive_is_one_clear_message(shipped, monkeypatch, served,
+                                                                      tmp_path_factory):
+    folder, address = served
+    (folder / "course-weights-lab.tar.gz").write_bytes(b"truncated")
+    course, cache = tmp_path_factory.mktemp("course"), tmp_path_factory.mktemp("cache")
+    monkeypatch.delenv("COURSE_CHECKPOINTS")
+    monkeypatch.setattr(config, "checkpoints_root", lambda profile=None: cache / "lab")
+    _pretrained(monkeypatch)
+    _publish(monkeypatch, course, folder, f"{address}/course-weights-lab.tar.gz", "0" * 64)
+    with pytest.raises(DataUnavailable, match="does not match its SHA-256") as error:
+        _run(nn.Linear(3, 1))
+    assert "python -m course_lib.checkpoints fetch --profile lab" in str(error.value)
+    assert not (cache / "lab").exists() or not any((cache / "lab").iterdir())  # nothing half-written is kept
+    monkeypatch.setattr(release, "weights_asset", lambda profile: {"url": "http://127.0.0.1:9/none", "sha256": "0"})
+    with pytest.raises(DataUnavailable, match="downloading it failed"):
+        _run(nn.Linear(3, 1))
+
+
 def test_the_shipped_checkpoints_match_their_manifest_and_fit_the_budget():
-    """Every shipped file is in the manifest with its hash, each under 2 MB, all together under 40 MB."""
-    folder = checkpoints.config.REPO_ROOT / "checkpoints"
+    folder = config.REPO_ROOT / "checkpoints"
     manifest = checkpoints.read_manifest(folder)
-    files = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*.pt")}
-    assert set(files) == {entry["file"] for entry in manifest.values()}
+    listed = {entry["file"] for entry in manifest.values()}
+    on_disk = {str(p.relative_to(folder)) for p in folder.rglob("*.pt")}
+    assert listed == on_disk, "every checkpoint file is in the manifest and every listed file exists"
     for entry in manifest.values():
-        assert checkpoints._sha256(files[entry["file"]]) == entry["sha256"], entry["file"]
-    sizes = [path.stat().st_size for path in files.values()]
-    assert max(sizes) <= checkpoints.MAX_BYTES and sum(sizes) <= 40e6
+        path = folder / entry["file"]
+        assert checkpoints._sha256(path) == entry["sha256"], f"{entry['file']} is not what the manifest says"
+        assert path.stat().st_size <= checkpoints.MAX_BYTES
+        assert entry["profile"] == "lab" and entry["seed"] == 0 and len(entry["fingerprint"]) == 16
+    assert sum((folder / f).stat().st_size for f in listed) <= 40e6

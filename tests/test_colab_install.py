@@ -14,17 +14,20 @@ as on Colab. About 15 s on 2 CPU cores.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sysconfig
+import threading
 import venv
 from pathlib import Path
 
 import pytest
 
-from course_lib import release
+from course_lib import checkpoints, release
 
 COURSE = Path(__file__).resolve().parents[1]
 NOTEBOOK = "00_learning_paradigms.ipynb"
@@ -64,9 +67,10 @@ def _course_files() -> list[str]:
     return [name for name in listed.stdout.split("\0") if name and (COURSE / name).is_file()]
 
 
-def _publish(origin: Path) -> str:
-    """A git repository holding the current course, stamped with its own address and tagged: the stand-in for
-    the course's GitHub repository after ``release stamp``. Returns its address."""
+def _publish(origin: Path, weights: dict | None = None) -> str:
+    """A git repository holding the current course, stamped with its own address (and ``weights``, the release's
+    weights archives) and tagged: the stand-in for the course's GitHub repository after ``release stamp``. Returns
+    its address."""
     for name in _course_files():
         (origin / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(COURSE / name, origin / name)
@@ -74,7 +78,7 @@ def _publish(origin: Path) -> str:
     _run(*GIT, "init", "-q", origin)
     _run(*GIT, "-C", origin, "add", "-A")
     _run(*GIT, "-C", origin, "commit", "-q", "-m", "the course as it is")
-    release.stamp(address, REF, origin)
+    release.stamp(address, REF, origin, weights=weights)
     _run(*GIT, "-C", origin, "commit", "-q", "-am", f"stamp {REF}")
     _run(*GIT, "-C", origin, "tag", REF)
     return release.git_url(address)
@@ -117,7 +121,7 @@ def _kernel(root: Path, python: Path) -> Path:
     return root / "jupyter"
 
 
-def _environment(root: Path, jupyter: Path) -> dict[str, str]:
+def _environment(root: Path, jupyter: Path, **course: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "COURSE_"))
            and k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "JUPYTER_PATH")}
     return env | {
@@ -127,16 +131,17 @@ def _environment(root: Path, jupyter: Path) -> dict[str, str]:
         # pip: no index, no find-links, no config file of the machine (the git address is the only source); build
         # with the preinstalled setuptools ("0" turns isolation off); leave the user's cache alone
         "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CACHE_DIR": str(root / "pip-cache")}
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CACHE_DIR": str(root / "pip-cache"),
+        "XDG_CACHE_HOME": str(root / "user-cache")} | course
 
 
-def _notebook_for_colab(origin: Path, content: Path) -> Path:
-    """Notebook 00 as Colab opens it: the stamped file alone in an empty folder, plus a last cell that reports."""
-    notebook = json.loads((origin / "notebooks" / NOTEBOOK).read_text())
+def _notebook_for_colab(origin: Path, content: Path, name: str = NOTEBOOK) -> Path:
+    """A notebook as Colab opens it: the stamped file alone in an empty folder, plus a last cell that reports."""
+    notebook = json.loads((origin / "notebooks" / name).read_text())
     notebook["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
                               "source": REPORT_CELL.splitlines(keepends=True)})
     content.mkdir()
-    path = content / NOTEBOOK
+    path = content / name
     path.write_text(json.dumps(notebook))
     return path
 
@@ -170,6 +175,65 @@ def test_notebook_00_installs_the_stamped_release_and_runs_on_a_fresh_colab_like
                           .joinpath("direct_url.json").read_text())
     assert recorded["url"] == address and recorded["vcs_info"]["requested_revision"] == REF
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())  # nothing was downloaded
+
+
+# --- the shipped weights on Colab: downloaded from the release, verified, loaded -----------------------------------
+
+PRETRAINED_NOTEBOOK = "10_speech_to_image.ipynb"  # the quickest lab notebook with shipped weights (about 15 s)
+
+
+def _weights_archive(folder: Path, notebook: str) -> tuple[Path, str]:
+    """The release's weights archive, cut down to one notebook's runs (the whole set is about 36 MB)."""
+    shipped = COURSE / "checkpoints"
+    manifest = {k: v for k, v in checkpoints.read_manifest(shipped).items() if v["notebook"] == notebook}
+    subset = folder / "subset"
+    for entry in manifest.values():
+        (subset / entry["file"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(shipped / entry["file"], subset / entry["file"])
+    (subset / checkpoints.MANIFEST).write_text(json.dumps(manifest))
+    return checkpoints.pack(folder / "served" / "course-weights-lab.tar.gz", folder=subset)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a client that closes early (torchvision probes redirects)
+        pass
+
+
+def test_shipped_weights_download_from_the_release_and_load_in_an_installed_course(tmp_path):
+    for needed in ("nbclient", "nbformat", "ipykernel"):
+        pytest.importorskip(needed, reason=f"{needed} runs the notebook (pip install -e '.[dev]' brings it)")
+    data = os.environ.get("COURSE_DATA")
+    if not data or not (Path(data) / "fsdd").is_dir():
+        pytest.skip("notebook 10 needs FSDD, MNIST and GRID: point COURSE_DATA at a copy (CI does)")
+    archive, digest = _weights_archive(tmp_path, PRETRAINED_NOTEBOOK.removesuffix(".ipynb"))
+    server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(archive.parent)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{archive.name}"
+        _publish(tmp_path / "origin", weights={"lab": {"url": url, "sha256": digest}})
+        python = _colab_python(tmp_path)
+        env = _environment(tmp_path, _kernel(tmp_path, python), COURSE_PROFILE="lab", COURSE_PRETRAINED="1",
+                           COURSE_DATA=data)
+        notebook = _notebook_for_colab(tmp_path / "origin", tmp_path / "content", PRETRAINED_NOTEBOOK)
+        _run(python, "-c", RUNNER, notebook, notebook.parent, env=env, cwd=notebook.parent, timeout=600)
+    finally:
+        server.shutdown()
+    cells = json.loads(notebook.read_text())["cells"]
+    printed = "".join(_printed(cell) for cell in cells if cell["cell_type"] == "code")
+    assert "loaded 10_speech_to_image/" in printed
+    assert "no checkpoint for" not in printed
+    imported_from = Path(json.loads(_printed(cells[-1]))[0])
+    assert not imported_from.is_relative_to(COURSE), imported_from  # the installed package, not the checkout
+    direct = json.loads(next(_site_packages(tmp_path / "colab-venv").glob("course_lib-*.dist-info"))
+                        .joinpath("direct_url.json").read_text())
+    assert "dir_info" not in direct or not direct["dir_info"].get("editable")  # a plain (non-editable) install
+    cache = tmp_path / "user-cache" / "course_lib" / "checkpoints" / "lab"
+    assert (cache / checkpoints.MANIFEST).exists()  # downloaded, verified and unpacked into the per-user cache
 
 
 # --- the demos with Colab's ipywidgets 7 (runs only where ipywidgets 7 is installed: see the README) -----------

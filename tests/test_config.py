@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from course_lib import config
+from course_lib.session import setup, short_messages
 
 
 def test_default_profile_is_lab(monkeypatch):
@@ -136,7 +137,7 @@ def test_setup_prints_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("COURSE_SEED", "2")
     monkeypatch.setenv("COURSE_DATA", str(tmp_path))
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
-    session = config.setup("99_test")
+    session = setup("99_test")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     for part in ("profile=ci", "device=cpu", "seed=2", tmp_path.name):
@@ -147,12 +148,12 @@ def test_setup_prints_one_line(monkeypatch, capsys, tmp_path):
 def test_short_messages_turn_exercise_and_claim_errors_into_one_line(capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
-    from course_lib import checkpoints, checks
+    from course_lib import checkpoints, checks, data
 
     shell = InteractiveShell.instance()
-    config.short_messages(shell)
+    short_messages(shell)
     assert set(shell.custom_exceptions) == {checks.NotYet, checks.ClaimFailed, NotImplementedError,
-                                            checkpoints.StaleCheckpoint}
+                                            checkpoints.StaleCheckpoint, data.DataUnavailable}
     result = shell.run_cell('def f():\n    raise NotImplementedError("exercise: divide by the bin width")\nf()')
     assert isinstance(result.error_in_exec, NotImplementedError)  # the cell still fails
     shown = capsys.readouterr().out.strip()

@@ -109,12 +109,13 @@ def test_training_steps_lower_the_detection_loss():
     assert {"score_loss", "box_loss"} <= set(history.values)
 
 
-def test_detect_returns_top_k_per_scene_in_the_canvas():
+def test_detect_returns_top_k_per_scene_best_first():
     scenes = _scenes(7)
     found = det.detect(det.Detector(nets.Backbone(3, 4), 4), scenes.x, 64, batch_size=3, top_k=5)
     assert len(found) == 7
     assert all(d["boxes"].shape == (5, 4) and d["scores"].shape == (5,) for d in found)
-    assert all(d["boxes"].min() >= 0 and d["boxes"].max() <= 64 for d in found)
+    assert all((d["scores"][:-1] >= d["scores"][1:]).all() for d in found)  # the best first
+    assert all((d["boxes"][:, 2:] >= d["boxes"][:, :2]).all() for d in found)  # x0 <= x1 and y0 <= y1
 
 
 def test_frozen_features_match_the_backbone_in_eval_mode():

@@ -1,6 +1,6 @@
 """Every exercise of every notebook, run twice: the student copy's stub makes its checker fail with one short
 sentence, the solution makes it pass. Runs the exercise cells alone (with the notebook's imports), in an IPython
-shell set up as ``config.setup`` sets up a notebook's."""
+shell set up as ``session.setup`` sets up a notebook's."""
 
 import json
 import re
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from course_lib import config, student
+from course_lib import session, student
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -35,7 +35,7 @@ EXERCISES = list(_exercises())
 def shell():
     shell = InteractiveShell.instance()
     shell.reset()
-    config.short_messages(shell)
+    session.short_messages(shell)
     yield shell
     shell.reset()
 

@@ -11,10 +11,12 @@ def digits(rectangles):
     return images, torch.arange(6)
 
 
-def test_clips_have_the_asked_shape_and_lie_in_0_1(digits):
+def test_clips_have_the_asked_shape_and_show_a_bright_digit_on_a_dim_background(digits):
     clips = make_moving_digits(*digits, n=12, frames=5, size=32)
     assert clips.videos.shape == (12, 5, 1, 32, 32) and clips.videos.dtype == torch.float32
-    assert clips.videos.min() >= 0 and clips.videos.max() <= 1
+    clean = make_moving_digits(*digits, n=12, frames=5, size=32, noise=0.0).frames.flatten(1)
+    assert (clean.amax(1) >= 0.9).all()  # the ink (1), dimmed by the flicker at most 10 %
+    assert (clean.median(1).values <= 0.35 * 1.1).all()  # most of a frame is background, at most 0.35
     assert clips.frames.shape == (60, 1, 32, 32)
     assert clips.centre.shape == (12, 5, 2) and clips.angle.shape == clips.scale.shape == (12, 5)
 

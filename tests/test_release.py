@@ -28,7 +28,7 @@ def test_stamp_points_the_install_cell_and_badge_at_the_release(tmp_path):
     assert 'git+https://github.com/someone/ssl-course.git@v1.0"' in install and release.INSTALL_MARK in install
     assert "colab.research.google.com/github/someone/ssl-course/blob/v1.0/notebooks/05_x.ipynb" in title
     assert title.endswith("# 05 · Transformations\n")
-    assert release.read(course) == {"repo": "someone/ssl-course", "ref": "v1.0"}
+    assert release.read(course) == {"repo": "someone/ssl-course", "ref": "v1.0", "weights": {}}
 
 
 def test_stamping_twice_replaces_rather_than_adds(tmp_path):
@@ -43,6 +43,7 @@ def test_stamping_twice_replaces_rather_than_adds(tmp_path):
 def test_student_copies_are_rebuilt_with_their_own_badge(tmp_path):
     course = _course(tmp_path)
     release.stamp("a/b", "v1", course)
+    student.build(course / "notebooks", course / "student")
     copy = json.loads((course / "student" / "05_x.ipynb").read_text())
     assert "blob/v1/student/05_x.ipynb" in "".join(copy["cells"][0]["source"])
     assert "NotImplementedError" in "".join(copy["cells"][2]["source"])

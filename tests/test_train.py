@@ -71,3 +71,30 @@ def test_train_classifier_learns_a_separable_problem():
     history = train.train_classifier(model, x, y, steps=200, batch_size=50, lr=0.1, progress=False)
     assert history.last("loss") < history["loss"][0]
     assert (model(x).argmax(1) == y).float().mean() > 0.95
+
+
+def test_a_run_whose_last_step_crosses_the_budget_is_whole_not_capped(capsys):
+    x, y = _line_data()
+    history = train.fit(nn.Linear(3, 1), train.batches(x, y, batch_size=16), _regression, steps=1,
+                        max_seconds=0.0, progress=False)
+    assert history.stopped_by == "1 steps" and not history.capped
+    assert "time budget" not in capsys.readouterr().out
+
+
+def test_the_ground_floor_knows_nothing_of_shipped_weights_results_or_releases():
+    import ast
+    from pathlib import Path
+
+    import course_lib
+
+    package = Path(course_lib.__file__).parent
+    above = {"checkpoints", "pretrained", "session", "results", "student", "release", "lessons", "widgets"}
+    floor = [package / f"{name}.py" for name in ("config", "nets", "train", "augment")]
+    floor += [*(package / "evaluate").glob("*.py"), *(package / "data").glob("*.py"),
+              *(package / "pretext").glob("*.py")]
+    for path in floor:
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("course_lib"):
+                imported |= {node.module.split(".")[1] if "." in node.module else ""} | {a.name for a in node.names}
+        assert not imported & above, f"{path.name} imports {imported & above}"

@@ -67,8 +67,11 @@ def test_works_with_a_network_and_codes_with_a_shape():
     decoder = torch.nn.Sequential(torch.nn.ConvTranspose2d(2, 1, 2, stride=2), torch.nn.Sigmoid())
     images = torch.rand(20, 1, 8, 8)
     demo = widgets.latent_explorer(encoder, decoder, images)
-    picture = demo.update(first=2, second=9, mix=0.3, pc2=-1.0)
-    assert picture.shape == (8, 8) and 0 <= picture.min() and picture.max() <= 1
+    with torch.no_grad():
+        a, b = decoder(encoder(images[[2, 9]]))[:, 0].numpy()
+    assert demo.update(first=2, second=9, mix=0.3, pc2=-1.0).shape == (8, 8)
+    assert np.allclose(demo.update(first=2, second=9, mix=0.0, pc2=0.0), a, atol=1e-6)  # image a, through the code
+    assert np.allclose(demo.update(first=2, second=9, mix=1.0, pc2=0.0), b, atol=1e-6)  # image b
 
 
 def test_png_scales_pixels_to_blocks():

@@ -32,34 +32,36 @@ def fetch_command(name: str) -> str:
 class DataUnavailable(RuntimeError):
     """A dataset is not where it was looked for and could not be downloaded there."""
 
-    def __init__(self, name: str, folder: Path | str, problem: str):
-        self.name, self.folder, self.problem = name, Path(folder), problem
+    def __init__(self, name: str, folder: Path | str, problem: str, command: str | None = None):
+        self.name, self.folder, self.problem, self.command = name, Path(folder), problem, command
         super().__init__(
             f"{TITLES.get(name, name)} is not available: {problem}\n"
             f"  Looked in: {folder}\n"
             f"  Fix it in one of two ways:\n"
-            f"  - on a machine with internet access, run `{fetch_command(name)}` (downloads and verifies), or\n"
+            f"  - on a machine with internet access, run `{command or fetch_command(name)}` (downloads and verifies), "
+            "or\n"
             f"  - point COURSE_DATA at a folder that holds a copy, e.g. `export COURSE_DATA=/path/to/data`."
         )
 
     def __reduce__(self):  # so the error survives pickling (DataLoader workers, multiprocessing)
-        return type(self), (self.name, self.folder, self.problem)
+        return type(self), (self.name, self.folder, self.problem, self.command)
 
 
 class DataCorrupt(DataUnavailable):
     """A dataset file is there but damaged. It is named, and left in place: deleting user files is the user's call."""
 
-    def __init__(self, name: str, path: Path | str, problem: str):
+    def __init__(self, name: str, path: Path | str, problem: str, command: str | None = None):
         self.name, self.path, self.folder, self.problem = name, Path(path), Path(path).parent, problem
+        self.command = command
         RuntimeError.__init__(
             self,
             f"{TITLES.get(name, name)}: the file {path} is corrupt or incomplete ({problem}).\n"
-            f"  Delete it and fetch again with `{fetch_command(name)}`,\n"
+            f"  Delete it and fetch again with `{command or fetch_command(name)}`,\n"
             f"  or point COURSE_DATA at a folder that holds a good copy."
         )
 
     def __reduce__(self):
-        return type(self), (self.name, self.path, self.problem)
+        return type(self), (self.name, self.path, self.problem, self.command)
 
 
 def resolve(root: Path | str | None) -> Path:
@@ -79,15 +81,15 @@ def writable(path: Path | str) -> bool:
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK) and bool(folder.stat().st_mode & 0o222)
 
 
-def require_writable(name: str, root: Path, looked_in: Path, why: str) -> None:
+def require_writable(name: str, root: Path, looked_in: Path, why: str, command: str | None = None) -> None:
     """Refuse, before anything is written, to download into a read-only data root."""
     if not writable(root):
         raise DataUnavailable(name, looked_in, f"{why}, and the data folder {root} is read-only, "
-                                               "so it cannot be downloaded there")
+                                               "so it cannot be downloaded there", command)
 
 
 @contextmanager
-def download_errors(name: str, looked_in: Path, why: str) -> Iterator[None]:
+def download_errors(name: str, looked_in: Path, why: str, command: str | None = None) -> Iterator[None]:
     """Turn any failure of a download (offline, timeout, bad checksum, broken archive) into one DataUnavailable.
 
     Raised ``from None``: the urllib traceback says nothing a student can act on.
@@ -99,8 +101,8 @@ def download_errors(name: str, looked_in: Path, why: str) -> Iterator[None]:
     except (OSError, RuntimeError, EOFError, tarfile.TarError) as err:  # URLError and timeouts are OSErrors
         reason = " ".join(str(err).split())
         reason = reason if len(reason) < 300 else reason[:297] + "..."
-        raise DataUnavailable(name, looked_in, f"{why}, and downloading it failed ({type(err).__name__}: {reason})"
-                              ) from None
+        raise DataUnavailable(name, looked_in, f"{why}, and downloading it failed ({type(err).__name__}: {reason})",
+                              command) from None
 
 
 @contextmanager
@@ -138,21 +140,24 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def download_file(name: str, url: str, digest: str, target: Path, root: Path, why: str) -> None:
+def download_file(name: str, url: str, digest: str, target: Path, root: Path, why: str,
+                  command: str | None = None) -> None:
     """Download one file next to ``target``, check its SHA-256 ``digest``, and only then move it into place.
 
     For datasets that are a few files at pinned URLs (a commit's raw files): nothing half-downloaded or unverified
-    is ever where a loader would look, and every failure is one ``DataUnavailable`` that names ``name``.
+    is ever where a loader would look, and every failure is one ``DataUnavailable`` that names ``name`` (and
+    ``command``, the fix to run, when it is not ``python -m course_lib.data fetch NAME``).
     """
-    require_writable(name, root, target.parent, why)
+    require_writable(name, root, target.parent, why, command)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-download-", dir=target.parent))
     try:
-        with download_errors(name, target.parent, why):
-            print(f"{TITLES[name]}: downloading {url} into {target.parent} ...", flush=True)
+        with download_errors(name, target.parent, why, command):
+            print(f"{TITLES.get(name, name)}: downloading {url} into {target.parent} ...", flush=True)
             download_url(url, str(tmp), filename=target.name)
         if not (tmp / target.name).is_file() or sha256(tmp / target.name) != digest:
-            raise DataUnavailable(name, target.parent, f"{why}, and the download of {url} does not match its SHA-256")
+            raise DataUnavailable(name, target.parent, f"{why}, and the download of {url} does not match its SHA-256",
+                                  command)
         os.replace(tmp / target.name, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -31,8 +31,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import augment, checks, config, evaluate, nets, show, train, widgets
+from course_lib import augment, checks, config, evaluate, nets, pretrained, show, train, widgets
 from course_lib.pretext.autoencoder import AutoEncoder, mask_noise, reconstruction_loss
+
+NOTEBOOK = "04_autoencoders"  # its runs' shipped weights are named after it
 
 LAYERS = ("pixels", *nets.STAGES, "bottleneck")
 RANDOM = "random init"
@@ -83,23 +85,30 @@ RECIPES = (
 KEYS = {RANDOM: "random", **{r.name: r.key for r in RECIPES}}
 
 
-def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
-    """The initial weights every autoencoder starts from; frozen as they are, the random-init baseline."""
-    return nets.random_backbone(1, sizes.width, seed, device)
+def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu", channels: int = 1) -> nets.Backbone:
+    """The initial weights every autoencoder starts from; frozen as they are, the random-init baseline. ``channels``:
+    of the images it reads (1 for MNIST; the scoreboard also trains on colour photos)."""
+    return nets.random_backbone(channels, sizes.width, seed, device)
 
 
 def train_recipe(recipe: Recipe, x: torch.Tensor, sizes: Sizes, seed: int = 0, progress: bool = True,
-                 noise: float = NOISE):
+                 noise: float = NOISE, notebook: str = NOTEBOOK, desc: str | None = None):
     """Train one autoencoder on unlabelled images ``x`` (on their device); returns (model, history).
 
-    ``noise`` is the masking noise nu of a masked recipe (exercise 3 tries others).
+    ``noise`` is the masking noise nu of a masked recipe (exercise 3 tries others). ``notebook`` and ``desc``: whose
+    run it is and its name there (default: this notebook's, named after the recipe); the scoreboard (12) trains this
+    recipe at its own sizes under its own names.
     """
-    backbone = initial_backbone(sizes, seed, x.device)
-    torch.manual_seed(seed)  # the decoder's initial weights and the corruptions drawn: the same for every recipe
-    model = AutoEncoder(backbone, tuple(x.shape[1:])).to(x.device).to(memory_format=torch.channels_last)
-    loss = functools.partial(reconstruction_loss, corrupt=functools.partial(recipe.corrupt, noise=noise))
-    history = train.fit(model, train.batches(x, batch_size=sizes.batch, seed=seed), loss,
-                        steps=sizes.steps, max_seconds=sizes.max_seconds, desc=recipe.name, progress=progress)
+    backbone = initial_backbone(sizes, seed, x.device, channels=x.shape[1])
+    desc = desc or recipe.name + ("" if noise == NOISE else f", noise {noise:g}")
+    with config.isolated_rng(seed):  # the decoder's initial weights and the corruptions drawn: alike for every recipe
+        model = AutoEncoder(backbone, tuple(x.shape[1:])).to(x.device).to(memory_format=torch.channels_last)
+        loss = functools.partial(reconstruction_loss, corrupt=functools.partial(recipe.corrupt, noise=noise))
+        history = pretrained.load_or_train(
+            model, f"{notebook}/{desc}",
+            lambda: train.fit(model, train.batches(x, batch_size=sizes.batch, seed=seed), loss, steps=sizes.steps,
+                              max_seconds=sizes.max_seconds, desc=recipe.name, progress=progress),
+            sizes=sizes, seed=seed, loss=loss)
     return model.eval(), history
 
 

@@ -25,8 +25,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import checks, config, evaluate, nets, show, train, widgets
+from course_lib import checks, config, evaluate, nets, pretrained, show, train, widgets
 from course_lib.pretext import colorization as col
+
+NOTEBOOK = "06_colorization"  # its runs' shipped weights are named after it
 
 METHODS = ("l2 regression", "classification", "classification + rebalancing")
 KEYS = {"l2 regression": "l2", "classification": "classification", "classification + rebalancing": "rebalanced",
@@ -91,15 +93,21 @@ def loss_of(method: str, space: ColourSpace):
 
 
 def train_colorizer(method: str, rgb: torch.Tensor, space: ColourSpace, sizes: Sizes, seed: int = 0,
-                    progress: bool = True):
-    """Train one colorizer on unlabelled RGB images (on their device); returns (model, history)."""
+                    progress: bool = True, notebook: str = NOTEBOOK, desc: str | None = None):
+    """Train one colorizer on unlabelled RGB images (on their device); returns (model, history). ``notebook`` and
+    ``desc``: whose run it is and its name there (default: this notebook's, named after the method); the scoreboard
+    (12) trains this recipe at its own sizes under its own names."""
+    desc = desc or method
     loss, out_channels = loss_of(method, space)
     backbone = initial_backbone(sizes, seed, rgb.device)
-    torch.manual_seed(seed)  # the head's initial weights: the same for every method
-    model = col.Colorizer(backbone, out_channels, image_size=rgb.shape[-1]).to(rgb.device)
-    model = model.to(memory_format=torch.channels_last)
-    history = train.fit(model, train.batches(rgb, batch_size=sizes.batch_size, seed=seed), loss,
-                        steps=sizes.steps, max_seconds=sizes.seconds, desc=method, progress=progress)
+    with config.isolated_rng(seed):  # the head's initial weights: the same for every method
+        model = col.Colorizer(backbone, out_channels, image_size=rgb.shape[-1]).to(rgb.device)
+        model = model.to(memory_format=torch.channels_last)
+        history = pretrained.load_or_train(
+            model, f"{notebook}/{desc}",
+            lambda: train.fit(model, train.batches(rgb, batch_size=sizes.batch_size, seed=seed), loss,
+                              steps=sizes.steps, max_seconds=sizes.seconds, desc=method, progress=progress),
+            sizes=sizes, seed=seed, loss=loss)
     return model.eval(), history
 
 
@@ -207,11 +215,12 @@ def probe_table(backbones: dict[str, nets.Backbone], labelled, validation, test,
     """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L
     (``evaluate.probe_table``): ``draws`` probes of ``per_class`` labelled photos per class drawn from ``labelled``,
     each row's best layer chosen on ``validation``, the test accuracy there as mean ± std over the draws. The
-    fitted probes are checkpointed runs ("transfer probe: <row>"), loaded with COURSE_PRETRAINED=1."""
+    fitted probes are runs named "transfer probe: <row>" (shipped weights with COURSE_PRETRAINED=1)."""
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
-    return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_val), y_val),
-                                (lightness_input(x_test), y_test), stages, per_class=per_class, draws=draws,
-                                seed=seed, desc="transfer probe")
+    with pretrained.Runs(NOTEBOOK, "linear probes", per_class=per_class, draws=draws, seed=seed) as runs:
+        return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_val), y_val),
+                                    (lightness_input(x_test), y_test), stages, per_class=per_class, draws=draws,
+                                    seed=seed, desc="transfer probe", trained=runs)
 
 
 def _row_key(row: str) -> str:

@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import checkpoints, checks, config, evaluate, nets, papers, show, train
+from course_lib import checks, config, evaluate, nets, papers, pretrained, show, train
 from course_lib.pretext import colorization as col
 from course_lib.pretext import split_brain as sb
+
+NOTEBOOK = "07_split_brain"  # its runs' shipped weights are named after it
 
 RANDOM = "random init"
 PROBE_DIM = 512  # every layer average-pooled to at most this many numbers: 45 probes x 3 draws must fit the budget
@@ -106,10 +108,12 @@ def out_channels(network: Network, q: int) -> int:
 
 
 def train_network(network: Network, lab: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor,
-                  sizes: Sizes, seed: int = 0, desc: str = "", progress: bool = True):
+                  sizes: Sizes, seed: int = 0, desc: str = "", progress: bool = True, notebook: str = NOTEBOOK):
     """Train one network on scaled Lab images; returns (its backbone, the training history).
 
-    The backbone starts from ``nets.random_backbone(..., seed)``: the random-init row is where every network began."""
+    The backbone starts from ``nets.random_backbone(..., seed)``: the random-init row is where every network began.
+    ``notebook``: whose run it is (the scoreboard, 12, trains the split-brain halves at its own sizes), ``desc`` its
+    name there."""
     backbone = nets.random_backbone(in_channels(network.task), network.width(sizes), seed, lab.device)
     with config.isolated_rng(seed):  # the head's initial weights: the same for the same seed
         if network.task == "labels":
@@ -118,14 +122,17 @@ def train_network(network: Network, lab: torch.Tensor, labels: torch.Tensor, cen
             model = sb.CrossChannel(network.task, backbone, out_channels(network, len(centres)), lab.shape[-1])
     model = model.to(lab.device).to(memory_format=torch.channels_last)
     options = dict(steps=sizes.steps, max_seconds=sizes.seconds, desc=desc, progress=progress)
-    if network.task == "labels":
-        history = train.train_classifier(model, lab, labels, batch_size=sizes.batch_size, seed=seed, **options)
-        return backbone.eval(), history
 
     def loss(m, batch):
         return sb.cross_channel_loss(m, batch, network.loss, centres)
 
-    history = train.fit(model, train.batches(lab, batch_size=sizes.batch_size, seed=seed), loss, **options)
+    def train_run():
+        if network.task == "labels":
+            return train.train_classifier(model, lab, labels, batch_size=sizes.batch_size, seed=seed, **options)
+        return train.fit(model, train.batches(lab, batch_size=sizes.batch_size, seed=seed), loss, **options)
+
+    history = pretrained.load_or_train(model, f"{notebook}/{desc}", train_run, sizes=sizes, seed=seed,
+                                       network=network)
     return backbone.eval(), history
 
 
@@ -157,11 +164,11 @@ def probe_rows(rows: dict, labelled, validation, test, *, per_class: int | None 
     """The layer-wise probe of every row: {name: ``evaluate.LayerScores``} at conv1 ... conv5, each layer pooled to
     ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see). ``draws`` probes of ``per_class`` labelled
     images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer; ``test`` grades. The
-    fitted probes are checkpointed runs ("layer-wise probe: <row>"), loaded with COURSE_PRETRAINED=1."""
-    with checkpoints.one_line_for("layer-wise probes"):
+    fitted probes are runs named "layer-wise probe: <row>" (shipped weights with COURSE_PRETRAINED=1)."""
+    with pretrained.Runs(NOTEBOOK, "layer-wise probes", per_class=per_class, draws=draws, seed=seed) as runs:
         return {name: evaluate.probe_network(extractor, labelled, validation, test, target_dim=PROBE_DIM,
                                              per_class=per_class, draws=draws, seed=seed,
-                                             desc=f"layer-wise probe: {name}")
+                                             desc=f"layer-wise probe: {name}", trained=runs)
                 for name, extractor in rows.items()}
 
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from course_lib import augment, checks, config, evaluate, nets, show, train
+from course_lib import augment, checks, config, evaluate, nets, pretrained, show, train
 from course_lib.data import ImageData
+
+NOTEBOOK = "01_strong_supervision"  # its runs' shipped weights are named after it
 
 ANIMALS = (2, 3, 4, 5, 6, 7)  # bird, cat, deer, dog, frog, horse
 VEHICLES = (0, 1, 8, 9)  # airplane, automobile, ship, truck
@@ -99,13 +101,17 @@ def pretrain_with_labels(x: torch.Tensor, y: torch.Tensor, sizes: Sizes, seed: i
     """
     start = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
     model = nets.Classifier(start, int(y.max()) + 1).to(x.device)
-    history = train.train_classifier(model, x, y, steps=sizes.pretrain_steps, batch_size=sizes.batch_size,
-                                     augment=augment.random_crop_flip, seed=seed, max_seconds=sizes.max_seconds,
-                                     desc="pretraining on the source labels")
+    desc = "pretraining on the source labels"
+    history = pretrained.load_or_train(
+        model, f"{NOTEBOOK}/{desc}",
+        lambda: train.train_classifier(model, x, y, steps=sizes.pretrain_steps, batch_size=sizes.batch_size,
+                                       augment=augment.random_crop_flip, seed=seed, max_seconds=sizes.max_seconds,
+                                       desc=desc),
+        sizes=sizes, seed=seed, loss="cross-entropy", augment=augment.random_crop_flip)
     return model, history
 
 
-def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, sizes: Sizes, seed: int = 0):
+def transfer_curves(source: nets.Backbone, train_xy, test_xy, sizes: Sizes, seed: int = 0):
     """Accuracy (%) against labels per class on the target task, for four ways to start.
 
     "Fine-tuned" and "scratch" use the same recipe (steps, augmentation, optimiser); only the initial weights
@@ -121,12 +127,15 @@ def transfer_curves(pretrained: nets.Backbone, train_xy, test_xy, sizes: Sizes, 
     recipe = dict(steps=sizes.finetune_steps, augment=augment.random_crop_flip, seed=seed,
                   batch_size=sizes.batch_size, draws=sizes.label_draws)
     points, draws = sizes.labels_per_class, sizes.label_draws
+    with pretrained.Runs(NOTEBOOK, "fine-tuning runs", sizes=sizes, loss="cross-entropy", **recipe) as runs:
+        finetuned = {"pretrained, fine-tuned": evaluate.finetune_curve(start_from(source), x, y, x_test, y_test,
+                                                                       points, desc="pretrained", trained=runs,
+                                                                       **recipe),
+                     "scratch": evaluate.finetune_curve(start_from(random_init), x, y, x_test, y_test, points,
+                                                        desc="scratch", trained=runs, **recipe)}
     return {
-        "pretrained, fine-tuned": evaluate.finetune_curve(start_from(pretrained), x, y, x_test, y_test, points,
-                                                          desc="pretrained", **recipe),
-        "scratch": evaluate.finetune_curve(start_from(random_init), x, y, x_test, y_test, points, desc="scratch",
-                                           **recipe),
-        "pretrained, frozen + linear probe": evaluate.probe_curve(pretrained.embed, x, y, x_test, y_test,
+        **finetuned,
+        "pretrained, frozen + linear probe": evaluate.probe_curve(source.embed, x, y, x_test, y_test,
                                                                   points, seed, draws),
         "random init, frozen + linear probe": evaluate.probe_curve(random_init.embed, x, y, x_test, y_test,
                                                                    points, seed, draws),
@@ -188,4 +197,5 @@ def check_labels_needed(fn) -> None:
 
 
 def _close(a: float, b: float) -> bool:
-    return a == b or abs(a - b) <= 1e-6 * max(1.0, abs(b))
+    """``a`` is ``b``, or near it; a finite ``a`` is never near inf (the tolerance grows with ``b``)."""
+    return a == b or (abs(b) < float("inf") and abs(a - b) <= 1e-6 * max(1.0, abs(b)))

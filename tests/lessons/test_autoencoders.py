@@ -2,6 +2,7 @@ import dataclasses
 import functools
 
 import pytest
+import random_stream
 import torch
 import torch.nn.functional as F
 
@@ -187,13 +188,10 @@ def test_pictures_and_the_corruption_table(rectangles):
 def test_pictures_do_not_disturb_the_random_stream(rectangles):
     x = rectangles(4)
     models, _ = lesson.train_all(x, dataclasses.replace(TINY, steps=0), progress=False)
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson.show_reconstructions(models, x, 0.25)
-    lesson.check_mask_noise(mask_noise)
-    lesson.check_reconstruction_loss(F.binary_cross_entropy_with_logits)
-    assert torch.equal(torch.rand(3), expected)
+    with random_stream.left_alone():
+        lesson.show_reconstructions(models, x, 0.25)
+        lesson.check_mask_noise(mask_noise)
+        lesson.check_reconstruction_loss(F.binary_cross_entropy_with_logits)
 
 
 def test_pictures_draw_the_same_corruptions_for_the_same_seed(rectangles):
@@ -214,44 +212,75 @@ def test_project_2d_knows_two_methods():
         lesson.project_2d(features, "umap")
 
 
-def test_checkers_accept_the_library_answers_with_one_line_each(capsys):
-    lesson.check_mask_noise(mask_noise)
-    lesson.check_reconstruction_loss(F.binary_cross_entropy_with_logits)
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
+
+
+def _mask_noise(x, fraction):
+    """An answer written for this test: for each image, zero the pixels at the first k places of a random order."""
+    out = x.clone()
+    k = round(fraction * x.shape[2] * x.shape[3])
+    for image in out:
+        for place in torch.randperm(x.shape[2] * x.shape[3])[:k].tolist():
+            image[:, place // x.shape[3], place % x.shape[3]] = 0
+    return out
+
+
+def _reconstruction_loss(logits, clean):
+    """An answer written for this test: -(x log z + (1 - x) log(1 - z)) with the logs taken of the logits."""
+    return -(clean * F.logsigmoid(logits) + (1 - clean) * F.logsigmoid(-logits)).mean()
+
+
+def test_checkers_accept_answers_written_here_with_one_line_each(capsys):
+    lesson.check_mask_noise(_mask_noise)
+    lesson.check_reconstruction_loss(_reconstruction_loss)
     assert capsys.readouterr().out.splitlines() == ["mask_noise: correct, well done.",
                                                     "reconstruction loss: correct, well done."]
 
 
-def test_mask_noise_checker_explains_what_is_wrong():
-    def one_mask_for_the_batch(x, fraction):
-        keep = (torch.rand(1, 1, *x.shape[2:]).flatten().argsort() >= round(fraction * x[0, 0].numel()))
-        return x * keep.view(1, 1, *x.shape[2:]).float()
-
-    def roughly(x, fraction):
-        return x * (torch.rand_like(x) > fraction).float()
-
-    def dropout(x, fraction):
-        return F.dropout(x, fraction) if fraction > 0 else x
-
-    with pytest.raises(checks.NotYet, match="own random mask"):
-        lesson.check_mask_noise(one_mask_for_the_batch)
-    with pytest.raises(checks.NotYet, match="exactly round"):
-        lesson.check_mask_noise(roughly)
-    with pytest.raises(checks.NotYet, match="exactly round|do not rescale"):
-        lesson.check_mask_noise(dropout)
+def _one_mask_for_the_batch(x, fraction):
+    keep = (torch.rand(1, 1, *x.shape[2:]).flatten().argsort() >= round(fraction * x[0, 0].numel()))
+    return x * keep.view(1, 1, *x.shape[2:]).float()
 
 
-def test_loss_checker_explains_what_is_wrong():
-    def squared(logits, clean):
-        return F.mse_loss(torch.sigmoid(logits), clean)
+def _masked_pixels_set_to_the_mean(x, fraction):
+    k = round(fraction * x.shape[2] * x.shape[3])
+    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :k]
+    keep = torch.ones(x.shape[0], x.shape[2] * x.shape[3]).scatter(1, chosen, 0.0).view(x.shape[0], 1, *x.shape[2:])
+    return torch.where(keep.bool(), x, x.mean())
 
-    def naive(logits, clean):
-        z = torch.sigmoid(logits)
-        return -(clean * torch.log(z) + (1 - clean) * torch.log(1 - z)).mean()
 
-    with pytest.raises(checks.NotYet, match="binary_cross_entropy_with_logits"):
-        lesson.check_reconstruction_loss(squared)
-    with pytest.raises(checks.NotYet, match="not finite"):
-        lesson.check_reconstruction_loss(naive)
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(_one_mask_for_the_batch, "own random mask", id="one-mask-for-the-batch"),
+    pytest.param(lambda x, fraction: x * (torch.rand_like(x) > fraction).float(), "exactly round",
+                 id="about-the-fraction-not-exactly"),
+    pytest.param(lambda x, fraction: F.dropout(x, fraction) if fraction > 0 else x, "exactly round|do not rescale",
+                 id="dropout-rescales"),
+    pytest.param(_masked_pixels_set_to_the_mean, "exactly 30 per image should be 0", id="masked-to-the-mean-not-0"),
+])
+def test_mask_noise_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_mask_noise(wrong)
+
+
+def _naive(logits, clean):
+    z = torch.sigmoid(logits)
+    return -(clean * torch.log(z) + (1 - clean) * torch.log(1 - z)).mean()
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda logits, clean: F.mse_loss(torch.sigmoid(logits), clean), "binary_cross_entropy_with_logits",
+                 id="squared-error"),
+    pytest.param(_naive, "not finite", id="log-of-the-probabilities"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(torch.sigmoid(logits), clean),
+                 "binary_cross_entropy_with_logits", id="sigmoid-twice"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits, clean, reduction="sum"),
+                 "expected .*, got", id="summed-not-averaged"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(clean, torch.sigmoid(logits)),
+                 "expected .*, got", id="arguments-swapped"),
+])
+def test_loss_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_reconstruction_loss(wrong)
 
 
 def test_error_metrics_and_the_walk(rectangles):

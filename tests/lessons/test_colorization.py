@@ -1,6 +1,7 @@
 import dataclasses
 
 import pytest
+import random_stream
 import torch
 
 from course_lib import checks, config, evaluate, train
@@ -137,16 +138,39 @@ def test_colorize_any_keeps_the_photo_size(space):
     assert lesson.colorize_any(model, space, torch.rand(1, 3, 48, 48)).shape == (1, 3, 48, 48)
 
 
-def test_annealed_mean_checker_accepts_the_answer_and_explains_a_wrong_one():
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson.check_annealed_mean(col.annealed_mean)
-    assert torch.equal(torch.rand(3), expected)  # the checker leaves the notebook's random stream alone
-    with pytest.raises(checks.NotYet, match="softmax"):
-        lesson.check_annealed_mean(lambda logits, centres, t: col.annealed_mean(logits, centres, 1.0))
-    with pytest.raises(checks.NotYet, match="shape"):
-        lesson.check_annealed_mean(lambda logits, centres, t: logits)
+# --- the exercise checker: an answer written here, and the mistakes students make ------------------------------
+
+
+def _annealed_mean(logits, centres, t):
+    """An answer written for this test: re-normalise the probabilities raised to 1 / T, then weigh each bin's centre."""
+    z = logits.softmax(1) ** (1 / t)
+    f_t = z / z.sum(1, keepdim=True)
+    return (f_t[:, :, None] * centres[None, :, :, None, None]).sum(1)
+
+
+def test_annealed_mean_checker_accepts_an_answer_written_here_and_leaves_the_random_stream_alone(capsys):
+    with random_stream.left_alone():
+        lesson.check_annealed_mean(_annealed_mean)
+    assert "annealed mean: correct" in capsys.readouterr().out
+
+
+def _mode(logits, centres, t):
+    return centres[logits.argmax(1)].permute(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda logits, centres, t: _annealed_mean(logits, centres, 1.0), "at T = 0.38 .*softmax",
+                 id="temperature-ignored"),
+    pytest.param(lambda logits, centres, t: _annealed_mean(logits * t, centres, 1.0), "at T = 0.38",
+                 id="temperature-multiplied"),
+    pytest.param(lambda logits, centres, t: torch.einsum("nqhw,qc->nchw", (logits / t).softmax(-1), centres),
+                 "at T = 1.0 .*dim 1", id="softmax-over-the-wrong-axis"),
+    pytest.param(_mode, "at T = 1.0", id="the-mode-not-the-mean"),
+    pytest.param(lambda logits, centres, t: logits, "shape", id="the-logits-back"),
+])
+def test_annealed_mean_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_annealed_mean(wrong)
 
 
 def test_image_rows_draws_one_named_row_per_entry():

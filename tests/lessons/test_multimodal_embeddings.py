@@ -12,7 +12,6 @@ from course_lib.data._image import ImageData
 from course_lib.data.fsdd import SpokenDigits
 from course_lib.lessons import multimodal_embeddings as lesson
 from course_lib.lessons import sound_supervision as ss
-from course_lib.pretext import joint_embedding as je
 
 matplotlib.use("Agg")
 
@@ -37,7 +36,7 @@ def _mnist(train: bool = True, n: int | None = None) -> ImageData:
 
 @pytest.fixture
 def d(monkeypatch):
-    monkeypatch.setattr(ss, "load_fsdd", lambda split="all": _spoken())
+    monkeypatch.setattr(ss.videos, "load_fsdd", lambda split="all": _spoken())  # where ss.load looks it up
     monkeypatch.setattr(ss.data, "load_mnist", _mnist)
     return lesson.load(TINY)
 
@@ -125,22 +124,43 @@ def test_the_explorer_finds_neighbours_of_every_kind_and_draws_without_a_kernel(
     lesson.show_neighbours(infonce, text, d, scenes.test)
 
 
-def test_check_infonce_accepts_the_library_and_names_each_usual_mistake(capsys):
-    lesson.check_infonce(je.symmetric_infonce)
-    assert "correct" in capsys.readouterr().out
+# --- the exercise checker: an answer written here, and the mistakes students make ------------------------------
 
-    def one_way(v, a, t):
-        logits = math.exp(t) * F.normalize(v, dim=1) @ F.normalize(a, dim=1).T
-        return F.cross_entropy(logits, torch.arange(len(v)))
 
-    def divided(v, a, t):
-        return je.symmetric_infonce(v, a, -t)
+def _infonce(image, other, log_scale):
+    """An answer written for this test: -log of each pair's share of its row's and of its column's exp-scores."""
+    cosine = (image / image.norm(dim=1, keepdim=True)) @ (other / other.norm(dim=1, keepdim=True)).T
+    e = torch.exp(math.exp(log_scale) * cosine)
+    own = e.diagonal()
+    return -(torch.log(own / e.sum(1)).mean() + torch.log(own / e.sum(0)).mean()) / 2
 
-    def raw(v, a, t):
-        logits = math.exp(t) * v @ a.T
-        own = torch.arange(len(v))
-        return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
 
-    for wrong, word in ((one_way, "one direction"), (divided, "temperature"), (raw, "normalise")):
-        with pytest.raises(checks.NotYet, match=word):
-            lesson.check_infonce(wrong)
+def test_check_infonce_accepts_an_answer_written_here(capsys):
+    lesson.check_infonce(_infonce)
+    assert "symmetric InfoNCE: correct" in capsys.readouterr().out
+
+
+def _both_ways(logits):
+    own = torch.arange(len(logits))
+    return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
+
+
+def _cosines(v, a):
+    return F.normalize(v, dim=1) @ F.normalize(a, dim=1).T
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda v, a, t: F.cross_entropy(math.exp(t) * _cosines(v, a), torch.arange(len(v))),
+                 "one direction", id="image-to-other-only"),
+    pytest.param(lambda v, a, t: F.cross_entropy(math.exp(t) * _cosines(v, a).T, torch.arange(len(v))),
+                 "one direction", id="other-to-image-only"),
+    pytest.param(lambda v, a, t: _both_ways(_cosines(v, a) / math.exp(t)), "temperature the wrong way",
+                 id="divided-by-the-scale"),
+    pytest.param(lambda v, a, t: _both_ways(t * _cosines(v, a)), "temperature the wrong way", id="log-scale-not-exp"),
+    pytest.param(lambda v, a, t: _both_ways(math.exp(t) * v @ a.T), "normalise the embeddings", id="not-normalised"),
+    pytest.param(lambda v, a, t: F.cross_entropy(math.exp(t) * _cosines(v, a), torch.arange(len(v)),
+                                                 reduction="none"), "one number", id="a-loss-per-pair"),
+])
+def test_check_infonce_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_infonce(wrong)

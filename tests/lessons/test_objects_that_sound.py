@@ -150,12 +150,25 @@ def test_capped_runs_names_the_runs_that_hit_the_time_cap():
     assert lesson.capped_runs({"a": done, "b": cut}) == ["b"]
 
 
-def test_target_matrix_checker_accepts_the_answer_and_explains_mistakes():
-    lesson.check_targets(lambda s, d: (d[None] == s[:, None, None]).any(-1).float())
-    with pytest.raises(checks.NotYet, match="swapped"):
-        lesson.check_targets(lambda s, d: (d[None] == s[:, None, None]).any(-1).float().T)
-    with pytest.raises(checks.NotYet, match="not only when"):
-        lesson.check_targets(lambda s, d: torch.eye(len(s)))
+def _targets(spoken, digits):
+    """An answer written for this test: entry (i, j) by asking whether recording i's digit is among canvas j's."""
+    return torch.tensor([[float(int(s) in d.tolist()) for d in digits] for s in spoken])
+
+
+def test_target_matrix_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_targets(_targets)
+    assert "target matrix: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda s, d: _targets(s, d).T, "swapped", id="rows-and-columns-swapped"),
+    pytest.param(lambda s, d: torch.eye(len(s)), "not only when", id="the-diagonal-only"),
+    pytest.param(lambda s, d: (d[None, :, 0] == s[:, None]).float(), "not only when", id="the-first-digit-only"),
+    pytest.param(lambda s, d: (s[:, None] == s[None, :]).float(), "not only when", id="recordings-against-recordings"),
+])
+def test_target_matrix_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_targets(wrong)
 
 
 def test_say_a_digit_demo_moves_the_heat_with_the_word():
@@ -313,18 +326,29 @@ def test_train_label_free_takes_another_label_free_loss_for_the_canvases():
     assert calls == [2] * TINY.canvas_steps  # the canvases phase only, fed (sounds, canvases) and nothing more
 
 
-def test_similarity_map_checker_accepts_the_librarys_map():
-    lesson.check_similarity_map(lesson.ots.similarity)
+def _similarity_map(audio, image_map):
+    """An answer written for this test: one (recording, canvas) pair at a time, the dot product at every place."""
+    return torch.stack([torch.stack([(a[:, None, None] * v).sum(0) for v in image_map]) for a in audio])
 
 
-def test_similarity_map_checker_names_swapped_recordings_and_canvases():
-    with pytest.raises(checks.NotYet, match="swapped"):
-        lesson.check_similarity_map(lambda a, v: torch.einsum("ad,cdhw->cahw", a, v))
+def test_similarity_map_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_similarity_map(_similarity_map)
+    assert "similarity map: correct" in capsys.readouterr().out
 
 
-def test_similarity_map_checker_names_an_average_over_the_embedding():
-    with pytest.raises(checks.NotYet, match="do not average"):
-        lesson.check_similarity_map(lambda a, v: (a[:, None, :, None, None] * v[None]).mean(2))
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->cahw", a, v), "swapped", id="recordings-and-canvases-swapped"),
+    pytest.param(lambda a, v: (a[:, None, :, None, None] * v[None]).mean(2), "do not average",
+                 id="averaged-over-the-embedding"),
+    pytest.param(lambda a, v: (a[:, :, None, None] * v[:len(a)]).sum(1), "not only recording i with canvas i",
+                 id="recording-i-with-canvas-i-only"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a, v).amax((2, 3)), "one map per",
+                 id="max-pooled-to-a-score"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->acwh", a, v), "one map per", id="height-and-width-swapped"),
+])
+def test_similarity_map_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_similarity_map(wrong)
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(run_names):

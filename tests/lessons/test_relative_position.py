@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
@@ -252,22 +253,61 @@ def test_seed_table_without_the_file_says_how_to_make_it(tmp_path, capsys):
     assert lesson.SEEDS_COMMAND in capsys.readouterr().out
 
 
-def test_neighbour_label_checker():
-    lesson.check_neighbour_label(lambda r, c: rp.NEIGHBOURS.index((r, c)))
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
+
+
+def _neighbour_label(d_row, d_col):
+    """An answer written for this test: the 3 x 3 cells in reading order, the centre skipped."""
+    cell = 3 * (d_row + 1) + (d_col + 1)
+    return cell if cell < 4 else cell - 1
+
+
+def test_check_neighbour_label_accepts_an_answer_written_here(capsys):
+    lesson.check_neighbour_label(_neighbour_label)
+    assert "neighbour label: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda r, c: 3 * (r + 1) + (c + 1), id="centre-not-skipped"),
+    pytest.param(lambda r, c: _neighbour_label(c, r), id="rows-and-columns-swapped"),
+    pytest.param(lambda r, c: _neighbour_label(r, c) + 1, id="counted-from-1"),
+])
+def test_check_neighbour_label_rejects_a_typical_mistake(wrong):
     with pytest.raises(checks.NotYet, match="reading order"):
-        lesson.check_neighbour_label(lambda r, c: 3 * (r + 1) + (c + 1))  # forgot to skip the centre
+        lesson.check_neighbour_label(wrong)
 
 
-def test_box_iou_checker():
-    def iou(a, b):
-        w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-        h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-        area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
-        return w * h / (area(a) + area(b) - w * h)
+def _iou(a, b):
+    """An answer written for this test: count the pixels both boxes cover."""
+    cover_a = {(x, y) for x in range(a[0], a[2]) for y in range(a[1], a[3])}
+    cover_b = {(x, y) for x in range(b[0], b[2]) for y in range(b[1], b[3])}
+    return len(cover_a & cover_b) / len(cover_a | cover_b)
 
-    lesson.check_box_iou(iou)
-    with pytest.raises(checks.NotYet, match="union"):
-        lesson.check_box_iou(lambda a, b: 1.0)
+
+def _overlap(a, b):
+    return min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+
+
+def _area(r):
+    return (r[2] - r[0]) * (r[3] - r[1])
+
+
+def test_check_box_iou_accepts_an_answer_written_here(capsys):
+    lesson.check_box_iou(_iou)
+    assert "box IoU: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda a, b: math.prod(_overlap(a, b)) / (_area(a) + _area(b) - math.prod(_overlap(a, b))),
+                 id="negative-overlap-not-clipped"),
+    pytest.param(lambda a, b: math.prod(max(0, o) for o in _overlap(a, b)) / (_area(a) + _area(b)),
+                 id="union-counts-the-overlap-twice"),
+    pytest.param(lambda a, b: math.prod(max(0, o) for o in _overlap(a, b)) / _area(a), id="over-the-first-box"),
+    pytest.param(lambda a, b: 1.0, id="constant"),
+])
+def test_check_box_iou_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="union is area"):
+        lesson.check_box_iou(wrong)
 
 
 def _rectangles(ax):

@@ -1,20 +1,29 @@
 """Tests of course_lib.lessons.scoreboard on tiny fake data: the registry, the protocol, the tables, the claims."""
 
 import dataclasses
+import math
 
 import pytest
 import torch
 
-from course_lib import checks, evaluate, nets
+from course_lib import checks, evaluate, nets, pretrained
+from course_lib.lessons import (
+    autoencoders,
+    colorization,
+    relative_position,
+    sound_supervision,
+    split_brain,
+    transformations,
+)
 from course_lib.lessons import scoreboard as lesson
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, mnist_steps=2, cifar_steps=2, seconds=30,
                            probe_dim=64, label_draws=2)
 
 
-def _split(dataset, n=300, n_val=100, n_test=100, seed=0):
+def _split(dataset, n=300, n_val=100, n_test=100, seed=0, noise=0.1):
     """Images whose class is written in where they are bright: class c has a bright band of rows at a place of its
-    own (a pattern, not a brightness, so that cosine similarity can read it), plus noise."""
+    own (a pattern, not a brightness, so that cosine similarity can read it), plus ``noise`` (uniform, its range)."""
     generator = torch.Generator().manual_seed(seed)
     channels, side = (1, 28) if dataset == "mnist" else (3, 32)
 
@@ -23,9 +32,53 @@ def _split(dataset, n=300, n_val=100, n_test=100, seed=0):
         rows = torch.arange(side).view(1, -1)
         band = ((rows >= 2 * y.view(-1, 1) + 4) & (rows < 2 * y.view(-1, 1) + 8)).float()  # m x side
         x = band.view(m, 1, side, 1).expand(m, channels, side, side)
-        return (0.9 * x + 0.1 * torch.rand(m, channels, side, side, generator=generator)).clamp(0, 1), y
+        return (0.9 * x + noise * torch.rand(m, channels, side, side, generator=generator)).clamp(0, 1), y
 
     return lesson.Split(dataset, *images(n), *images(n_val), *images(n_test))
+
+
+# the row a run trains (its desc after "<dataset>: ") -> the lesson whose recipe trains it, and its name of the steps
+TEACHER = {
+    "denoising autoencoder": (autoencoders, "steps"),
+    "egomotion": (transformations, "steps"),
+    "contrastive (SimCLR)": (transformations, "steps"),
+    "classes from sound": (sound_supervision, "owens_steps"),
+    "relative position": (relative_position, "pretext_steps"),
+    "colorization": (colorization, "steps"),
+    "split-brain (cl,cl), l_ab": (split_brain, "steps"),
+    "split-brain (cl,cl), ab_l": (split_brain, "steps"),
+    lesson.SUPERVISED: (relative_position, "supervised_steps"),
+}
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """(run, recipe) of every run that gets its weights through ``pretrained.load_or_train``, in order."""
+    seen, load_or_train = [], pretrained.load_or_train
+
+    def recorded(model, run, train_run, **recipe):
+        seen.append((run, recipe))
+        return load_or_train(model, run, train_run, **recipe)
+
+    monkeypatch.setattr(pretrained, "load_or_train", recorded)
+    return seen
+
+
+def _trained_by_their_notebooks_recipes(runs, dataset):
+    """Every run is the board's (named "12_scoreboard/<dataset>: <row>"), each under its own name, and was trained
+    by the recipe of the notebook that teaches its row: that lesson's sizes of the profile, at the board's width,
+    batch size and steps."""
+    names = [run for run, _ in runs]
+    assert len(names) == len(set(names))
+    for run, recipe in runs:
+        notebook, _, desc = run.partition("/")
+        assert notebook == lesson.NOTEBOOK, run
+        on, _, row = desc.partition(": ")
+        teacher, steps = TEACHER[row]
+        sizes = recipe["sizes"]
+        assert on == dataset and isinstance(sizes, teacher.Sizes) and sizes.name == TINY.name, run
+        assert getattr(sizes, steps) == TINY.steps(dataset), run
+        assert sizes.width == TINY.width and sizes.batch_size == TINY.batch_size, run
 
 
 def test_sizes_grow_from_ci_to_full_and_the_budgets_are_the_issues():
@@ -47,8 +100,8 @@ def test_the_registry_has_both_fences_on_each_dataset_and_one_key_per_row():
     assert {m.notebook for m in lesson.METHODS if not m.fence} == {"02", "04", "05", "06", "07", "08"}
 
 
-def test_every_cifar_row_pretrains_and_reads_the_same_rgb_images(run_names):
-    split = _split("cifar")
+def test_every_cifar_row_pretrains_by_its_notebooks_recipe_and_reads_the_same_rgb_images(runs):
+    split = _split("cifar", noise=0.3)  # textured, as photos are: 02's recipe leaves out blank patches (min_std)
     extractors, histories = lesson.pretrain_all(split, TINY, seed=0)
     assert list(extractors) == [m.name for m in lesson.methods("cifar")]
     assert set(histories) == set(extractors) - {lesson.RANDOM}
@@ -58,7 +111,8 @@ def test_every_cifar_row_pretrains_and_reads_the_same_rgb_images(run_names):
         assert all(f.shape[0] == 5 and f.shape[1] <= TINY.probe_dim for f in features.values()), name
         # the same channels at every layer as the random-init row: split-brain's halves are half width each
         assert extractor.channels == extractors[lesson.RANDOM].channels, name
-    assert len(run_names) == len(set(run_names)) == 6  # split-brain trains two halves, each under its own name
+    assert len(runs) == 6  # split-brain trains two halves, each under its own name
+    _trained_by_their_notebooks_recipes(runs, "cifar")
     assert all(history.step[-1] == TINY.cifar_steps for history in histories.values())
     assert histories["split-brain (cl,cl)"].last() > 0  # its halves' losses, summed
 
@@ -74,24 +128,29 @@ def test_random_init_is_where_every_pretext_run_starts():
     assert not torch.equal(trained.stages["conv1"][0].weight, start.stages["conv1"][0].weight)
 
 
-def test_mnist_rows_without_sound_pretrain_on_the_images_alone(run_names):
+def test_mnist_rows_without_sound_pretrain_on_the_images_alone_by_their_notebooks_recipes(runs):
     split = _split("mnist")
     for method in lesson.methods("mnist"):
         if method.key == "sound_classes":
             continue  # reads the FSDD recordings: tested where the data is (below)
         extractor, _ = method.pretrain(split, TINY, 0, f"mnist: {method.name}")
         assert evaluate.stage_features(extractor, split.x[:3], target_dim=64)["conv5"].shape[0] == 3
-    assert len(run_names) == len(set(run_names)) == 4
+    assert len(runs) == 4
+    _trained_by_their_notebooks_recipes(runs, "mnist")
+    recipe = dict(runs)[f"{lesson.NOTEBOOK}/mnist: denoising autoencoder"]
+    assert recipe["loss"].keywords["corrupt"].keywords["noise"] == autoencoders.NOISE  # 04's masked pixels
 
 
-def test_classes_from_sound_pretrains_on_the_sound_clusters_of_real_recordings():
+def test_classes_from_sound_pretrains_on_the_sound_clusters_of_real_recordings(runs):
     pytest.importorskip("scipy")
     from course_lib import config
 
     if not (config.data_root() / "fsdd").exists():
         pytest.skip("FSDD is not in the data root")
-    extractor, history = lesson.classes_from_sound(_split("mnist"), TINY, 0, "sound")
+    extractor, history = lesson.classes_from_sound(_split("mnist"), TINY, 0, "mnist: classes from sound")
     assert history.step[-1] == TINY.mnist_steps and extractor.channels["conv5"] == 8 * TINY.width
+    _trained_by_their_notebooks_recipes(runs, "mnist")
+    assert runs[0][1]["k"] == sound_supervision.OWENS_K  # 08's number of sound clusters
 
 
 def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
@@ -171,3 +230,43 @@ def test_the_claims_fail_when_the_board_says_otherwise():
         lesson.check_claim_supervised_beats_random(rows, 100, "mnist")
     with pytest.raises(ValueError):
         lesson.accuracy(rows[lesson.RANDOM], 100, "svm")
+
+
+# --- the exercise checker: an answer written here, and the mistakes students make ------------------------------
+
+
+def _knn_vote(similarity, labels, n_classes, temperature):
+    """An answer written for this test: one query at a time, a running total of exp(s / T) per class."""
+    winners = []
+    for scores, classes in zip(similarity.tolist(), labels.tolist(), strict=True):
+        totals = [0.0] * n_classes
+        for s, c in zip(scores, classes, strict=True):
+            totals[c] += math.exp(s / temperature)
+        winners.append(max(range(n_classes), key=totals.__getitem__))
+    return torch.tensor(winners)
+
+
+def test_check_knn_vote_accepts_an_answer_written_here(capsys):
+    lesson.check_knn_vote(_knn_vote)
+    assert "weighted kNN vote: correct" in capsys.readouterr().out
+
+
+def _totals(weights, labels, n_classes):
+    return torch.zeros(len(labels), n_classes).scatter_add_(1, labels, weights)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda s, y, n, t: torch.stack([torch.bincount(row, minlength=n).argmax() for row in y]),
+                 "plain majority vote", id="plain-majority"),
+    pytest.param(lambda s, y, n, t: _totals(s, y, n).argmax(1), "add up exp", id="weighted-by-the-raw-similarity"),
+    pytest.param(lambda s, y, n, t: _totals((s * t).exp(), y, n).argmax(1), "add up exp", id="temperature-multiplied"),
+    pytest.param(lambda s, y, n, t: y.gather(1, s.argmax(1, keepdim=True))[:, 0], "add up exp",
+                 id="the-nearest-neighbour-only"),
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n).max(1).values, "add up exp",
+                 id="the-winning-total-not-the-class"),
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n), "one class per query",
+                 id="votes-not-the-arg-max"),
+])
+def test_check_knn_vote_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_knn_vote(wrong)

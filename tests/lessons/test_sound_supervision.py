@@ -2,6 +2,7 @@ import dataclasses
 
 import matplotlib
 import pytest
+import random_stream
 import torch
 
 from course_lib import checks, config, evaluate, nets, show, train
@@ -32,7 +33,7 @@ def _mnist(train: bool = True, n: int | None = None) -> ImageData:
 
 @pytest.fixture
 def d(monkeypatch):
-    monkeypatch.setattr(lesson, "load_fsdd", lambda split="all": _spoken())
+    monkeypatch.setattr(lesson.videos, "load_fsdd", lambda split="all": _spoken())  # where load looks it up
     monkeypatch.setattr(lesson.data, "load_mnist", _mnist)
     return lesson.load(TINY, split="speaker")
 
@@ -75,11 +76,8 @@ def test_every_model_starts_from_the_random_init_towers_and_the_same_head():
         assert torch.equal(model.image_tower.stages["conv1"][0].weight, towers[0].stages["conv1"][0].weight)
         assert torch.equal(model.audio_tower.stages["conv1"][0].weight, towers[1].stages["conv1"][0].weight)
         assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters(), strict=True))
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson.make_model(lesson.FUSIONS[0], TINY, 2)
-    assert torch.equal(torch.rand(3), expected)  # building a model leaves the notebook's random stream alone
+    with random_stream.left_alone():  # building a model leaves the notebook's random stream alone
+        lesson.make_model(lesson.FUSIONS[0], TINY, 2)
 
 
 def test_load_makes_fixed_videos_of_an_image_and_a_recording_of_its_digit(d, monkeypatch):
@@ -137,8 +135,11 @@ def test_owens_clusters_every_training_recording_and_trains_the_image_tower(d):
     model, history, clusters = lesson.train_owens(d, TINY, progress=False, k=3)  # few recordings: fewer than OWENS_K
     assert clusters.shape == (len(d.sounds),) and set(clusters.tolist()) == {0, 1, 2}
     assert model(d.images[:2]).shape == (2, 3) and history.stopped_by == f"{TINY.owens_steps} steps"
-    table = lesson.cluster_table(clusters, d)
-    assert ((table >= 0) & (table <= 1)).all().all() and len(table) == 2
+    assert list(lesson.cluster_table(clusters, d).index) == ["digit (what is said)", "speaker (who says it)"]
+    by_digit = lesson.cluster_table(d.sound_digits, d)  # clusters that are exactly the digits said
+    assert by_digit.loc["digit (what is said)", "purity of the sound clusters"] == 1.0
+    assert by_digit.loc["digit (what is said)", "purity of random clusters"] < 0.5  # shuffled: about the commonest
+    assert by_digit.loc["speaker (who says it)", "purity of the sound clusters"] < 1.0  # each digit by every voice
 
 
 def test_the_supervised_reference_trains_both_towers_on_digit_labels(d):
@@ -161,7 +162,7 @@ def test_probe_sets_hold_out_validation_data_from_the_training_data(d):
 
 
 def test_probes_leave_random_towers_frozen_and_choose_a_layer_on_validation(d, monkeypatch):
-    monkeypatch.setattr(lesson, "LABELS_PER_CLASS", 2)  # the fake data has a few examples of each digit
+    monkeypatch.setattr(lesson.evaluation, "LABELS_PER_CLASS", 2)  # the fake data has few examples of each digit
     image, _ = lesson.towers(TINY, 0)
     image.train()  # even handed a tower in training mode, the probe must not move its BatchNorm statistics
     before = image.stages["conv1"][1].running_mean.clone()
@@ -183,7 +184,7 @@ def test_cluster_table_tells_clusters_that_follow_the_speaker(d):
 
 
 def test_evaluation_tables_and_metrics_have_the_issue_names(d, monkeypatch):
-    monkeypatch.setattr(lesson, "LABELS_PER_CLASS", 2)  # the fake data has a few examples of each digit
+    monkeypatch.setattr(lesson.evaluation, "LABELS_PER_CLASS", 2)  # the fake data has few examples of each digit
     models = {f: lesson.make_model(f, TINY, 0).eval() for f in lesson.FUSIONS}
     avc = {f: lesson.avc_accuracy(m, d, n=40) for f, m in models.items()}
     assert all(0 <= a <= 100 for a in avc.values())  # untrained: the level is checked in test_avc_learns_*
@@ -246,27 +247,60 @@ def test_training_curves_draw_one_line_per_run(d):
     assert len(ax.lines) == 2 and ax.get_ylabel() == "training batch accuracy"
 
 
-def test_exercise_checkers_accept_the_answer_and_refuse_a_wrong_one():
-    lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2).sum(1))
-    with pytest.raises(checks.NotYet):
-        lesson.check_distance_logit(lambda a, v, b, s: b + s * (a - v).pow(2).sum(1))  # the flipped sign
-    lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmax(1)] == q).float().mean())
-    with pytest.raises(checks.NotYet):
-        lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean())
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def test_the_logit_checker_asks_for_one_logit_per_pair_first():
-    with pytest.raises(checks.NotYet, match="one logit per pair"):
-        lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2))  # no sum: a logit per number
+def _distance_logit(a, v, b, s):
+    """An answer written for this test: ||a - v||^2 = ||a||^2 + ||v||^2 - 2 a.v, row by row."""
+    squared = (a * a).sum(1) + (v * v).sum(1) - 2 * (a * v).sum(1)
+    return b - s * squared
+
+
+def _recall_at_1(scores, query_labels, gallery_labels):
+    """An answer written for this test: one query at a time, the label of its best-scored gallery item."""
+    hits = [int(gallery_labels[max(range(len(row)), key=lambda j: row[j])]) == int(label)
+            for row, label in zip(scores.tolist(), query_labels, strict=True)]
+    return sum(hits) / len(hits)
+
+
+def test_checkers_accept_answers_written_here(capsys):
+    lesson.check_distance_logit(_distance_logit)
+    lesson.check_recall_at_1(_recall_at_1)
+    assert capsys.readouterr().out.splitlines() == ["AVE-Net logit: correct, well done.",
+                                                    "recall@1: correct, well done."]
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda a, v, b, s: b + s * (a - v).pow(2).sum(1), "distance 0 must get the largest logit",
+                 id="sign-flipped"),
+    pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2), "one logit per pair", id="not-summed-over-the-dims"),
+    pytest.param(lambda a, v, b, s: b - s * (a - v).norm(dim=1), "squared Euclidean distance",
+                 id="distance-not-squared"),
+    pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2).mean(1), "squared Euclidean distance",
+                 id="averaged-over-the-dims"),
+    pytest.param(lambda a, v, b, s: s * (b - (a - v).pow(2).sum(1)), "squared Euclidean distance",
+                 id="scale-on-the-bias"),
+])
+def test_the_logit_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_distance_logit(wrong)
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean(), id="worst-not-best-item"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float().sum(), id="count-not-fraction"),
+    pytest.param(lambda scores, q, g: (g[scores.topk(5, dim=1).indices] == q[:, None]).any(1).float().mean(),
+                 id="recall-at-5"),
+])
+def test_the_recall_checker_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="argmax over dim 1.*average the hits"):
+        lesson.check_recall_at_1(wrong)
 
 
 def test_checkers_leave_the_notebooks_random_stream_alone():
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson.check_distance_logit(lambda a, v, b, s: b - s * (a - v).pow(2).sum(1))
-    lesson.check_recall_at_1(lambda scores, q, g: (g[scores.argmax(1)] == q).float().mean())
-    assert torch.equal(torch.rand(3), expected)
+    with random_stream.left_alone():
+        lesson.check_distance_logit(_distance_logit)
+        lesson.check_recall_at_1(_recall_at_1)
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(d, run_names):

@@ -69,8 +69,11 @@ def test_generators_train_with_and_without_skips(ex):
     with_skips, history = lesson.train_generator(ex, TINY, seed=0, skips=True, progress=False)
     without, _ = lesson.train_generator(ex, TINY, seed=0, skips=False, progress=False)
     assert with_skips.skips and not without.skips and len(history["loss"]) >= 1
-    drawn = lesson.generate(with_skips, ex.test_specs, ex.test_images.x[:30])
-    assert drawn.shape == (30, 1, 28, 28) and 0 <= drawn.min() and drawn.max() <= 1
+    specs, identity = ex.test_specs[:30], ex.test_images.x[:30]
+    drawn = lesson.generate(with_skips, specs, identity, batch_size=7)
+    assert drawn.shape == (30, 1, 28, 28) and not with_skips.training  # drawn in eval mode
+    with torch.no_grad():
+        assert torch.allclose(drawn, with_skips(specs, identity), atol=1e-5)  # the batches do not show
 
 
 def test_train_generators_trains_every_variant_from_every_seed(ex):
@@ -264,32 +267,77 @@ def test_show_sync_curves_draws_every_clip_and_their_mean():
     assert ax.get_legend().get_texts()[0].get_text() == "mean of 3 clips"
 
 
-def test_exercise_checker_accepts_the_answer_and_rejects_a_wrong_one():
-    lesson.check_best_offset(lambda sound, motion, m: lesson.best_offset(lesson.sync_curve(sound, motion, m)))
-    with pytest.raises(checks.NotYet):
-        lesson.check_best_offset(lambda sound, motion, m: 0)
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def test_training_loss_checker_accepts_the_librarys_loss():
-    lesson.check_training_loss(s2i.l1_loss)
+def _best_offset(sound, motion, max_offset):
+    """An answer written for this test: the offset o whose motion[t + o], over the sound's middle frames, lines up
+    best (largest sum of products) with sound[t]."""
+    frames = range(max_offset, len(sound) - max_offset)
+
+    def agreement(o):
+        return sum(float(sound[t]) * float(motion[t + o]) for t in frames)
+
+    return max(range(-max_offset, max_offset + 1), key=agreement)
 
 
-def test_training_loss_checker_names_the_squared_error():
-    def squared(model, batch):
-        spectrogram, identity, target = batch
-        return torch.nn.functional.mse_loss(model(spectrogram, identity), target)
-
-    with pytest.raises(checks.NotYet, match=r"squared error \(L2\)"):
-        lesson.check_training_loss(squared)
+def test_best_offset_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_best_offset(_best_offset)
+    assert "best offset: correct" in capsys.readouterr().out
 
 
-def test_training_loss_checker_names_the_identity_image_as_the_wrong_target():
-    def towards_identity(model, batch):
-        spectrogram, identity, _ = batch
-        return (model(spectrogram, identity) - identity).abs().mean()
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda sound, motion, m: 0, id="always-in-sync"),
+    pytest.param(lambda sound, motion, m: -_best_offset(sound, motion, m), id="sign-flipped"),
+    pytest.param(lambda sound, motion, m: _best_offset(sound, motion, m) + m, id="index-not-offset"),
+])
+def test_best_offset_checker_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="largest correlation"):
+        lesson.check_best_offset(wrong)
 
-    with pytest.raises(checks.NotYet, match="not with the identity image"):
-        lesson.check_training_loss(towards_identity)
+
+def _training_loss(model, batch):
+    """An answer written for this test: |drawn - target| summed, divided by the number of pixels of the batch."""
+    spectrogram, identity, target = batch
+    drawn = model(spectrogram, identity)
+    return (drawn - target).abs().sum() / target.numel()
+
+
+def test_training_loss_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_training_loss(_training_loss)
+    assert "training loss: correct" in capsys.readouterr().out
+
+
+def _squared(model, batch):
+    spectrogram, identity, target = batch
+    return torch.nn.functional.mse_loss(model(spectrogram, identity), target)
+
+
+def _towards_identity(model, batch):
+    spectrogram, identity, _ = batch
+    return (model(spectrogram, identity) - identity).abs().mean()
+
+
+def _summed(model, batch):
+    spectrogram, identity, target = batch
+    return (model(spectrogram, identity) - target).abs().sum()
+
+
+def _without_gradients(model, batch):
+    with torch.no_grad():
+        return _training_loss(model, batch)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(_squared, r"squared error \(L2\)", id="squared-error"),
+    pytest.param(_towards_identity, "not with the identity image", id="towards-the-identity-image"),
+    pytest.param(_summed, "do not add them up", id="summed-not-averaged"),
+    pytest.param(lambda model, batch: _training_loss(model, batch).item(), "no .item()", id="item-detaches"),
+    pytest.param(_without_gradients, "no torch.no_grad()", id="computed-without-gradients"),
+])
+def test_training_loss_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_training_loss(wrong)
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(ex, run_names):

@@ -2,6 +2,7 @@ import dataclasses
 
 import matplotlib
 import pytest
+import random_stream
 import torch
 
 from course_lib import checks, config, evaluate, nets, show
@@ -35,9 +36,13 @@ def test_sizes_give_every_profile_the_shared_fields_and_halves_of_equal_width():
     assert lesson.SIZES["ci"].steps < lesson.SIZES["lab"].steps < lesson.SIZES["full"].steps
 
 
-def test_scaled_lab_is_about_minus_one_to_one(lab):
+def test_scaled_lab_puts_black_and_white_at_minus_one_and_one_and_greys_at_no_colour(lab):
     assert lab.shape == (12, 3, 16, 16)
-    assert lab.abs().max() <= 1.0 + 1e-4
+    greys = sb.scaled_lab(torch.tensor([0.0, 0.5, 1.0]).view(1, 1, 1, 3).expand(1, 3, 1, 3))  # black, grey, white
+    assert greys[0, 0, 0].tolist() == pytest.approx([-1.0, 53.39 / 50 - 1, 1.0], abs=1e-3)  # L / 50 - 1
+    assert greys[0, 1:].abs().max() < 1e-4  # a = b = 0
+    red = sb.scaled_lab(torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1))[0, :, 0, 0]
+    assert red[1] > 0.5 and red[2] > 0.5  # red: far towards +a (red) and +b (yellow), a / 110 and b / 110
 
 
 def test_lightness_bins_cover_zero_to_hundred():
@@ -189,10 +194,32 @@ def test_places_table_keeps_only_the_rows_it_has():
     assert "Ensembled L→ab" not in table.index and table.loc["Split-Brain Auto (cl,cl)", "conv1"] == 21.3
 
 
-def test_concatenation_checker():
-    lesson.check_concatenation(lambda a, b: torch.cat([a, b], 1))
-    with pytest.raises(checks.NotYet, match="dim 1"):
-        lesson.check_concatenation(lambda a, b: torch.cat([b, a], 1))
+# --- the exercise checker: an answer written here, and the mistakes students make ------------------------------
+
+
+def _concatenation(first, second):
+    """An answer written for this test: an empty map with room for both, filled channel block by channel block."""
+    n, c1, h, w = first.shape
+    out = first.new_empty(n, c1 + second.shape[1], h, w)
+    out[:, :c1], out[:, c1:] = first, second
+    return out
+
+
+def test_concatenation_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_concatenation(_concatenation)
+    assert "split-brain features: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda a, b: torch.cat([b, a], 1), id="second-half-first"),
+    pytest.param(lambda a, b: torch.cat([a, b], 0), id="along-the-batch"),
+    pytest.param(lambda a, b: torch.cat([a, b], -1), id="along-the-width"),
+    pytest.param(lambda a, b: a + b, id="added-not-concatenated"),
+    pytest.param(lambda a, b: torch.stack([a, b], 1), id="stacked-on-a-new-axis"),
+])
+def test_concatenation_checker_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="first half first.*concatenate along dim 1"):
+        lesson.check_concatenation(wrong)
 
 
 def test_quoted_table_numbers_are_marked_as_not_checked():
@@ -205,11 +232,8 @@ def test_quoted_table_numbers_are_marked_as_not_checked():
 
 
 def test_the_checker_leaves_the_notebooks_random_stream_alone():
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson.check_concatenation(lambda a, b: torch.cat([a, b], 1))
-    assert torch.equal(torch.rand(3), expected)
+    with random_stream.left_alone():
+        lesson.check_concatenation(_concatenation)
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(lab, run_names):

@@ -1,6 +1,7 @@
 """Tests of course_lib.lessons.strong_supervision (notebook 01): transfer from animals to vehicles."""
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -97,18 +98,90 @@ def test_curve_mean_bounds_the_spread_of_the_averaged_draws():
     assert lesson.curve_mean(curve).std >= true_std
 
 
-def test_checkers_accept_the_library_answers():
-    lesson.check_few_labels(evaluate.few_labels)
-    lesson.check_labels_needed(evaluate.labels_needed)
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def test_checkers_reject_wrong_answers():
-    with pytest.raises(checks.NotYet, match="per_class"):
-        lesson.check_few_labels(lambda y, k, seed: torch.nonzero(y == 0).flatten()[: 3 * k])
-    with pytest.raises(checks.NotYet, match="seeds"):
-        lesson.check_few_labels(lambda y, k, seed: evaluate.few_labels(y, k, 0))
-    with pytest.raises(checks.NotYet, match="inf"):
-        lesson.check_labels_needed(lambda curve, acc: 10.0)
+def _few_labels(y, per_class, seed):
+    """An answer written for this test: go through all indices in an order shuffled with the seed and keep each one
+    whose class has fewer than per_class so far."""
+    taken, chosen = {}, []
+    for i in torch.randperm(len(y), generator=torch.Generator().manual_seed(seed)).tolist():
+        c = int(y[i])
+        if taken.get(c, 0) < per_class:
+            taken[c] = taken.get(c, 0) + 1
+            chosen.append(i)
+    return torch.tensor(chosen)
+
+
+def _first_per_class(y, per_class, seed):
+    return torch.cat([torch.nonzero(y == c).flatten()[:per_class] for c in y.unique()])
+
+
+def _with_replacement(y, per_class, seed):
+    g = torch.Generator().manual_seed(seed)
+    members = [torch.nonzero(y == c).flatten() for c in y.unique()]
+    return torch.cat([m[torch.randint(len(m), (per_class,), generator=g)] for m in members])
+
+
+def _per_class_in_all(y, per_class, seed):
+    return torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:per_class]
+
+
+def test_check_few_labels_accepts_an_answer_written_here(capsys):
+    lesson.check_few_labels(_few_labels)
+    assert "few_labels: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(_first_per_class, "seeds should draw different subsets", id="seed-ignored"),
+    pytest.param(lambda y, k, seed: evaluate.few_labels(y, k, 0), "seeds should draw different", id="seed-fixed"),
+    pytest.param(_per_class_in_all, "per_class", id="per-class-taken-as-the-total"),
+    pytest.param(lambda y, k, seed: torch.nonzero(y == 0).flatten()[: 3 * k], "per_class", id="one-class-only"),
+    pytest.param(_with_replacement, "distinct", id="drawn-with-replacement"),
+])
+def test_check_few_labels_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_few_labels(wrong)
+
+
+def _labels_needed(curve, accuracy):
+    """An answer written for this test: interpolate log10(labels) linearly in accuracy between the two points around
+    it; the first point if it is reached there already; inf if never."""
+    labels, accuracies = list(curve), list(curve.values())
+    if accuracy <= accuracies[0]:
+        return float(labels[0])
+    for i in range(1, len(labels)):
+        if accuracies[i] >= accuracy:
+            share = (accuracy - accuracies[i - 1]) / (accuracies[i] - accuracies[i - 1])
+            return 10 ** (math.log10(labels[i - 1]) + share * math.log10(labels[i] / labels[i - 1]))
+    return math.inf
+
+
+def _linear(curve, accuracy):
+    """The interpolation on a linear axis of labels, not a log one."""
+    (k0, a0), (k1, a1) = [(k, a) for k, a in curve.items() if a < accuracy][-1], next(
+        (k, a) for k, a in curve.items() if a >= accuracy)
+    return k0 + (accuracy - a0) / (a1 - a0) * (k1 - k0)
+
+
+def test_check_labels_needed_accepts_an_answer_written_here(capsys):
+    lesson.check_labels_needed(_labels_needed)
+    assert "labels_needed: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda curve, acc: _linear(curve, acc) if min(curve.values()) < acc <= max(curve.values())
+                 else _labels_needed(curve, acc), id="linear-not-log-axis"),
+    pytest.param(lambda curve, acc: next((float(k) for k, a in curve.items() if a >= acc), math.inf),
+                 id="next-point-no-interpolation"),
+    pytest.param(lambda curve, acc: float(max(curve)) if acc > max(curve.values()) else _labels_needed(curve, acc),
+                 id="the-last-point-when-never-reached"),
+    pytest.param(lambda curve, acc: 0.0 if acc < min(curve.values()) else _labels_needed(curve, acc),
+                 id="zero-below-the-first-point"),
+])
+def test_check_labels_needed_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="you answered .*log axis"):
+        lesson.check_labels_needed(wrong)
 
 
 def test_show_tasks_draws_a_row_per_task(tasks):

@@ -103,10 +103,11 @@ def test_frozen_random_features_with_the_protocols_head_tell_clean_motions_apart
 
 
 def test_pose_classes_are_the_cell_of_the_centre(clips):
-    cells = lesson.pose_classes(clips)
-    assert cells.shape == (24 * 16,) and cells.min() >= 0 and cells.max() <= 8
-    clips.centre[0, 0] = torch.tensor([-0.9, 0.9])  # left (x), bottom (y)
-    assert lesson.pose_classes(clips)[0] == 6
+    assert lesson.pose_classes(clips).shape == (24 * 16,)
+    places = {(-0.9, -0.9): 0, (0.0, -0.9): 1, (0.9, -0.9): 2, (0.0, 0.0): 4, (-0.9, 0.9): 6, (1.0, 1.0): 8}
+    for i, (x, y) in enumerate(places):  # (x, y): left to right, top to bottom; the edge belongs to the last cell
+        clips.centre[0, i] = torch.tensor([x, y])
+    assert lesson.pose_classes(clips)[:len(places)].tolist() == list(places.values())  # reading order
 
 
 def test_pose_and_identity_probe_table(short_clips):
@@ -146,13 +147,55 @@ def test_real_tuples_picture_shows_the_motion_curve_and_three_tuples():
     assert [ax.get_ylabel() for ax in tiles[0::3]] == ["IN ORDER (b, c, d)", "SHUFFLED (b, a, d)", "SHUFFLED (b, e, d)"]
 
 
-def test_checkers_accept_right_answers_and_hint_at_wrong_ones():
-    lesson.check_negatives(lambda i: (i[:, [1, 0, 3]], i[:, [1, 4, 3]]))
-    with pytest.raises(checks.NotYet, match="middle"):
-        lesson.check_negatives(lambda i: (i[:, [0, 1, 3]], i[:, [1, 4, 3]]))
-    lesson.check_motion_energy(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(2, 3, 4)))
-    with pytest.raises(checks.NotYet, match="average"):
-        lesson.check_motion_energy(lambda v: (v[:, 1:] - v[:, :-1]).mean(dim=(2, 3, 4)))
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
+
+
+def _negatives(indices):
+    """An answer written for this test: one row at a time, named frames a ... e."""
+    first, second = [], []
+    for a, b, _, d, e in indices.tolist():
+        first.append([b, a, d])
+        second.append([b, e, d])
+    return torch.tensor(first), torch.tensor(second)
+
+
+def test_check_negatives_accepts_an_answer_written_here(capsys):
+    lesson.check_negatives(_negatives)
+    assert "negative tuples: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda i: (i[:, [0, 1, 3]], i[:, [1, 4, 3]]), id="a-at-the-start-not-in-the-middle"),
+    pytest.param(lambda i: (i[:, [1, 4, 3]], i[:, [1, 0, 3]]), id="the-two-negatives-swapped"),
+    pytest.param(lambda i: (i[:, [1, 0, 3]], i[:, [1, 2, 3]]), id="the-positive-as-a-negative"),
+    pytest.param(lambda i: (i[:, [1, 0, 2]], i[:, [2, 4, 3]]), id="c-at-an-end"),
+])
+def test_check_negatives_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="keep b and d at the ends, put a .* in the middle"):
+        lesson.check_negatives(wrong)
+
+
+def _motion_energy(videos):
+    """An answer written for this test: one step of one clip at a time."""
+    n, t = videos.shape[:2]
+    return torch.tensor([[float((videos[i, s + 1] - videos[i, s]).abs().mean()) for s in range(t - 1)]
+                         for i in range(n)])
+
+
+def test_check_motion_energy_accepts_an_answer_written_here(capsys):
+    lesson.check_motion_energy(_motion_energy)
+    assert "motion energy: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).mean(dim=(2, 3, 4)), id="signed-differences-cancel"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().sum(dim=(2, 3, 4)), id="summed-not-averaged"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :1]).abs().mean(dim=(2, 3, 4)), id="against-the-first-frame"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(1, 2, 3, 4)), id="averaged-over-time-too"),
+])
+def test_check_motion_energy_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match=r"take \|x\[:, 1:\] - x\[:, :-1\]\|"):
+        lesson.check_motion_energy(wrong)
 
 
 def test_the_negatives_checker_reads_its_answer_off_the_librarys_tuple_maker():
@@ -160,8 +203,9 @@ def test_the_negatives_checker_reads_its_answer_off_the_librarys_tuple_maker():
     assert first.tolist() == [[3, 0, 8], [4, 2, 7]] and second.tolist() == [[3, 11, 8], [4, 9, 7]]
 
 
-def test_every_action_has_a_name():
-    assert len(ACTIONS) == 6
+def test_every_action_has_a_name_of_its_own_that_its_clips_carry(clips):
+    assert len(set(ACTIONS)) == len(ACTIONS) and SHORTCUT not in ACTIONS
+    assert [clips.names[m] for m in clips.motion[:len(ACTIONS)]] == list(ACTIONS)  # the clips cycle through them
 
 
 def test_shortcut_table_has_tuple_accuracy_per_clip_set_and_action_accuracy(clips):

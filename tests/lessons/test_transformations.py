@@ -1,9 +1,11 @@
 import dataclasses
 
 import pytest
+import random_stream
 import torch
+import torch.nn.functional as F
 
-from course_lib import checkpoints, checks, config, evaluate, nets, papers
+from course_lib import checks, config, evaluate, nets, papers, pretrained
 from course_lib.lessons import transformations as lesson
 from course_lib.pretext import transformations
 
@@ -187,15 +189,20 @@ def test_scratch_learns_easy_classes_and_stops_on_validation():
 def test_a_scratch_run_loaded_from_its_checkpoint_keeps_its_best_weights_and_curve(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CHECKPOINTS", str(tmp_path))
     monkeypatch.setenv("COURSE_PROFILE", "lab")
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "1")
-    checkpoints.activate("05_x")
+    monkeypatch.setenv("COURSE_SEED", "0")
+    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "b1")
     sizes = dataclasses.replace(TINY, scratch_steps=60, scratch_every=10, scratch_patience=2)
     (x, y), val, test = _bars(), _bars(20, seed=1), _bars(seed=2)
-    built = lesson.scratch_run((x, y), torch.arange(40), val, test, sizes, desc="scratch, 40 labels")
-    monkeypatch.setenv("COURSE_CHECKPOINT_BUILD", "0")
+
+    def run():
+        with pretrained.Runs("05_x", "scratch runs", sizes=sizes) as runs:
+            return lesson.scratch_run((x, y), torch.arange(40), val, test, sizes, desc="scratch, 40 labels",
+                                      trained=runs)
+
+    built = run()
+    monkeypatch.delenv("COURSE_CHECKPOINT_BUILD")
     monkeypatch.setenv("COURSE_PRETRAINED", "1")
-    loaded = lesson.scratch_run((x, y), torch.arange(40), val, test, sizes, desc="scratch, 40 labels")
-    checkpoints.activate(None)
+    loaded = run()
     assert loaded.curve == built.curve and loaded.best_step == built.best_step
     assert loaded.stopped_early == built.stopped_early and abs(loaded.error - built.error) <= 2.0  # float16 weights
 
@@ -269,11 +276,8 @@ def test_show_scratch_curves_draws_a_line_per_run():
 
 def test_show_pretexts_leaves_the_random_stream_alone():
     x, _ = _digits(side=28)
-    torch.manual_seed(3)
-    expected = torch.rand(1)
-    torch.manual_seed(3)
-    fig = lesson.show_pretexts(x, n=3)
-    assert torch.equal(torch.rand(1), expected)
+    with random_stream.left_alone():
+        fig = lesson.show_pretexts(x, n=3)
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 15  # 5 rows of 3: image, two egomotion views, two contrastive views
     assert [ax.get_title() for ax in shown[::3]] == ["image", "egomotion: view T0(x)", shown[6].get_title(),
@@ -284,48 +288,94 @@ def test_show_pretexts_leaves_the_random_stream_alone():
                for a, b in zip(shown, [ax for ax in again.axes if ax.images], strict=True))
 
 
-def test_rotation_checker_accepts_the_bins_and_rejects_rounding():
-    lesson.check_rotation_bins(transformations.EgomotionBins().rotation_class)
-    with pytest.raises(checks.NotYet, match="round down"):
-        lesson.check_rotation_bins(lambda d: ((d + 30) / 3).round().long().clamp(0, 19))
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def test_nt_xent_checker_accepts_the_librarys_loss():
-    lesson.check_nt_xent(transformations.nt_xent)
+def _rotation_bins(degrees):
+    """An answer written for this test: count the bin edges -27, -24, ..., 27 at or below each angle."""
+    edges = torch.arange(-27.0, 30.0, 3.0)
+    return (degrees[:, None] >= edges).sum(1)
+
+
+def test_rotation_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_rotation_bins(_rotation_bins)
+    assert "rotation bins: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda d: ((d + 30) / 3).round().long().clamp(0, 19), id="rounded-not-floored"),
+    pytest.param(lambda d: (d / 3).long() + 10, id="truncated-toward-0-before-the-shift"),
+    pytest.param(lambda d: torch.div(d, 3, rounding_mode="floor").long(), id="no-shift-by-30"),
+    pytest.param(lambda d: ((d + 30) // 6).long(), id="bins-of-6-degrees"),
+])
+def test_rotation_checker_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="shift by 30 degrees, divide by the bin width"):
+        lesson.check_rotation_bins(wrong)
+
+
+def _nt_xent(z1, z2, temperature):
+    """An answer written for this test: l_i one view at a time, its partner against every other view."""
+    z = torch.cat([z1, z2])
+    z = z / z.norm(dim=1, keepdim=True)
+    n = len(z1)
+    losses = []
+    for i in range(2 * n):
+        others = torch.cat([z[:i], z[i + 1:]])
+        partner = z[(i + n) % (2 * n)]
+        losses.append(torch.logsumexp(others @ z[i] / temperature, 0) - partner @ z[i] / temperature)
+    return torch.stack(losses).mean()
+
+
+def test_nt_xent_checker_accepts_an_answer_written_here(capsys):
+    lesson.check_nt_xent(_nt_xent)
+    assert "NT-Xent: correct" in capsys.readouterr().out
 
 
 def _nt_xent_self_left_in(z1, z2, temperature):
     """The classic mistake: no mask on the diagonal, so each view is among its own negatives."""
-    z = torch.nn.functional.normalize(torch.cat([z1, z2]), dim=1)
-    return torch.nn.functional.cross_entropy(z @ z.T / temperature, torch.arange(len(z)).roll(len(z1)))
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    return F.cross_entropy(z @ z.T / temperature, torch.arange(len(z)).roll(len(z1)))
 
 
-def test_nt_xent_checker_names_the_self_similarity_left_in():
-    with pytest.raises(checks.NotYet, match="its own negatives"):
-        lesson.check_nt_xent(_nt_xent_self_left_in)
+def _unnormalised(z1, z2, temperature):
+    z = torch.cat([z1, z2])  # dot products of the raw z, not cosines
+    logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
+    return F.cross_entropy(logits, torch.arange(len(z)).roll(len(z1)))
 
 
-def test_nt_xent_checker_shows_the_numbers_of_a_loss_without_unit_length():
-    def unnormalised(z1, z2, temperature):
-        z = torch.cat([z1, z2])  # dot products of the raw z, not cosines
-        logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
-        return torch.nn.functional.cross_entropy(logits, torch.arange(len(z)).roll(len(z1)))
-
-    with pytest.raises(checks.NotYet, match=r"NT-Xent is \d\.\d{4}, you gave .*unit length"):
-        lesson.check_nt_xent(unnormalised)
+def _temperature_multiplied(z1, z2, temperature):
+    return _nt_xent(z1, z2, 1 / temperature)
 
 
-def test_nt_xent_checker_wants_a_loss_training_can_back_propagate_through():
-    with pytest.raises(checks.NotYet, match="no .item()"):
-        lesson.check_nt_xent(lambda z1, z2, t: transformations.nt_xent(z1, z2, t).item())
+def _first_view_only(z1, z2, temperature):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
+    return F.cross_entropy(logits[:len(z1)], torch.arange(len(z1), len(z)))
+
+
+def _other_view_only(z1, z2, temperature):
+    """InfoNCE across the views: the negatives come from the other view only, never from the view's own side."""
+    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T / temperature
+    own = torch.arange(len(z1))
+    return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(_nt_xent_self_left_in, "its own negatives", id="self-similarity-left-in"),
+    pytest.param(_unnormalised, r"NT-Xent is \d\.\d{4}, you gave .*unit length", id="not-unit-length"),
+    pytest.param(lambda z1, z2, t: _nt_xent(z1, z2, t).item(), "no .item()", id="item-detaches"),
+    pytest.param(_temperature_multiplied, "divide the 2N x 2N cosines by the temperature", id="temperature-multiplied"),
+    pytest.param(_first_view_only, r"over all 2N views", id="one-direction-only"),
+    pytest.param(_other_view_only, "you gave", id="negatives-from-the-other-view-only"),
+])
+def test_nt_xent_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_nt_xent(wrong)
 
 
 def test_nt_xent_checker_leaves_the_random_stream_alone():
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    lesson.check_nt_xent(transformations.nt_xent)
-    assert torch.equal(torch.rand(3), expected)
+    with random_stream.left_alone():
+        lesson.check_nt_xent(_nt_xent)
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(run_names):

@@ -8,11 +8,14 @@ from course_lib.pretext import autoencoder
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
-def test_reconstruction_has_the_input_shape_and_lies_in_0_1(shape):
-    model = autoencoder.AutoEncoder(nets.Backbone(shape[0], width=4), shape)
-    z = model(torch.rand(2, *shape))
+def test_reconstruction_has_the_input_shape_and_is_the_sigmoid_of_the_logits_the_loss_takes(shape):
+    model = autoencoder.AutoEncoder(nets.Backbone(shape[0], width=4), shape).eval()
+    x = torch.rand(2, *shape)
+    z = model(x)
     assert z.shape == (2, *shape)
-    assert z.min() >= 0 and z.max() <= 1
+    logits = model.logits(x)
+    assert torch.allclose(z, torch.sigmoid(logits)) and torch.equal(z > 0.5, logits > 0)
+    assert not torch.allclose(z[0], z[1])  # each image its own reconstruction
 
 
 def test_decoder_maps_conv5_back_to_image_size():

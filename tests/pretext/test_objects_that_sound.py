@@ -64,7 +64,10 @@ def test_model_gives_a_map_per_pair_with_cosines():
     model = ots.AVOLNet(width=4, embed=8).eval()
     maps = model(torch.randn(3, 1, 32, 32), torch.rand(5, 1, 64, 64))
     assert maps.shape == (3, 5, 16, 16)
-    assert maps.abs().max() <= 1 + 1e-5
+    with torch.no_grad():
+        places = model.image_map(torch.rand(2, 1, 64, 64))  # 2 x D x 16 x 16, unit length at every place
+    hot = ots.similarity(places[1, :, 5, 9][None], places)  # a sound embedded exactly as canvas 1 at (5, 9)
+    assert hot[0, 1].argmax() == 5 * 16 + 9 and hot[0, 1, 5, 9] == pytest.approx(1.0, abs=1e-5)  # a cosine of 1
     paired = ots.paired_maps(model, torch.randn(5, 1, 32, 32), torch.rand(5, 1, 64, 64))
     assert paired.shape == (5, 16, 16)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 import torch
 from torchvision.ops import box_iou
 
-from course_lib import augment, checks, config, evaluate, nets, papers, train
+from course_lib import augment, checks, config, evaluate, nets, papers, pretrained, train
 from course_lib.data import ImageData
 from course_lib.detection import (
     DetectionHead,
@@ -29,6 +30,8 @@ from course_lib.detection import (
     recalibrate_batchnorm,
 )
 from course_lib.pretext import relative_position as rp
+
+NOTEBOOK = "02_relative_position"  # its runs' shipped weights are named after it
 
 INITS = ("supervised", "relative_position", "random")
 NAMES = {"supervised": "supervised (CIFAR labels)", "relative_position": "relative position", "random": "random init"}
@@ -126,28 +129,40 @@ def pretrain_all(data: Split, sizes: Sizes, seed: int = 0, progress: bool = True
                       {"supervised": supervised_history, "relative_position": relpos_history})
 
 
-def pretrain_supervised(images: ImageData, sizes: Sizes, seed: int = 0, progress: bool = True):
-    """Classify the pretraining photos with their labels (crop + flip augmentation); returns (backbone, history)."""
+def pretrain_supervised(images: ImageData, sizes: Sizes, seed: int = 0, progress: bool = True,
+                        notebook: str = NOTEBOOK, desc: str = "supervised pretraining",
+                        augmentation: Callable[[torch.Tensor], torch.Tensor] = augment.random_crop_flip):
+    """Classify the pretraining photos with their labels (crop + flip augmentation); returns (backbone, history).
+    ``notebook``, ``desc`` and ``augmentation``: whose run it is, its name there and the batched augmentation (the
+    scoreboard, 12, trains its supervised fence with this recipe at its own sizes, on digits with 05's views)."""
     device = images.x.device
-    torch.manual_seed(seed)  # the classifier layer and the augmentations drawn
-    model = nets.Classifier(nets.random_backbone(3, sizes.width, seed, device), len(images.classes)).to(device)
-    history = train.train_classifier(model, images.x, images.y, steps=sizes.supervised_steps,
-                                     batch_size=sizes.batch_size, augment=augment.random_crop_flip, seed=seed,
-                                     max_seconds=sizes.pretrain_seconds, progress=progress,
-                                     desc="supervised pretraining")
+    with config.isolated_rng(seed):  # the classifier layer and the augmentations drawn
+        backbone = nets.random_backbone(images.x.shape[1], sizes.width, seed, device)
+        model = nets.Classifier(backbone, len(images.classes)).to(device)
+        history = pretrained.load_or_train(
+            model, f"{notebook}/{desc}",
+            lambda: train.train_classifier(model, images.x, images.y, steps=sizes.supervised_steps,
+                                           batch_size=sizes.batch_size, augment=augmentation, seed=seed,
+                                           max_seconds=sizes.pretrain_seconds, progress=progress, desc=desc),
+            sizes=sizes, seed=seed, loss="cross-entropy", augment=augmentation)
     return model.backbone.eval(), history
 
 
 def pretrain_relative_position(x: torch.Tensor, sizes: Sizes, seed: int = 0, steps: int | None = None,
                                colour_dropping: bool = True, lens=None, grid: rp.PatchGrid | None = None,
-                               progress: bool = True, desc: str = ""):
-    """The pretext task on unlabelled photos ``x``; returns (the whole RelativePositionNet, history)."""
-    torch.manual_seed(seed)  # the fusion MLP and the pairs drawn: the same for every run with this seed
-    model = rp.RelativePositionNet(nets.random_backbone(3, sizes.width, seed, x.device), grid or GRID).to(x.device)
-    loss = functools.partial(rp.relative_position_loss, colour_dropping=colour_dropping, lens=lens)
-    history = train.fit(model, train.batches(x, batch_size=sizes.batch_size, seed=seed), loss,
-                        steps=steps or sizes.pretext_steps, max_seconds=sizes.pretrain_seconds,
-                        progress=progress, desc=desc or "relative position")
+                               progress: bool = True, desc: str = "", notebook: str = NOTEBOOK):
+    """The pretext task on unlabelled photos ``x``; returns (the whole RelativePositionNet, history). ``notebook``:
+    whose run it is (the scoreboard, 12, trains this recipe at its own sizes), ``desc`` its name there."""
+    desc, steps = desc or "relative position", steps or sizes.pretext_steps
+    with config.isolated_rng(seed):  # the fusion MLP and the pairs drawn: the same for every run with this seed
+        model = rp.RelativePositionNet(nets.random_backbone(3, sizes.width, seed, x.device), grid or GRID)
+        model = model.to(x.device)
+        loss = functools.partial(rp.relative_position_loss, colour_dropping=colour_dropping, lens=lens)
+        history = pretrained.load_or_train(
+            model, f"{notebook}/{desc}",
+            lambda: train.fit(model, train.batches(x, batch_size=sizes.batch_size, seed=seed), loss, steps=steps,
+                              max_seconds=sizes.pretrain_seconds, progress=progress, desc=desc),
+            sizes=sizes, seed=seed, steps=steps, loss=loss, grid=model.grid)
     return model.eval(), history
 
 
@@ -180,18 +195,21 @@ def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, siz
                     progress: bool, desc: str, lr: float = 2e-3) -> train.History:
     loss = functools.partial(detection_loss, image_side=scenes.side)
     stream = train.batches(inputs, scenes.boxes, scenes.labels, batch_size=sizes.detector_batch, seed=seed)
-    return train.fit(model, stream, loss, steps=steps, max_seconds=sizes.pretrain_seconds, progress=progress,
-                     desc=desc, lr=lr)
+    return pretrained.load_or_train(
+        model, f"{NOTEBOOK}/{desc}",
+        lambda: train.fit(model, stream, loss, steps=steps, max_seconds=sizes.pretrain_seconds, progress=progress,
+                          desc=desc, lr=lr),
+        sizes=sizes, seed=seed, steps=steps, loss=loss, lr=lr)
 
 
 def _frozen_run(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int, progress: bool,
                 recalibrate: bool = False, desc: str = "detection head (frozen backbone)"
                 ) -> tuple[float, DetectionHead, train.History]:
     frozen = _frozen_copy(backbone, data.scenes, recalibrate)
-    torch.manual_seed(seed)
-    head = DetectionHead(frozen.channels[STAGE], len(data.scenes.classes)).to(data.scenes.x.device)
-    history = _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes, sizes.head_steps,
-                              sizes, seed, progress, desc)
+    with config.isolated_rng(seed):  # the head's initial weights
+        head = DetectionHead(frozen.channels[STAGE], len(data.scenes.classes)).to(data.scenes.x.device)
+        history = _train_detector(head, frozen_features(frozen, data.scenes.x, STAGE), data.scenes,
+                                  sizes.head_steps, sizes, seed, progress, desc)
     predictions = detect(head, frozen_features(frozen, data.test_scenes.x, STAGE), data.test_scenes.side)
     return evaluate.detection_map(predictions, data.test_scenes.targets()), head, history
 
@@ -215,12 +233,12 @@ FINETUNE_LR = 5e-4  # a quarter of the default: the weights start from something
 
 def _finetune_run(backbone: nets.Backbone, head: DetectionHead, data: Split, sizes: Sizes, seed: int,
                   progress: bool, desc: str = "detector (fine-tuning)") -> tuple[Detector, train.History]:
-    torch.manual_seed(seed)
-    model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE, frozen_batchnorm=True)
-    model.head.load_state_dict(head.state_dict())
-    model = model.to(data.scenes.x.device)
-    history = _train_detector(model, data.scenes.x, data.scenes, sizes.finetune_steps, sizes, seed, progress,
-                              desc, lr=FINETUNE_LR)
+    with config.isolated_rng(seed):
+        model = Detector(copy.deepcopy(backbone), len(data.scenes.classes), STAGE, frozen_batchnorm=True)
+        model.head.load_state_dict(head.state_dict())
+        model = model.to(data.scenes.x.device)
+        history = _train_detector(model, data.scenes.x, data.scenes, sizes.finetune_steps, sizes, seed, progress,
+                                  desc, lr=FINETUNE_LR)
     return model.eval(), history
 
 

@@ -25,6 +25,7 @@ from course_lib import config, data
 from course_lib.lessons.relative_position.detection_transfer import (
     INITS,
     NAMES,
+    NOTEBOOK,
     SIZES,
     Sizes,
     place_prior_map,
@@ -34,7 +35,6 @@ from course_lib.lessons.relative_position.detection_transfer import (
     transfer,
 )
 
-NOTEBOOK = "02_relative_position"
 COMMAND = "python -m course_lib.lessons.relative_position seeds"
 PRETEXT_PHOTOS = 2000  # held-out test photos the pretext accuracy is measured on (as in the notebook)
 

@@ -8,7 +8,8 @@ from course_lib.lessons.learning_paradigms import digits as lesson
 
 def test_digits_split_keeps_every_image_once_in_range(digits):
     assert len(digits.y_train) + len(digits.y_test) == 1797
-    assert digits.X_train.shape[1] == 64 and digits.X_train.min() >= 0 and digits.X_train.max() <= 1
+    assert digits.X_train.shape[1] == 64 and np.array_equal(digits.X_train, digits.pixels_train / 16)
+    assert digits.X_train.min() == 0 and digits.X_train.max() == 1  # grey level 16 (the darkest ink) is 1
     assert set(np.unique(digits.pixels_train)) <= set(range(lesson.LEVELS))
     assert "held out for testing" in str(digits)
 

@@ -98,16 +98,54 @@ def test_show_policy_draws_an_arrow_in_every_cell_off_the_cliff_and_the_path():
     assert len(path) == 14  # the greedy path, shaded orange: 13 moves from S to G
 
 
-def test_check_epsilon_greedy_accepts_a_correct_agent_and_rejects_a_greedy_one():
-    def correct(q, epsilon, rng):
-        return int(rng.integers(len(q))) if rng.random() < epsilon else int(np.argmax(q))
-
-    lesson.check_epsilon_greedy(correct)
-    with pytest.raises(checks.NotYet, match="epsilon = 1"):
-        lesson.check_epsilon_greedy(lambda q, epsilon, rng: int(np.argmax(q)))
+# --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def test_check_update_rejects_an_off_by_one_count():
-    lesson.check_update(lesson.update_estimate)
-    with pytest.raises(checks.NotYet, match="count already includes"):
-        lesson.check_update(lambda q, n, r: q + (r - q) / (n + 1))
+def _epsilon_greedy(estimates, epsilon, rng):
+    """An answer written for this test: explore (a uniform action) with probability epsilon, else the best."""
+    if rng.random() < epsilon:
+        return int(rng.choice(len(estimates)))
+    best = max(range(len(estimates)), key=lambda a: estimates[a])
+    return best
+
+
+def test_check_epsilon_greedy_accepts_an_answer_written_here(capsys):
+    lesson.check_epsilon_greedy(_epsilon_greedy)
+    assert "epsilon-greedy: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda q, epsilon, rng: int(np.argmax(q)), "epsilon = 1", id="never-explores"),
+    pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q))) if rng.random() < epsilon else np.max(q),
+                 "np.argmax", id="the-best-value-not-its-index"),
+    pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q))) if rng.random() > epsilon else int(np.argmax(q)),
+                 "always exploit", id="explores-when-it-should-exploit"),
+    pytest.param(lambda q, epsilon, rng: (int(rng.choice(np.flatnonzero(q != q.max()))) if rng.random() < epsilon
+                                          else int(np.argmax(q))), "equally likely", id="explores-the-others-only"),
+    pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q) - 1)) if rng.random() < epsilon else int(np.argmax(q)),
+                 "over all actions", id="explores-all-but-the-last-action"),
+])
+def test_check_epsilon_greedy_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_epsilon_greedy(wrong)
+
+
+def _update(estimate, count, reward):
+    """An answer written for this test: undo the old average, add the reward, divide again."""
+    return (estimate * (count - 1) + reward) / count
+
+
+def test_check_update_accepts_an_answer_written_here(capsys):
+    lesson.check_update(_update)
+    assert "sample-average update: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [
+    pytest.param(lambda q, n, r: q + (r - q) / (n + 1), id="count-off-by-one"),
+    pytest.param(lambda q, n, r: (q + r) / 2, id="halfway-to-the-reward"),
+    pytest.param(lambda q, n, r: q + 0.1 * (r - q), id="constant-step-size"),
+    pytest.param(lambda q, n, r: r / n, id="old-estimate-left-out"),
+])
+def test_check_update_rejects_a_typical_mistake(wrong):
+    with pytest.raises(checks.NotYet, match="plain average.*count already includes"):
+        lesson.check_update(wrong)

@@ -29,9 +29,14 @@ def test_shuffle_pixels_permutes_each_row():
     assert np.array_equal(np.sort(shuffled, axis=1), X) and not np.array_equal(shuffled, X)
 
 
-def test_density_samples_have_image_shape_and_range(density):
-    samples = lesson.sample_digits(density, 5, seed=0)
-    assert samples.shape == (5, 8, 8) and samples.min() >= 0 and samples.max() <= 1
+def test_density_samples_are_images_like_the_digits_drawn_from_the_seed(digits, density):
+    samples = lesson.sample_digits(density, 200, seed=0)
+    assert samples.shape == (200, 8, 8)
+    mean_error = np.abs(samples.reshape(200, 64).mean(0) - digits.X_train.mean(0)).max()
+    assert mean_error < 0.15  # their mean is the mean digit (uniform noise would be 0.5 off)
+    five = lesson.sample_digits(density, 5, seed=0)
+    assert np.array_equal(lesson.sample_digits(density, 5, seed=0), five)
+    assert not np.array_equal(lesson.sample_digits(density, 5, seed=1), five)
 
 
 def test_density_prefers_real_digits_to_shuffled_ones(digits, density):
@@ -76,12 +81,30 @@ def test_show_density_draws_three_rows_of_scored_digits(digits, density):
     assert min(scores[0]) > 0 > max(scores[1])  # held-out digits above the uniform density, shuffled ones below
 
 
-def test_check_cluster_names_accepts_the_reference_and_rejects_a_wrong_answer():
-    lesson.check_cluster_names(lesson.name_clusters)
-    with pytest.raises(checks.NotYet, match="labels differ"):
-        lesson.check_cluster_names(lambda c, X, y: np.arange(len(c)))
-    with pytest.raises(checks.NotYet, match="one label per centre"):
-        lesson.check_cluster_names(lambda c, X, y: y[:3])
+def _cluster_names(centres, X, y):
+    """An answer written for this test: one centre at a time, its nearest training digit by Euclidean distance."""
+    return np.array([y[np.linalg.norm(X - centre, axis=1).argmin()] for centre in centres])
+
+
+def test_check_cluster_names_accepts_an_answer_written_here(capsys):
+    lesson.check_cluster_names(_cluster_names)
+    assert "cluster names: correct" in capsys.readouterr().out
+
+
+def _distances(c, X):
+    return ((c[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda c, X, y: y[_distances(c, X).argmin(axis=0)], "one label per centre", id="argmin-over-centres"),
+    pytest.param(lambda c, X, y: y[_distances(c, X).argmax(axis=1)], "labels differ", id="farthest-digit"),
+    pytest.param(lambda c, X, y: _distances(c, X).argmin(axis=1), "labels differ", id="index-not-label"),
+    pytest.param(lambda c, X, y: np.arange(len(c)), "labels differ", id="cluster-number-as-label"),
+    pytest.param(lambda c, X, y: y[:3], "one label per centre", id="too-few-labels"),
+])
+def test_check_cluster_names_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_cluster_names(wrong)
 
 
 def test_ten_named_clusters_classify_well_above_chance(digits, kmeans):

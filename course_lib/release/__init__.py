@@ -1,10 +1,13 @@
 """Where the course is published, written into every notebook: the Colab install cell and the "Open in Colab" badge.
 
-The repository and release tag live in one place, ``release.json`` at the top of the course. To publish::
+The repository, the release tag and the weights archive live in one place, ``course_lib/release/release.json``
+(inside the package, so an installed course knows where its weights are published). To publish::
 
-    python -m course_lib.release stamp --repo OWNER/NAME --ref v1.0
-    git add release.json notebooks student && git commit -m "stamp v1.0"
+    python -m course_lib.checkpoints pack              # course-weights-lab.tar.gz, and its SHA-256
+    python -m course_lib.release stamp --repo OWNER/NAME --ref v1.0 --weights course-weights-lab.tar.gz
+    git add course_lib/release/release.json notebooks student && git commit -m "stamp v1.0"
     git tag v1.0 && git push origin main v1.0
+    # attach course-weights-lab.tar.gz to the GitHub release v1.0 (its address is what stamp recorded)
 
 ``stamp`` rewrites the install cell of every notebook so that Colab installs ``course_lib`` from that tag, points
 each notebook's badge at its own file at that tag, and rebuilds the student copies (whose badges point at
@@ -15,23 +18,32 @@ installing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 from course_lib import config
 
-RELEASE_FILE = "release.json"
+RELEASE_FILE = "course_lib/release/release.json"  # relative to the course; package data of course_lib
 INSTALL_MARK = "# course_lib install cell (python -m course_lib.release stamp writes it)"
 BADGE_START, BADGE_END = "<!-- colab badge -->", "<!-- /colab badge -->"
 
 
-def read(course: Path | None = None) -> dict[str, str]:
-    """{"repo": ..., "ref": ...} of the course (empty strings before the first stamp)."""
-    path = (course or config.REPO_ROOT) / RELEASE_FILE
-    return json.loads(path.read_text()) if path.exists() else {"repo": "", "ref": ""}
+def read(course: Path | None = None) -> dict:
+    """{"repo": ..., "ref": ..., "weights": {profile: {"url", "sha256"}}} of the course (empty before the first
+    stamp). Without ``course``: the installed package's own copy (what a Colab install knows)."""
+    path = course / RELEASE_FILE if course is not None else Path(__file__).with_name("release.json")
+    return {"repo": "", "ref": "", "weights": {}, **(json.loads(path.read_text()) if path.exists() else {})}
+
+
+def asset_url(repo: str, ref: str, file: str) -> str:
+    """Where GitHub serves a release asset: https://github.com/OWNER/NAME/releases/download/REF/FILE."""
+    return f"https://github.com/{repo}/releases/download/{ref}/{file}"
+
+
+def weights_asset(profile: str, course: Path | None = None) -> dict | None:
+    """{"url", "sha256"} of the weights archive the release publishes for ``profile``, or None."""
+    return read(course).get("weights", {}).get(profile)
 
 
 def git_url(repo: str) -> str:
@@ -81,37 +93,16 @@ def stamp_notebook(notebook: dict, repo: str, ref: str, relative_path: str) -> d
     return notebook
 
 
-def stamp(repo: str, ref: str, course: Path | None = None) -> list[Path]:
-    """Record the release, stamp every notebook and rebuild the student copies from them; return the notebooks."""
-    from course_lib import student
-
+def stamp(repo: str, ref: str, course: Path | None = None, weights: dict[str, dict] | None = None) -> list[Path]:
+    """Record the release (and ``weights``: {profile: {"url", "sha256"}} of its weights archives) and stamp every
+    notebook; return the notebooks. (``python -m course_lib.release stamp`` rebuilds the student copies too.)"""
     course = course or config.REPO_ROOT
-    (course / RELEASE_FILE).write_text(json.dumps({"repo": repo, "ref": ref}, indent=1) + "\n")
+    (course / RELEASE_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (course / RELEASE_FILE).write_text(json.dumps({"repo": repo, "ref": ref, "weights": weights or {}}, indent=1)
+                                       + "\n")
     written = []
     for path in sorted((course / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         notebook = stamp_notebook(json.loads(path.read_text()), repo, ref, f"notebooks/{path.name}")
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
         written.append(path)
-    student.build(course / "notebooks", course / "student")
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.release", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    command = sub.add_parser("stamp", help="write the release into every notebook's install cell and badge")
-    command.add_argument("--repo", required=True, help="OWNER/NAME on GitHub, or a full git address")
-    command.add_argument("--ref", required=True, help="the release tag (or branch, or commit)")
-    sub.add_parser("show", help="the release the notebooks point at")
-    args = parser.parse_args(argv)
-    if args.command == "stamp":
-        written = stamp(args.repo, args.ref)
-        where = f"{git_url(args.repo)}@{args.ref}" if args.repo else "no release address (Colab installs refuse)"
-        print(f"stamped {len(written)} notebooks with {where}")
-    else:
-        print(read())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

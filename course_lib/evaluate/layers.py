@@ -1,0 +1,186 @@
+"""Layer-wise probes: features of every stage, a linear probe at each, and the papers' layer-wise table."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.evaluate.labels import label_subsets
+from course_lib.evaluate.probes import PROBE_ITERATIONS, LinearProbe, _n_classes, linear_probe
+from course_lib.evaluate.spread import Spread
+from course_lib.nets import STAGES, Backbone
+from course_lib.train import History, Trained, always_train
+
+
+def _pooled_side(backbone: Backbone, stage: str, target_dim: int) -> int:
+    """The side of the average-pooled map that keeps a stage at no more than ``target_dim`` numbers."""
+    return max(1, int(math.sqrt(target_dim / backbone.channels[stage])))
+
+
+def pooled_stage(backbone: Backbone, stage: str, target_dim: int = 2048) -> Callable:
+    """The features of one stage, average-pooled to at most ``target_dim`` numbers so stages compare fairly."""
+    side = _pooled_side(backbone, stage, target_dim)
+
+    def features(x: torch.Tensor) -> torch.Tensor:
+        fmap = backbone(x, stage)
+        return F.adaptive_avg_pool2d(fmap, min(side, fmap.shape[-1]))
+
+    return features
+
+
+@torch.no_grad()
+def stage_features(backbone: Backbone, x: torch.Tensor, stages: Iterable[str] = STAGES, target_dim: int = 2048,
+                   batch_size: int = 500) -> dict[str, torch.Tensor]:
+    """{stage: features on the CPU}, each pooled as ``pooled_stage`` pools it, from one pass through the network."""
+    backbone.eval()
+    stages = list(stages)
+    sides = {stage: _pooled_side(backbone, stage, target_dim) for stage in stages}
+    parts: dict[str, list[torch.Tensor]] = {stage: [] for stage in stages}
+    for start in range(0, len(x), batch_size):
+        for stage, fmap in backbone.features(x[start:start + batch_size], stages).items():
+            pooled = F.adaptive_avg_pool2d(fmap, min(sides[stage], fmap.shape[-1]))
+            parts[stage].append(pooled.flatten(1).float().cpu())
+    return {stage: torch.cat(chunks) for stage, chunks in parts.items()}
+
+
+def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+                    test_y: torch.Tensor, stages: Iterable[str] = STAGES, target_dim: int = 2048,
+                    **probe_options) -> dict[str, float]:
+    """Linear-probe accuracy (%) at every named stage of a frozen backbone."""
+    train_f = stage_features(backbone, train_x, stages, target_dim)
+    test_f = stage_features(backbone, test_x, stages, target_dim)
+    return {stage: linear_probe(train_f[stage], train_y.cpu(), test_f[stage], test_y.cpu(), **probe_options)
+            for stage in train_f}
+
+
+@dataclass
+class LayerScores:
+    """One network's layer-wise probe: test accuracy per layer (mean ± std over labelled draws) and the validation
+    accuracy per layer (mean over the same draws) that picks its best layer."""
+
+    test: dict[str, Spread]
+    val: dict[str, float]
+
+    @property
+    def best_layer(self) -> str:
+        return max(self.val, key=self.val.get)
+
+    @property
+    def best(self) -> Spread:
+        """Test accuracy at the layer chosen on validation data (not the row's maximum on the test set)."""
+        return self.test[self.best_layer]
+
+
+def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: Mapping[str, torch.Tensor],
+                 val_y: torch.Tensor, test: Mapping[str, torch.Tensor], test_y: torch.Tensor, *,
+                 per_class: int | None = None, draws: int = 1, seed: int = 0,
+                 subsets: list[torch.Tensor] | None = None, desc: str = "linear probes",
+                 trained: Trained = always_train) -> LayerScores:
+    """Linear probe at every layer of precomputed features ``{layer: features}``, graded on validation and test.
+
+    With ``per_class``, each of ``draws`` probes is trained on ``few_labels`` of the training features (seeds
+    ``seed``, ``seed + 1000``, ...); without, on all of them (then one draw is all there is). ``subsets`` gives the
+    draws' indices instead (``probe_network`` does, having embedded only the images they use). The fitted probes are
+    one run named "<desc>, <labels> labels x <draws> draws" (the budget is in the name: probes fitted on other
+    labels must not stand in for these), fitted through ``trained`` (``pretrained.Runs`` loads them instead: the
+    solver is most of a layer-wise table's time).
+    """
+    train_y, val_y, test_y = train_y.cpu(), val_y.cpu(), test_y.cpu()
+    subsets = label_subsets(train_y, per_class, draws, seed) if subsets is None else subsets
+    probes = _layer_probes(train, _n_classes(train_y, val_y, test_y), len(subsets))
+    trained(probes, f"{desc}, {len(subsets[0])} labels x {len(subsets)} draws",
+            lambda: fit_probes(probes, train, train_y, subsets))
+    val_scores: dict[str, list[float]] = {layer: [] for layer in train}
+    test_scores: dict[str, list[float]] = {layer: [] for layer in train}
+    for draw, idx in enumerate(subsets):
+        for layer in train:
+            probe = probes[layer][draw].to(train[layer].device).standardise_as(train[layer][idx])
+            val_scores[layer].append(probe.accuracy(val[layer], val_y))
+            test_scores[layer].append(probe.accuracy(test[layer], test_y))
+    return LayerScores(test={layer: Spread.of(s) for layer, s in test_scores.items()},
+                       val={layer: float(np.mean(s)) for layer, s in val_scores.items()})
+
+
+def fit_probes(probes: nn.ModuleDict, train: Mapping[str, torch.Tensor], train_y: torch.Tensor,
+               subsets: list[torch.Tensor]) -> History:
+    """Fit every layer's probe of every draw (``_layer_probes``) on its labelled subset; a ``History`` that says
+    how many and how long, so fitted probes can be kept like a training run."""
+    started = time.perf_counter()
+    for draw, idx in enumerate(subsets):
+        for layer in train:
+            probes[layer][draw].to(train[layer].device).fit(train[layer][idx], train_y[idx], max_iter=PROBE_ITERATIONS)
+    return _probe_history(probes, time.perf_counter() - started)
+
+
+def _layer_probes(train: Mapping[str, torch.Tensor], n_classes: int, draws: int) -> nn.ModuleDict:
+    """One unfitted ``LinearProbe`` per layer and draw: {layer: [draw 0, draw 1, ...]}."""
+    return nn.ModuleDict({layer: nn.ModuleList([LinearProbe(f.shape[1], n_classes) for _ in range(draws)])
+                          for layer, f in train.items()})
+
+
+def _probe_history(probes: nn.ModuleDict, seconds: float) -> History:
+    """What a checkpoint of probes says of how they were made: how many, and the time the solver took."""
+    history = History(stopped_by="L-BFGS converged or stopped at its budget")
+    history.log(PROBE_ITERATIONS, seconds, {"probes": sum(len(draws) for draws in probes.values())})
+    return history
+
+
+def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor],
+                  validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
+                  stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
+                  draws: int = 1, seed: int = 0, desc: str = "linear probes",
+                  trained: Trained = always_train) -> LayerScores:
+    """``probe_layers`` of one frozen network at ``stages`` (each pooled to about ``target_dim`` numbers). Only the
+    labelled images some draw uses go through the network: with few labels that is a fraction of them. ``desc``
+    and ``trained``: as in ``probe_layers``."""
+    (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
+    subsets = label_subsets(y.cpu(), per_class, draws, seed)
+    used = torch.cat(subsets).unique()  # sorted, so each draw's indices map into it by searchsorted
+    train, val, test_features = (stage_features(network, images, stages, target_dim)
+                                 for images in (x[used.to(x.device)], x_val, x_test))
+    return probe_layers(train, y.cpu()[used], val, y_val, test_features, y_test,
+                        subsets=[torch.searchsorted(used, s) for s in subsets], desc=desc, trained=trained)
+
+
+BEST_LAYER, AT_BEST, STD = "best layer (val)", "at best layer", "± (draws)"
+
+
+def layer_table(scores: Mapping[str, LayerScores]) -> pd.DataFrame:
+    """{network: LayerScores} as the papers' table: one row per network, one column per layer (mean test accuracy),
+    then the layer chosen on validation data, the test accuracy there, and its std over the labelled draws."""
+    table = pd.DataFrame({name: {layer: float(v) for layer, v in s.test.items()} for name, s in scores.items()}).T
+    table[BEST_LAYER] = [s.best_layer for s in scores.values()]
+    table[AT_BEST] = [float(s.best) for s in scores.values()]
+    table[STD] = [s.best.std for s in scores.values()]
+    # how many draws each row averages, so best_of can rebuild its Spread (a std of 0 over 3 draws is still 3 draws)
+    table.attrs["draws"] = {name: s.best.draws for name, s in scores.items()}
+    return table
+
+
+def best_of(table: pd.DataFrame, row: str) -> Spread:
+    """A row's test accuracy at its validation-chosen layer, as a ``Spread`` (for claims and ``compare_text``)."""
+    draws = table.attrs.get("draws", {}).get(row, 2 if table.loc[row, STD] > 0 else 1)
+    return Spread(table.loc[row, AT_BEST], table.loc[row, STD], draws)
+
+
+def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, torch.Tensor],
+                validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
+                stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
+                draws: int = 1, seed: int = 0, desc: str = "linear probes", trained: Trained = always_train
+                ) -> pd.DataFrame:
+    """The layer-wise table of the papers: a linear probe of every frozen backbone (rows) at every stage, the best
+    stage chosen on ``validation`` (held out of the training data), mean ± std over ``draws`` labelled subsets of
+    ``per_class`` examples per class drawn from ``labelled``. Each row's probes are one run named "<desc>: <row>",
+    fitted through ``trained`` (``probe_layers``)."""
+    return layer_table({name: probe_network(backbone, labelled, validation, test, list(stages), target_dim,
+                                            per_class=per_class, draws=draws, seed=seed, desc=f"{desc}: {name}",
+                                            trained=trained)
+                        for name, backbone in backbones.items()})

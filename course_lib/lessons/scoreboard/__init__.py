@@ -1,0 +1,90 @@
+"""The course scoreboard (notebook 12): every pretext task of the course under one protocol, on MNIST and CIFAR-10.
+
+Each notebook judged its method with its own protocol (its labels, its layers, its pooling, its baselines). Here every
+method gets the same one, so that their numbers can stand in one table. In parts:
+
+* ``datasets``  the board's sizes and ``load``: the profile's training images, a validation split carved from them (it
+                chooses, the test set only grades), and test images; every method pretrains on the same images,
+                without their labels;
+* ``recipes``   how each row pretrains: by the recipe function of the notebook that teaches it (02, 04, 05, 06, 07,
+                08), called -- one recipe per pretext, never a copy of its constants -- at the board's width, batch
+                size, steps and time cap, and named under "12_scoreboard/"; and the two fences, **random init** (the
+                weights every run starts from, trained by nothing) and **supervised** (02's supervised pretraining on
+                the labels of every pretraining image: crop + flip on photos, 05's contrastive views on digits);
+* ``board``     the registry ``METHODS``: one entry per (method, dataset), and ``pretrain_all``;
+* ``protocol``  ``score``: one backbone (``nets.Backbone``, the profile's width), frozen; every layer conv1 ... conv5
+                average-pooled to at most ``sizes.probe_dim`` numbers (features computed once); at each label budget
+                (MNIST 100 and 1,000 labels, CIFAR-10 1,000 and 5,000, a tenth per class) ``label_draws`` labelled
+                subsets, the same for every row; a **linear probe** (``evaluate.probe_layers``) and a weighted
+                **k-nearest-neighbour** classifier (``evaluate.knn_scores``), each at the layer that is best on the
+                validation split at the smaller budget; mean ± std over the draws;
+* ``tables``    one table and one label-efficiency plot per dataset; ``verdicts`` says, budget by budget, which rows
+                beat random init, which lose to it and where the gap is inside the spread; ``reading``, ``ranks``;
+* ``beside``    ``beside_the_notebooks``: each method's number here beside the one its own notebook recorded
+                (``results/lab/*.json``), and what differs between the two protocols;
+* ``claims``    the claim checks and the recorded metrics; ``exercises``: the exercise checker.
+
+Pretraining is shorter than in the notebooks (``sizes.mnist_steps`` / ``sizes.cifar_steps`` optimiser steps per
+method, the same for every method of a dataset), so that the whole board fits one notebook's budget.
+"""
+
+from course_lib.lessons.scoreboard.beside import REPORTED, Reported, beside_the_notebooks
+from course_lib.lessons.scoreboard.board import (
+    METHODS,
+    NOT_ON_THE_BOARD,
+    Method,
+    capped,
+    methods,
+    not_on_the_board,
+    pretrain_all,
+    registry,
+)
+from course_lib.lessons.scoreboard.claims import (
+    check_claim_pretext_beats_random,
+    check_claim_supervised_beats_random,
+    check_every_pretext_beats_random,
+    metrics,
+)
+from course_lib.lessons.scoreboard.datasets import (
+    BUDGETS,
+    DATASETS,
+    FENCES,
+    NEIGHBOURS,
+    NOTEBOOK,
+    RANDOM,
+    SIZES,
+    SUPERVISED,
+    Sizes,
+    Split,
+    load,
+)
+from course_lib.lessons.scoreboard.exercises import check_knn_vote
+from course_lib.lessons.scoreboard.protocol import READOUTS, Row, accuracy, knn_read, score, score_all, spread
+from course_lib.lessons.scoreboard.recipes import (
+    HALVES,
+    MASKED,
+    Reads,
+    classes_from_sound,
+    colorization,
+    contrastive,
+    denoising_autoencoder,
+    egomotion,
+    own_sizes,
+    random_init,
+    relative_position,
+    split_brain,
+    supervised,
+    together,
+)
+from course_lib.lessons.scoreboard.tables import best_pretext, linear, plot, ranks, reading, table, verdicts
+
+__all__ = [
+    "REPORTED", "Reported", "beside_the_notebooks", "METHODS", "NOT_ON_THE_BOARD", "Method", "capped", "methods",
+    "not_on_the_board", "pretrain_all", "registry", "check_claim_pretext_beats_random",
+    "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metrics", "BUDGETS", "DATASETS",
+    "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "SIZES", "SUPERVISED", "Sizes", "Split", "load", "check_knn_vote",
+    "READOUTS", "Row", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED", "Reads",
+    "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
+    "random_init", "relative_position", "split_brain", "supervised", "together", "best_pretext", "linear", "plot",
+    "ranks", "reading", "table", "verdicts",
+]

@@ -1,0 +1,57 @@
+"""The board's claims, checked on the numbers just measured, and the metrics ``session.record`` keeps."""
+
+from __future__ import annotations
+
+from course_lib import checks, evaluate
+from course_lib.lessons.scoreboard.board import methods
+from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, RANDOM, SUPERVISED
+from course_lib.lessons.scoreboard.protocol import Row, accuracy, spread
+from course_lib.lessons.scoreboard.tables import best_pretext
+
+
+def metrics(rows: dict[str, Row], dataset: str) -> dict[str, float]:
+    """<dataset>_<labels>_<method>: linear-probe accuracy (%) at the layer chosen on validation, mean over the draws;
+    with _std its std, with _knn (and _knn_std) the kNN classifier's."""
+    prefix = "mnist" if dataset == "mnist" else "cifar"
+    key = {m.name: m.key for m in methods(dataset)}
+    out = {}
+    for name, row in rows.items():
+        for budget in BUDGETS[dataset]:
+            stem = f"{prefix}_{budget}_{key[name]}"
+            out[stem], out[f"{stem}_std"] = float(row.linear[budget].best), row.linear[budget].best.std
+            out[f"{stem}_knn"], out[f"{stem}_knn_std"] = float(row.knn[budget]), row.knn[budget].std
+    return out
+
+
+def _claim(statement: str, a: evaluate.Spread, b: evaluate.Spread, names: tuple[str, str], capped_runs) -> None:
+    checks.check_claim(statement, evaluate.beats(a, b), evaluate.compare_text(a, b, names), capped=capped_runs)
+
+
+def check_claim_pretext_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "linear",
+                                     capped_runs=()) -> None:
+    """Claim: the best pretext row beats random init by more than the spread of the draws."""
+    best = best_pretext(rows, budget, readout)
+    _claim(f"on {DATASETS[dataset]} with {budget:,} labels the best pretext task ({best}) beats random init "
+           f"({readout})", accuracy(rows[best], budget, readout), accuracy(rows[RANDOM], budget, readout),
+           (best, RANDOM), capped_runs)
+
+
+def check_claim_supervised_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "linear",
+                                        capped_runs=()) -> None:
+    """Claim: the supervised fence beats random init: the protocol tells a trained network from an untrained one."""
+    _claim(f"on {DATASETS[dataset]} with {budget:,} labels the supervised fence beats random init ({readout})",
+           accuracy(rows[SUPERVISED], budget, readout), accuracy(rows[RANDOM], budget, readout),
+           (SUPERVISED, RANDOM), capped_runs)
+
+
+def check_every_pretext_beats_random(rows: dict[str, Row], budget: int, dataset: str, readout: str = "kNN",
+                                     capped_runs=()) -> None:
+    """Claim: every pretext row beats random init under ``readout`` (the weakest of them named as evidence)."""
+    pretext = [name for name in rows if name not in FENCES]
+    weakest = min(pretext, key=lambda name: float(accuracy(rows[name], budget, readout)) - spread(rows[name], budget,
+                                                                                                   readout))
+    base = accuracy(rows[RANDOM], budget, readout)
+    holds = all(evaluate.beats(accuracy(rows[name], budget, readout), base) for name in pretext)
+    checks.check_claim(f"on {DATASETS[dataset]} with {budget:,} labels every pretext task beats random init "
+                       f"({readout})", holds, "weakest: " + evaluate.compare_text(
+                           accuracy(rows[weakest], budget, readout), base, (weakest, RANDOM)), capped=capped_runs)

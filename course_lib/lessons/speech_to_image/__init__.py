@@ -1,0 +1,83 @@
+"""Speech to image (notebook 10): draw the spoken digit in a writer's style, then lip motion and sound in GRID.
+
+The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``course_lib.pretext.speech2image``
+(after Chung, Jamaludin & Zisserman, "You said that?", BMVC 2017). This package runs the notebook's experiment:
+
+* ``Sizes`` / ``SIZES``  how big the experiment is in each profile (``sizes = SIZES[session.profile.name]``);
+* ``load``           FSDD recordings split by speaker as in notebook 08 (``audio.by_speaker``: one whole speaker
+                     held out, so every test recording is a voice never heard in training) as log-mel spectrograms,
+                     MNIST training images to pair them with, MNIST test images as the identities of the evaluation;
+* ``train_generators``  Speech2Image networks with and without skip connections (the ablation), each trained from
+                     ``sizes.seeds`` seeds, so that the ablation is read against the spread between seeds;
+* ``train_judge``    an MNIST classifier (digit labels, written in random styles) that reads the generated images;
+* ``score_generators`` / ``results_table``  every test recording with a test image of some digit in some style: how
+                     often the judge reads the spoken digit (chance 10 %), how often it reads the identity image's
+                     digit instead (copying), and whether the drawn digit takes on the identity's slant and ink, as
+                     mean ± std over the seeds;
+* ``show_l1_optimum``  why the drawings are blurred: the L1-optimal drawing is the per-pixel median of every image of
+                     the spoken digit in that hand (``speech2image.l1_optimum``);
+* the GRID part: ``motion_energy`` in a fixed mouth box (temporal order's motion energy, on the crop), the
+  loudness ``audio.envelope`` per video frame, ``sync_curve`` (their correlation at every offset) and
+  ``sync_table`` (the best offset per clip).
+
+A module each: ``training`` (the sizes, ``load``, the generators and the judge), ``evaluation`` (``score_generators``,
+``results_table``, ``metrics``), ``pictures``, ``grid_sync`` (the GRID part), ``exercises`` (the exercise checkers)
+and ``paper`` (``DESIGN_VS_PAPER``).
+"""
+
+from course_lib import data  # the tests stand in for its loaders: lesson.data.load_fsdd
+from course_lib.data.grid import load_grid
+from course_lib.lessons.speech_to_image.evaluation import (
+    TestPairs,
+    evaluate_generated,
+    generate,
+    judge_accuracy,
+    metrics,
+    results_table,
+    score_generators,
+    test_pairs,
+)
+from course_lib.lessons.speech_to_image.exercises import check_best_offset, check_training_loss
+from course_lib.lessons.speech_to_image.grid_sync import (
+    MAX_OFFSET,
+    MOUTH_BOX,
+    best_offset,
+    loudness,
+    motion_energy,
+    show_mouth_box,
+    show_sync_curves,
+    sync_curve,
+    sync_table,
+)
+from course_lib.lessons.speech_to_image.paper import DESIGN_VS_PAPER
+from course_lib.lessons.speech_to_image.pictures import (
+    show_generated,
+    show_l1_optimum,
+    show_one_voice_many_writers,
+    show_task,
+)
+from course_lib.lessons.speech_to_image.training import (
+    CHANCE,
+    LR,
+    NOTEBOOK,
+    SIZES,
+    VARIANTS,
+    Experiment,
+    Sizes,
+    capped_runs,
+    generator_seeds,
+    load,
+    named_runs,
+    train_generator,
+    train_generators,
+    train_judge,
+)
+
+__all__ = [
+    "NOTEBOOK", "LR", "CHANCE", "Sizes", "SIZES", "VARIANTS", "Experiment", "load", "train_generator",
+    "generator_seeds", "train_generators", "named_runs", "capped_runs", "train_judge", "TestPairs", "test_pairs",
+    "generate", "evaluate_generated", "score_generators", "results_table", "judge_accuracy", "metrics", "show_task",
+    "show_generated", "show_one_voice_many_writers", "show_l1_optimum", "MOUTH_BOX", "MAX_OFFSET", "motion_energy",
+    "loudness", "sync_curve", "best_offset", "sync_table", "show_mouth_box", "show_sync_curves", "check_training_loss",
+    "check_best_offset", "DESIGN_VS_PAPER", "data", "load_grid",
+]

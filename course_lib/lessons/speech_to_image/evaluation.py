@@ -1,0 +1,94 @@
+"""What the judge reads in the drawings (the spoken digit, the identity's), and whether the style came through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+from course_lib import evaluate
+from course_lib.lessons.speech_to_image.training import Experiment
+from course_lib.pretext import speech2image as s2i
+
+# --- evaluation ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class TestPairs:
+    """Every test recording with an identity: a test image (of any digit) in a random style."""
+
+    identity: torch.Tensor
+    identity_digits: torch.Tensor
+    style: s2i.Style
+
+
+def test_pairs(ex: Experiment, seed: int = 0) -> TestPairs:
+    generator = torch.Generator().manual_seed(10_000 + seed)
+    n = len(ex.test_digits)
+    pick = torch.randint(len(ex.test_images), (n,), generator=generator).to(ex.test_images.x.device)
+    style = s2i.random_styles(n, generator, ex.test_images.x.device)
+    return TestPairs(s2i.apply_style(ex.test_images.x[pick], style), ex.test_images.y[pick], style)
+
+
+@torch.no_grad()
+def generate(model: s2i.Speech2Image, specs: torch.Tensor, identity: torch.Tensor, batch_size: int = 500):
+    model.eval()
+    return torch.cat([model(specs[i:i + batch_size], identity[i:i + batch_size])
+                      for i in range(0, len(specs), batch_size)])
+
+
+def _correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(torch.corrcoef(torch.stack([a.float().cpu(), b.float().cpu()]))[0, 1])
+
+
+def evaluate_generated(judge, generated: torch.Tensor, ex: Experiment, pairs: TestPairs) -> dict[str, float]:
+    """What the judge reads in the generated images, and whether the style came through.
+
+    recognised %       the judge reads the spoken digit (chance: 10 %)
+    identity digit %   the judge reads the identity image's digit, among pairs where that differs from the spoken
+                       one (chance 10 %; high means the network copies the identity image instead of listening)
+    slant r, ink r     Pearson correlation of the drawn digit's slant with the style's slant, and of its ink with
+                       the identity image's ink (0 = the style is ignored)
+    """
+    read = evaluate.embed(judge, generated).argmax(1)
+    spoken, shown = ex.test_digits.cpu(), pairs.identity_digits.cpu()
+    other = shown != spoken
+    return {"recognised %": 100.0 * (read == spoken).float().mean().item(),
+            "identity digit %": 100.0 * (read[other] == shown[other]).float().mean().item(),
+            "slant r": _correlation(s2i.slant(generated), pairs.style.slant),
+            "ink r": _correlation(s2i.ink(generated), s2i.ink(pairs.identity))}
+
+
+def score_generators(judge, generators: dict[str, list], ex: Experiment, pairs: TestPairs
+                     ) -> dict[str, dict[str, evaluate.Spread]]:
+    """{variant: {column of ``evaluate_generated``: mean ± std over the variant's trained seeds}}."""
+    scores = {}
+    for name, models in generators.items():
+        runs = [evaluate_generated(judge, generate(model, ex.test_specs, pairs.identity), ex, pairs)
+                for model in models]
+        scores[name] = {column: evaluate.Spread.of(run[column] for run in runs) for column in runs[0]}
+    return scores
+
+
+def results_table(scores: dict[str, dict[str, evaluate.Spread]]) -> pd.DataFrame:
+    """One row per variant, each cell mean ± std over the seeds (percentages to 1 decimal, correlations to 2)."""
+    def cell(column: str, value: evaluate.Spread) -> str:
+        return value.text(1 if column.endswith("%") else 2)
+
+    return pd.DataFrame({name: {column: cell(column, v) for column, v in row.items()}
+                         for name, row in scores.items()}).T
+
+
+def judge_accuracy(judge, ex: Experiment, seed: int = 0) -> float:
+    """The judge's accuracy (%) on real MNIST test images written in random styles: how well it reads digits at all."""
+    generator = torch.Generator().manual_seed(20_000 + seed)
+    style = s2i.random_styles(len(ex.test_images), generator, ex.test_images.x.device)
+    return evaluate.accuracy(judge, s2i.apply_style(ex.test_images.x, style), ex.test_images.y)
+
+
+def metrics(scores: dict[str, dict[str, evaluate.Spread]]) -> dict[str, float]:
+    """The notebook's recorded numbers (percentages, means over the seeds, and their stds)."""
+    with_skips, without = scores["with skips"]["recognised %"], scores["no skips"]["recognised %"]
+    return {"generated_recognised_accuracy": float(with_skips), "generated_recognised_accuracy_std": with_skips.std,
+            "generated_recognised_accuracy_no_skips": float(without),
+            "generated_recognised_accuracy_no_skips_std": without.std}

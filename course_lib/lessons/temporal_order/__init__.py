@@ -1,0 +1,83 @@
+"""Shuffle and Learn (notebook 03): temporal order verification on moving digits, transferred to action recognition.
+
+The pretext task itself -- tuples, high-motion sampling, the triplet network -- is ``course_lib.pretext.temporal_order``
+(Misra, Zitnick & Hebert, ECCV 2016). This package runs the notebook's experiment around it:
+
+* three initialisations of one backbone, all from the *same* initial weights: ``random`` (those weights, frozen),
+  ``tuple`` (temporal order verification on unlabelled clips) and ``supervised`` (trained to name the *digit* in
+  single frames of the same clips: digit labels, not action labels -- so it is not the paper's "UCF101-supervised"
+  row, which was trained with UCF101's action labels and transferred to HMDB51's actions);
+* the downstream task: action recognition = which of the six motions a clip shows, from few labelled clips
+  (``sizes.label_draws`` labelled draws averaged per point, mean and spread), with each backbone **frozen** and a
+  linear classifier on top (``evaluate.linear_probe``);
+* ``HEADS``: how a clip's frame codes become one feature vector. A per-frame encoder cannot see motion in one
+  frame, so the head must combine frames. The protocol (fixed before any number was looked at, the same for every
+  initialisation) is ``PROTOCOL``: the frame codes in order *and* the absolute differences of consecutive ones;
+  the other heads are shown beside it, because the ranking depends on them;
+* what the features encode: linear probes for the digit's *pose* (where it is) and for its *identity*;
+* the constant-velocity shortcut: the same pretext training on clips that glide at constant speed.
+
+A module each: ``pretraining`` (the sizes, the clips, the three initialisations), ``transfer`` (action recognition
+with ``HEADS``, pose and identity probes, the shortcut table), ``pictures`` and ``claims`` (``check_claims`` and the
+exercise checkers).
+"""
+
+from course_lib.data.moving_digits import ACTIONS
+from course_lib.lessons.temporal_order.claims import (
+    MIN_GAIN,
+    ORDER_MARGIN,
+    check_claims,
+    check_motion_energy,
+    check_negatives,
+)
+from course_lib.lessons.temporal_order.claims import _sampled_negatives as _sampled_negatives
+from course_lib.lessons.temporal_order.pictures import (
+    majority_share,
+    show_clips,
+    show_real_tuples,
+    show_training_accuracy,
+    show_tuples,
+)
+from course_lib.lessons.temporal_order.pretraining import (
+    DIGITS,
+    LABELS_PER_ACTION,
+    NOTEBOOK,
+    RANDOM,
+    SIZES,
+    TUPLE_LR,
+    TUPLES,
+    Sizes,
+    initial_backbone,
+    make_glide_splits,
+    make_splits,
+    pretrain_digits,
+    pretrain_tuples,
+    tuples_desc,
+)
+from course_lib.lessons.temporal_order.transfer import (
+    HEADS,
+    PROBE_ITERATIONS,
+    PROTOCOL,
+    action_accuracy,
+    action_scores,
+    action_table,
+    clip_codes,
+    encode,
+    few_label_accuracy,
+    frames_and_differences,
+    frames_in_order,
+    mean_of_frames,
+    pose_and_identity,
+    pose_classes,
+    shortcut_comparison,
+    shortcut_table,
+)
+
+__all__ = [
+    "NOTEBOOK", "TUPLE_LR", "LABELS_PER_ACTION", "RANDOM", "TUPLES", "DIGITS", "Sizes", "SIZES", "make_splits",
+    "make_glide_splits", "initial_backbone", "pretrain_tuples", "tuples_desc", "pretrain_digits", "clip_codes",
+    "frames_and_differences", "frames_in_order", "mean_of_frames", "HEADS", "PROTOCOL", "PROBE_ITERATIONS", "encode",
+    "action_accuracy", "few_label_accuracy", "action_scores", "action_table", "pose_classes", "pose_and_identity",
+    "shortcut_table", "shortcut_comparison", "majority_share", "show_training_accuracy", "show_tuples", "show_clips",
+    "show_real_tuples", "MIN_GAIN", "ORDER_MARGIN", "check_claims", "check_negatives", "check_motion_energy", "ACTIONS",
+]

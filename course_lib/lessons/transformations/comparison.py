@@ -1,0 +1,110 @@
+"""Notebook 05's comparison: every frozen backbone and the scratch baseline on the same labelled draws, the error
+table, the rows beside the lecture's slide, the recorded metrics and the claim."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import pandas as pd
+
+from course_lib import checks, evaluate, nets, pretrained
+from course_lib.lessons.transformations.from_scratch import ScratchRun, scratch, scratch_errors
+from course_lib.lessons.transformations.pretraining import GLOBAL, METHODS, NOTEBOOK, RANDOM, SCRATCH, Sizes
+from course_lib.lessons.transformations.probing import Probed, as_error, probe
+from course_lib.pretext import transformations
+
+
+@dataclass
+class Benchmark:
+    probes: dict[str, Probed]  # every frozen backbone under the protocol
+    scratch: dict[int, list[ScratchRun]]
+
+    @property
+    def errors(self) -> dict[str, dict[int, evaluate.Spread]]:
+        """{row: {label budget: test error % (mean ± std over draws)}}, the scratch row last."""
+        return {**{name: p.errors for name, p in self.probes.items()}, SCRATCH: scratch_errors(self.scratch)}
+
+
+def benchmark(backbones: dict[str, nets.Backbone], train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0):
+    """Every frozen backbone (linear probe at its layer chosen on validation) and scratch training, on the same
+    labelled draws."""
+    with pretrained.Runs(NOTEBOOK, "linear probes", sizes=sizes, seed=seed) as runs:
+        probes = {name: probe(backbone, train_xy, val_xy, test_xy, sizes, seed, desc=name, trained=runs)
+                  for name, backbone in backbones.items()}
+    return Benchmark(probes, scratch(train_xy, val_xy, test_xy, sizes, seed))
+
+
+def error_table(result: Benchmark) -> pd.DataFrame:
+    """Test error (%) as "mean ± std" over the labelled draws: one row per method, one column per label budget,
+    and the layer each frozen row is probed at (chosen on validation)."""
+    errors = result.errors
+    table = pd.DataFrame({name: {f"{k} labels": v.text() for k, v in row.items()} for name, row in errors.items()}).T
+    table["layer (val)"] = [result.probes[name].layer if name in result.probes else "end to end" for name in errors]
+    return table
+
+
+def compare_errors(a: evaluate.Spread, b: evaluate.Spread, names: tuple[str, str]) -> str:
+    """"a 7.8 ± 0.5 % vs b 13.5 ± 1.1 %: a lower error", or "...: no difference at this scale" when the gap is
+    inside the spread of the draws (``evaluate.differ``)."""
+    return evaluate.compare_text(a, b, names, unit=" % error", lower_is_better=True)
+
+
+def best_method(result: Benchmark) -> str:
+    """The pretext method whose probe scores best on the *validation* split at the smallest budget (at its layer)."""
+    return max(METHODS, key=lambda m: result.probes[m].layers.val[result.probes[m].layer])
+
+
+def slide_rows(result: Benchmark) -> dict[str, tuple[str | None, str | None]]:
+    """The rows for ``papers.side_by_side("agrawal2015", ...)``: the slide's 8.7 % beside our *egomotion* (its
+    layer chosen on validation, the pooling its head reads, the global average) and random-init features."""
+    ego, rand = result.probes["egomotion"], result.probes[RANDOM]
+
+    def at(layer: str) -> str:
+        return as_error(ego.layers.test[layer]).text()
+
+    return {
+        "MNIST error, 100 labels (lecture slide)": ("MNIST error with 100 labels", None),
+        f"ours: egomotion, frozen, linear probe at {ego.layer} (chosen on validation)": (None, ego.errors[100].text()),
+        "ours: egomotion, conv5 pooled 3 x 3, as its head reads it": (None, at("conv5")),
+        "ours: egomotion, conv5 averaged globally": (None, at(GLOBAL)),
+        f"ours: random-init features at {rand.layer} (chosen on validation)": (None, rand.errors[100].text()),
+    }
+
+
+def headline_metrics(result: Benchmark) -> dict[str, float]:
+    """The numbers ``session.record`` keeps: mean and std of every row's error at 100 and 1,000 labels, and
+    egomotion's error at the pooling its head reads and averaged globally."""
+    metrics = {}
+    for name, row in result.errors.items():
+        for budget in (100, 1000):
+            key = f"error_{budget}_{name.replace(' ', '_')}"
+            metrics[key], metrics[f"{key}_std"] = float(row[budget]), row[budget].std
+    ego = result.probes["egomotion"].layers.test
+    metrics["error_100_egomotion_conv5_3x3"] = 100.0 - float(ego["conv5"])
+    metrics["error_100_egomotion_conv5_global"] = 100.0 - float(ego[GLOBAL])
+    return metrics
+
+
+CHANCE_ERROR = 90.0  # ten digits
+
+
+def check_claim(result: Benchmark, profile: str, capped: list[str] | tuple[str, ...] = ()) -> None:
+    """The notebook's claim. ``lab`` / ``full``: the pretext method chosen on validation beats random-init features
+    at 100 labels, both at their layer chosen on validation, by more than the spread of the draws. ``ci`` (80 pretext
+    steps, too few for that margin on every seed): the weaker claim that its error is far below chance."""
+    best = best_method(result)
+    ours, floor = result.errors[best][100], result.errors[RANDOM][100]
+    if profile == "ci":
+        checks.check_claim(f"frozen {best} features are far better than chance at 100 labels (error < 50 %, "
+                           f"chance {CHANCE_ERROR:.0f} %)", ours < 50.0, f"{best} {ours.text()} %", capped=capped)
+        return
+    checks.check_claim("frozen self-supervised features beat frozen random-init ones at 100 labels, both at their "
+                       "layer chosen on validation, by more than the spread of the draws",
+                       ours < floor and evaluate.differ(ours, floor),
+                       compare_errors(ours, floor, (best, RANDOM)), capped=capped)
+
+
+def nt_xent_code() -> str:
+    """The lines that compute NT-Xent, as they stand in ``course_lib/pretext/transformations.py``."""
+    return "\n".join(inspect.getsource(fn) for fn in (transformations._contrastive_logits, transformations.nt_xent))

@@ -1,0 +1,134 @@
+"""The from-scratch baseline of notebook 05: the same network trained end to end on each labelled subset, with the
+contrastive views' augmentation, stopped when its validation accuracy stops rising."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import torch
+
+from course_lib import config, evaluate, nets, pretrained, show, train
+from course_lib.lessons.transformations.pretraining import NOTEBOOK, SCRATCH, Sizes
+from course_lib.lessons.transformations.probing import draws_at, labelled_subset
+from course_lib.pretext import transformations
+
+
+class EarlyStopping:
+    """Watch one training run on validation data: grade it every ``every`` steps, keep the best weights, and end
+    its stream of batches once ``patience`` gradings in a row have not beaten the best (``train.fit`` then stops:
+    its data ran out). ``finish`` grades the last step and puts the best weights back."""
+
+    def __init__(self, model: torch.nn.Module, val_xy, every: int, patience: int):
+        self.model, self.val_xy, self.every, self.patience = model, val_xy, every, patience
+        self.curve: list[tuple[int, float]] = []  # (step, validation accuracy %)
+        self.best_step, self.best_accuracy, self.stopped_early = 0, -1.0, False
+        self._since_best = 0
+        self._best_weights: dict[str, torch.Tensor] | None = None
+
+    def stream(self, batches):
+        """``batches``, cut short when validation accuracy stops rising."""
+        for step, batch in enumerate(batches):  # ``step`` optimiser steps are done when batch ``step`` is asked for
+            if step and step % self.every == 0:
+                self.grade(step)
+                if self._since_best >= self.patience:
+                    self.stopped_early = True
+                    return
+            yield batch
+
+    def grade(self, step: int) -> None:
+        accuracy = evaluate.accuracy(self.model, *self.val_xy)  # in eval mode
+        self.model.train()  # back to training: BatchNorm uses batch statistics again
+        self.curve.append((step, accuracy))
+        if accuracy > self.best_accuracy:
+            self.best_step, self.best_accuracy, self._since_best = step, accuracy, 0
+            self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self._since_best += 1
+
+    def finish(self, steps_done: int) -> None:
+        """Grade the last step (unless just graded), then keep the best weights, in eval mode."""
+        if not self.curve or self.curve[-1][0] != steps_done:
+            self.grade(steps_done)
+        self.model.load_state_dict(self._best_weights)
+        self.model.eval()
+
+    def after_training(self, steps: int):
+        """``train.fit``'s ``after`` hook: finish (the best weights are the ones a checkpoint keeps) and log the
+        validation curve into the run's history, so a run loaded from a checkpoint still has it."""
+        def after(model, history) -> None:
+            self.finish(self.curve[-1][0] if self.stopped_early else steps)
+            history.values["val_step"] = [float(step) for step, _ in self.curve]
+            history.values["val_accuracy"] = [accuracy for _, accuracy in self.curve]
+            history.values["best_step"] = [float(self.best_step)]
+            history.values["stopped_early"] = [float(self.stopped_early)]
+        return after
+
+
+@dataclass
+class ScratchRun:
+    """One from-scratch training on one labelled subset: its test error at the step chosen on validation."""
+
+    budget: int
+    error: float
+    curve: list[tuple[int, float]] = field(repr=False)  # (step, validation accuracy %)
+    best_step: int
+    stopped_early: bool  # False: it used all ``scratch_steps`` (validation accuracy may still have been rising)
+
+
+def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed: int = 0,
+                augment=transformations.digit_view, desc: str | None = None,
+                trained: train.Trained = train.always_train) -> ScratchRun:
+    """Train the network end to end on the labelled images ``idx``, with the contrastive views' augmentation
+    (``augment``), until validation accuracy stops rising; test error (%) with the best validation weights.
+    The run is named ``desc`` (default "scratch, <n> labels"; ``scratch`` adds the draw) and trained through
+    ``trained`` (``scratch`` loads shipped weights instead)."""
+    (x, y), (x_test, y_test) = train_xy, test_xy
+    idx = idx.to(x.device)
+    backbone = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
+    with config.isolated_rng(seed):  # the head's initial weights and the augmentations: the same for every budget
+        model = nets.Classifier(backbone, 10).to(x.device)
+        watch = EarlyStopping(model, val_xy, sizes.scratch_every, sizes.scratch_patience)
+        batches = train.batches(x[idx], y[idx], batch_size=sizes.batch_size, seed=seed, augment=augment)
+
+        def cross_entropy(model, batch):
+            return torch.nn.functional.cross_entropy(model(batch[0]), batch[1])
+
+        desc = desc or f"{SCRATCH}, {len(idx)} labels"
+        history = trained(model, desc, lambda: train.fit(model, watch.stream(batches), cross_entropy,
+                                                          steps=sizes.scratch_steps, progress=False, desc=desc,
+                                                          after=watch.after_training(sizes.scratch_steps)))
+    curve = [(int(step), accuracy) for step, accuracy in zip(history["val_step"], history["val_accuracy"],
+                                                              strict=True)]
+    return ScratchRun(len(idx), 100.0 - evaluate.accuracy(model, x_test, y_test), curve, int(history["best_step"][0]),
+                      bool(history["stopped_early"][0]))
+
+
+def scratch(train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0) -> dict[int, list[ScratchRun]]:
+    """{budget: one ``ScratchRun`` per labelled draw}, on the same labelled subsets the probes use."""
+    y = train_xy[1].cpu()
+    with pretrained.Runs(NOTEBOOK, "from-scratch runs", sizes=sizes, seed=seed, loss="cross-entropy",
+                         augment=transformations.digit_view) as runs:
+        return {budget: [scratch_run(train_xy, labelled_subset(y, budget, seed, d), val_xy, test_xy, sizes, seed,
+                                     desc=f"{SCRATCH}, {budget} labels, draw {d + 1}", trained=runs)
+                         for d in range(draws_at(budget, sizes))]
+                for budget in sizes.label_budgets}
+
+
+def scratch_errors(runs: dict[int, list[ScratchRun]]) -> dict[int, evaluate.Spread]:
+    return {budget: evaluate.Spread.of(run.error for run in rs) for budget, rs in runs.items()}
+
+
+def show_scratch_curves(runs: dict[int, list[ScratchRun]]):
+    """Validation accuracy of every from-scratch run against its steps; a dot marks the step it kept."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for (budget, rs), colour in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False):
+        for i, run in enumerate(rs):
+            steps, accuracy = zip(*run.curve, strict=True)
+            ax.plot(steps, accuracy, color=colour, alpha=0.8, label=f"{budget} labels" if i == 0 else None)
+            ax.plot(run.best_step, dict(run.curve)[run.best_step], "o", color=colour)
+    ax.set(xlabel="optimiser step", ylabel="validation accuracy (%)", ylim=(max(0, ax.get_ylim()[0]), 100),
+           title="scratch baseline: stopped when validation accuracy stops rising")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return show.finish(fig)
