@@ -192,6 +192,7 @@ def test_check_motion_energy_accepts_an_answer_written_here(capsys):
     pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().sum(dim=(2, 3, 4)), id="summed-not-averaged"),
     pytest.param(lambda v: (v[:, 1:] - v[:, :1]).abs().mean(dim=(2, 3, 4)), id="against-the-first-frame"),
     pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(1, 2, 3, 4)), id="averaged-over-time-too"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).pow(2).mean(dim=(2, 3, 4)), id="squared-not-absolute"),
 ])
 def test_check_motion_energy_rejects_a_typical_mistake(wrong):
     with pytest.raises(checks.NotYet, match=r"take \|x\[:, 1:\] - x\[:, :-1\]\|"):

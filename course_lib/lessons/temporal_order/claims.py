@@ -65,11 +65,13 @@ def check_negatives(fn) -> None:
 
 def check_motion_energy(fn) -> None:
     """Exercise: ``fn(videos)`` = mean absolute difference of consecutive frames, (N, T - 1)."""
-    videos = torch.zeros(2, 4, 1, 3, 3)
+    videos = torch.zeros(3, 4, 1, 3, 3)
     videos[0, 2] = 1.0  # clip 0: a flash at frame 2, so steps 1 and 2 change everything
     videos[1, :, :, 0, 0] = torch.arange(4.0)[:, None]  # clip 1: one pixel brightening by 1 per frame
+    # clip 2: steps of other sizes than 0 and 1 (a square, or no absolute value, would show), different per pixel
+    videos[2] = torch.tensor([0.0, 0.5, 2.5, 2.0]).view(4, 1, 1, 1) * torch.linspace(0.2, 1.0, 9).view(1, 1, 3, 3)
     expected = temporal_order.motion_energy(videos)
     answer = torch.as_tensor(fn(videos)).float()
     checks.exercise("motion energy", answer.shape == expected.shape and torch.allclose(answer, expected),
-                    f"expected {expected.tolist()}, got {answer.tolist()}: take |x[:, 1:] - x[:, :-1]|, "
-                    "then average over channels and pixels")
+                    f"expected {expected.tolist()}, got {answer.tolist()}: take |x[:, 1:] - x[:, :-1]| (the size "
+                    "of each change, not its square), then average over channels and pixels")
