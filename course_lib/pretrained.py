@@ -42,8 +42,10 @@ def load_or_train(model: nn.Module, run: str, train_run: Callable[[], History], 
                 print(f"loaded {entry['file']} ({entry['profile']}, seed {entry['seed']}, recipe "
                       f"{entry['fingerprint']}, {entry['seconds']:.0f} s of training) instead of training {run!r}")
             return History(**entry["history"])
-        print(f"no checkpoint for {run!r}: training it "
-              f"(`{checkpoints.build_command(run)}` would ship one)")
+        if folder is None:
+            print(f"the {config.profile_name()} profile ships no weights: training {run!r}")
+        else:
+            print(f"no checkpoint for {run!r}: training it (`{checkpoints.build_command(run)}` would ship one)")
     history = train_run()
     if config.checkpoint_build():
         checkpoints.save(run, model, history, recipe, build=config.checkpoint_build())

@@ -137,6 +137,15 @@ def test_without_a_checkpoint_pretrained_mode_trains_and_says_so(shipped, monkey
     assert history.stopped_by == "5 steps" and "no checkpoint for '05_x/never built'" in capsys.readouterr().out
 
 
+def test_a_profile_that_ships_no_weights_trains_and_says_so(shipped, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_CHECKPOINTS")
+    monkeypatch.setenv("COURSE_PROFILE", "ci")
+    monkeypatch.setattr(config, "user_cache", lambda: shipped / "cache")
+    _pretrained(monkeypatch)
+    history = _run(nn.Linear(3, 1))
+    assert history.stopped_by == "5 steps" and "the ci profile ships no weights" in capsys.readouterr().out
+
+
 def test_checkpoints_are_stored_in_half_precision_and_load_back_as_float32(shipped, monkeypatch):
     _build(monkeypatch)
     trained = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
