@@ -34,6 +34,20 @@ def test_verdict_says_correct_when_every_test_passes(capsys):
     assert "ex: correct" in capsys.readouterr().out
 
 
+def test_verdict_turns_what_a_guarded_function_raised_into_the_hint():
+    fn = checks.guarded(lambda x: int(x))
+    with pytest.raises(checks.NotYet, match="your function raised ValueError: invalid literal.*; no int"):
+        checks.verdict("ex", [(lambda: fn("a") == 1, "no int")])
+
+
+def test_guarded_lets_an_exercise_stub_through():
+    def stub():
+        raise NotImplementedError("exercise: fill this in")
+
+    with pytest.raises(NotImplementedError):
+        checks.verdict("ex", [(lambda: checks.guarded(stub)() == 1, "hint")])
+
+
 def test_claim_on_a_capped_run_says_so(capsys):
     checks.check_claim("a beats b", True, "60 vs 50", capped=["b"])
     assert "stopped at the time cap: b" in capsys.readouterr().out

@@ -339,6 +339,7 @@ def check_mask_noise(fn) -> None:
     with config.isolated_rng(0):  # the same test every time, and the notebook's random stream left as it was
         x = torch.rand(4, 1, 10, 10) + 0.1  # no zeros of its own
         out = fn(x.clone(), 0.3)
+        small = fn(x[..., :6, :6].clone(), 0.3)  # 0.3 * 36 = 10.8 pixels: rounding and int() differ here
         checks.verdict("mask_noise", [
             (lambda: isinstance(out, torch.Tensor) and out.shape == x.shape,
              f"return a tensor of the input's shape {tuple(x.shape)}"),
@@ -351,6 +352,10 @@ def check_mask_noise(fn) -> None:
             (lambda: not torch.equal(out[0] == 0, out[1] == 0),
              "every image gets its own random mask: draw one random order per image, not one per batch"),
             (lambda: torch.equal(fn(x.clone(), 0.0), x), "fraction 0 leaves the image as it is"),
+            (lambda: (torch.as_tensor(small) == 0).flatten(1).sum(1).tolist() == [round(0.3 * 36)] * 4,
+             lambda: "with fraction 0.3 of 6 x 6 pixels (10.8) you zeroed "
+             f"{(torch.as_tensor(small) == 0).flatten(1).sum(1).tolist()} per image: round the count to the nearest "
+             "whole number, int() always rounds down"),
         ])
 
 
@@ -359,11 +364,15 @@ def check_reconstruction_loss(fn) -> None:
     with config.isolated_rng(0):
         logits, clean = torch.randn(3, 1, 6, 6), torch.rand(3, 1, 6, 6)
     want = F.binary_cross_entropy_with_logits(logits, clean).item()
-    got = float(fn(logits, clean))
+    fn = checks.guarded(fn)
+    got = functools.cache(lambda: torch.as_tensor(fn(logits, clean)).float())
     big = torch.full((1, 1, 2, 2), 200.0)  # sigmoid(200) rounds to 1.0: log(1 - z) must not blow up
     checks.verdict("reconstruction loss", [
-        (lambda: abs(got - want) < 1e-4 * max(1.0, abs(want)),
-         f"expected {want:.4f}, got {got:.4f}: L_H(x, z) = -mean(x log z + (1 - x) log(1 - z)) with "
+        (lambda: got().numel() == 1,
+         lambda: f"your function returned shape {tuple(got().shape)}; expected one number: the loss of the whole "
+         "batch, averaged over its images and pixels"),
+        (lambda: abs(float(got()) - want) < 1e-4 * max(1.0, abs(want)),
+         lambda: f"expected {want:.4f}, got {float(got()):.4f}: L_H(x, z) = -mean(x log z + (1 - x) log(1 - z)) with "
          "z = sigmoid(logits); F.binary_cross_entropy_with_logits does it stably"),
         (lambda: bool(torch.isfinite(torch.as_tensor(fn(big, torch.zeros_like(big))))),
          "with logits of 200 your loss is not finite: work with the logits (log-sigmoid), not the probabilities"),

@@ -172,17 +172,27 @@ def curve_mean(curve: dict[int, evaluate.Spread], from_labels: int = CLAIM_FROM)
 def check_few_labels(fn) -> None:
     """Exercise: ``fn(y, per_class, seed)`` returns indices of ``per_class`` examples of every class."""
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1])
-    idx = torch.as_tensor(fn(y, 2, 0))
+    with config.isolated_rng(0):  # an answer that draws from torch's global stream leaves the notebook's alone
+        picks = {(k, seed): torch.as_tensor(fn(y, k, seed)).long() for k in (1, 2) for seed in (0, 1, 2)}
+        again = torch.as_tensor(fn(y, 2, 0))
+    unbalanced = [(k, seed) for (k, seed), idx in picks.items()
+                  if torch.bincount(y[idx], minlength=3).tolist() != [k] * 3 or len(set(idx.tolist())) != len(idx)]
 
-    def subsets() -> set[tuple[int, ...]]:
-        return {tuple(sorted(torch.as_tensor(fn(y, 2, seed)).tolist())) for seed in range(5)}
+    def subset(idx) -> tuple[int, ...]:
+        return tuple(sorted(idx.tolist()))
+
+    def unbalanced_hint() -> str:
+        k, seed = unbalanced[0]
+        return (f"with y={y.tolist()}, {k} per class and seed {seed} you picked classes {y[picks[k, seed]].tolist()}: "
+                "take `per_class` distinct indices from torch.nonzero(y == c) for each c, not from all of y at once")
 
     checks.verdict("few_labels", [
-        (lambda: torch.bincount(y[idx], minlength=3).tolist() == [2, 2, 2] and len(set(idx.tolist())) == len(idx),
-         lambda: f"with y={y.tolist()} and 2 per class you picked classes {y[idx].tolist()}: take `per_class` "
-                 "distinct indices from torch.nonzero(y == c) for each c"),
-        (lambda: len(subsets()) > 1,
+        (lambda: not unbalanced, unbalanced_hint),
+        (lambda: len({subset(picks[2, seed]) for seed in (0, 1, 2)}) > 1,
          "different seeds should draw different subsets: shuffle with torch.Generator().manual_seed(seed)"),
+        (lambda: subset(again) == subset(picks[2, 0]),
+         "the same seed should draw the same subset again: draw every random number from "
+         "torch.Generator().manual_seed(seed) (generator=...), not from torch's global stream"),
     ])
 
 

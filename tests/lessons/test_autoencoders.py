@@ -249,6 +249,12 @@ def _masked_pixels_set_to_the_mean(x, fraction):
     return torch.where(keep.bool(), x, x.mean())
 
 
+def _count_truncated(x, fraction):
+    k = int(fraction * x.shape[2] * x.shape[3])
+    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :k]
+    return x * torch.ones(x.shape[0], x.shape[2] * x.shape[3]).scatter(1, chosen, 0.0).view(x.shape[0], 1, *x.shape[2:])
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(_one_mask_for_the_batch, "own random mask", id="one-mask-for-the-batch"),
     pytest.param(lambda x, fraction: x * (torch.rand_like(x) > fraction).float(), "exactly round",
@@ -256,6 +262,7 @@ def _masked_pixels_set_to_the_mean(x, fraction):
     pytest.param(lambda x, fraction: F.dropout(x, fraction) if fraction > 0 else x, "exactly round|do not rescale",
                  id="dropout-rescales"),
     pytest.param(_masked_pixels_set_to_the_mean, "exactly 30 per image should be 0", id="masked-to-the-mean-not-0"),
+    pytest.param(_count_truncated, "nearest whole number", id="int-not-round"),
 ])
 def test_mask_noise_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):
@@ -277,6 +284,8 @@ def _naive(logits, clean):
                  "expected .*, got", id="summed-not-averaged"),
     pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(clean, torch.sigmoid(logits)),
                  "expected .*, got", id="arguments-swapped"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits, clean, reduction="none"),
+                 r"returned shape \(3, 1, 6, 6\); expected one number", id="per-pixel-not-averaged"),
 ])
 def test_loss_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):

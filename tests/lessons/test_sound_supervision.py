@@ -286,14 +286,21 @@ def test_the_logit_checker_rejects_a_typical_mistake(wrong, hint):
         lesson.check_distance_logit(wrong)
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean(), id="worst-not-best-item"),
-    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float().sum(), id="count-not-fraction"),
-    pytest.param(lambda scores, q, g: (g[scores.topk(5, dim=1).indices] == q[:, None]).any(1).float().mean(),
+RECALL = "argmax over dim 1.*average the hits"
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean(), RECALL, id="worst-not-best-item"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float().sum(), RECALL, id="count-not-fraction"),
+    pytest.param(lambda scores, q, g: (g[scores.topk(5, dim=1).indices] == q[:, None]).any(1).float().mean(), RECALL,
                  id="recall-at-5"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(0)] == q).float().mean(), f"raised IndexError: .*{RECALL}",
+                 id="argmax-over-the-wrong-axis"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float(),
+                 r"returned shape \(50,\); expected one number", id="hits-not-averaged"),
 ])
-def test_the_recall_checker_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="argmax over dim 1.*average the hits"):
+def test_the_recall_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
         lesson.check_recall_at_1(wrong)
 
 

@@ -138,6 +138,10 @@ def test_check_few_labels_accepts_an_answer_written_here(capsys):
     pytest.param(_per_class_in_all, "per_class", id="per-class-taken-as-the-total"),
     pytest.param(lambda y, k, seed: torch.nonzero(y == 0).flatten()[: 3 * k], "per_class", id="one-class-only"),
     pytest.param(_with_replacement, "distinct", id="drawn-with-replacement"),
+    pytest.param(lambda y, k, seed: torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:3 * k],
+                 "distinct indices from torch.nonzero", id="not-drawn-per-class"),
+    pytest.param(lambda y, k, seed: torch.cat([torch.nonzero(y == c).flatten()[torch.randperm(int((y == c).sum()))[:k]]
+                                               for c in y.unique()]), "same seed", id="seed-not-used"),
 ])
 def test_check_few_labels_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):

@@ -258,6 +258,17 @@ def check_epsilon_greedy(fn: Callable) -> None:
     def shares(epsilon, n):
         return np.bincount([int(fn(q, epsilon, rng)) for _ in range(n)], minlength=k)[:k] / n
 
+    def same_choices_from_the_same_rng():  # whatever np.random's global stream holds (it is put back after)
+        state, runs = np.random.get_state(), []
+        try:
+            for global_seed in (1, 2):
+                np.random.seed(global_seed)
+                seeded = np.random.default_rng(7)
+                runs.append([int(fn(q, 0.5, seeded)) for _ in range(100)])
+        finally:
+            np.random.set_state(state)
+        return runs[0] == runs[1]
+
     checks.verdict("epsilon-greedy", [
         (greedy_when_epsilon_is_0, "with epsilon = 0 the agent must always exploit: return the index of the largest "
                                    "estimate (np.argmax), not the largest value itself."),
@@ -268,12 +279,15 @@ def check_epsilon_greedy(fn: Callable) -> None:
          f"with epsilon = {eps} the greedy action should be chosen about {1 - eps + eps / k:.2f} of the time "
          "(1 - epsilon, plus the epsilon / k chance that exploring picks it too). "
          "Explore when rng.random() < epsilon, exploit otherwise."),
+        (same_choices_from_the_same_rng, "given the same rng your agent made different choices: draw every random "
+                                         "number from the rng argument, not from np.random's global stream."),
     ])
 
 
 def check_update(fn: Callable) -> None:
     """Exercise 3: ``fn(estimate, count, reward)`` is the incremental sample average (count includes this reward)."""
     rewards = np.array([2.0, -1.0, 4.0, 0.5, 3.0, -2.5])
+    fn = checks.guarded(fn)  # what it raises (a Python if or int() on arrays) becomes the hint, not a traceback
 
     def running_average():
         estimate = 0.0

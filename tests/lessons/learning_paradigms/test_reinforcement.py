@@ -124,6 +124,8 @@ def test_check_epsilon_greedy_accepts_an_answer_written_here(capsys):
                                           else int(np.argmax(q))), "equally likely", id="explores-the-others-only"),
     pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q) - 1)) if rng.random() < epsilon else int(np.argmax(q)),
                  "over all actions", id="explores-all-but-the-last-action"),
+    pytest.param(lambda q, epsilon, rng: int(np.random.randint(len(q))) if np.random.rand() < epsilon
+                 else int(np.argmax(q)), "from the rng argument", id="global-stream-not-rng"),
 ])
 def test_check_epsilon_greedy_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):
@@ -140,12 +142,18 @@ def test_check_update_accepts_an_answer_written_here(capsys):
     assert "sample-average update: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda q, n, r: q + (r - q) / (n + 1), id="count-off-by-one"),
-    pytest.param(lambda q, n, r: (q + r) / 2, id="halfway-to-the-reward"),
-    pytest.param(lambda q, n, r: q + 0.1 * (r - q), id="constant-step-size"),
-    pytest.param(lambda q, n, r: r / n, id="old-estimate-left-out"),
+AVERAGE = "plain average.*count already includes"
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda q, n, r: q + (r - q) / (n + 1), AVERAGE, id="count-off-by-one"),
+    pytest.param(lambda q, n, r: (q + r) / 2, AVERAGE, id="halfway-to-the-reward"),
+    pytest.param(lambda q, n, r: q + 0.1 * (r - q), AVERAGE, id="constant-step-size"),
+    pytest.param(lambda q, n, r: r / n, AVERAGE, id="old-estimate-left-out"),
+    pytest.param(lambda q, n, r: r if n == 1 else q + (r - q) / n, "raised ValueError: .*; use plain arithmetic",
+                 id="python-if"),
+    pytest.param(lambda q, n, r: q + (r - q) / int(n), "raised TypeError: .*; use plain arithmetic", id="int-of-count"),
 ])
-def test_check_update_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="plain average.*count already includes"):
+def test_check_update_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
         lesson.check_update(wrong)
