@@ -33,6 +33,8 @@ from torch import nn
 
 import course_lib
 from course_lib import config
+from course_lib.data import _fetch
+from course_lib.data._fetch import sha256 as _sha256  # the datasets' check, for files of weights too
 
 MANIFEST = "manifest.json"
 MAX_BYTES = 2 * 1024 * 1024  # one checkpoint
@@ -46,10 +48,6 @@ class StaleCheckpoint(RuntimeError):
 
 def build_command(notebook: str) -> str:
     return f"python -m course_lib.checkpoints build {notebook[:2]}"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def slug(desc: str) -> str:
@@ -235,7 +233,6 @@ def fetch(profile: str = BUILD_PROFILE, target: Path | None = None) -> Path:
     """Download the release's weights archive of ``profile``, check its SHA-256 and unpack it into ``target`` (the
     per-user cache): the same guarded download the datasets use, so offline or corrupt gives the same one clear
     message (``DataUnavailable``). Returns the folder; nothing is downloaded when it already holds a manifest."""
-    from course_lib.data import _fetch
     from course_lib.release import weights_asset
 
     target = target or root(profile)

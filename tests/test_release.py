@@ -60,3 +60,14 @@ def test_a_local_address_installs_from_it_and_draws_no_badge(tmp_path):
 def test_an_unstamped_course_says_so_on_colab_instead_of_installing():
     cell = release.install_source("", "")
     assert "%pip" not in cell and "no release address yet" in cell
+
+
+def test_a_weights_archive_is_recorded_with_its_release_asset_address_and_checksum(tmp_path):
+    import hashlib
+
+    archive = tmp_path / "course-weights-lab.tar.gz"
+    archive.write_bytes(b"weights")
+    profile, entry = release.weights_entry(archive, "a/b", "v1")
+    assert profile == "lab" and entry["sha256"] == hashlib.sha256(b"weights").hexdigest()
+    assert entry["url"] == "https://github.com/a/b/releases/download/v1/course-weights-lab.tar.gz"
+    assert release.weights_entry(archive, "a/b", "v1", "http://127.0.0.1:8000/w.tar.gz")[1]["url"].startswith("http://127")

@@ -41,6 +41,15 @@ def asset_url(repo: str, ref: str, file: str) -> str:
     return f"https://github.com/{repo}/releases/download/{ref}/{file}"
 
 
+def weights_entry(archive: Path, repo: str, ref: str, url: str | None = None) -> tuple[str, dict]:
+    """(profile, {"url", "sha256"}) of a weights archive ``course-weights-<profile>.tar.gz`` a release publishes:
+    served at ``url``, by default the release's GitHub asset."""
+    from course_lib.data._fetch import sha256
+
+    profile = archive.name.removeprefix("course-weights-").split(".")[0]
+    return profile, {"url": url or asset_url(repo, ref, archive.name), "sha256": sha256(archive)}
+
+
 def weights_asset(profile: str, course: Path | None = None) -> dict | None:
     """{"url", "sha256"} of the weights archive the release publishes for ``profile``, or None."""
     return read(course).get("weights", {}).get(profile)

@@ -4,7 +4,6 @@ a release, and rebuild the student copies from them (``course_lib.release``)."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -24,12 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("show", help="the release the notebooks point at")
     args = parser.parse_args(argv)
     if args.command == "stamp":
-        weights = {}
-        for archive in args.weights:  # course-weights-<profile>.tar.gz
-            profile = archive.name.removeprefix("course-weights-").split(".")[0]
-            digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-            weights[profile] = {"url": args.weights_url or release.asset_url(args.repo, args.ref, archive.name),
-                                "sha256": digest}
+        weights = dict(release.weights_entry(archive, args.repo, args.ref, args.weights_url)
+                       for archive in args.weights)
         written = release.stamp(args.repo, args.ref, weights=weights)
         student.build(config.REPO_ROOT / "notebooks", config.REPO_ROOT / "student")
         where = (f"{release.git_url(args.repo)}@{args.ref}" if args.repo
