@@ -10,6 +10,12 @@ The environment decides (and nothing else reads it):
     COURSE_PRETRAINED     1: load the shipped weights instead of training   default: off
     COURSE_CHECKPOINTS    folder of the lab weights     default: <repo>/checkpoints in a checkout, else a per-user cache
 
+Set by ``python -m course_lib.results seeds`` for its runs (a reader never needs them):
+
+    COURSE_RESULTS        folder the run's numbers go to             default: <repo>/results in a checkout
+    COURSE_CLAIMS         report: a failed claim is printed, not raised (a seeds run must reach the end)
+    COURSE_CLAIMS_LOG     a file every checked claim is appended to (one JSON line each)
+
 Knobs only: this module imports nothing else of the course. A notebook's first cell is ``session.setup("NN_name")``
 (``course_lib.session``), which reads them here. Only what every notebook shares lives here; each lesson
 (``course_lib.lessons``) declares its own sizes for ci / lab / full beside its code.
@@ -103,8 +109,22 @@ def user_cache() -> Path:
 
 
 def results_root() -> Path:
-    """Where ``results.record`` writes: <repo>/results in a checkout, else ./results."""
+    """Where ``results.record`` writes: COURSE_RESULTS if set; <repo>/results in a checkout, else ./results."""
+    if os.environ.get("COURSE_RESULTS"):
+        return Path(os.environ["COURSE_RESULTS"]).expanduser()
     return REPO_ROOT / "results" if _in_checkout() else Path.cwd() / "results"
+
+
+def claims_reported() -> bool:
+    """COURSE_CLAIMS=report: a claim that fails is printed and logged, not raised (the seeds runs of
+    ``python -m course_lib.results seeds`` must reach the end of the notebook to measure everything)."""
+    return os.environ.get("COURSE_CLAIMS", "").strip().lower() == "report"
+
+
+def claims_log() -> Path | None:
+    """COURSE_CLAIMS_LOG: a file each checked claim is appended to as one JSON line, or None."""
+    value = os.environ.get("COURSE_CLAIMS_LOG", "").strip()
+    return Path(value) if value else None
 
 
 def seed() -> int:

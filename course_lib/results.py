@@ -3,6 +3,8 @@
 ``results/<profile>/<notebook>.json`` = {"notebook", "profile", "seed", "seconds", "capped", "metrics": {name: number}}
 where "capped" names the training runs that stopped at their time budget (their numbers are of a shorter run).
 The scoreboard and the README tables are built from these files, never typed in by hand.
+``results/<profile>/seeds/<notebook>.json`` holds the same notebook's runs on other pretraining seeds
+(``python -m course_lib.results seeds NN``, see ``course_lib.seeds``).
 """
 
 from __future__ import annotations
@@ -96,7 +98,12 @@ def update_readme(readme: Path, profile: str = "lab", root: Path | None = None) 
 
 if __name__ == "__main__":
     import argparse
+    import sys
 
+    if sys.argv[1:2] == ["seeds"]:  # python -m course_lib.results seeds 05 --seeds 1 2 (see course_lib.seeds)
+        from course_lib import seeds
+
+        raise SystemExit(seeds.main(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="python -m course_lib.results", description="recorded headline numbers")
     parser.add_argument("profile", nargs="?", default="lab", choices=config.PROFILE_NAMES)
     parser.add_argument("--readme", action="store_true", help="rewrite the results block of the course README")
