@@ -36,19 +36,28 @@ DEFAULT_SEEDS = (1, 2)  # beside the notebook's own run, seed 0
 
 @dataclass(frozen=True)
 class Ordering:
-    """One ordering a notebook states, on the metrics it records: ``better`` beats ``than`` (a tuple: the best of
-    those metrics, on each seed). The gap is signed so that positive means the ordering holds."""
+    """One ordering a notebook states, on the metrics it records: ``better`` beats ``than``. A tuple on the left
+    means every one of them (the weakest counts, on each seed); on the right, all of them (the best counts). The gap is
+    signed so that positive means the ordering holds."""
 
     statement: str  # in words, as the notebook says it
-    better: str  # a recorded metric
+    better: str | tuple[str, ...]  # a recorded metric, or several that must each beat ``than``
     than: str | tuple[str, ...]  # the recorded metric it is compared with, or several: the best of them
     higher_is_better: bool = True
 
+    @property
+    def metrics(self) -> set[str]:
+        return set(_names(self.better)) | set(_names(self.than))
+
     def gap(self, metrics: dict[str, float]) -> float:
-        others = (self.than,) if isinstance(self.than, str) else self.than
         sign = 1 if self.higher_is_better else -1
-        best_other = max(sign * metrics[name] for name in others)
-        return sign * metrics[self.better] - best_other
+        weakest = min(sign * metrics[name] for name in _names(self.better))
+        strongest_other = max(sign * metrics[name] for name in _names(self.than))
+        return weakest - strongest_other
+
+
+def _names(metrics: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (metrics,) if isinstance(metrics, str) else tuple(metrics)
 
 
 def verdict(gaps: list[float]) -> str:
@@ -91,8 +100,7 @@ def table(notebook: str, orderings: list[Ordering], profile: str = "lab", root: 
     """One row per ordering: the paired difference on each seed (positive: it holds), their mean and std (n - 1),
     and the verdict. Prints where the numbers come from, and how to make them when seeds are missing."""
     runs = load(notebook, profile, root)
-    missing = [o.statement for o in orderings for run in runs.values()
-               if not {o.better, *((o.than,) if isinstance(o.than, str) else o.than)} <= set(run["metrics"])]
+    missing = [o.statement for o in orderings for run in runs.values() if not o.metrics <= set(run["metrics"])]
     if missing:
         raise KeyError(f"{notebook}: the seeds runs lack numbers for {sorted(set(missing))}: run "
                        f"`{COMMAND} {notebook[:2]} --profile {profile}` again")

@@ -12,7 +12,8 @@ The pretext task itself -- the model, masking noise, the reconstruction loss -- 
                       ``evaluate.stage_features`` pools them) and the bottleneck (the globally pooled conv5), each
                       probed with 10 labels per digit in several labelled draws (``evaluate.probe_layers``), every
                       network's best layer chosen on a validation split held out of the training images;
-* pictures: what each autoencoder is asked, reconstructions, the latent space (PCA or t-SNE of the bottleneck codes),
+* pictures: what each autoencoder is asked, reconstructions, the latent space (the bottleneck codes in 2-D: LDA fitted
+  on the probe's labelled images, or PCA / t-SNE with no labels),
   errors against the masking level; the latent explorer (``widgets.latent_explorer``); the exercise checkers.
 
 On MNIST, frozen *random* convolutional features are a strong baseline (a random ``conv3`` is far better than the
@@ -31,7 +32,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import augment, checks, config, evaluate, nets, pretrained, show, train, widgets
+from course_lib import augment, checks, config, evaluate, nets, pretrained, seeds, show, train, widgets
 from course_lib.pretext.autoencoder import AutoEncoder, mask_noise, reconstruction_loss
 
 NOTEBOOK = "04_autoencoders"  # its runs' shipped weights are named after it
@@ -206,6 +207,49 @@ def capped(histories: dict[str, train.History]) -> list[str]:
     return [name for name, history in histories.items() if history.capped]
 
 
+def _ordering(prefix: str, statement: str, better: str, than: str | tuple[str, ...]) -> seeds.Ordering:
+    """An ordering of recorded metrics, named without their common ``prefix``: probe accuracies (%, higher is
+    better, ``probe_100_``) or reconstruction errors (MSE, lower is better, ``reconstruction_mse_``)."""
+    others = tuple(prefix + name for name in ((than,) if isinstance(than, str) else than))
+    return seeds.Ordering(statement, prefix + better, others if len(others) > 1 else others[0],
+                          higher_is_better=prefix.startswith("probe"))
+
+
+_probe = functools.partial(_ordering, "probe_100_")
+_mse = functools.partial(_ordering, "reconstruction_mse_")
+
+# Every ordering the notebook states, on the metrics it records, for its tables over pretraining seeds
+# (``seeds.table(NOTEBOOK, ...)``): probe accuracies first, its two claims (lab) at their head, then reconstruction
+# errors. A tie the text states ("no difference") is an ordering too: its verdict should then read "no difference".
+# Only the random and moved-digits networks are recorded layer by layer.
+PROBE_ORDERINGS = [
+    _probe("moved digits' best layer beats random init's best layer", "denoising_moved_best", "random_best"),
+    _probe("moved digits' bottleneck beats random init's bottleneck", "denoising_moved_bottleneck",
+           "random_bottleneck"),
+    _probe("moved digits' best layer beats the pixels (the ci claim)", "denoising_moved_best", "pixels"),
+    _probe("plain autoencoder vs random init at their best layers: no difference", "autoencoder_best", "random_best"),
+    _probe("masked pixels vs random init at their best layers: no difference", "denoising_masked_best", "random_best"),
+    _probe("masked pixels vs the plain autoencoder at their best layers: no better", "denoising_masked_best",
+           "autoencoder_best"),
+    _probe("moved digits beats the plain and masked-pixels autoencoders (best layers)", "denoising_moved_best",
+           ("autoencoder_best", "denoising_masked_best")),
+    _probe("random init's best layer beats the pixels", "random_best", "pixels"),
+    _probe("random init: conv3 beats its deeper layers", "random_conv3", ("random_conv4", "random_conv5")),
+    _probe("random init's bottleneck vs the pixels: no better", "random_bottleneck", "pixels"),
+    *(_probe(f"training makes {layer} useful: moved digits beats random init at {layer}", f"denoising_moved_{layer}",
+             f"random_{layer}") for layer in ("conv4", "conv5")),
+]
+RECONSTRUCTION_ORDERINGS = [
+    _mse("the plain autoencoder is best on clean images (MSE)", "autoencoder_clean",
+         ("denoising_masked_clean", "denoising_moved_clean")),
+    _mse(f"the masked-pixels autoencoder fills {NOISE:.0%} holes better than the plain one (MSE)",
+         "denoising_masked_masked", "autoencoder_masked"),
+    _mse("only the moved-digits autoencoder undoes a move (MSE)", "denoising_moved_moved",
+         ("autoencoder_moved", "denoising_masked_moved")),
+]
+ORDERINGS = [*PROBE_ORDERINGS, *RECONSTRUCTION_ORDERINGS]
+
+
 # --- pictures -------------------------------------------------------------------------------------------------
 
 def _corrupted(x: torch.Tensor, noise: float, seed: int) -> dict[str, torch.Tensor]:
@@ -250,37 +294,56 @@ def codes(backbone: nets.Backbone, x: torch.Tensor) -> torch.Tensor:
     return evaluate.embed(backbone.embed, x)
 
 
-def project_2d(features: torch.Tensor, method: str = "pca", seed: int = 0) -> np.ndarray:
-    """2-D coordinates of feature vectors: PCA (fast, linear) or t-SNE (slow, keeps neighbours)."""
+def project_2d(features: torch.Tensor, method: str = "pca", seed: int = 0, fit=None) -> np.ndarray:
+    """2-D coordinates of feature vectors: PCA (linear, the two directions of largest variance), LDA (linear, the two
+    directions that best separate the classes of ``fit`` = (features, labels): the probe's labelled images, not the
+    points drawn) or t-SNE (slow, keeps neighbours)."""
     from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.manifold import TSNE
 
     a = features.numpy().astype(np.float64)
     if method == "pca":
         return PCA(2, random_state=seed).fit_transform(a)
+    if method == "lda":
+        if fit is None:
+            raise ValueError("method 'lda' needs fit=(features, labels): the labelled images choosing its directions")
+        lda = LinearDiscriminantAnalysis(n_components=2, solver="eigen", shrinkage="auto")  # shrunk: 100 images
+        return lda.fit(fit[0].numpy().astype(np.float64), np.asarray(fit[1])).transform(a)
     if method == "tsne":
         return TSNE(2, init="pca", perplexity=30, random_state=seed).fit_transform(a)
-    raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    raise ValueError(f"method must be 'pca', 'lda' or 'tsne', got {method!r}")
 
 
-def show_latent_space(backbones: dict[str, nets.Backbone], x: torch.Tensor, y: torch.Tensor, method: str = "pca",
-                      seed: int = 0):
-    """The pixels and each network's bottleneck codes of test images in 2-D, coloured by digit (labels only colour).
+def show_latent_space(backbones: dict[str, nets.Backbone], x: torch.Tensor, y: torch.Tensor, method: str = "lda",
+                      seed: int = 0, labelled: tuple[torch.Tensor, torch.Tensor] | None = None):
+    """The pixels and each network's bottleneck codes of test images in 2-D, coloured by digit.
 
-    Hinton & Salakhutdinov (2006) drew the same comparison: 2-D codes of a deep autoencoder against PCA of the pixels.
+    ``method="lda"`` (the default) reads each code as the probe does: one linear map to 2-D, fitted on the
+    ``labelled`` images (images, labels: the probe's 100) and drawn on the test images ``x``. ``"pca"`` and
+    ``"tsne"`` use no labels at all (``labelled`` is then ignored). Hinton & Salakhutdinov (2006) drew the same
+    comparison with codes trained to be 2-D, against PCA of the pixels.
     """
-    panels = {"pixels": x.flatten(1).float().cpu(), **{name: codes(b, x) for name, b in backbones.items()}}
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 0.8, 3.1), squeeze=False,
+    if method == "lda" and labelled is None:
+        raise ValueError("method 'lda' needs labelled=(images, labels): the labelled images that fit the 2-D map")
+
+    def panels(images):
+        return {"pixels": images.flatten(1).float().cpu(), **{name: codes(b, images) for name, b in backbones.items()}}
+
+    shown, fitted = panels(x), panels(labelled[0]) if method == "lda" else None
+    fig, axes = plt.subplots(1, len(shown), figsize=(2.6 * len(shown) + 0.8, 3.1), squeeze=False,
                              layout="constrained", dpi=72)  # thousands of points: a light picture
     labels = y.cpu().numpy()
-    for ax, (name, features) in zip(axes[0], panels.items(), strict=True):
-        xy = project_2d(features, method, seed)
+    for ax, (name, features) in zip(axes[0], shown.items(), strict=True):
+        fit = (fitted[name], labelled[1].cpu()) if fitted else None
+        xy = project_2d(features, method, seed, fit)
         points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5, linewidths=0,
                             antialiased=False)  # crisp dots: a picture a few times lighter
         ax.set_title(name, fontsize=9)
         ax.set(xticks=[], yticks=[])
     fig.colorbar(points, ax=axes[0].tolist(), ticks=range(10), label="digit", shrink=0.8)
-    fig.suptitle(f"{len(x)} test images: pixels and bottleneck codes ({method.upper()})", fontsize=10)
+    how = f"LDA fitted on {len(labelled[0])} labelled images" if method == "lda" else method.upper() + ", no labels"
+    fig.suptitle(f"{len(x)} test images: pixels and bottleneck codes ({how})", fontsize=10)
     plt.close(fig)  # not show.finish: a constrained layout places the colour bar itself
     return fig
 

@@ -12,6 +12,8 @@ The method itself -- Lab, the quantised ab bins, soft encoding, rebalancing, the
 * ``probe_table``      the transfer probe: a linear probe of CIFAR-10 labels on frozen features, layer by layer,
                        of the colorization backbone and of the same network at random init, each row's best layer
                        chosen on a validation split, mean ± std over labelled draws;
+* ``ORDERINGS``        every ordering the notebook states, on its recorded metrics, for its table over pretraining
+                       seeds (``course_lib.seeds``);
 * pictures, the "Let's test it!" demo (``widgets.colorization_demo``) and the exercise checker.
 """
 
@@ -25,7 +27,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from course_lib import checks, config, evaluate, nets, pretrained, show, train, widgets
+from course_lib import checks, config, evaluate, nets, pretrained, seeds, show, train, widgets
 from course_lib.pretext import colorization as col
 
 NOTEBOOK = "06_colorization"  # its runs' shipped weights are named after it
@@ -247,6 +249,29 @@ def metrics(colours: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
 
 
 beats = evaluate.beats  # the notebook's claims call lesson.beats
+
+# Every ordering the notebook states, on the metrics it records, for its table over pretraining seeds
+# (``seeds.table(NOTEBOOK, ORDERINGS)``). The first and the last are the claims it asserts; the rest it reports.
+ORDERINGS = [
+    seeds.Ordering("rebalanced classification is more colourful than l2 regression (M)",
+                   "colourfulness_rebalanced", "colourfulness_l2"),
+    seeds.Ordering("plain classification is not more colourful than l2 regression (M)",
+                   "colourfulness_l2", "colourfulness_classification"),
+    seeds.Ordering("rebalancing brings the colour back: above plain classification (M)",
+                   "colourfulness_rebalanced", "colourfulness_classification"),
+    seeds.Ordering("the temperature: T = 0.1 more colourful than T = 1 (M)",
+                   "colourfulness_rebalanced_t0_1", "colourfulness_rebalanced_t1"),
+    seeds.Ordering("l2 regression above grey (AuC)", "auc_l2", "auc_grey"),
+    seeds.Ordering("plain classification above grey (AuC)", "auc_classification", "auc_grey"),
+    seeds.Ordering("the rebalanced network falls below grey (AuC)", "auc_grey", "auc_rebalanced"),
+    seeds.Ordering("l2 regression above grey (AuC per colour)", "auc_per_colour_l2", "auc_per_colour_grey"),
+    seeds.Ordering("rebalanced above l2 and plain classification (AuC per colour)",
+                   "auc_per_colour_rebalanced", ("auc_per_colour_l2", "auc_per_colour_classification")),
+    seeds.Ordering("rebalanced: T = 1 above T = 0.1 (AuC per colour)",
+                   "auc_per_colour_rebalanced_t1", "auc_per_colour_rebalanced_t0_1"),
+    seeds.Ordering("colorization features beat random init (linear probe, best layer on validation)",
+                   "probe_colorization", "probe_random"),
+]
 
 
 def capped(histories: dict[str, train.History]) -> list[str]:

@@ -14,7 +14,9 @@ Isola & Efros, CVPR 2017). This module runs the notebook's experiment:
                     ``evaluate.probe_layers``): several labelled draws, each row's best layer chosen on a validation
                     split; ``evaluate.layer_table`` prints it, ``plot_layers`` draws it beside the paper's rows as on
                     the slide, ``head_to_head`` says layer by layer which of two rows wins, or that the gap is inside
-                    the spread of the draws.
+                    the spread of the draws;
+* ``ORDERINGS``     every ordering the notebook states, on its recorded metrics, for its table over pretraining
+                    seeds (``course_lib.seeds``).
 
 ``SIZES`` holds the notebook's sizes for ``ci``, ``lab`` and ``full``.
 
@@ -30,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from course_lib import checks, config, evaluate, nets, papers, pretrained, show, train
+from course_lib import checks, config, evaluate, nets, papers, pretrained, seeds, show, train
 from course_lib.pretext import colorization as col
 from course_lib.pretext import split_brain as sb
 
@@ -252,6 +254,41 @@ def metrics(scores: dict[str, evaluate.LayerScores]) -> dict[str, float]:
         out[f"probe_{KEYS[name]}_best"] = float(s.best)
         out[f"probe_{KEYS[name]}_best_std"] = s.best.std
     return out
+
+
+def _beats(statement: str, better: str, than: str | tuple[str, ...], at: str = "best") -> seeds.Ordering:
+    """An ordering of recorded probes: rows by their metric keys (``KEYS``), at one layer or at the best (val)."""
+    others = f"probe_{than}_{at}" if isinstance(than, str) else tuple(f"probe_{key}_{at}" for key in than)
+    return seeds.Ordering(statement, f"probe_{better}_{at}", others)
+
+
+# Every ordering the notebook states, for its table over pretraining seeds (``seeds.table(NOTEBOOK, ORDERINGS)``):
+# the claims it asserts (in ``lab``) first, then what it only reports. A tie the text states ("no difference") is an
+# ordering too: its verdict should then read "no difference".
+_CONTROLS = ("l_ab", "ab_l", "ab_l_full", "autoencoder", "split_brain_reg")
+ORDERINGS = [
+    _beats("split-brain (cl,cl) beats each of its halves (best layers, chosen on validation)",
+           "split_brain_cl", ("l_ab", "ab_l")),
+    *(_beats(f"split-brain (cl,cl) beats random init at {stage}", "split_brain_cl", "random", stage)
+      for stage in ("conv3", "conv4", "conv5")),
+    *(_beats(f"L→ab (cl), full width beats random init at {stage}", "l_ab_full", "random", stage)
+      for stage in ("conv3", "conv4", "conv5")),
+    _beats("L→ab (cl), full width beats random init at conv2", "l_ab_full", "random", "conv2"),
+    *(_beats(f"L→ab (cl), half beats random init at {stage}", "l_ab", "random", stage) for stage in ("conv4", "conv5")),
+    *(_beats(f"split-brain (cl,cl) beats L→ab (cl), full width at {stage}", "split_brain_cl", "l_ab_full", stage)
+      for stage in nets.STAGES),
+    *(_beats(f"split-brain (cl,cl) beats its halves, ab→L full width, the autoencoder and (reg,reg) at {stage}",
+             "split_brain_cl", _CONTROLS, stage) for stage in nets.STAGES),
+    _beats("split-brain (cl,cl) vs random init at their best layers: no difference", "split_brain_cl", "random"),
+    _beats("split-brain (cl,cl) vs L→ab (cl), full width at their best layers: no difference",
+           "split_brain_cl", "l_ab_full"),
+    _beats("split-brain (cl,cl) beats the autoencoder at their best layers", "split_brain_cl", "autoencoder"),
+    seeds.Ordering("random init falls from conv1 to conv5", "probe_random_conv1", "probe_random_conv5"),
+    seeds.Ordering("split-brain (cl,cl) loses nothing from conv1 to conv5", "probe_split_brain_cl_conv5",
+                   "probe_split_brain_cl_conv1"),
+    _beats("colour → lightness is the weaker half: L→ab above ab→L (half width, best layers)", "l_ab", "ab_l"),
+    _beats("the supervised network beats split-brain (cl,cl) (best layers)", "supervised", "split_brain_cl"),
+]
 
 
 def capped(histories: dict[str, train.History]) -> list[str]:

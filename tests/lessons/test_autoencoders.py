@@ -159,6 +159,15 @@ def test_metrics_are_named_for_the_results_file(rectangles):
     assert "probe_100_denoising_moved_conv3" in found and "probe_100_random_bottleneck" in found
     assert "probe_100_autoencoder_conv3" not in found
     assert all(0 <= v <= 100 for v in found.values())
+    for ordering in lesson.PROBE_ORDERINGS:  # the seeds table reads only what is recorded
+        assert isinstance(ordering.gap(found), float), ordering.statement  # a KeyError on a name not recorded
+
+
+def test_orderings_are_the_probe_and_reconstruction_ones_each_stated_once():
+    assert lesson.ORDERINGS == [*lesson.PROBE_ORDERINGS, *lesson.RECONSTRUCTION_ORDERINGS]
+    statements = [ordering.statement for ordering in lesson.ORDERINGS]
+    assert len(set(statements)) == len(statements)  # the rows of the seeds tables
+    assert all(o.higher_is_better for o in lesson.PROBE_ORDERINGS)  # accuracies; the MSEs are errors
 
 
 def test_capped_names_the_runs_stopped_by_their_time_budget():
@@ -179,8 +188,14 @@ def test_pictures_and_the_corruption_table(rectangles):
     assert list(ax.lines[0].get_xdata()) == [0.0, 0.5]
     fig = lesson.show_reconstructions(models, x[:4], 0.25)
     assert len([ax for ax in fig.axes if ax.images]) == 7 * 4  # image, 2 x (corrupted, 2 outputs)
-    fig = lesson.show_latent_space({n: m.backbone for n, m in models.items()}, x, y)
+    backbones = {n: m.backbone for n, m in models.items()}
+    three = torch.arange(len(x)) % 3  # LDA draws two directions: three classes at least
+    fig = lesson.show_latent_space(backbones, x, y, labelled=(x, three))  # LDA fitted on the labelled images
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["pixels", *models]
+    assert "LDA fitted on 12 labelled images" in fig.texts[0].get_text()
+    with pytest.raises(ValueError, match="labelled"):
+        lesson.show_latent_space(backbones, x, y)
+    assert "PCA, no labels" in lesson.show_latent_space(backbones, x, y, method="pca").texts[0].get_text()
     demo = lesson.explorer(models[MOVED.name], x, n_directions=2)
     assert demo.update(first=1, second=2, mix=0.5, pc1=1.0).shape == (28, 28)
 
@@ -205,11 +220,23 @@ def test_pictures_draw_the_same_corruptions_for_the_same_seed(rectangles):
                for a, b in zip(fig_a.axes, fig_b.axes, strict=True))
 
 
-def test_project_2d_knows_two_methods():
+def test_project_2d_knows_three_methods():
     features = torch.randn(40, 6)
     assert lesson.project_2d(features, "pca").shape == (40, 2)
     with pytest.raises(ValueError, match="pca"):
         lesson.project_2d(features, "umap")
+    with pytest.raises(ValueError, match="fit"):
+        lesson.project_2d(features, "lda")
+
+
+def test_lda_takes_its_directions_from_the_labelled_images_only():
+    torch.manual_seed(0)
+    labels = torch.arange(60) % 3
+    fit = torch.randn(60, 6) + 4.0 * F.one_hot(labels, 6)  # classes apart along 3 of 6 axes
+    shown = torch.randn(30, 6) + 4.0 * F.one_hot(torch.arange(30) % 3, 6)
+    xy = lesson.project_2d(shown, "lda", fit=(fit, labels))
+    centres = torch.stack([torch.as_tensor(xy[torch.arange(30) % 3 == k]).mean(0) for k in range(3)])
+    assert xy.shape == (30, 2) and torch.cdist(centres, centres).triu(1).max() > 3  # the classes fall apart
 
 
 # --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
@@ -298,6 +325,8 @@ def test_error_metrics_and_the_walk(rectangles):
     found = lesson.error_metrics(lesson.corruption_errors(models, x), 0.25)
     assert len(found) == 9 and "reconstruction_mse_denoising_moved_moved" in found
     assert "reconstruction_mse_autoencoder_clean" in found and all(v >= 0 for v in found.values())
+    for ordering in lesson.RECONSTRUCTION_ORDERINGS:
+        assert isinstance(ordering.gap(found), float) and not ordering.higher_is_better, ordering.statement
     fig = lesson.show_walk(lesson.explorer(models[MOVED.name], x, n_directions=1), 0, 5, steps=4)
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["mix 0.00", "mix 0.33", "mix 0.67", "mix 1.00"]
 

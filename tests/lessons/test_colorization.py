@@ -102,6 +102,15 @@ def test_metrics_name_every_row(photos, space, trained):
     assert not any(name.startswith("probe_random_best") for name in metrics)
 
 
+def test_every_ordering_compares_recorded_metrics(photos, space, trained):
+    models, _ = trained
+    metrics = lesson.metrics(lesson.colour_table(models, photos[:4], space), _probes(photos, models))
+    statements = [ordering.statement for ordering in lesson.ORDERINGS]
+    assert len(set(statements)) == len(statements)  # the rows of the seeds table
+    for ordering in lesson.ORDERINGS:
+        assert isinstance(ordering.gap(metrics), float), ordering.statement  # raises KeyError on an unrecorded name
+
+
 def test_the_probe_reads_easy_classes_from_the_lightness():
     torch.manual_seed(0)
     y = torch.arange(40) % 2

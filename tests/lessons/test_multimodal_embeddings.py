@@ -74,6 +74,9 @@ def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_is
     wanted |= {"zero_shot_image_accuracy", "zero_shot_audio_accuracy", "recall1_text_to_image",
                "zero_shot_heldout_combinations", "soundnet_accuracy", "soundnet_supervised_accuracy"}
     assert wanted <= set(out) and all(np.isfinite(v) for v in out.values())
+    for ordering in lesson.ORDERINGS:  # every ordering the notebook states is on numbers it records
+        than = (ordering.than,) if isinstance(ordering.than, str) else ordering.than
+        assert {ordering.better, *than} <= set(out), ordering.statement
     assert len(run_names) == len(set(run_names)) == 8  # every training run has its own checkpoint name
 
 

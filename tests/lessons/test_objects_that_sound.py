@@ -106,6 +106,15 @@ def test_an_oracle_points_perfectly_and_the_baselines_do_not():
     assert m["pointing_centre_prior"] < 60
 
 
+def test_orderings_compare_only_numbers_the_notebook_records():
+    for ordering in lesson.ORDERINGS:
+        than = (ordering.than,) if isinstance(ordering.than, str) else ordering.than
+        assert {ordering.better, *than} <= set(lesson.METRICS.values()), ordering.statement
+    baselines = {name: 50.0 for name in lesson.BASELINES.values()}
+    beats_every_baseline = lesson.ORDERINGS[0]  # told the digits: its gap is to the best baseline
+    assert beats_every_baseline.gap({**baselines, "pointing_pick_a_digit": 60.0, "pointing_weak_labels": 90.0}) == 30.0
+
+
 def test_a_deaf_model_points_at_a_digit_but_not_the_spoken_one():
     class Deaf(Oracle):
         def audio_embedding(self, sounds):  # hears nothing: likes every digit alike, and the background less
@@ -282,8 +291,17 @@ def test_heat_maps_of_an_oracle_all_hit():
     data = _fake_data()
     test = lesson.test_scenes(data, TINY, seed=0)
     fig = lesson.show_heat_maps(Oracle(), data, test, n=5)
-    assert len(fig.axes) == 5 and all(len(ax.images) == 2 for ax in fig.axes)  # the canvas and its map
-    assert all(ax.get_title().endswith(": hit") for ax in fig.axes)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 5 and all(len(ax.images) == 2 for ax in panels)  # the canvas and its map
+    assert all(ax.get_title().endswith(": hit") for ax in panels)
+    _assert_one_colour_scale(fig, panels)
+
+
+def _assert_one_colour_scale(fig, panels):
+    """Every map of the grid on the same colour range, and one colour bar (an extra axes) that shows it."""
+    assert len({ax.images[-1].get_clim() for ax in panels}) == 1
+    (bar,) = [ax for ax in fig.axes if ax not in panels and ax.get_ylabel() == "similarity (cosine)"]
+    assert bar.get_ylim() == pytest.approx(panels[0].images[-1].get_clim())
 
 
 def test_every_word_draws_ten_maps_and_names_the_digits_on_the_canvas():
@@ -292,6 +310,7 @@ def test_every_word_draws_ten_maps_and_names_the_digits_on_the_canvas():
     fig = lesson.show_every_word(Oracle(), data, test, canvas=0)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 10 and sum("(on it)" in t for t in titles) == lesson.DIGITS
+    _assert_one_colour_scale(fig, [ax for ax in fig.axes if ax.images])
 
 
 def test_show_training_draws_one_curve_per_sampling():

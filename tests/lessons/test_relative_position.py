@@ -1,14 +1,12 @@
 import dataclasses
-import json
 import math
 
-import numpy as np
 import pytest
 import torch
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from course_lib import checks, config, evaluate, nets
+from course_lib import checks, config, evaluate, nets, results
 from course_lib.data import ImageData
 from course_lib.lessons import relative_position as lesson
 from course_lib.lessons.relative_position import shortcuts
@@ -212,45 +210,16 @@ def test_pretrain_all_and_transfer_judge_three_starts_of_one_backbone(tiny_split
     assert result.frozen["random"] == pytest.approx(again)  # the same head as the notebook's one-backbone call
 
 
-def test_seeds_command_measures_every_seed_and_writes_mean_and_std(tmp_path, monkeypatch):
-    from course_lib.lessons.relative_position import seeds
-
-    monkeypatch.setattr(seeds.data, "load_cifar10", lambda train, n: _images(60 if train else 20, seed=int(train)))
-    monkeypatch.setattr(seeds, "SIZES", {"ci": TINY})
-    path = seeds.run_seeds("ci", seeds=(0, 1), root=tmp_path)
-    assert path == tmp_path / "ci" / "seeds" / "02_relative_position.json"
-    saved = json.loads(path.read_text())
-    assert list(saved["seeds"]) == ["0", "1"] and saved["command"] == lesson.SEEDS_COMMAND
-    values = [saved["seeds"][s]["map_random"] for s in ("0", "1")]
-    assert saved["mean"]["map_random"] == pytest.approx(np.mean(values))
-    assert saved["std"]["map_random"] == pytest.approx(np.std(values))
-    assert {"capped", "seconds", "pretext_accuracy", "map_place_prior"} <= set(saved["seeds"]["0"])
+def test_orderings_read_only_numbers_the_notebook_records():
+    recorded = set(results.load("lab", config.REPO_ROOT / "results")[lesson.NOTEBOOK]["metrics"])
+    for ordering in lesson.ORDERINGS:
+        assert ordering.metrics <= recorded, ordering.statement
 
 
-def _run(supervised, relpos, random):
-    return {"map_supervised": supervised, "map_relative_position": relpos, "map_random": random,
-            "map_finetuned_supervised": supervised + 1, "map_finetuned_relative_position": relpos + 1,
-            "map_finetuned_random": random + 1, "pretext_accuracy": 30.0}
-
-
-def test_seed_table_shows_every_seed_the_spread_and_this_run(tmp_path):
-    from course_lib.lessons.relative_position import seeds
-
-    path = seeds.seeds_file("lab", tmp_path)
-    path.parent.mkdir(parents=True)
-    runs = {0: _run(33, 26, 20) | {"capped": []}, 1: _run(33, 19, 21) | {"capped": ["supervised"]}}
-    path.write_text(json.dumps({"profile": "lab", **seeds.summarise(runs)}))
-    table = lesson.seed_table(_run(33, 26, 20), 0, "lab", root=tmp_path)
-    assert list(table.index) == ["seed 0", "seed 1 (stopped at the time cap)", "mean ± std", "this run (seed 0)"]
-    assert table.loc["seed 1 (stopped at the time cap)", seeds.GAP] == "-2.0"
-    assert table.loc["mean ± std", seeds.GAP] == "2.0 ± 4.0"  # (6 - 2) / 2, population std 4
-    assert table.loc["this run (seed 0)", seeds.GAP] == "+6.0"
-
-
-def test_seed_table_without_the_file_says_how_to_make_it(tmp_path, capsys):
-    table = lesson.seed_table(_run(33, 26, 20), 2, "lab", root=tmp_path)
-    assert list(table.index) == ["this run (seed 2)"]
-    assert lesson.SEEDS_COMMAND in capsys.readouterr().out
+def test_the_place_prior_ordering_is_the_weakest_start_minus_the_prior():
+    place = next(o for o in lesson.ORDERINGS if o.than == "map_place_prior")
+    assert place.gap({"map_place_prior": 6.0, "map_supervised": 33.0, "map_relative_position": 19.0,
+                      "map_random": 21.0}) == pytest.approx(13.0)
 
 
 # --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------

@@ -1,12 +1,13 @@
 """Tests of course_lib.lessons.scoreboard on tiny fake data: the registry, the protocol, the tables, the claims."""
 
 import dataclasses
+import json
 import math
 
 import pytest
 import torch
 
-from course_lib import checks, evaluate, nets, pretrained
+from course_lib import checks, evaluate, nets, pretrained, seeds
 from course_lib.lessons import (
     autoencoders,
     colorization,
@@ -166,13 +167,12 @@ def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
     assert float(row.knn[50]) > 90.0  # the band's place is the class: neighbours read it
 
 
-def _row(linear, knn, std=0.5):
+def _row(linear, knn, std=0.5, budgets=(100, 1000)):
     """A Row with the given means at every budget (linear probe the same at every layer)."""
     def scores(mean):
         return evaluate.LayerScores(test={s: evaluate.Spread(mean, std, 3) for s in nets.STAGES},
                                     val={s: mean for s in nets.STAGES})
 
-    budgets = (100, 1000)
     return lesson.Row({b: scores(linear) for b in budgets}, {b: evaluate.Spread(knn, std, 3) for b in budgets},
                       "conv3")
 
@@ -230,6 +230,75 @@ def test_the_claims_fail_when_the_board_says_otherwise():
         lesson.check_claim_supervised_beats_random(rows, 100, "mnist")
     with pytest.raises(ValueError):
         lesson.accuracy(rows[lesson.RANDOM], 100, "svm")
+
+
+# --- over pretraining seeds: the orderings the notebook states, and the ranks ------------------------------------
+
+# a board's linear-probe accuracy on seeds 0, 1, 2, row by row in the registry's order (random init first, supervised
+# last); kNN is 5 points lower, random init's kNN 60 on every seed
+SEEDS = (0, 1, 2)
+LINEAR = ((80.0, 80.0, 80.0), (83.0, 79.0, 81.0), (81.0, 79.5, 79.0), (86.0, 86.0, 86.0), (92.0, 92.0, 92.0),
+          (96.0, 96.0, 96.0))
+
+
+def _recorded(seed: int) -> dict[str, float]:
+    """What the notebook records on one seed: ``lesson.metrics`` of a full board of each dataset."""
+    out = {}
+    for dataset in lesson.DATASETS:
+        rows = {m.name: _row(LINEAR[i][seed], 60.0 if m.name == lesson.RANDOM else LINEAR[i][seed] - 5.0,
+                             budgets=lesson.BUDGETS[dataset]) for i, m in enumerate(lesson.methods(dataset))}
+        out.update(lesson.metrics(rows, dataset))
+    return out
+
+
+@pytest.fixture
+def seeds_root(tmp_path):
+    """A seeds file of the board (seeds 0, 1, 2) under tmp_path, as ``python -m course_lib.results seeds`` writes it."""
+    path = seeds.seeds_file(lesson.NOTEBOOK, root=tmp_path)
+    path.parent.mkdir(parents=True)
+    runs = {str(seed): {"metrics": _recorded(seed), "capped": [], "claims": []} for seed in SEEDS}
+    path.write_text(json.dumps({"notebook": lesson.NOTEBOOK, "profile": "lab", "seeds": runs}))
+    return tmp_path
+
+
+def test_every_ordering_reads_numbers_the_notebook_records():
+    recorded = _recorded(0)
+    statements = [o.statement for o in lesson.ORDERINGS]
+    assert len(statements) == len(set(statements))
+    for ordering in lesson.ORDERINGS:
+        assert ordering.metrics <= set(recorded), ordering.statement
+    # every row against random init, both read-outs and budgets, on both boards
+    against = [s for s in statements if " beats random init (" in s and not s.startswith("every")]
+    assert len(against) == sum((len(lesson.methods(d)) - 1) * 2 * len(lesson.BUDGETS[d]) for d in lesson.DATASETS)
+    assert "supervised beats random init (CIFAR-10, 1,000 labels, linear)" in statements  # the lab claim
+
+
+def test_the_orderings_over_seeds_use_the_paired_per_seed_differences(seeds_root):
+    table = seeds.table(lesson.NOTEBOOK, lesson.ORDERINGS, root=seeds_root)
+    assert table.loc["egomotion beats random init (MNIST, 100 labels, linear)", "seed 1"] == "-0.5"
+    assert table.loc["egomotion beats random init (MNIST, 100 labels, linear)", "verdict"] == "no difference (1 of 3)"
+    assert table.loc["classes from sound is the best pretext task (MNIST, 100 labels, linear)", "verdict"] == \
+        "holds on 3 of 3"
+    # every pretext row against random init: the weakest of them on each seed (the autoencoder or egomotion, 74 kNN)
+    every = table.loc["every pretext task beats random init (MNIST, 100 labels, kNN)"]
+    assert [every[f"seed {s}"] for s in SEEDS] == ["+16.0", "+14.0", "+14.0"] and every["verdict"] == "holds on 3 of 3"
+    lowered = lesson.every_pretext_beats_random("mnist", 100, "linear")  # the autoencoder and egomotion fall below
+    assert [round(lowered.gap(_recorded(s)), 1) for s in SEEDS] == [1.0, -1.0, -1.0]
+
+
+def test_ranks_over_seeds_average_each_seeds_rank_and_show_the_spread_over_seeds(seeds_root):
+    ranks = lesson.ranks_over_seeds(seeds.load(lesson.NOTEBOOK, root=seeds_root))
+    mnist = ranks.sort_index().loc[("MNIST", "100")]  # sorted: the frame keeps the registry order
+    assert mnist.loc[lesson.SUPERVISED, "mean rank (linear)"] == "1.0"
+    assert mnist.loc[lesson.RANDOM, "mean rank (linear)"] == "5.0"  # last, fourth, fifth of six
+    assert mnist.loc["denoising autoencoder", "mean rank (linear)"] == "4.7"  # 4, 6, 4
+    assert mnist.loc["denoising autoencoder", "linear (%) over seeds"] == "81.0 ± 2.0"
+    assert mnist.loc[lesson.RANDOM, "mean rank (kNN)"] == "6.0"
+    assert set(ranks.loc["CIFAR-10"].index.get_level_values("labels")) == {"1,000", "5,000"}
+    runs = seeds.load(lesson.NOTEBOOK, root=seeds_root)
+    del runs[2]["metrics"]["cifar_5000_colorization_knn"]
+    with pytest.raises(KeyError, match="seeds 12"):
+        lesson.ranks_over_seeds(runs)
 
 
 # --- the exercise checker: an answer written here, and the mistakes students make ------------------------------

@@ -206,6 +206,24 @@ def test_evaluation_tables_and_metrics_have_the_issue_names(d, monkeypatch):
     assert len(lesson.compare_rows(image, sound, *lesson.FUSIONS, ("concat", "ave"))) == 2
 
 
+def test_every_ordering_compares_recorded_metrics(d, monkeypatch):
+    monkeypatch.setattr(lesson.evaluation, "LABELS_PER_CLASS", 2)  # the fake data has few examples of each digit
+    models = {f: lesson.make_model(f, TINY, 0).eval() for f in lesson.FUSIONS}
+    image_tower, audio_tower = lesson.towers(TINY, 2)
+    supervised = lesson.SupervisedPair(nets.Classifier(image_tower, 10), nets.Classifier(audio_tower, 10)).eval()
+    rows = {lesson.RANDOM: lesson.towers(TINY, 0), **{f: (m.image_tower, m.audio_tower) for f, m in models.items()},
+            lesson.OWENS: (lesson.towers(TINY, 1)[0], None), lesson.SUPERVISED: (image_tower, audio_tower)}
+    image = lesson.image_probes({name: i for name, (i, _) in rows.items()}, d, TINY)
+    sound = lesson.audio_probes({name: a for name, (_, a) in rows.items()}, d, TINY)
+    shortcut = lesson.shortcut_table(models[lesson.FUSIONS[0]], models[lesson.FUSIONS[1]], d, TINY)
+    metrics = lesson.metrics({f: 50.0 for f in lesson.FUSIONS}, image, sound,
+                             lesson.retrieval_table({**models, lesson.SUPERVISED: supervised}, d), shortcut)
+    statements = [ordering.statement for ordering in lesson.ORDERINGS]
+    assert len(set(statements)) == len(statements)  # the rows of the seeds table
+    for ordering in lesson.ORDERINGS:
+        assert isinstance(ordering.gap(metrics), float), ordering.statement  # raises KeyError on an unrecorded name
+
+
 def test_capped_runs_names_the_runs_that_hit_the_time_cap():
     done, cut = train.History(), train.History()
     done.stopped_by, cut.stopped_by = "5 steps", "time budget: stopped at step 3 of 5 after 61 s"

@@ -162,6 +162,8 @@ def test_metrics_have_the_issue_names_and_the_spread():
     assert lesson.metrics(scores) == {"generated_recognised_accuracy": 80.0, "generated_recognised_accuracy_std": 2.0,
                                       "generated_recognised_accuracy_no_skips": 70.0,
                                       "generated_recognised_accuracy_no_skips_std": 5.0}
+    for ordering in lesson.ORDERINGS:  # every ordering the notebook states is on numbers it records
+        assert {ordering.better, ordering.than} <= set(lesson.metrics(scores)), ordering.statement
 
 
 def test_show_generated_titles_what_the_judge_reads(ex):

@@ -150,6 +150,14 @@ def test_metrics_record_the_validation_chosen_layer():
     assert found["probe_random_conv2"] == 45.0  # the test maximum, which validation did not choose
 
 
+def test_every_ordering_compares_recorded_metrics():
+    metrics = lesson.metrics({name: _scores([40, 45, 44, 43, 42]) for name in lesson.KEYS})
+    statements = [ordering.statement for ordering in lesson.ORDERINGS]
+    assert len(set(statements)) == len(statements)  # the rows of the seeds table
+    for ordering in lesson.ORDERINGS:
+        assert isinstance(ordering.gap(metrics), float), ordering.statement  # raises KeyError on an unrecorded name
+
+
 def test_capped_names_the_networks_stopped_by_their_time_budget(experiment):
     from course_lib import train
 

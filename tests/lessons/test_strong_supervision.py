@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from course_lib import checks, config, evaluate, nets
+from course_lib import checks, config, evaluate, nets, results
 from course_lib.data import ImageData
 from course_lib.lessons import strong_supervision as lesson
 
@@ -36,6 +36,13 @@ def test_sizes_cover_every_profile_and_keep_the_point_the_claim_reads():
     assert ci.pretrain_steps <= lab.pretrain_steps <= full.pretrain_steps
     assert ci.finetune_steps <= lab.finetune_steps <= full.finetune_steps
     assert ci.label_draws == config.PROFILES["ci"].label_draws  # shared, not the lesson's own
+
+
+def test_orderings_read_only_numbers_the_notebook_records():
+    recorded = set(results.load("lab", config.REPO_ROOT / "results")[lesson.NOTEBOOK]["metrics"])
+    for ordering in lesson.ORDERINGS:
+        others = (ordering.than,) if isinstance(ordering.than, str) else ordering.than
+        assert {ordering.better, *others} <= recorded, ordering.statement
 
 
 def test_select_classes_keeps_only_them_and_renumbers():

@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
-from course_lib import checks, config, evaluate, train
+from course_lib import checks, config, evaluate, results, train
 from course_lib.data import make_moving_digits
 from course_lib.data.clips import VideoClip
 from course_lib.data.moving_digits import ACTIONS, SHORTCUT
 from course_lib.lessons import temporal_order as lesson
+from course_lib.pretext import temporal_order
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], backbone_width=4, tuple_batch=4, tuple_steps=2, pretrain_seconds=30,
                            digit_steps=2)
@@ -122,13 +123,28 @@ def test_pose_is_readable_from_frozen_random_features(easy_clips):
     assert lesson.pose_and_identity(encoded, labelled, test).loc["random", "pose (3 x 3 cell)"] > 35  # chance 11 %
 
 
-def test_tuples_picture_shows_three_frames_per_clip_titled_by_order(clips):
+def test_tuples_picture_shows_the_in_order_tuple_beside_both_shuffled_ones(clips):
     fig = lesson.show_tuples(clips.videos, n=2)
-    assert len(fig.axes) == 6 and all(len(ax.images) == 1 for ax in fig.axes)
-    titles = [ax.get_title() for ax in fig.axes]
-    assert all(t.split(":")[0] in ("IN ORDER", "SHUFFLED") for t in titles[0::3])
-    assert all(t.startswith("t=") for i, t in enumerate(titles) if i % 3)
-    assert titles == [ax.get_title() for ax in lesson.show_tuples(clips.videos, n=2).axes]  # seeded
+    assert len(fig.axes) == 18 and all(len(ax.images) == 1 for ax in fig.axes)  # 2 clips x 3 tuples x 3 frames
+    labels = [ax.get_ylabel() for ax in fig.axes[0::3]]
+    assert labels == [f"clip {i}: {kind}" for i in (1, 2)
+                      for kind in ("IN ORDER\n(b, c, d)", "SHUFFLED\n(b, a, d)", "SHUFFLED\n(b, e, d)")]
+    frames = [[int(ax.get_title().removeprefix("t=")) for ax in fig.axes[3 * row:3 * row + 3]] for row in range(6)]
+    for positive, before, after in (frames[0:3], frames[3:6]):
+        b, c, d = positive
+        assert b < c < d and before[0] == after[0] == b and before[2] == after[2] == d  # the same end frames
+        assert before[1] <= b - temporal_order.MIN_GAP and after[1] >= d + temporal_order.MIN_GAP  # a and e, tau_min
+    again = lesson.show_tuples(clips.videos, n=2)
+    assert [ax.get_title() for ax in fig.axes] == [ax.get_title() for ax in again.axes]  # seeded
+
+
+def test_orderings_read_only_numbers_the_notebook_records():
+    recorded = set(results.load("lab", config.REPO_ROOT / "results")[lesson.NOTEBOOK]["metrics"])
+    statements = [ordering.statement for ordering in lesson.ORDERINGS]
+    assert len(set(statements)) == len(statements)  # the rows of the seeds table
+    for ordering in lesson.ORDERINGS:
+        others = (ordering.than,) if isinstance(ordering.than, str) else ordering.than
+        assert {ordering.better, *others} <= recorded, ordering.statement
 
 
 def test_clips_picture_has_a_row_per_action(clips):

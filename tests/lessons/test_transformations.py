@@ -260,6 +260,17 @@ def test_headline_metrics_keep_mean_and_std():
     assert metrics["error_1000_scratch"] == 10.0 and metrics["error_100_egomotion_conv5_global"] == 25.0
 
 
+def test_every_ordering_compares_recorded_errors():
+    metrics = lesson.headline_metrics(_fake_result())
+    statements = [ordering.statement for ordering in lesson.ORDERINGS]
+    assert len(set(statements)) == len(statements)  # the rows of the seeds table
+    for ordering in lesson.ORDERINGS:
+        assert not ordering.higher_is_better, ordering.statement  # errors: lower is better
+        assert isinstance(ordering.gap(metrics), float), ordering.statement  # a KeyError on a name not recorded
+    first = lesson.ORDERINGS[0]  # the claim: contrastive (chosen on validation here) against random init, 100 labels
+    assert first.gap(metrics) == pytest.approx(13.5 - 7.8)
+
+
 def test_nt_xent_code_holds_the_lines_the_notebook_maps_to_the_formula():
     code = lesson.nt_xent_code()
     for line in ["z = F.normalize(torch.cat([z1, z2]), dim=1)", "logits = (z @ z.T / temperature)",

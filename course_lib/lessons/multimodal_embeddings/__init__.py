@@ -16,8 +16,9 @@ runs the notebook's four parts, a module each:
   on seen combinations, and telling a caption from its attribute-swapped twin);
 * ``by_hearing``, **classes just by hearing**: ``train_teacher``, ``train_soundnet`` (KL distillation),
   ``train_sound_supervised`` and ``soundnet_table``;
-* ``neighbours``: the explorer (``explorer``, ``show_neighbours``); ``summary``: the metrics; ``exercises``: the
-  exercise checker.
+* ``neighbours``: the explorer (``explorer``, ``show_neighbours``); ``summary``: the metrics and ``ORDERINGS`` (every
+  ordering the notebook states, on those numbers; ``seeds.table`` measures them on pretraining seeds 0, 1 and 2);
+  ``exercises``: the exercise checker.
 """
 
 from course_lib.lessons.multimodal_embeddings.by_hearing import (
@@ -67,7 +68,7 @@ from course_lib.lessons.multimodal_embeddings.image_text import (
     twin_accuracy,
 )
 from course_lib.lessons.multimodal_embeddings.neighbours import explorer, explorer_search, show_neighbours
-from course_lib.lessons.multimodal_embeddings.summary import capped_runs, metrics
+from course_lib.lessons.multimodal_embeddings.summary import ORDERINGS, capped_runs, metrics
 from course_lib.lessons.multimodal_embeddings.zero_shot import as_text, zero_shot_table
 from course_lib.pretext import joint_embedding as je  # the notebook reads je.symmetric_infonce
 
@@ -78,5 +79,5 @@ __all__ = [
     "zero_shot_table", "as_text", "Scenes", "load_scenes", "show_scenes", "make_text_model", "train_text",
     "compositional", "swapped_captions", "twin_accuracy", "text_table", "example_captions", "show_text_retrieval",
     "train_teacher", "train_soundnet", "train_sound_supervised", "soundnet_table", "explorer_search", "explorer",
-    "show_neighbours", "capped_runs", "metrics", "check_infonce", "je",
+    "show_neighbours", "capped_runs", "metrics", "ORDERINGS", "check_infonce", "je",
 ]

@@ -1,4 +1,5 @@
-"""The numbers notebook 11 records (``metrics``) and its runs stopped by their time cap (``capped_runs``)."""
+"""The numbers notebook 11 records (``metrics``), its runs stopped by their time cap (``capped_runs``), and the
+orderings it states on those numbers (``ORDERINGS``, measured over pretraining seeds by ``course_lib.seeds``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pandas as pd
 
 from course_lib import train
 from course_lib.lessons.multimodal_embeddings.image_sound import DIRECTIONS, PROBE_LABELS, SHORT, ZERO_SHOT_ROW
+from course_lib.seeds import Ordering
 
 # --- metrics -------------------------------------------------------------------------------------------------------
 
@@ -45,3 +47,49 @@ def metrics(retrieval: pd.DataFrame, zero: pd.DataFrame, text: pd.DataFrame, sou
     out["soundnet_supervised_accuracy"] = sound["accuracy (%)"].iloc[2]
     out["vision_teacher_accuracy"] = sound["accuracy (%)"].iloc[0]
     return {k: float(v) for k, v in out.items()}
+
+
+# --- the orderings the notebook states, on its recorded numbers ------------------------------------------------------
+# recall@1 and mAP are fractions, accuracies are in %: the notebook's seeds table shows three decimals (digits=3)
+
+ORDERINGS = [
+    # (a) image-sound retrieval, recall@1 (fractions)
+    Ordering("InfoNCE beats concatenation on cross-modal recall@1 (audio to image)",
+             "recall1_audio_to_image_infonce", "recall1_audio_to_image_concat"),
+    Ordering("InfoNCE beats concatenation on cross-modal recall@1 (image to audio)",
+             "recall1_image_to_audio_infonce", "recall1_image_to_audio_concat"),
+    Ordering("InfoNCE ahead of AVE-Net, recall@1 audio to image", "recall1_audio_to_image_infonce",
+             "recall1_audio_to_image_ave"),
+    Ordering("InfoNCE ahead of AVE-Net, recall@1 image to audio", "recall1_image_to_audio_infonce",
+             "recall1_image_to_audio_ave"),
+    Ordering("AVE-Net ahead of concatenation, recall@1 audio to image", "recall1_audio_to_image_ave",
+             "recall1_audio_to_image_concat"),
+    Ordering("AVE-Net ahead of concatenation, recall@1 image to audio", "recall1_image_to_audio_ave",
+             "recall1_image_to_audio_concat"),
+    Ordering("mAP image to image: InfoNCE ahead of AVE-Net and concatenation", "map_image_to_image_infonce",
+             ("map_image_to_image_ave", "map_image_to_image_concat")),
+    Ordering("mAP image to image: AVE-Net ahead of concatenation", "map_image_to_image_ave",
+             "map_image_to_image_concat"),
+    *(Ordering(f"the unheard voice is the harder side: image to audio beats audio to image ({name})",
+               f"recall1_image_to_audio_{short}", f"recall1_audio_to_image_{short}")
+      for name, short in (("InfoNCE", "infonce"), ("AVE-Net", "ave"), ("concatenation", "concat"))),
+    # (b) zero-shot against the 10-label probe of the same embeddings (%)
+    Ordering("zero-shot vs the 10-label probe, MNIST images (the notebook: no difference)",
+             "zero_shot_image_accuracy", "probe_image_10_labels"),
+    Ordering("zero-shot vs the 10-label probe, held-out voice (the notebook: about the same)",
+             "zero_shot_audio_accuracy", "probe_audio_10_labels"),
+    # (c) images and words (recall@1 a fraction, the rest %)
+    Ordering("GRU beats bag of words, text to image recall@1", "recall1_text_to_image", "recall1_text_to_image_bag"),
+    Ordering("GRU beats bag of words, caption vs colour-swapped twin (%)", "twin_accuracy_gru", "twin_accuracy_bag"),
+    Ordering("GRU vs bag of words, 30-way held-out combinations (the notebook: as well)",
+             "zero_shot_heldout_combinations", "zero_shot_heldout_combinations_bag"),
+    Ordering("GRU vs bag of words, 30-way seen combinations (the notebook: as well)", "zero_shot_seen_combinations",
+             "zero_shot_seen_combinations_bag"),
+    Ordering("30-way: seen pairs above pairs never seen together (GRU)", "zero_shot_seen_combinations",
+             "zero_shot_heldout_combinations"),
+    Ordering("held-out pairs: the colour right more often than the digit (GRU)", "zero_shot_heldout_colour_right",
+             "zero_shot_heldout_digit_right"),
+    # (d) classes just by hearing (%)
+    Ordering("the taught sound network vs the one told the digits, held-out voice", "soundnet_accuracy",
+             "soundnet_supervised_accuracy"),
+]

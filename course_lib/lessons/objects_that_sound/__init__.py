@@ -19,11 +19,13 @@ The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pr
 * ``test_scenes`` and ``pointing_table``  fixed test canvases (MNIST test digits) with the held-out voice, and pointing
                       accuracy of each model beside three baselines: the centre of the canvas, a random point, a
                       random digit;
+* ``ORDERINGS``       every ordering the notebook states, on its recorded numbers (``seeds.table`` measures them on
+                      pretraining seeds 0, 1 and 2);
 * pictures, the "say a digit" demo (``widgets.say_a_digit``, one colour scale for every map) and the exercise checkers.
 
 A module each: ``canvases`` (the sizes, ``load``, the scenes and their batches), ``training`` (``train_label_free``,
-``train_avol``, ``heat_maps``), ``pointing`` (``pointing_table``, ``sampling_table``, ``metrics``), ``pictures`` (the
-pictures and ``demo``) and ``exercises`` (the exercise checkers).
+``train_avol``, ``heat_maps``), ``pointing`` (``pointing_table``, ``sampling_table``, ``metrics``, ``ORDERINGS``),
+``pictures`` (the pictures and ``demo``) and ``exercises`` (the exercise checkers).
 """
 
 from course_lib import widgets  # the tests read lesson.widgets.Demo
@@ -62,6 +64,7 @@ from course_lib.lessons.objects_that_sound.pictures import (
 )
 from course_lib.lessons.objects_that_sound.pointing import (
     COLUMN,
+    ORDERINGS,
     correspondence_accuracy,
     metrics,
     pointing_table,
@@ -82,7 +85,8 @@ __all__ = [
     "NOTEBOOK", "DIGITS", "SINGLE", "LABEL_FREE", "WEAK", "LOSSES", "TEST_SPEAKERS", "VIDEO_SEED", "BASELINES",
     "METRICS", "Sizes", "SIZES", "SoundsAndDigits", "load", "Scenes", "scenes", "video_batches", "single_digit_videos",
     "labelled_batches", "test_scenes", "train_label_free", "train_avol", "capped_runs", "heat_maps",
-    "single_digit_recall", "COLUMN", "pointing_table", "correspondence_accuracy", "sampling_table", "metrics",
+    "single_digit_recall", "COLUMN", "ORDERINGS", "pointing_table", "correspondence_accuracy", "sampling_table",
+    "metrics",
     "show_scenes", "show_task", "show_heat_maps", "recording_of", "show_every_word", "show_training", "wav_bytes",
     "demo", "check_targets", "check_similarity_map", "av", "ots", "widgets",
 ]

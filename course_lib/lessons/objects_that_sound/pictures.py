@@ -1,4 +1,5 @@
-"""Notebook 09's pictures, and the "say a digit" demo (one colour scale for every map)."""
+"""Notebook 09's pictures (the heat-map grids on one colour scale each, with a colour bar), and the "say a digit"
+demo (one colour scale for every map)."""
 
 from __future__ import annotations
 
@@ -64,13 +65,23 @@ def show_task(data: SoundsAndDigits, n: int = 6, k: int = DIGITS, seed: int = 0,
     return show.finish(fig)
 
 
+def _one_scale(fig):
+    """A colour bar beside a grid of heat maps drawn on one colour scale (``show.heatmaps`` with vmin and vmax): the
+    overlay of the first panel stands for all of them."""
+    panels = [ax for ax in fig.axes if len(ax.images) == 2]  # the canvas and its map
+    fig.colorbar(panels[0].images[-1], ax=fig.axes, shrink=0.8, pad=0.02, label="similarity (cosine)")
+    return fig
+
+
 def show_heat_maps(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, n: int = 12):
-    """Test canvases with the similarity map of their recording laid over them; the title says what was said and
-    whether the arg-max fell in that digit's box."""
+    """Test canvases with the similarity map of their recording laid over them, all on one colour scale (the lowest
+    and highest similarity over the grid, a colour bar beside it); the title says what was said and whether the
+    arg-max fell in that digit's box."""
     maps = heat_maps(model, data.test_sounds[test.recording[:n]], test.canvases.x[:n])
     hit = ots.inside(ots.pointing(maps), test.spoken_box[:n])
     titles = [f'"{int(d)}": {"hit" if h else "miss"}' for d, h in zip(test.spoken[:n], hit, strict=True)]
-    return show.heatmaps(test.canvases.x[:n], maps, titles)
+    return _one_scale(show.heatmaps(test.canvases.x[:n], maps, titles, vmin=float(maps.min()),
+                                    vmax=float(maps.max())))
 
 
 def recording_of(spoken: SpokenDigits, digit: int, nth: int = 0) -> int:
@@ -80,13 +91,14 @@ def recording_of(spoken: SpokenDigits, digit: int, nth: int = 0) -> int:
 
 def show_every_word(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, canvas: int = 0):
     """One canvas, ten recordings (one of each digit, the held-out voice): the map moves with the word. All maps share
-    one colour scale, and each title gives the map's peak cosine, so that maps can be compared."""
+    one colour scale (a colour bar beside them), and each title gives the map's peak cosine, so that maps can be
+    compared."""
     which = torch.tensor([recording_of(data.test_spoken, d) for d in range(10)])
     maps = heat_maps(model, data.test_sounds[which], test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1))
     on = set(test.canvases.digits[canvas].tolist())
     titles = [f'"{d}"' + (" (on it)" if d in on else "") + f": {maps[d].max():.2f}" for d in range(10)]
-    return show.heatmaps(test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1), maps, titles, ncols=5,
-                         vmin=float(maps.min()), vmax=float(maps.max()))
+    return _one_scale(show.heatmaps(test.canvases.x[canvas:canvas + 1].expand(10, -1, -1, -1), maps, titles, ncols=5,
+                                    vmin=float(maps.min()), vmax=float(maps.max())))
 
 
 def show_training(histories: dict[str, train.History]):

@@ -10,11 +10,13 @@ The laptop version, in three parts:
 * ``shortcuts``: the shortcut lab, the same pretext task on photos with a synthetic chromatic aberration, with and
   without colour dropping, judged by pretext accuracy, by how well a patch's *absolute* position can be read from its
   code, and by a linear probe of the class;
-* ``pictures``: the patch grid, patch pairs, detections (drawn above a threshold chosen on the training scenes);
-* ``seeds``: the detection transfer over seeds 0, 1, 2, measured by the same functions
-  (``python -m course_lib.lessons.relative_position seeds``), and the notebook's table of it.
+* ``pictures``: the patch grid, patch pairs, detections (drawn above a threshold chosen on the training scenes).
+
+``ORDERINGS`` are the orderings the notebook states, on the numbers it records; ``course_lib.seeds`` shows each over
+pretraining seeds 0, 1 and 2 (``python -m course_lib.results seeds 02`` runs the notebook on seeds 1 and 2).
 """
 
+from course_lib import seeds
 from course_lib.detection import Detector, detect, make_scenes  # the tests make scenes and detectors
 from course_lib.lessons.relative_position.detection_transfer import (
     ABERRATION,
@@ -24,6 +26,7 @@ from course_lib.lessons.relative_position.detection_transfer import (
     MIN_ABOVE_CHANCE,
     MIN_ABOVE_PRIOR,
     NAMES,
+    NOTEBOOK,
     OBJECT_SIZES,
     PLACE_PRIOR,
     SIZES,
@@ -57,8 +60,6 @@ from course_lib.lessons.relative_position.pictures import (
     show_grid,
     show_pairs,
 )
-from course_lib.lessons.relative_position.seeds import COMMAND as SEEDS_COMMAND
-from course_lib.lessons.relative_position.seeds import measure, run_seeds, seed_table, seeds_file
 from course_lib.lessons.relative_position.shortcuts import (
     SHORTCUT_RUNS,
     absolute_position,
@@ -66,12 +67,39 @@ from course_lib.lessons.relative_position.shortcuts import (
     shortcut_lab,
 )
 
+# every ordering the notebook states, on the numbers it records: seeds.table shows each over seeds 0, 1 and 2
+ORDERINGS: list[seeds.Ordering] = [
+    seeds.Ordering("frozen backbone: supervised beats relative position and random init",
+                   "map_supervised", ("map_relative_position", "map_random")),
+    seeds.Ordering("frozen backbone: relative position beats random init",
+                   "map_relative_position", "map_random"),
+    seeds.Ordering("fine-tuned: supervised beats relative position and random init",
+                   "map_finetuned_supervised", ("map_finetuned_relative_position", "map_finetuned_random")),
+    seeds.Ordering("fine-tuned: relative position beats random init",
+                   "map_finetuned_relative_position", "map_finetuned_random"),
+    seeds.Ordering("frozen backbone: every start is far above the place prior (a detector that sees nothing)",
+                   ("map_supervised", "map_relative_position", "map_random"), "map_place_prior"),
+    seeds.Ordering("shortcut lab: the aberration makes the pretext task easier (all colours)",
+                   "shortcut_all_colours_pretext", "shortcut_no_aberration_pretext"),
+    seeds.Ordering("shortcut lab: the aberration writes a patch's absolute position into its code",
+                   "shortcut_all_colours_absolute_position", "shortcut_no_aberration_absolute_position"),
+    seeds.Ordering("shortcut lab: colour dropping lowers the pretext accuracy (aberrated photos)",
+                   "shortcut_dropping_pretext", "shortcut_all_colours_pretext", higher_is_better=False),
+    seeds.Ordering("shortcut lab: colour dropping lowers the absolute position read (aberrated photos)",
+                   "shortcut_dropping_absolute_position", "shortcut_all_colours_absolute_position",
+                   higher_is_better=False),
+    seeds.Ordering("shortcut lab: with all colours, the aberrated network is no worse on the class probe",
+                   "shortcut_all_colours_class_probe", "shortcut_no_aberration_class_probe"),
+    seeds.Ordering("shortcut lab: colour dropping is worse on the class probe (aberrated photos)",
+                   "shortcut_dropping_class_probe", "shortcut_all_colours_class_probe", higher_is_better=False),
+]
+
 __all__ = [
-    "ABERRATION", "FINETUNE_LR", "GRID", "INITS", "MIN_ABOVE_CHANCE", "MIN_ABOVE_PRIOR", "NAMES", "OBJECT_SIZES",
-    "PLACE_PRIOR", "SIZES", "STAGE", "Pretrained", "Sizes", "Split", "Transfer", "beside_the_paper", "check_box_iou",
-    "check_claims", "check_neighbour_label", "finetune", "finetuned_map", "frozen_map", "place_prior_map",
-    "pretext_accuracy", "pretrain_all", "pretrain_relative_position", "pretrain_supervised", "split", "transfer",
-    "transfer_table", "correct_detections", "f1_threshold", "one_box_per_place", "show_detections", "show_found",
-    "show_grid", "show_pairs", "SEEDS_COMMAND", "measure", "run_seeds", "seed_table", "seeds_file", "SHORTCUT_RUNS",
+    "NOTEBOOK", "ORDERINGS", "ABERRATION", "FINETUNE_LR", "GRID", "INITS", "MIN_ABOVE_CHANCE", "MIN_ABOVE_PRIOR",
+    "NAMES", "OBJECT_SIZES", "PLACE_PRIOR", "SIZES", "STAGE", "Pretrained", "Sizes", "Split", "Transfer",
+    "beside_the_paper", "check_box_iou", "check_claims", "check_neighbour_label", "finetune", "finetuned_map",
+    "frozen_map", "place_prior_map", "pretext_accuracy", "pretrain_all", "pretrain_relative_position",
+    "pretrain_supervised", "split", "transfer", "transfer_table", "correct_detections", "f1_threshold",
+    "one_box_per_place", "show_detections", "show_found", "show_grid", "show_pairs", "SHORTCUT_RUNS",
     "absolute_position", "class_probe", "shortcut_lab", "Detector", "detect", "make_scenes",
 ]

@@ -120,7 +120,7 @@ class Pretrained:
 
 def pretrain_all(data: Split, sizes: Sizes, seed: int = 0, progress: bool = True) -> Pretrained:
     """Supervised (CIFAR-10 labels), relative position (no labels; all colours) and random init, all from the
-    same initial weights: what the notebook and ``python -m course_lib.lessons.relative_position seeds`` run."""
+    same initial weights: what the notebook runs (on seeds 1 and 2 too: ``python -m course_lib.results seeds 02``)."""
     supervised, supervised_history = pretrain_supervised(data.pretrain, sizes, seed, progress)
     relpos, relpos_history = pretrain_relative_position(data.pretrain.x, sizes, seed, colour_dropping=False,
                                                         progress=progress)

@@ -22,7 +22,10 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 beat random init, which lose to it and where the gap is inside the spread; ``reading``, ``ranks``;
 * ``beside``    ``beside_the_notebooks``: each method's number here beside the one its own notebook recorded
                 (``results/lab/*.json``), and what differs between the two protocols;
-* ``claims``    the claim checks and the recorded metrics; ``exercises``: the exercise checker.
+* ``claims``    the claim checks and the recorded metrics; ``exercises``: the exercise checker;
+* ``over_seeds`` the board over pretraining seeds 0, 1, 2 (``python -m course_lib.results seeds 12``): ``ORDERINGS``,
+                every ordering the notebook states, for ``seeds.table`` (paired per-seed differences, a verdict), and
+                ``ranks_over_seeds``, each row's rank averaged over the seeds beside the spread of its accuracy.
 
 Pretraining is shorter than in the notebooks (``sizes.mnist_steps`` / ``sizes.cifar_steps`` optimiser steps per
 method, the same for every method of a dataset), so that the whole board fits one notebook's budget.
@@ -43,6 +46,7 @@ from course_lib.lessons.scoreboard.claims import (
     check_claim_pretext_beats_random,
     check_claim_supervised_beats_random,
     check_every_pretext_beats_random,
+    metric_name,
     metrics,
 )
 from course_lib.lessons.scoreboard.datasets import (
@@ -59,6 +63,14 @@ from course_lib.lessons.scoreboard.datasets import (
     load,
 )
 from course_lib.lessons.scoreboard.exercises import check_knn_vote
+from course_lib.lessons.scoreboard.over_seeds import (
+    ORDERINGS,
+    against_random,
+    beats,
+    best,
+    every_pretext_beats_random,
+    ranks_over_seeds,
+)
 from course_lib.lessons.scoreboard.protocol import READOUTS, Row, accuracy, knn_read, score, score_all, spread
 from course_lib.lessons.scoreboard.recipes import (
     HALVES,
@@ -81,10 +93,11 @@ from course_lib.lessons.scoreboard.tables import best_pretext, linear, plot, ran
 __all__ = [
     "REPORTED", "Reported", "beside_the_notebooks", "METHODS", "NOT_ON_THE_BOARD", "Method", "capped", "methods",
     "not_on_the_board", "pretrain_all", "registry", "check_claim_pretext_beats_random",
-    "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metrics", "BUDGETS", "DATASETS",
-    "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "SIZES", "SUPERVISED", "Sizes", "Split", "load", "check_knn_vote",
-    "READOUTS", "Row", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED", "Reads",
-    "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
+    "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metric_name", "metrics", "BUDGETS",
+    "DATASETS", "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "SIZES", "SUPERVISED", "Sizes", "Split", "load",
+    "check_knn_vote", "READOUTS", "Row", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",
+    "Reads", "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
     "random_init", "relative_position", "split_brain", "supervised", "together", "best_pretext", "linear", "plot",
-    "ranks", "reading", "table", "verdicts",
+    "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",
+    "every_pretext_beats_random", "ranks_over_seeds",
 ]

@@ -5,21 +5,28 @@ from __future__ import annotations
 from course_lib import checks, evaluate
 from course_lib.lessons.scoreboard.board import methods
 from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, RANDOM, SUPERVISED
-from course_lib.lessons.scoreboard.protocol import Row, accuracy, spread
+from course_lib.lessons.scoreboard.protocol import READOUTS, Row, accuracy, spread
 from course_lib.lessons.scoreboard.tables import best_pretext
+
+
+def metric_name(dataset: str, budget: int, key: str, readout: str = "linear") -> str:
+    """The recorded name of one number: <dataset>_<labels>_<method key>, with _knn for the kNN classifier's."""
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+    return f"{dataset}_{budget}_{key}" + ("_knn" if readout == "kNN" else "")
 
 
 def metrics(rows: dict[str, Row], dataset: str) -> dict[str, float]:
     """<dataset>_<labels>_<method>: linear-probe accuracy (%) at the layer chosen on validation, mean over the draws;
     with _std its std, with _knn (and _knn_std) the kNN classifier's."""
-    prefix = "mnist" if dataset == "mnist" else "cifar"
     key = {m.name: m.key for m in methods(dataset)}
     out = {}
     for name, row in rows.items():
         for budget in BUDGETS[dataset]:
-            stem = f"{prefix}_{budget}_{key[name]}"
-            out[stem], out[f"{stem}_std"] = float(row.linear[budget].best), row.linear[budget].best.std
-            out[f"{stem}_knn"], out[f"{stem}_knn_std"] = float(row.knn[budget]), row.knn[budget].std
+            for readout in READOUTS:
+                value = accuracy(row, budget, readout)
+                stem = metric_name(dataset, budget, key[name], readout)
+                out[stem], out[f"{stem}_std"] = float(value), value.std
     return out
 
 

@@ -17,12 +17,14 @@ The methods are ``course_lib.pretext.audio_visual``; this package runs the noteb
                     ``LABELS_PER_CLASS`` labels per digit averaged over ``sizes.label_draws`` labelled draws;
                     ``retrieval_table``: cross-modal recall@1 audio -> image, by each model's own score and by the
                     cosine of the embeddings each model fuses; the shortcut and cluster tables; the metrics;
+                    ``ORDERINGS``: the orderings the notebook states, for its table over pretraining seeds;
 * ``pictures`` and ``exercises``: the pictures and the exercise checkers.
 """
 
 from course_lib import data  # the tests replace data.load_mnist
 from course_lib.lessons.sound_supervision.evaluation import (
     LABELS_PER_CLASS,
+    ORDERINGS,
     SHORTCUT_ROWS,
     audio_probe_sets,
     audio_probes,
@@ -71,7 +73,7 @@ from course_lib.lessons.sound_supervision.videos import (
 from course_lib.pretext import audio_visual as av
 
 __all__ = [
-    "data", "av", "LABELS_PER_CLASS", "SHORTCUT_ROWS", "audio_probe_sets", "audio_probes", "capped_runs",
+    "data", "av", "LABELS_PER_CLASS", "ORDERINGS", "SHORTCUT_ROWS", "audio_probe_sets", "audio_probes", "capped_runs",
     "cluster_table", "compare_rows", "image_probe_sets", "image_probes", "metrics", "probe_summary", "retrieval_table",
     "shortcut_probes", "shortcut_table", "check_distance_logit", "check_recall_at_1", "_image_and_spectrogram",
     "show_pairs", "show_retrieval", "SupervisedPair", "train_supervised", "TEST_PAIRS", "avc_accuracy", "make_model",

@@ -1,12 +1,13 @@
 """Notebook 08's evaluation: linear probes of digit labels at every stage of every frozen tower, cross-modal
-retrieval, the shortcut lab in numbers, the purity of the sound clusters, and the metrics to record."""
+retrieval, the shortcut lab in numbers, the purity of the sound clusters, the metrics to record, and the orderings
+the notebook states on them (its table over pretraining seeds)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import torch
 
-from course_lib import evaluate, nets, train
+from course_lib import evaluate, nets, seeds, train
 from course_lib.lessons.sound_supervision.training import avc_accuracy
 from course_lib.lessons.sound_supervision.videos import (
     FUSIONS,
@@ -175,3 +176,43 @@ def metrics(avc: dict[str, float], image: pd.DataFrame, sound: pd.DataFrame, ret
             best = evaluate.best_of(sound, row)
             out[f"probe_audio_{short_name}"], out[f"probe_audio_{short_name}_std"] = best, best.std
     return {k: float(v) for k, v in out.items()}
+
+
+# Every ordering the notebook states, on the metrics it records, for its table over pretraining seeds
+# (``seeds.table(NOTEBOOK, ORDERINGS)``): the claims it asserts first, then what it only reports. "trained" is the
+# concatenation model (L3-Net), "ave" the AVE-Net. A tie the text states ("no difference") is an ordering too: its
+# verdict should then read "no difference".
+ORDERINGS = [
+    *(seeds.Ordering(f"{fusion}: the trained {tower} tower beats its random init (probe, 10 labels per digit)",
+                     f"{probe}_{key}", f"{probe}_random")
+      for fusion, key in zip(FUSIONS, ("trained", "ave"), strict=True)
+      for tower, probe in (("image", "probe_image_100"), ("audio", "probe_audio"))),
+    seeds.Ordering("AVE-Net's embeddings share a space, concatenation's do not (recall@1 by cosine)",
+                   "recall1_cosine_ave", "recall1_cosine_concat"),
+    seeds.Ordering("the shortcut wins its own pairs (AVC, pairs made as in training)",
+                   "avc_accuracy_shortcut_own_pairs", "avc_accuracy"),
+    seeds.Ordering("the fixed model beats the shortcut on fair pairs (AVC)", "avc_accuracy",
+                   "avc_accuracy_shortcut_fair_pairs"),
+    seeds.Ordering("the shortcut's image tower probes lower than the fixed one's", "probe_image_100_trained",
+                   "probe_image_100_shortcut"),
+    seeds.Ordering("the shortcut's audio tower probes lower than the fixed one's", "probe_audio_trained",
+                   "probe_audio_shortcut"),
+    seeds.Ordering("the shortcut's image tower is no better than the random init (probe)", "probe_image_100_random",
+                   "probe_image_100_shortcut"),
+    seeds.Ordering("classes from sound: the image tower beats its random init (probe)", "probe_image_100_owens",
+                   "probe_image_100_random"),
+    seeds.Ordering("classes from sound teaches the image tower as much as concatenation (probe)",
+                   "probe_image_100_owens", "probe_image_100_trained"),
+    seeds.Ordering("the supervised reference is the ceiling: image probe, above both AVC towers",
+                   "probe_image_100_supervised", ("probe_image_100_trained", "probe_image_100_ave")),
+    seeds.Ordering("the supervised reference is the ceiling: audio probe, above concatenation's tower",
+                   "probe_audio_supervised", "probe_audio_trained"),
+    seeds.Ordering("AVE-Net's audio tower vs the supervised one: no difference", "probe_audio_supervised",
+                   "probe_audio_ave"),
+    seeds.Ordering("the two fusions, image probe (concatenation over AVE-Net): no difference",
+                   "probe_image_100_trained", "probe_image_100_ave"),
+    seeds.Ordering("the two fusions, audio probe (AVE-Net over concatenation): no difference", "probe_audio_ave",
+                   "probe_audio_trained"),
+    seeds.Ordering("AVE-Net retrieves as well as the supervised reference (recall@1, the model's score)",
+                   "recall1_audio_to_image_ave", "recall1_audio_to_image_supervised"),
+]

@@ -14,6 +14,8 @@ The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``c
                      often the judge reads the spoken digit (chance 10 %), how often it reads the identity image's
                      digit instead (copying), and whether the drawn digit takes on the identity's slant and ink, as
                      mean ± std over the seeds;
+* ``ORDERINGS``      the ordering the notebook states (with skips vs without), on its recorded numbers
+                     (``seeds.table`` measures it on pretraining seeds 0, 1 and 2);
 * ``show_l1_optimum``  why the drawings are blurred: the L1-optimal drawing is the per-pixel median of every image of
                      the spoken digit in that hand (``speech2image.l1_optimum``);
 * the GRID part: ``motion_energy`` in a fixed mouth box (temporal order's motion energy, on the crop), the
@@ -21,13 +23,14 @@ The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``c
   ``sync_table`` (the best offset per clip).
 
 A module each: ``training`` (the sizes, ``load``, the generators and the judge), ``evaluation`` (``score_generators``,
-``results_table``, ``metrics``), ``pictures``, ``grid_sync`` (the GRID part), ``exercises`` (the exercise checkers)
-and ``paper`` (``DESIGN_VS_PAPER``).
+``results_table``, ``metrics``, ``ORDERINGS``), ``pictures``, ``grid_sync`` (the GRID part), ``exercises`` (the
+exercise checkers) and ``paper`` (``DESIGN_VS_PAPER``).
 """
 
 from course_lib import data  # the tests stand in for its loaders: lesson.data.load_fsdd
 from course_lib.data.grid import load_grid
 from course_lib.lessons.speech_to_image.evaluation import (
+    ORDERINGS,
     TestPairs,
     evaluate_generated,
     generate,
@@ -76,8 +79,9 @@ from course_lib.lessons.speech_to_image.training import (
 __all__ = [
     "NOTEBOOK", "LR", "CHANCE", "Sizes", "SIZES", "VARIANTS", "Experiment", "load", "train_generator",
     "generator_seeds", "train_generators", "named_runs", "capped_runs", "train_judge", "TestPairs", "test_pairs",
-    "generate", "evaluate_generated", "score_generators", "results_table", "judge_accuracy", "metrics", "show_task",
-    "show_generated", "show_one_voice_many_writers", "show_l1_optimum", "MOUTH_BOX", "MAX_OFFSET", "motion_energy",
+    "generate", "evaluate_generated", "score_generators", "results_table", "judge_accuracy", "metrics", "ORDERINGS",
+    "show_task", "show_generated", "show_one_voice_many_writers", "show_l1_optimum", "MOUTH_BOX", "MAX_OFFSET",
+    "motion_energy",
     "loudness", "sync_curve", "best_offset", "sync_table", "show_mouth_box", "show_sync_curves", "check_training_loss",
     "check_best_offset", "DESIGN_VS_PAPER", "data", "load_grid",
 ]

@@ -11,21 +11,23 @@ The pretext task itself -- tuples, high-motion sampling, the triplet network -- 
   (``sizes.label_draws`` labelled draws averaged per point, mean and spread), with each backbone **frozen** and a
   linear classifier on top (``evaluate.linear_probe``);
 * ``HEADS``: how a clip's frame codes become one feature vector. A per-frame encoder cannot see motion in one
-  frame, so the head must combine frames. The protocol (fixed before any number was looked at, the same for every
-  initialisation) is ``PROTOCOL``: the frame codes in order *and* the absolute differences of consecutive ones;
-  the other heads are shown beside it, because the ranking depends on them;
-* what the features encode: linear probes for the digit's *pose* (where it is) and for its *identity*;
+  frame, so the head must combine frames. The protocol (the same for every initialisation; chosen while the
+  notebook was developed, not blind) is ``PROTOCOL``: the frame codes in order *and* the absolute differences of
+  consecutive ones; the other heads are shown beside it, because the ranking depends on them;
+* what the features encode: linear probes for where the digit is (our stand-in for the paper's *pose*) and for its
+  *identity*;
 * the constant-velocity shortcut: the same pretext training on clips that glide at constant speed.
 
 A module each: ``pretraining`` (the sizes, the clips, the three initialisations), ``transfer`` (action recognition
-with ``HEADS``, pose and identity probes, the shortcut table), ``pictures`` and ``claims`` (``check_claims`` and the
-exercise checkers).
+with ``HEADS``, pose and identity probes, the shortcut table), ``pictures`` and ``claims`` (``check_claims``, the
+orderings the notebook states, ``ORDERINGS``, and the exercise checkers).
 """
 
 from course_lib.data.moving_digits import ACTIONS
 from course_lib.lessons.temporal_order.claims import (
     MIN_GAIN,
     ORDER_MARGIN,
+    ORDERINGS,
     check_claims,
     check_motion_energy,
     check_negatives,
@@ -79,5 +81,6 @@ __all__ = [
     "frames_and_differences", "frames_in_order", "mean_of_frames", "HEADS", "PROTOCOL", "PROBE_ITERATIONS", "encode",
     "action_accuracy", "few_label_accuracy", "action_scores", "action_table", "pose_classes", "pose_and_identity",
     "shortcut_table", "shortcut_comparison", "majority_share", "show_training_accuracy", "show_tuples", "show_clips",
-    "show_real_tuples", "MIN_GAIN", "ORDER_MARGIN", "check_claims", "check_negatives", "check_motion_energy", "ACTIONS",
+    "show_real_tuples", "MIN_GAIN", "ORDER_MARGIN", "ORDERINGS", "check_claims", "check_negatives",
+    "check_motion_energy", "ACTIONS",
 ]

@@ -35,16 +35,26 @@ def show_training_accuracy(history: train.History, majority: float):
 # ---------------------------------------------------------------- pictures
 
 
-def show_tuples(videos: torch.Tensor, n: int = 4, window: int = 12, seed: int = 0):
-    """What the network is asked: rows of three frames, each titled in order or shuffled (frame numbers)."""
+def show_tuples(videos: torch.Tensor, n: int = 2, window: int = 12, seed: int = 0):
+    """What the network is asked, for each of the first ``n`` clips: five frames a < b < c < d < e drawn from a
+    high-motion window as in training, and the three tuples they make, one row each -- the positive (b, c, d) above
+    the two negatives (b, a, d) and (b, e, d). Shown forwards (training also reverses half of all tuples)."""
     generator = torch.Generator().manual_seed(seed)
     clips = videos[:n].cpu()
-    tuples, labels = temporal_order.draw_tuples(clips, 1, window, generator)
-    tuples, labels = tuples[:, 0], labels[:, 0]
-    frames = temporal_order.pick(clips, tuples)
-    titles = [f"{'IN ORDER' if labels[i] else 'SHUFFLED'}: t={tuples[i, j]}" if j == 0 else f"t={tuples[i, j]}"
-              for i in range(n) for j in range(3)]
-    return show.image_grid(frames.flatten(0, 1), titles, ncols=3, size=1.6)
+    starts = temporal_order.high_motion_starts(clips, window, 1, generator)
+    a, b, c, d, e = temporal_order.five_frames(starts, window, generator)[:, 0].unbind(-1)
+    rows = {"IN ORDER\n(b, c, d)": (b, c, d), "SHUFFLED\n(b, a, d)": (b, a, d), "SHUFFLED\n(b, e, d)": (b, e, d)}
+    fig, axes = plt.subplots(3 * n, 3, figsize=(4.8, 1.75 * 3 * n), squeeze=False)
+    for i in range(n):
+        for r, (label, frames) in enumerate(rows.items()):
+            for j, t in enumerate(frames):
+                ax = axes[3 * i + r, j]
+                ax.imshow(clips[i, t[i]].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray", vmin=0, vmax=1,
+                          interpolation="nearest")
+                ax.set(xticks=[], yticks=[])
+                ax.set_title(f"t={int(t[i])}", fontsize=8)
+            axes[3 * i + r, 0].set_ylabel(f"clip {i + 1}: {label}", fontsize=8)
+    return show.finish(fig)
 
 
 def show_clips(clips: MovingDigits, per_action: int = 1, frames: int = 8):

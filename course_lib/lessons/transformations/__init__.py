@@ -20,13 +20,15 @@ The parts, a module each:
   ``random_features``, the validation ``split``;
 * ``probing``: the layer-wise probe at the smallest budget, the chosen layer at every budget (``probe``);
 * ``from_scratch``: the scratch baseline, stopped on validation (``EarlyStopping``, ``scratch_run``, ``scratch``);
-* ``comparison``: ``benchmark``, the error tables, the rows beside the slide, the metrics and the claim;
+* ``comparison``: ``benchmark``, the error tables, the rows beside the slide, the metrics, the claim and
+  ``ORDERINGS`` (every ordering the notebook states, for ``course_lib.seeds``);
 * ``exercises``: the exercise checkers; ``pictures``: what each pretext task asks.
 """
 
 from course_lib import evaluate, train  # the tests patch evaluate.accuracy and read train.History here
 from course_lib.lessons.transformations.comparison import (
     CHANCE_ERROR,
+    ORDERINGS,
     Benchmark,
     benchmark,
     best_method,
@@ -73,10 +75,10 @@ from course_lib.lessons.transformations.probing import (
 )
 
 __all__ = [
-    "evaluate", "train", "CHANCE_ERROR", "Benchmark", "benchmark", "best_method", "check_claim", "compare_errors",
-    "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent", "check_rotation_bins",
-    "EarlyStopping", "ScratchRun", "scratch", "scratch_errors", "scratch_run", "show_scratch_curves", "show_pretexts",
-    "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH", "SIZES", "Sizes", "capped_runs",
-    "pretext_model", "pretrain", "random_features", "split", "Probed", "as_error", "draws_at", "labelled_subset",
-    "layer_errors", "layer_features", "probe",
+    "evaluate", "train", "CHANCE_ERROR", "ORDERINGS", "Benchmark", "benchmark", "best_method", "check_claim",
+    "compare_errors", "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent",
+    "check_rotation_bins", "EarlyStopping", "ScratchRun", "scratch", "scratch_errors", "scratch_run",
+    "show_scratch_curves", "show_pretexts", "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",
+    "SIZES", "Sizes", "capped_runs", "pretext_model", "pretrain", "random_features", "split", "Probed", "as_error",
+    "draws_at", "labelled_subset", "layer_errors", "layer_features", "probe",
 ]

@@ -1,5 +1,6 @@
 """Notebook 05's comparison: every frozen backbone and the scratch baseline on the same labelled draws, the error
-table, the rows beside the lecture's slide, the recorded metrics and the claim."""
+table, the rows beside the lecture's slide, the recorded metrics, the claim and the orderings the notebook states
+(``ORDERINGS``, measured over pretraining seeds by ``course_lib.seeds``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from course_lib import checks, evaluate, nets, pretrained
+from course_lib import checks, evaluate, nets, pretrained, seeds
 from course_lib.lessons.transformations.from_scratch import ScratchRun, scratch, scratch_errors
 from course_lib.lessons.transformations.pretraining import GLOBAL, METHODS, NOTEBOOK, RANDOM, SCRATCH, Sizes
 from course_lib.lessons.transformations.probing import Probed, as_error, probe
@@ -108,3 +109,28 @@ def check_claim(result: Benchmark, profile: str, capped: list[str] | tuple[str, 
 def nt_xent_code() -> str:
     """The lines that compute NT-Xent, as they stand in ``course_lib/pretext/transformations.py``."""
     return "\n".join(inspect.getsource(fn) for fn in (transformations._contrastive_logits, transformations.nt_xent))
+
+
+def _error(statement: str, better: str, than: str | tuple[str, ...]) -> seeds.Ordering:
+    return seeds.Ordering(statement, better, than, higher_is_better=False)
+
+
+# Every ordering notebook 05 states, on the errors it records (lower is better), for its table over pretraining seeds
+# (``seeds.table(NOTEBOOK, ORDERINGS)``). Its claim (lab) is the method chosen on validation against random init at
+# 100 labels: contrastive on the recorded run, so the first row. A tie the text states ("no difference") is an
+# ordering too: its verdict should then read "no difference".
+ORDERINGS = [
+    *(_error(f"contrastive beats random init (error, {n} labels)", f"error_{n}_contrastive",
+             f"error_{n}_random_features") for n in (100, 1000)),
+    *(_error(f"egomotion beats random init (error, {n} labels)", f"error_{n}_egomotion",
+             f"error_{n}_random_features") for n in (100, 1000)),
+    _error("contrastive beats scratch with the same augmentations (error, 100 labels)", "error_100_contrastive",
+           "error_100_scratch"),
+    _error("contrastive vs scratch at 1000 labels: no difference", "error_1000_contrastive", "error_1000_scratch"),
+    _error("contrastive has the lowest error at 100 labels", "error_100_contrastive",
+           ("error_100_egomotion", "error_100_random_features", "error_100_scratch")),
+    _error("egomotion at its layer chosen on validation beats its conv5 (100 labels)", "error_100_egomotion",
+           ("error_100_egomotion_conv5_3x3", "error_100_egomotion_conv5_global")),
+    _error("egomotion's conv5 pooled 3 x 3, as its head read it, beats its global average (100 labels)",
+           "error_100_egomotion_conv5_3x3", "error_100_egomotion_conv5_global"),
+]

@@ -1,9 +1,10 @@
-"""Tests of course_lib.lessons.learning_paradigms.reinforcement (and the notebook's sizes, which are all RL's)."""
+"""Tests of course_lib.lessons.learning_paradigms.reinforcement (and the notebook's sizes, which are all RL's, and
+its orderings)."""
 
 import numpy as np
 import pytest
 
-from course_lib import checks, config
+from course_lib import checks, config, results
 from course_lib.lessons import learning_paradigms
 from course_lib.lessons.learning_paradigms import reinforcement as lesson
 
@@ -13,6 +14,13 @@ def test_sizes_cover_every_profile_and_grow_from_ci_to_full():
     assert set(sizes) == set(config.PROFILE_NAMES)
     for field in ("bandit_runs", "bandit_steps", "cliff_episodes"):
         assert getattr(sizes["ci"], field) <= getattr(sizes["lab"], field) <= getattr(sizes["full"], field), field
+
+
+def test_orderings_read_only_numbers_the_notebook_records():
+    recorded = set(results.load("lab", config.REPO_ROOT / "results")[learning_paradigms.NOTEBOOK]["metrics"])
+    for ordering in learning_paradigms.ORDERINGS:
+        others = (ordering.than,) if isinstance(ordering.than, str) else ordering.than
+        assert {ordering.better, *others} <= recorded, ordering.statement
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
