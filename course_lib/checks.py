@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Iterable
 
 from course_lib import config
@@ -91,6 +92,47 @@ def verdict(name: str, tests: Iterable[tuple[Callable[[], bool], str | Callable[
 
 class Raised(Exception):
     """A student's function, called through ``guarded``, raised the exception this one is raised ``from``."""
+
+
+def answer(fn: Callable, *args, **kwargs) -> Callable[[], object]:
+    """What ``fn(*args, **kwargs)`` returns, computed through ``guarded`` the first time a test asks for it and kept
+    for the next: a checker's tests read a student's answer through it, so that what the function raises (a shape
+    error deep inside it) reaches ``verdict`` and becomes a hint."""
+    return functools.cache(lambda: guarded(fn)(*args, **kwargs))
+
+
+def returns(value: Callable[[], object], hint: str) -> tuple[Callable[[], bool], str]:
+    """A ``(test, hint)`` pair for ``verdict``: the student's function returns (``value`` is an ``answer``) instead of
+    raising. What it raised is shown with ``hint``, which should say what the checker feeds it (shapes, types) and
+    which mistake usually raises there, in words, not the answer."""
+    return (lambda: (value(), True)[1]), hint
+
+
+def has_shape(value: Callable[[], object], expected: Iterable[int],
+              advice: str | Callable[[], str] = "") -> tuple[Callable[[], bool], Callable[[], str]]:
+    """A ``(test, hint)`` pair for ``verdict``: the answer ``value()`` (a tensor, an array or a number) has shape
+    ``expected``, else the hint "your function returned shape (…); expected (…)" and ``advice``, what usually gives
+    that shape (a callable may read the answer). ``expected == ()``, one number, accepts any one-element answer."""
+    expected = tuple(expected)
+
+    def shape() -> tuple[int, ...] | None:
+        got = value()
+        if isinstance(got, (int, float)):
+            return ()
+        return tuple(got.shape) if hasattr(got, "shape") else None
+
+    def test() -> bool:
+        got = shape()
+        return got == expected or (expected == () and got is not None and math.prod(got) == 1)
+
+    def hint() -> str:
+        got, said = shape(), advice() if callable(advice) else advice
+        what = (f"shape {got}" if got is not None else "None (is a `return` missing?)" if value() is None
+                else f"a {type(value()).__name__}, not a tensor")
+        want = "one number, shape ()" if expected == () else f"shape {expected}"
+        return f"your function returned {what}; expected {want}" + (f": {said}" if said else "")
+
+    return test, hint
 
 
 def guarded(fn: Callable) -> Callable:

@@ -51,3 +51,44 @@ def test_guarded_lets_an_exercise_stub_through():
 def test_claim_on_a_capped_run_says_so(capsys):
     checks.check_claim("a beats b", True, "60 vs 50", capped=["b"])
     assert "stopped at the time cap: b" in capsys.readouterr().out
+
+
+def test_answer_calls_the_function_once_and_turns_what_it_raised_into_the_hint():
+    calls = []
+
+    def fn(x):
+        calls.append(x)
+        return x * 2
+
+    answer = checks.answer(fn, 21)
+    checks.verdict("ex", [checks.returns(answer, "never shown"), (lambda: answer() == 42, "double it")])
+    assert calls == [21]
+    broken = checks.answer(lambda x: [1, 2][x], 5)
+    with pytest.raises(checks.NotYet, match="your function raised IndexError: list index out of range; it is given 5"):
+        checks.verdict("ex", [checks.returns(broken, "it is given 5"), (lambda: broken() == 1, "never reached")])
+
+
+def test_has_shape_names_both_shapes_and_the_advice():
+    import torch
+
+    test, hint = checks.has_shape(lambda: torch.zeros(3, 4), (4, 3), "rows are recordings")
+    assert not test() and hint() == "your function returned shape (3, 4); expected shape (4, 3): rows are recordings"
+    with pytest.raises(checks.NotYet, match=r"returned shape \(3, 4\); expected shape \(4, 3\): rows are recordings"):
+        checks.verdict("ex", [checks.has_shape(lambda: torch.zeros(3, 4), (4, 3), lambda: "rows are recordings")])
+    assert checks.has_shape(lambda: torch.zeros(4, 3), torch.Size([4, 3]))[0]()
+
+
+def test_has_shape_of_one_number_takes_any_one_element_answer():
+    import numpy as np
+    import torch
+
+    for one in (torch.tensor(1.0), torch.ones(1), 1.0, np.float32(1.0)):
+        assert checks.has_shape(lambda one=one: one, ())[0]()
+    test, hint = checks.has_shape(lambda: torch.ones(8), (), "the mean over the batch")
+    assert not test() and hint() == ("your function returned shape (8,); expected one number, shape (): the mean over "
+                                     "the batch")
+
+
+def test_has_shape_says_when_nothing_or_no_tensor_came_back():
+    assert "returned None (is a `return` missing?)" in checks.has_shape(lambda: None, (2,))[1]()
+    assert "returned a list, not a tensor" in checks.has_shape(lambda: [1, 2], (2,))[1]()

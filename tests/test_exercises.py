@@ -60,3 +60,30 @@ def test_the_student_stub_fails_with_one_short_sentence(shell, imports, solution
     assert isinstance(result.error_in_exec, NotImplementedError)
     shown = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert len(shown) == 1 and shown[0].startswith("NotImplementedError: exercise:"), shown
+
+
+def _hints(path):
+    """(stub hint, the cell after the exercise) for every exercise cell of a notebook that has a ``# HINT:`` line."""
+    cells = json.loads(path.read_text())["cells"]
+    for number, cell in enumerate(cells):
+        for line in "".join(cell["source"]).splitlines():
+            if cell["cell_type"] == "code" and line.strip().startswith(student.HINT):
+                after = cells[number + 1] if number + 1 < len(cells) else {"cell_type": None, "source": []}
+                yield line.strip()[len(student.HINT):].strip(), after
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem[:2] for path in NOTEBOOKS])
+def test_a_stub_that_points_below_has_its_hint_collapsed_right_after_the_exercise(path):
+    for hint, after in _hints(path):
+        if "see the hint below" in hint:
+            text = "".join(after["source"])
+            assert after["cell_type"] == "markdown" and text.startswith("<details><summary>Hint</summary>"), hint
+            assert text.rstrip().endswith("</details>"), hint
+
+
+@pytest.mark.parametrize("number", ["05", "09", "10", "11"])
+def test_try_first_the_stub_gives_no_recipe(number):
+    """The stubs of these notebooks once raised the whole recipe; the student now tries first, the hint waits below."""
+    path = next(p for p in NOTEBOOKS if p.stem.startswith(number))
+    hints = [hint for hint, _ in _hints(path)]
+    assert hints and all(re.fullmatch(r"write \w+ here; see the hint below if stuck", hint) for hint in hints), hints

@@ -299,14 +299,45 @@ def capped(histories: dict[str, train.History]) -> list[str]:
 # --- exercise checker -------------------------------------------------------------------------------------------
 
 def check_concatenation(fn) -> None:
-    """Exercise: ``fn(first, second)`` concatenates two halves' feature maps (N x C x H x W each) into F(X)."""
+    """Exercise: ``fn(first, second)`` concatenates two halves' feature maps (N x C x H x W each) into F(X); compared
+    with the library's F(X) of two random halves. The hints name the usual mistakes: the wrong order of the halves,
+    the wrong axis, interleaved channels, adding instead of concatenating."""
     with config.isolated_rng(0):  # the same test maps every time, and the notebook's random stream is left alone
         model = sb.SplitBrain(nets.Backbone(1, 4), nets.Backbone(2, 4)).eval()  # random halves: L -> ab, ab -> L
         lab = torch.randn(2, 3, 16, 16)
     with torch.no_grad():
         first, second = (half.features(lab, ["conv2"])["conv2"] for half in model.halves)
         want = model.features(lab, ["conv2"])["conv2"]  # the library's F(X)
-    got = torch.as_tensor(fn(first, second))
-    checks.exercise("split-brain features", got.shape == want.shape and torch.equal(got, want),
-                    f"expected shape {tuple(want.shape)} (channels side by side, first half first), got "
-                    f"{tuple(got.shape)}: concatenate along dim 1, the channel axis")
+    answer = checks.answer(fn, first.clone(), second.clone())
+    n, c, h, w = first.shape
+
+    def shape_advice() -> str:
+        shapes = {
+            (2 * n, c, h, w): "you joined the halves along the batch axis: that makes more images, not more channels",
+            (n, c, h, 2 * w): "you joined the halves along the width: that makes a wider map, not more channels",
+            (n, c, 2 * h, w): "you joined the halves along the height: that makes a taller map, not more channels",
+            (n, c, h, w): "that is one half's number of channels: adding or averaging the halves mixes their channels",
+            (n, 2, c, h, w): "you stacked the halves on a new axis: F(X) is a map with the channels of both halves",
+            (2, n, c, h, w): "you stacked the halves on a new axis: F(X) is a map with the channels of both halves",
+        }
+        return shapes.get(tuple(answer().shape), "F(X) keeps the N images and the H x W of the maps, with the "
+                                                 "channels of both halves")
+
+    def value_hint() -> str:
+        got = answer().to(want.dtype)
+        if torch.equal(got, torch.cat([second, first], 1)):
+            return "the halves are in the wrong order: F(X) = {F1(X1), F2(X2)} puts the first half's channels first"
+        if torch.equal(got, torch.stack([first, second], 2).flatten(1, 2)):
+            return ("the channels of the two halves are interleaved (one of each, in turn): F(X) keeps each half's "
+                    "channels together, one block after the other")
+        return ("the shape is right but not the values: F(X) is every channel of the first half, unchanged, then "
+                "every channel of the second")
+
+    checks.verdict("split-brain features", [
+        checks.returns(answer, f"the checker gives it two feature maps of the same {n} images, each {n} x {c} x {h} x "
+                               f"{w} (N x C x H x W)"),
+        (lambda: isinstance(answer(), torch.Tensor),
+         lambda: f"you returned a {type(answer()).__name__}: return F(X) as one tensor, one feature map"),
+        checks.has_shape(answer, want.shape, shape_advice),
+        (lambda: torch.equal(answer().to(want.dtype), want), value_hint),
+    ])

@@ -180,30 +180,76 @@ def curve_mean(curve: dict[int, evaluate.Spread], from_labels: int = CLAIM_FROM)
 # --- exercise checkers -------------------------------------------------------------------------------------
 
 def check_few_labels(fn) -> None:
-    """Exercise: ``fn(y, per_class, seed)`` returns indices of ``per_class`` examples of every class."""
-    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1])
-    with config.isolated_rng(0):  # an answer that draws from torch's global stream leaves the notebook's alone
-        picks = {(k, seed): torch.as_tensor(fn(y, k, seed)).long() for k in (1, 2) for seed in (0, 1, 2)}
-        again = torch.as_tensor(fn(y, 2, 0))
-    unbalanced = [(k, seed) for (k, seed), idx in picks.items()
-                  if torch.bincount(y[idx], minlength=3).tolist() != [k] * 3 or len(set(idx.tolist())) != len(idx)]
+    """Exercise: ``fn(y, per_class, seed)`` returns indices of ``per_class`` examples of every class, drawn with the
+    seed: tried on two label vectors (12 labels of 3 classes; 40 labels of 5 classes of unequal sizes), 1 to 3 per
+    class and seeds 0, 1, 2, so that a draw that is not per class, or that ignores the seed, shows."""
+    small = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1])
+    large = torch.repeat_interleave(torch.arange(5), torch.tensor([12, 9, 8, 6, 5]))
+    large = large[torch.randperm(len(large), generator=torch.Generator().manual_seed(1))]
+    labels = {"12 labels of 3 classes": small, "40 labels of 5 classes": large}
+    runs = [(name, k, seed) for name, ks in (("12 labels of 3 classes", (1, 2)), ("40 labels of 5 classes", (1, 3)))
+            for k in ks for seed in (0, 1, 2)]
 
-    def subset(idx) -> tuple[int, ...]:
+    def draw(y, per_class, seed) -> torch.Tensor:
+        return torch.as_tensor(fn(y, per_class, seed)).long().flatten()
+
+    picks = {run: checks.answer(draw, labels[run[0]].clone(), run[1], run[2]) for run in runs}
+    again = checks.answer(draw, small.clone(), 2, 0)
+
+    def classes(run) -> torch.Tensor:
+        return labels[run[0]][picks[run]()]
+
+    def counts(run) -> list[int]:
+        return torch.bincount(classes(run), minlength=int(labels[run[0]].max()) + 1).tolist()
+
+    def first(wrong) -> tuple:
+        return next(run for run in runs if wrong(run))
+
+    def repeated(run) -> bool:
+        return len(set(picks[run]().tolist())) != len(picks[run]())
+
+    def unbalanced(run) -> bool:
+        return counts(run) != [run[1]] * len(counts(run))
+
+    def subset(idx: torch.Tensor) -> tuple[int, ...]:
         return tuple(sorted(idx.tolist()))
 
-    def unbalanced_hint() -> str:
-        k, seed = unbalanced[0]
-        return (f"with y={y.tolist()}, {k} per class and seed {seed} you picked classes {y[picks[k, seed]].tolist()}: "
-                "take `per_class` distinct indices from torch.nonzero(y == c) for each c, not from all of y at once")
+    def where(run) -> str:
+        name, k, seed = run
+        return f"with {name}, {k} per class and seed {seed}"
 
-    checks.verdict("few_labels", [
-        (lambda: not unbalanced, unbalanced_hint),
-        (lambda: len({subset(picks[2, seed]) for seed in (0, 1, 2)}) > 1,
-         "different seeds should draw different subsets: shuffle with torch.Generator().manual_seed(seed)"),
-        (lambda: subset(again) == subset(picks[2, 0]),
-         "the same seed should draw the same subset again: draw every random number from "
-         "torch.Generator().manual_seed(seed) (generator=...), not from torch's global stream"),
-    ])
+    def size_hint() -> str:
+        run = first(lambda run: len(picks[run]()) != run[1] * len(counts(run)))
+        total = run[1] * len(counts(run))
+        n = len(picks[run]())
+        return (f"{where(run)} you returned {n} {'index' if n == 1 else 'indices'}, not {total}: per_class is a "
+                "number per class, and every class gets that many")
+
+    def in_range(run) -> bool:
+        idx = picks[run]()
+        return idx.numel() == 0 or (int(idx.min()) >= 0 and int(idx.max()) < len(labels[run[0]]))
+
+    with config.isolated_rng(0):  # an answer that draws from torch's global stream leaves the notebook's alone
+        checks.verdict("few_labels", [
+            checks.returns(lambda: [pick() for pick in picks.values()],
+                           "the checker calls it with y, a 1-D tensor of class labels 0 ... C - 1, and per_class "
+                           "and seed, two ints; it should return a 1-D tensor of indices into y"),
+            (lambda: all(in_range(run) for run in runs),
+             "return indices into y (positions 0 ... len(y) - 1), not labels or a mask"),
+            (lambda: all(len(picks[run]()) == run[1] * len(counts(run)) for run in runs), size_hint),
+            (lambda: not any(repeated(run) for run in runs),
+             lambda: f"{where(first(repeated))} an index came twice: an example can be labelled once, so the draw is "
+                     "without replacement (distinct indices)"),
+            (lambda: not any(unbalanced(run) for run in runs),
+             lambda: f"{where(first(unbalanced))} your examples per class are "
+                     f"{dict(enumerate(counts(first(unbalanced))))}: the draw is not per class (drawn from all of "
+                     "y at once, the classes come out unequal); every class must get exactly per_class"),
+            (lambda: all(len({subset(picks[name, k, seed]()) for seed in (0, 1, 2)}) > 1 for name, k, _ in runs),
+             "seeds 0, 1 and 2 drew the same subset: the seed is ignored, so every run would label the same examples"),
+            (lambda: subset(again()) == subset(picks["12 labels of 3 classes", 2, 0]()),
+             "the same seed drew another subset when called again: the draw uses torch's global random stream, not "
+             "one started from the seed"),
+        ])
 
 
 def check_labels_needed(fn) -> None:

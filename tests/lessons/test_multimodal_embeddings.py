@@ -133,13 +133,30 @@ def test_the_explorer_finds_neighbours_of_every_kind_and_draws_without_a_kernel(
 def _infonce(image, other, log_scale):
     """An answer written for this test: -log of each pair's share of its row's and of its column's exp-scores."""
     cosine = (image / image.norm(dim=1, keepdim=True)) @ (other / other.norm(dim=1, keepdim=True)).T
-    e = torch.exp(math.exp(log_scale) * cosine)
+    e = torch.exp(torch.exp(log_scale) * cosine)
     own = e.diagonal()
     return -(torch.log(own / e.sum(1)).mean() + torch.log(own / e.sum(0)).mean()) / 2
 
 
-def test_check_infonce_accepts_an_answer_written_here(capsys):
-    lesson.check_infonce(_infonce)
+def _infonce_as_the_old_hint_said(image, other, log_scale):
+    """The form the exercise's old hint suggested, which the old checker (a float log_scale) refused."""
+    image, other = F.normalize(image, dim=1), F.normalize(other, dim=1)
+    logits = torch.exp(log_scale) * image @ other.T
+    return (F.cross_entropy(logits, torch.arange(len(image))) + F.cross_entropy(logits.T, torch.arange(len(image)))) / 2
+
+
+def _infonce_with_a_temperature(image, other, log_scale):
+    """Another correct form: the temperature 1 / e^t divides, a list of targets, the mean loss of shape (1,)."""
+    logits = F.cosine_similarity(image[:, None], other[None], dim=2) / (1 / log_scale.exp())
+    own = torch.tensor(list(range(len(image))))
+    return 0.5 * (F.cross_entropy(logits, own, reduction="none") + F.cross_entropy(logits.T, own, reduction="none")
+                  ).mean().reshape(1)
+
+
+@pytest.mark.parametrize("right", [lesson.je.symmetric_infonce, _infonce, _infonce_as_the_old_hint_said,
+                                   _infonce_with_a_temperature])
+def test_check_infonce_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_infonce(right)
     assert "symmetric InfoNCE: correct" in capsys.readouterr().out
 
 
@@ -152,18 +169,68 @@ def _cosines(v, a):
     return F.normalize(v, dim=1) @ F.normalize(a, dim=1).T
 
 
+def _numpy(v, a, t):
+    v, a = v.detach().numpy(), a.detach().numpy()
+    logits = float(np.exp(t.item())) * (v / np.linalg.norm(v, axis=1, keepdims=True)) @ (
+        a / np.linalg.norm(a, axis=1, keepdims=True)).T
+    rows = -np.log(np.exp(logits).diagonal() / np.exp(logits).sum(1)).mean()
+    columns = -np.log(np.exp(logits).diagonal() / np.exp(logits).sum(0)).mean()
+    return (rows + columns) / 2
+
+
+def _fixed_batch(v, a, t):
+    """Written for the notebook's first batch: the targets of 8 pairs."""
+    logits = torch.exp(t) * _cosines(v, a)
+    return (F.cross_entropy(logits, torch.arange(8)) + F.cross_entropy(logits.T, torch.arange(8))) / 2
+
+
+def _normalised_in_place(v, a, t):
+    v /= v.norm(dim=1, keepdim=True)
+    a /= a.norm(dim=1, keepdim=True)
+    return _both_ways(torch.exp(t) * v @ a.T)
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda v, a, t: F.cross_entropy(math.exp(t) * _cosines(v, a), torch.arange(len(v))),
-                 "one direction", id="image-to-other-only"),
-    pytest.param(lambda v, a, t: F.cross_entropy(math.exp(t) * _cosines(v, a).T, torch.arange(len(v))),
-                 "one direction", id="other-to-image-only"),
-    pytest.param(lambda v, a, t: _both_ways(_cosines(v, a) / math.exp(t)), "temperature the wrong way",
+    pytest.param(lambda v, a, t: F.cross_entropy(torch.exp(t) * _cosines(v, a), torch.arange(len(v))),
+                 r"one direction only \(image -> other\)", id="image-to-other-only"),
+    pytest.param(lambda v, a, t: F.cross_entropy(torch.exp(t) * _cosines(v, a).T, torch.arange(len(v))),
+                 r"one direction only \(other -> image\)", id="other-to-image-only"),
+    pytest.param(lambda v, a, t: 2 * _both_ways(torch.exp(t) * _cosines(v, a)), "added, not averaged",
+                 id="directions-added"),
+    pytest.param(lambda v, a, t: _both_ways(_cosines(v, a) / torch.exp(t)), "temperature is in the wrong place",
                  id="divided-by-the-scale"),
-    pytest.param(lambda v, a, t: _both_ways(t * _cosines(v, a)), "temperature the wrong way", id="log-scale-not-exp"),
-    pytest.param(lambda v, a, t: _both_ways(math.exp(t) * v @ a.T), "normalise the embeddings", id="not-normalised"),
-    pytest.param(lambda v, a, t: F.cross_entropy(math.exp(t) * _cosines(v, a), torch.arange(len(v)),
-                                                 reduction="none"), "one number", id="a-loss-per-pair"),
+    pytest.param(lambda v, a, t: _both_ways(t * _cosines(v, a)), "the scale itself is e.t", id="log-scale-not-exp"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * v @ a.T), "not unit length", id="not-normalised"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * F.normalize(v, dim=0) @ F.normalize(a, dim=0).T),
+                 "wrong axis", id="normalised-along-the-batch"),
+    pytest.param(lambda v, a, t: F.cross_entropy(torch.exp(t) * _cosines(v, a), torch.arange(len(v)),
+                                                 reduction="none"), r"returned shape \(8,\); expected one number",
+                 id="a-loss-per-row"),
+    pytest.param(lambda v, a, t: _both_ways(math.exp(t.item()) * _cosines(v, a)), "log_scale gets no gradient",
+                 id="temperature-that-cannot-learn"),
+    pytest.param(lambda v, a, t: _both_ways(torch.tensor(t.item()).exp() * _cosines(v, a)),
+                 "log_scale gets no gradient", id="log-scale-copied-into-a-new-tensor"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v, a)).item(), "you returned a float",
+                 id="item-detaches"),
+    pytest.param(_numpy, "you returned a float32: keep the loss a torch tensor", id="numpy"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v.detach(), a.detach())),
+                 "the embeddings get no gradient", id="embeddings-detached"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * (v / v.norm(dim=1, keepdim=True).detach())
+                                            @ (a / a.norm(dim=1, keepdim=True).detach()).T),
+                 "the value is right but the gradients are not", id="norms-detached"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v.numpy(), a)), "RuntimeError.*need gradients",
+                 id="numpy-on-a-tensor-that-needs-gradients"),
+    pytest.param(_fixed_batch, "ran on the first batch but not on this one", id="batch-size-written-in"),
+    pytest.param(_normalised_in_place, "RuntimeError.*in-place", id="normalised-in-place"),
 ])
-def test_check_infonce_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_check_infonce_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_infonce(wrong)
+    message = str(rejected.value)
+    assert not any(code in message for code in ("F.normalize(", "cross_entropy(", "@", ".T", "torch.exp(")), message
+
+
+def test_check_infonce_leaves_the_random_stream_alone():
+    before = torch.random.get_rng_state()
+    lesson.check_infonce(_infonce)
+    assert torch.equal(before, torch.random.get_rng_state())

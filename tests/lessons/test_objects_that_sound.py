@@ -164,20 +164,32 @@ def _targets(spoken, digits):
     return torch.tensor([[float(int(s) in d.tolist()) for d in digits] for s in spoken])
 
 
-def test_target_matrix_checker_accepts_an_answer_written_here(capsys):
-    lesson.check_targets(_targets)
+@pytest.mark.parametrize("right", [
+    pytest.param(lesson.ots.correspondence, id="the-library"),
+    pytest.param(_targets, id="written-here"),
+    pytest.param(lambda s, d: ((d[None] == s[:, None, None]).sum(-1) > 0), id="a-bool-matrix"),
+    pytest.param(lambda s, d: torch.stack([(d == x).any(1) for x in s]).long(), id="row-by-row-integers"),
+])
+def test_target_matrix_checker_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_targets(right)
     assert "target matrix: correct" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(lambda s, d: _targets(s, d).T, "swapped", id="rows-and-columns-swapped"),
-    pytest.param(lambda s, d: torch.eye(len(s)), "not only when", id="the-diagonal-only"),
-    pytest.param(lambda s, d: (d[None, :, 0] == s[:, None]).float(), "not only when", id="the-first-digit-only"),
-    pytest.param(lambda s, d: (s[:, None] == s[None, :]).float(), "not only when", id="recordings-against-recordings"),
+    pytest.param(lambda s, d: torch.eye(len(s)), "only the diagonal", id="the-diagonal-only"),
+    pytest.param(lambda s, d: (d[None, :, 0] == s[:, None]).float(), "only the first digit", id="the-first-digit-only"),
+    pytest.param(lambda s, d: (s[:, None] == s[None, :]).float(), "recordings with recordings",
+                 id="recordings-against-recordings"),
+    pytest.param(lambda s, d: (d == s[:, None]).any(-1).float(), r"returned shape \(4,\); expected shape \(4, 4\)",
+                 id="recording-i-with-canvas-i-only"),
+    pytest.param(lambda s, d: (d[None] == s[:, None]).any(-1).float(), r"returned shape \(1, 4\).*rows are recordings",
+                 id="broadcast-without-room-for-the-canvas-digits"),
 ])
-def test_target_matrix_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_target_matrix_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_targets(wrong)
+    assert not any(code in str(rejected.value) for code in ("any(", "[:, None", "None, :")), rejected.value
 
 
 def test_say_a_digit_demo_moves_the_heat_with_the_word():
@@ -350,24 +362,60 @@ def _similarity_map(audio, image_map):
     return torch.stack([torch.stack([(a[:, None, None] * v).sum(0) for v in image_map]) for a in audio])
 
 
-def test_similarity_map_checker_accepts_an_answer_written_here(capsys):
-    lesson.check_similarity_map(_similarity_map)
+@pytest.mark.parametrize("right", [
+    pytest.param(lesson.ots.similarity, id="the-library"),
+    pytest.param(_similarity_map, id="written-here"),
+    pytest.param(lambda a, v: (a[:, None, :, None, None] * v[None]).sum(dim=2), id="broadcast"),
+    pytest.param(lambda a, v: (a @ v.flatten(2).transpose(0, 1).flatten(1)).reshape(len(a), *v.shape[:1],
+                                                                                   *v.shape[2:]),
+                 id="one-matrix-product"),
+])
+def test_similarity_map_checker_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_similarity_map(right)
     assert "similarity map: correct" in capsys.readouterr().out
 
 
+def _through_numpy(a, v):
+    return torch.from_numpy(np.einsum("ad,cdhw->achw", a.detach().numpy(), v.detach().numpy()))
+
+
+def _without_gradients(a, v):
+    with torch.no_grad():
+        return torch.einsum("ad,cdhw->achw", a, v)
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda a, v: torch.einsum("ad,cdhw->cahw", a, v), "swapped", id="recordings-and-canvases-swapped"),
-    pytest.param(lambda a, v: (a[:, None, :, None, None] * v[None]).mean(2), "do not average",
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->cahw", a, v), "rows and columns are swapped",
+                 id="recordings-and-canvases-swapped"),
+    pytest.param(lambda a, v: (a[:, None, :, None, None] * v[None]).mean(2), "averaged the products",
                  id="averaged-over-the-embedding"),
-    pytest.param(lambda a, v: (a[:, :, None, None] * v[:len(a)]).sum(1), "not only recording i with canvas i",
+    pytest.param(lambda a, v: (a[:, :, None, None] * v[:len(a)]).sum(1), "recording i against canvas i only",
                  id="recording-i-with-canvas-i-only"),
-    pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a, v).amax((2, 3)), "one map per",
+    pytest.param(lambda a, v: (a[:, :, None, None] * v).sum(1),
+                 "your function raised RuntimeError: The size of tensor a .*recording i was paired with canvas i only",
+                 id="recording-i-with-canvas-i-raises"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a, v).amax((2, 3)), "one score per pair",
                  id="max-pooled-to-a-score"),
-    pytest.param(lambda a, v: torch.einsum("ad,cdhw->acwh", a, v), "one map per", id="height-and-width-swapped"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->acwh", a, v), "height and width are swapped",
+                 id="height-and-width-swapped"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a, v).detach(), "carries no gradient", id="detached"),
+    pytest.param(_without_gradients, "carries no gradient", id="computed-without-gradients"),
+    pytest.param(_through_numpy, "carries no gradient", id="through-numpy"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a.detach(), v), "one of the two embeddings gets no "
+                 "gradient", id="audio-detached"),
+    pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a, v.reshape(5, 8, 4, 6)), "a size written into",
+                 id="sizes-written-in"),
 ])
-def test_similarity_map_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_similarity_map_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_similarity_map(wrong)
+    assert not any(code in str(rejected.value) for code in ("einsum", "None", ".sum(")), rejected.value
+
+
+def test_similarity_map_checker_leaves_the_random_stream_alone():
+    before = torch.random.get_rng_state()
+    lesson.check_similarity_map(_similarity_map)
+    assert torch.equal(before, torch.random.get_rng_state())
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(run_names):

@@ -305,8 +305,16 @@ def _training_loss(model, batch):
     return (drawn - target).abs().sum() / target.numel()
 
 
-def test_training_loss_checker_accepts_an_answer_written_here(capsys):
-    lesson.check_training_loss(_training_loss)
+@pytest.mark.parametrize("right", [
+    pytest.param(s2i.l1_loss, id="the-library"),
+    pytest.param(_training_loss, id="written-here"),
+    pytest.param(lambda model, batch: torch.nn.functional.l1_loss(model(batch[0], batch[1]), batch[2]),
+                 id="l1-loss-by-index"),
+    pytest.param(lambda model, batch: (model(*batch[:2]) - batch[2]).abs().mean(dim=(1, 2, 3)).mean().reshape(1),
+                 id="per-image-means-then-their-mean"),
+])
+def test_training_loss_checker_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_training_loss(right)
     assert "training loss: correct" in capsys.readouterr().out
 
 
@@ -330,16 +338,39 @@ def _without_gradients(model, batch):
         return _training_loss(model, batch)
 
 
+def _inputs_swapped(model, batch):
+    spectrogram, identity, target = batch
+    return (model(identity, spectrogram) - target).abs().mean()
+
+
+def _unpacked_wrong(model, batch):
+    spectrogram, target, identity = batch
+    return (model(spectrogram, identity) - target).abs().mean()
+
+
+def _signed(model, batch):
+    spectrogram, identity, target = batch
+    return (model(spectrogram, identity) - target).mean()
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(_squared, r"squared error \(L2\)", id="squared-error"),
-    pytest.param(_towards_identity, "not with the identity image", id="towards-the-identity-image"),
-    pytest.param(_summed, "do not add them up", id="summed-not-averaged"),
-    pytest.param(lambda model, batch: _training_loss(model, batch).item(), "no .item()", id="item-detaches"),
-    pytest.param(_without_gradients, "no torch.no_grad()", id="computed-without-gradients"),
+    pytest.param(_towards_identity, "compared the drawing with the identity image", id="towards-the-identity-image"),
+    pytest.param(_summed, "added up, not averaged", id="summed-not-averaged"),
+    pytest.param(_signed, "not taken in absolute value", id="signed-differences"),
+    pytest.param(_unpacked_wrong, "unpacked in the wrong order", id="batch-unpacked-in-the-wrong-order"),
+    pytest.param(_inputs_swapped, "your function raised RuntimeError: .*got its two inputs the other way round",
+                 id="model-inputs-swapped"),
+    pytest.param(lambda model, batch: _training_loss(model, batch).item(), "you returned a float.*no .item()",
+                 id="item-detaches"),
+    pytest.param(_without_gradients, "carries no gradient", id="computed-without-gradients"),
+    pytest.param(lambda model, batch: (model(*batch[:2]) - batch[2]).abs().mean((2, 3)),
+                 r"returned shape \(3, 1\); expected one number", id="a-loss-per-image"),
 ])
-def test_training_loss_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_training_loss_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_training_loss(wrong)
+    assert not any(code in str(rejected.value) for code in ("abs()", ".mean()", "model(spectrogram")), rejected.value
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(ex, run_names):

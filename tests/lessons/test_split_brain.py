@@ -213,21 +213,35 @@ def _concatenation(first, second):
     return out
 
 
-def test_concatenation_checker_accepts_an_answer_written_here(capsys):
-    lesson.check_concatenation(_concatenation)
+@pytest.mark.parametrize("right", [
+    pytest.param(_concatenation, id="written-here"),
+    pytest.param(lambda a, b: torch.cat([a, b], dim=1), id="cat"),
+    pytest.param(lambda a, b: torch.cat((a, b), -3), id="cat-counting-from-the-end"),
+    pytest.param(lambda a, b: torch.stack([a, b], 1).flatten(1, 2), id="stacked-then-flattened"),
+])
+def test_concatenation_checker_accepts_answers_written_here(right, capsys):
+    lesson.check_concatenation(right)
     assert "split-brain features: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda a, b: torch.cat([b, a], 1), id="second-half-first"),
-    pytest.param(lambda a, b: torch.cat([a, b], 0), id="along-the-batch"),
-    pytest.param(lambda a, b: torch.cat([a, b], -1), id="along-the-width"),
-    pytest.param(lambda a, b: a + b, id="added-not-concatenated"),
-    pytest.param(lambda a, b: torch.stack([a, b], 1), id="stacked-on-a-new-axis"),
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda a, b: torch.cat([b, a], 1), "the halves are in the wrong order", id="second-half-first"),
+    pytest.param(lambda a, b: torch.cat([a, b], 0), r"returned shape \(4, 8, 4, 4\).*along the batch axis",
+                 id="along-the-batch"),
+    pytest.param(lambda a, b: torch.cat([a, b], -1), "along the width", id="along-the-width"),
+    pytest.param(lambda a, b: a + b, "one half's number of channels: adding", id="added-not-concatenated"),
+    pytest.param(lambda a, b: torch.stack([a, b], 1), "stacked the halves on a new axis", id="stacked-on-a-new-axis"),
+    pytest.param(lambda a, b: torch.stack([a, b], 2).flatten(1, 2), "interleaved", id="channels-interleaved"),
+    pytest.param(lambda a, b: [a, b], "you returned a list", id="a-list-of-the-halves"),
+    pytest.param(lambda a, b: torch.cat([a, b.transpose(1, 2)], 1), "your function raised RuntimeError",
+                 id="axes-mixed-up-raises"),
 ])
-def test_concatenation_checker_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="first half first.*concatenate along dim 1"):
+def test_concatenation_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_concatenation(wrong)
+    message = str(rejected.value)
+    assert not any(code in message for code in ("dim=1", "dim 1", "torch.cat")), message
+    assert "expected shape (2, 16, 4, 4), got (2, 16, 4, 4)" not in message
 
 
 def test_quoted_table_numbers_are_marked_as_not_checked():

@@ -134,25 +134,47 @@ def _per_class_in_all(y, per_class, seed):
     return torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:per_class]
 
 
-def test_check_few_labels_accepts_an_answer_written_here(capsys):
-    lesson.check_few_labels(_few_labels)
+@pytest.mark.parametrize("right", [
+    pytest.param(evaluate.few_labels, id="the-library"),
+    pytest.param(_few_labels, id="written-here"),
+    pytest.param(lambda y, k, seed: [int(i) for c in range(int(y.max()) + 1) for i in torch.nonzero(y == c).flatten()[
+        torch.randperm(int((y == c).sum()), generator=torch.Generator().manual_seed(seed))[:k]]], id="a-list"),
+])
+def test_check_few_labels_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_few_labels(right)
     assert "few_labels: correct" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(_first_per_class, "seeds should draw different subsets", id="seed-ignored"),
-    pytest.param(lambda y, k, seed: evaluate.few_labels(y, k, 0), "seeds should draw different", id="seed-fixed"),
-    pytest.param(_per_class_in_all, "per_class", id="per-class-taken-as-the-total"),
-    pytest.param(lambda y, k, seed: torch.nonzero(y == 0).flatten()[: 3 * k], "per_class", id="one-class-only"),
-    pytest.param(_with_replacement, "distinct", id="drawn-with-replacement"),
-    pytest.param(lambda y, k, seed: torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:3 * k],
-                 "distinct indices from torch.nonzero", id="not-drawn-per-class"),
+    pytest.param(_first_per_class, "the seed is ignored", id="seed-ignored"),
+    pytest.param(lambda y, k, seed: evaluate.few_labels(y, k, 0), "the seed is ignored", id="seed-fixed"),
+    pytest.param(_per_class_in_all, "returned 1 index, not 3: per_class is a number per class",
+                 id="per-class-taken-as-the-total"),
+    pytest.param(lambda y, k, seed: torch.nonzero(y == 0).flatten()[: 3 * k], "returned 5 indices, not 6",
+                 id="one-class-only"),
+
+    pytest.param(_with_replacement, "without replacement", id="drawn-with-replacement"),
+    pytest.param(lambda y, k, seed: torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[
+        :k * len(y.unique())], "not per class", id="not-drawn-per-class"),
     pytest.param(lambda y, k, seed: torch.cat([torch.nonzero(y == c).flatten()[torch.randperm(int((y == c).sum()))[:k]]
-                                               for c in y.unique()]), "same seed", id="seed-not-used"),
+                                               for c in y.unique()]), "global random stream", id="seed-not-used"),
+    pytest.param(lambda y, k, seed: torch.cat([torch.nonzero(y == c).flatten()[:k] for c in range(3)]),
+                 "40 labels of 5 classes.*returned 3 indices, not 5", id="three-classes-written-in"),
+    pytest.param(lambda y, k, seed: evaluate.few_labels(y, k, seed) + 1, "positions 0 ... len", id="counted-from-1"),
+    pytest.param(lambda y, k, seed: torch.nonzero(y[None] == torch.arange(3)[:, None])[:, 1].view(3, -1)[:, :k],
+                 "your function raised RuntimeError.*a 1-D tensor of indices", id="a-shape-error"),
 ])
-def test_check_few_labels_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_check_few_labels_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_few_labels(wrong)
+    assert not any(code in str(rejected.value) for code in ("nonzero", "randperm", "Generator(")), rejected.value
+
+
+def test_check_few_labels_leaves_the_random_stream_alone():
+    before = torch.random.get_rng_state()
+    with pytest.raises(checks.NotYet):
+        lesson.check_few_labels(lambda y, k, seed: torch.randperm(len(y))[:k * 3])
+    assert torch.equal(before, torch.random.get_rng_state())
 
 
 def _labels_needed(curve, accuracy):

@@ -175,20 +175,38 @@ def _negatives(indices):
     return torch.tensor(first), torch.tensor(second)
 
 
-def test_check_negatives_accepts_an_answer_written_here(capsys):
-    lesson.check_negatives(_negatives)
+@pytest.mark.parametrize("right", [
+    pytest.param(_negatives, id="written-here"),
+    pytest.param(lambda i: (i[:, [1, 0, 3]], i[:, [1, 4, 3]]), id="indexing-columns"),
+    pytest.param(lambda i: [torch.stack([i[:, 1], i[:, k], i[:, 3]], dim=-1) for k in (0, 4)], id="a-list-of-two"),
+    pytest.param(lambda i: torch.stack([i[:, [1, 0, 3]], i[:, [1, 4, 3]]]), id="one-tensor-that-unpacks-in-two"),
+])
+def test_check_negatives_accepts_answers_written_here(right, capsys):
+    lesson.check_negatives(right)
     assert "negative tuples: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda i: (i[:, [0, 1, 3]], i[:, [1, 4, 3]]), id="a-at-the-start-not-in-the-middle"),
-    pytest.param(lambda i: (i[:, [1, 4, 3]], i[:, [1, 0, 3]]), id="the-two-negatives-swapped"),
-    pytest.param(lambda i: (i[:, [1, 0, 3]], i[:, [1, 2, 3]]), id="the-positive-as-a-negative"),
-    pytest.param(lambda i: (i[:, [1, 0, 2]], i[:, [2, 4, 3]]), id="c-at-an-end"),
+def _unbound_along_the_rows(indices):
+    a, b, c, d, e = indices.unbind(0)
+    return torch.stack([b, a, d], 1), torch.stack([b, e, d], 1)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda i: (i[:, [0, 1, 3]], i[:, [1, 4, 3]]), "a or e sits at an end", id="a-at-the-start"),
+    pytest.param(lambda i: (i[:, [1, 4, 3]], i[:, [1, 0, 3]]), "swapped", id="the-two-negatives-swapped"),
+    pytest.param(lambda i: (i[:, [1, 0, 3]], i[:, [1, 2, 3]]), "the positive", id="the-positive-as-a-negative"),
+    pytest.param(lambda i: (i[:, [1, 0, 2]], i[:, [2, 4, 3]]), "frame c is in one of your negatives", id="c-at-an-end"),
+    pytest.param(lambda i: (i[:, [1, 0, 3]].T, i[:, [1, 4, 3]].T), r"returned shape \(3, 4\).*other axis",
+                 id="stacked-along-the-wrong-axis"),
+    pytest.param(_unbound_along_the_rows, "your function raised ValueError: .*wrong axis", id="unbound-along-the-rows"),
+    pytest.param(lambda i: torch.cat([i[:, [1, 0, 3]], i[:, [1, 4, 3]]]), "return a pair of tensors.*returned 8 "
+                 "tensors", id="both-in-one-tensor"),
+    pytest.param(lambda i: i[:, [1, 0, 3]], "return a pair of tensors.*returned 4 tensors", id="one-negative-only"),
 ])
-def test_check_negatives_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="keep b and d at the ends, put a .* in the middle"):
+def test_check_negatives_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_negatives(wrong)
+    assert "[[" not in str(rejected.value), rejected.value  # no list of the expected tuples
 
 
 def _motion_energy(videos):
@@ -198,21 +216,38 @@ def _motion_energy(videos):
                          for i in range(n)])
 
 
-def test_check_motion_energy_accepts_an_answer_written_here(capsys):
-    lesson.check_motion_energy(_motion_energy)
+@pytest.mark.parametrize("right", [
+    pytest.param(temporal_order.motion_energy, id="the-library"),
+    pytest.param(_motion_energy, id="written-here"),
+    pytest.param(lambda v: v.diff(dim=1).abs().mean(dim=(-3, -2, -1)), id="diff"),
+    pytest.param(lambda v: (v[:, :-1] - v[:, 1:]).abs().flatten(2).mean(-1).double(), id="backwards-in-double"),
+])
+def test_check_motion_energy_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_motion_energy(right)
     assert "motion energy: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).mean(dim=(2, 3, 4)), id="signed-differences-cancel"),
-    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().sum(dim=(2, 3, 4)), id="summed-not-averaged"),
-    pytest.param(lambda v: (v[:, 1:] - v[:, :1]).abs().mean(dim=(2, 3, 4)), id="against-the-first-frame"),
-    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(1, 2, 3, 4)), id="averaged-over-time-too"),
-    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).pow(2).mean(dim=(2, 3, 4)), id="squared-not-absolute"),
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).mean(dim=(2, 3, 4)), "cancel", id="signed-differences-cancel"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().sum(dim=(2, 3, 4)), "summed", id="summed-not-averaged"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :1]).abs().mean(dim=(2, 3, 4)), "compared with the first frame",
+                 id="against-the-first-frame"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).pow(2).mean(dim=(2, 3, 4)), "squared", id="squared-not-absolute"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(1, 2, 3, 4)), r"returned shape \(3,\).*wrong axes",
+                 id="averaged-over-time-too"),
+    pytest.param(lambda v: (v[:, :, 1:] - v[:, :, :-1]).abs().mean(dim=(2, 3, 4)), r"returned shape \(3, 6\)",
+                 id="differences-along-the-channels"),
+    pytest.param(lambda v: (v[1:] - v[:-1]).abs().mean(dim=(2, 3, 4)), r"returned shape \(2, 6\)",
+                 id="differences-between-clips"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(2, 3, 4, 5)), "raised IndexError.*wrong one",
+                 id="an-axis-that-is-not-there"),
+    pytest.param(lambda v: (v[:, 1:] - v[:, :-1]).abs().mean(dim=(0, 2, 3)), r"returned shape \(5, 7\)",
+                 id="averaged-over-the-clips"),
 ])
-def test_check_motion_energy_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match=r"take \|x\[:, 1:\] - x\[:, :-1\]\|"):
+def test_check_motion_energy_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_motion_energy(wrong)
+    assert not any(code in str(rejected.value) for code in ("x[:, 1:]", ".abs()", "expected [")), rejected.value
 
 
 def test_the_negatives_checker_reads_its_answer_off_the_librarys_tuple_maker():
