@@ -6,7 +6,9 @@ checker gives a student feedback on their answer. Both fail with a sentence, not
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -147,3 +149,25 @@ def guarded(fn: Callable) -> Callable:
         except Exception as error:
             raise Raised(error) from error
     return call
+
+
+def yours_or_ours(yours: Callable, ours: Callable, checker: Callable[[Callable], None]) -> Callable:
+    """The function a notebook's next run calls: the student's ``yours`` once ``checker`` accepts it, else the
+    course's ``ours``, with one line saying which (and why not yours), so that nobody mistakes one for the other.
+
+    This is how an exercise does the notebook's own work: the cell after it trains (or evaluates) with what this
+    returns. A stub not written yet, or an answer the checker does not accept yet, leaves the run to the course's
+    function instead of stopping the notebook."""
+    name = getattr(yours, "__name__", "function")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the checker's "correct" was shown above already
+            checker(yours)
+    except NotImplementedError:
+        print(f"your {name} is not written yet, so this run uses the course's (write it above, run both cells again)")
+        return ours
+    except Exception as error:  # whatever a student's answer raises, the run goes on with the course's
+        said = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        print(f"your {name} is not accepted yet ({said}), so this run uses the course's")
+        return ours
+    print(f"this run uses your {name}")
+    return yours

@@ -93,6 +93,18 @@ def training(histories, metric: str = "loss", ylabel: str | None = None, separat
     return finish(fig)
 
 
+def against_chance(history, metric: str, chance: float, ylabel: str | None = None, title: str | None = None):
+    """One run's logged ``metric`` (a pretext task's own accuracy, say) against the step, with the level of
+    ``chance`` as a dashed line: a run that never leaves it learned nothing, whatever its loss did."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(history.step, history[metric], label=metric)
+    ax.axhline(chance, color="grey", linestyle="--", label=f"chance ({chance:.3g})")
+    ax.set(xlabel="step", ylabel=ylabel or metric, title=title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return finish(fig)
+
+
 def label_efficiency(curves_by_method: Mapping[str, Mapping[int, float]], ylabel: str = "test accuracy (%)",
                      title: str | None = None, chance: float | None = None,
                      xlabel: str = "labelled examples per class"):

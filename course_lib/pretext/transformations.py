@@ -197,10 +197,14 @@ class SimCLR(nn.Module):
 
 
 def simclr_loss(model: SimCLR, batch: tuple[torch.Tensor, ...], temperature: float = 0.3,
-                views: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] = simclr_views):
+                views: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] = simclr_views,
+                contrast: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor] = nt_xent):
     """For ``train.fit``: NT-Xent on two fresh views of the batch's images; metric ``acc``: how often a view's
-    most similar other view is its partner (chance 1 / (2N - 1))."""
+    most similar other view is its partner (chance 1 / (2N - 1)).
+
+    ``contrast(z1, z2, temperature)`` is the loss (notebook 05 trains with a student's own NT-Xent through it)."""
     view1, view2 = views(batch[0])
     z1, z2 = model(torch.cat([view1, view2])).chunk(2)  # one pass: BatchNorm sees both views together
-    logits, positives = _contrastive_logits(z1, z2, temperature)
-    return F.cross_entropy(logits, positives), {"acc": (logits.argmax(1) == positives).float().mean()}
+    with torch.no_grad():
+        logits, positives = _contrastive_logits(z1, z2, temperature)
+    return contrast(z1, z2, temperature), {"acc": (logits.argmax(1) == positives).float().mean()}

@@ -327,14 +327,18 @@ def _totals(weights, labels, n_classes):
 @pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(lambda s, y, n, t: torch.stack([torch.bincount(row, minlength=n).argmax() for row in y]),
                  "plain majority vote", id="plain-majority"),
-    pytest.param(lambda s, y, n, t: _totals(s, y, n).argmax(1), "add up exp", id="weighted-by-the-raw-similarity"),
-    pytest.param(lambda s, y, n, t: _totals((s * t).exp(), y, n).argmax(1), "add up exp", id="temperature-multiplied"),
-    pytest.param(lambda s, y, n, t: y.gather(1, s.argmax(1, keepdim=True))[:, 0], "add up exp",
+    pytest.param(lambda s, y, n, t: _totals(s, y, n).argmax(1), "raw similarities",
+                 id="weighted-by-the-raw-similarity"),
+    pytest.param(lambda s, y, n, t: _totals((s * t).exp(), y, n).argmax(1), "temperature is in the wrong place",
+                 id="temperature-multiplied"),
+    pytest.param(lambda s, y, n, t: y.gather(1, s.argmax(1, keepdim=True))[:, 0], "single most similar neighbour",
                  id="the-nearest-neighbour-only"),
-    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n).max(1).values, "add up exp",
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n).max(1).values, "queries get another class",
                  id="the-winning-total-not-the-class"),
-    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n), "one class per query",
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n), r"returned shape \(50, 4\); expected shape \(50,\)",
                  id="votes-not-the-arg-max"),
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, 4).argmax(1), "raised RuntimeError.*labels 0 ... 9",
+                 id="four-classes-hard-coded"),
 ])
 def test_check_knn_vote_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):

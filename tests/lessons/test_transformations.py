@@ -373,15 +373,35 @@ def _other_view_only(z1, z2, temperature):
 
 @pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(_nt_xent_self_left_in, "its own negatives", id="self-similarity-left-in"),
-    pytest.param(_unnormalised, r"NT-Xent is \d\.\d{4}, you gave .*unit length", id="not-unit-length"),
+    pytest.param(_unnormalised, r"NT-Xent is \d\.\d{4}, you gave .*not scaled to unit length", id="not-unit-length"),
     pytest.param(lambda z1, z2, t: _nt_xent(z1, z2, t).item(), "no .item()", id="item-detaches"),
-    pytest.param(_temperature_multiplied, "divide the 2N x 2N cosines by the temperature", id="temperature-multiplied"),
-    pytest.param(_first_view_only, r"over all 2N views", id="one-direction-only"),
+    pytest.param(_temperature_multiplied, "temperature is in the wrong place", id="temperature-multiplied"),
+    pytest.param(_first_view_only, r"only one direction", id="one-direction-only"),
     pytest.param(_other_view_only, "you gave", id="negatives-from-the-other-view-only"),
 ])
 def test_nt_xent_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):
         lesson.check_nt_xent(wrong)
+
+
+def test_no_hint_of_the_nt_xent_checker_states_the_recipe():
+    """Try first: a hint names the mistake, it does not list the steps of the answer."""
+    with pytest.raises(checks.NotYet) as wrong:
+        lesson.check_nt_xent(lambda z1, z2, t: (z1 - z2).pow(2).sum(1).mean() / t)
+    assert "unit length" not in str(wrong.value) and "-inf" not in str(wrong.value)
+
+
+def test_a_students_nt_xent_trains_the_short_run_and_its_accuracy_is_logged():
+    calls = []
+
+    def counted(z1, z2, temperature):
+        calls.append(z1.shape)
+        return _nt_xent(z1, z2, temperature)
+
+    sizes = dataclasses.replace(TINY, name="ci")
+    history = lesson.train_with_your_loss(counted, _digits()[0], sizes)
+    assert len(calls) == lesson.YOUR_RUN_STEPS["ci"] and calls[0] == (sizes.batch_size, 128)
+    assert 0 <= history.last("acc") <= 1
 
 
 def test_nt_xent_checker_leaves_the_random_stream_alone():

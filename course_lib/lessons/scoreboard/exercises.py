@@ -6,21 +6,47 @@ import torch
 
 from course_lib import checks, config, evaluate
 
+# (queries, k, classes, temperature, seed): a few sizes, so that an answer right by luck on one is caught on another
+CASES = ((50, 7, 4, 0.1, 0), (9, 3, 10, 0.07, 1), (30, 20, 5, 0.5, 2))
+
+
+def _usual_mistakes(similarity: torch.Tensor, labels: torch.Tensor, n_classes: int, temperature: float):
+    """The votes students get wrong, each with the words that name the mistake (never the answer)."""
+    def summed(weights):
+        return torch.zeros(len(labels), n_classes).scatter_add_(1, labels, weights).argmax(1)
+
+    return {
+        "that is a plain majority vote: each neighbour's vote carries a weight that grows with its similarity":
+            summed(torch.ones_like(similarity)),
+        "the temperature is in the wrong place: the similarity is divided by it before the exponential":
+            summed((similarity * temperature).exp()),
+        "the votes add raw similarities: each vote is weighted by exp(similarity / temperature)":
+            summed(similarity),
+        "that is the class of the single most similar neighbour, not the weighted vote of all k":
+            labels.gather(1, similarity.argmax(1, keepdim=True)).squeeze(1),
+    }
+
 
 def check_knn_vote(fn) -> None:
     """Exercise: ``fn(similarity, labels, n_classes, temperature)`` returns each query's class by the weighted vote
-    of its k nearest labelled examples (``evaluate.knn_vote``)."""
-    with config.isolated_rng(0):  # the same test inputs every time; the notebook's random stream is left alone
-        similarity = torch.rand(50, 7) * 2 - 1
-        labels = torch.randint(0, 4, (50, 7))
-    want = evaluate.knn_vote(similarity, labels, 4, 0.1)
-    majority = torch.stack([torch.bincount(row, minlength=4).argmax() for row in labels])
-    got = torch.as_tensor(fn(similarity, labels, 4, 0.1))
-    checks.verdict("weighted kNN vote", [
-        (lambda: got.shape == want.shape, lambda: f"expected one class per query, shape {tuple(want.shape)}, got "
-                                                  f"{tuple(got.shape)}"),
-        (lambda: not torch.equal(got, majority) or torch.equal(want, majority),
-         "that is a plain majority vote: weight each neighbour's vote by exp(similarity / temperature)"),
-        (lambda: torch.equal(got.long(), want), "add up exp(similarity / temperature) per class (scatter_add_ along "
-                                                "dim 1 into a queries x n_classes tensor), then take the arg-max"),
-    ])
+    of its k nearest labelled examples (``evaluate.knn_vote``), on several sizes and temperatures."""
+    tests = []
+    for queries, k, n_classes, temperature, seed in CASES:
+        with config.isolated_rng(seed):  # the same test inputs every time; the notebook's random stream left alone
+            similarity, labels = torch.rand(queries, k) * 2 - 1, torch.randint(0, n_classes, (queries, k))
+        want = evaluate.knn_vote(similarity, labels, n_classes, temperature)
+        got = checks.answer(fn, similarity, labels, n_classes, temperature)
+        mistakes = _usual_mistakes(similarity, labels, n_classes, temperature)
+
+        def hint(got=got, want=want, mistakes=mistakes, n_classes=n_classes):
+            answer = torch.as_tensor(got()).long()
+            named = [words for words, wrong in mistakes.items() if torch.equal(answer, wrong) and
+                     not torch.equal(wrong, want)]
+            return named[0] if named else (f"{int((answer != want).sum())} of {len(want)} queries get another class "
+                                           f"than the weighted vote ({n_classes} classes); see the hint below")
+
+        tests += [checks.returns(got, f"similarity and labels are {queries} x {k} (queries x neighbours), labels "
+                                      f"0 ... {n_classes - 1}"),
+                  checks.has_shape(got, (queries,), "one class per query: the arg-max runs along the classes"),
+                  (lambda got=got, want=want: torch.equal(torch.as_tensor(got()).long(), want), hint)]
+    checks.verdict("weighted kNN vote", tests)

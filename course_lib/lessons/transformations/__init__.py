@@ -57,12 +57,15 @@ from course_lib.lessons.transformations.pretraining import (
     RANDOM,
     SCRATCH,
     SIZES,
+    YOUR_RUN_STEPS,
     Sizes,
     capped_runs,
     pretext_model,
     pretrain,
     random_features,
+    show_your_run,
     split,
+    train_with_your_loss,
 )
 from course_lib.lessons.transformations.probing import (
     Probed,
@@ -73,12 +76,14 @@ from course_lib.lessons.transformations.probing import (
     layer_features,
     probe,
 )
+from course_lib.pretext.transformations import nt_xent  # the course's, beside a student's own (the exercise)
 
 __all__ = [
     "evaluate", "train", "CHANCE_ERROR", "ORDERINGS", "Benchmark", "benchmark", "best_method", "check_claim",
     "compare_errors", "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent",
     "check_rotation_bins", "EarlyStopping", "ScratchRun", "scratch", "scratch_errors", "scratch_run",
     "show_scratch_curves", "show_pretexts", "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",
-    "SIZES", "Sizes", "capped_runs", "pretext_model", "pretrain", "random_features", "split", "Probed", "as_error",
-    "draws_at", "labelled_subset", "layer_errors", "layer_features", "probe",
+    "SIZES", "YOUR_RUN_STEPS", "Sizes", "capped_runs", "pretext_model", "pretrain", "random_features", "show_your_run",
+    "split", "train_with_your_loss", "Probed", "as_error", "draws_at", "labelled_subset", "layer_errors",
+    "layer_features", "probe", "nt_xent",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+import torch.nn.functional as F
 
 from course_lib import checks, config
 from course_lib.pretext import transformations
@@ -10,9 +13,37 @@ from course_lib.pretext import transformations
 
 def _nt_xent_with_self(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
     """The classic mistake, for a checker's hint: NT-Xent with each view left in its own denominator (k = i)."""
-    z = torch.nn.functional.normalize(torch.cat([z1, z2]), dim=1)
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
     positives = torch.arange(len(z)).roll(len(z1))
-    return torch.nn.functional.cross_entropy(z @ z.T / temperature, positives)
+    return F.cross_entropy(z @ z.T / temperature, positives)
+
+
+def _usual_mistakes(temperature: float) -> dict[str, Callable]:
+    """NT-Xent as students get it wrong, each with the words that name the mistake (never the answer)."""
+    right = transformations.nt_xent
+    return {
+        "each view is still among its own negatives: the sum over k must leave k = i out":
+            lambda z1, z2: _nt_xent_with_self(z1, z2, temperature),
+        "the temperature is in the wrong place: the cosines are divided by tau, not multiplied":
+            lambda z1, z2: right(z1, z2, 1 / temperature),
+        "the projections are not scaled to unit length: sim is the cosine, not the plain dot product":
+            lambda z1, z2: F.cross_entropy(_plain_logits(z1, z2) / temperature,
+                                           torch.arange(2 * len(z1)).roll(len(z1))),
+        "only one direction is averaged: the mean runs over all 2N views, those of z2 too":
+            lambda z1, z2: F.cross_entropy(*_first_half(z1, z2, temperature)),
+    }
+
+
+def _plain_logits(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """Dot products without scaling to unit length (the no-normalisation mistake), k = i left out."""
+    z = torch.cat([z1, z2])
+    return (z @ z.T).masked_fill(torch.eye(len(z), dtype=torch.bool), float("-inf"))
+
+
+def _first_half(z1: torch.Tensor, z2: torch.Tensor, temperature: float):
+    """The logits and partners of z1's views only (the one-direction mistake)."""
+    logits, positives = transformations._contrastive_logits(z1, z2, temperature)
+    return logits[:len(z1)], positives[:len(z1)]
 
 
 def check_nt_xent(fn) -> None:
@@ -37,12 +68,10 @@ def check_nt_xent(fn) -> None:
         what = "each view equal to its partner" if i == 2 else "random z1, z2"
         numbers = (f"for {what} ({z1.shape[0]} x {z1.shape[1]}) at temperature {tau} NT-Xent is {want[i]:.4f}, "
                    f"you gave {float(got[i]):.4f}: ")
-        if close(i, float(_nt_xent_with_self(*cases[i]))):
-            return numbers + ("each view is still among its own negatives; leave k = i out of the denominator (fill "
-                              "the diagonal of the 2N x 2N similarity matrix with -inf before the softmax)")
-        return numbers + ("scale every z to unit length, divide the 2N x 2N cosines by the temperature, leave k = i "
-                          "out, and average -log softmax at each view's partner (row i of z1 pairs with row i of z2) "
-                          "over all 2N views")
+        for mistake, wrong in _usual_mistakes(tau).items():
+            if close(i, float(wrong(*cases[i][:2]))):
+                return numbers + mistake
+        return numbers + "compare each part of your loss with the formula for l_i above (the hint below helps)"
 
     checks.verdict("NT-Xent", [
         (lambda: all(g.numel() == 1 for g in got),

@@ -3,11 +3,12 @@ on the unlabelled training digits, and the random-init baseline every pretext ru
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 
-from course_lib import config, evaluate, nets, pretrained, train
+from course_lib import config, evaluate, nets, pretrained, show, train
 from course_lib.pretext import transformations
 
 NOTEBOOK = "05_transformations"  # its runs' shipped weights are named after it
@@ -71,6 +72,32 @@ def pretrain(method: str, x: torch.Tensor, sizes: Sizes, seed: int = 0, notebook
                               steps=sizes.steps, max_seconds=sizes.max_seconds, desc=desc),
             sizes=sizes, seed=seed, loss=loss)
     return backbone.eval(), history
+
+
+# Steps of the short contrastive run a student's own NT-Xent trains (notebook 05, after its exercise): enough to
+# leave the pretext's chance level far behind, short enough to rerun after every edit.
+YOUR_RUN_STEPS = {"ci": 30, "lab": 120, "full": 300}
+
+
+def train_with_your_loss(contrast, x: torch.Tensor, sizes: Sizes, seed: int = 0) -> train.History:
+    """A fresh backbone trained for ``YOUR_RUN_STEPS`` steps by the contrastive pretext with ``contrast(z1, z2,
+    temperature)`` as its loss (a student's ``nt_xent``, or the course's); its history logs the pretext's own
+    accuracy ``acc``. Never saved: it shows a loss at work, it is not one of the notebook's rows."""
+    backbone = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
+    with config.isolated_rng(seed):
+        model = transformations.SimCLR(backbone).to(x.device)
+        loss = functools.partial(transformations.simclr_loss, contrast=contrast)
+        return train.fit(model, train.batches(x, batch_size=sizes.batch_size, seed=seed), loss,
+                         steps=YOUR_RUN_STEPS[sizes.name], max_seconds=sizes.max_seconds, desc="your NT-Xent")
+
+
+def show_your_run(history: train.History, sizes: Sizes):
+    """The short run's pretext accuracy against its chance level, 1 / (2N - 1) for a batch of N images."""
+    chance = 1 / (2 * sizes.batch_size - 1)
+    print(f"after {history.step[-1]} steps: a view's most similar other view is its partner "
+          f"{history.last('acc'):.0%} of the time (chance {chance:.1%})")
+    return show.against_chance(history, "acc", chance, ylabel="partner found (pretext accuracy)",
+                               title="the contrastive pretext, trained by the NT-Xent above")
 
 
 def random_features(sizes: Sizes, seed: int = 0, device: torch.device | str = "cpu") -> nets.Backbone:
