@@ -92,3 +92,36 @@ def test_has_shape_of_one_number_takes_any_one_element_answer():
 def test_has_shape_says_when_nothing_or_no_tensor_came_back():
     assert "returned None (is a `return` missing?)" in checks.has_shape(lambda: None, (2,))[1]()
     assert "returned a list, not a tensor" in checks.has_shape(lambda: [1, 2], (2,))[1]()
+
+
+def _right(x):
+    return 2 * x
+
+
+def _ours(x):
+    return x + x
+
+
+def _checker(fn):
+    checks.exercise("double", fn(3) == 6, "twice x")
+
+
+def test_yours_or_ours_takes_the_students_function_once_its_checker_accepts_it(capsys):
+    assert checks.yours_or_ours(_right, _ours, _checker) is _right
+    out = capsys.readouterr().out
+    assert out == "this run uses your _right\n"  # the checker's own "correct" is not printed twice
+
+
+def test_yours_or_ours_runs_the_courses_function_while_the_stub_is_not_written(capsys):
+    def stub(x):
+        raise NotImplementedError("exercise: write it")
+
+    assert checks.yours_or_ours(stub, _ours, _checker) is _ours
+    assert "your stub is not written yet, so this run uses the course's" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", [lambda x: x + 1, lambda x: x["nope"]], ids=["not-accepted", "raises"])
+def test_yours_or_ours_says_why_a_wrong_answer_is_not_used(wrong, capsys):
+    assert checks.yours_or_ours(wrong, _ours, _checker) is _ours
+    out = capsys.readouterr().out
+    assert "is not accepted yet (" in out and "this run uses the course's" in out

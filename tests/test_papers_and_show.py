@@ -2,7 +2,7 @@ import matplotlib
 import pytest
 import torch
 
-from course_lib import papers, show
+from course_lib import papers, show, train
 
 matplotlib.use("Agg")
 
@@ -78,3 +78,12 @@ def test_training_separate_gives_each_run_a_titled_panel():
     fig = show.training({n: _history([1, 0.5]) for n in "abcde"}, separate=True)
     titled = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in titled] == list("abcde") and all(len(ax.lines) == 1 for ax in titled)
+
+
+def test_against_chance_draws_the_run_and_a_dashed_chance_line():
+    history = train.History(step=[10, 20], values={"acc": [0.3, 0.6]})
+    fig = show.against_chance(history, "acc", chance=0.125, title="t")
+    (ax,) = fig.axes
+    run, chance = ax.get_lines()
+    assert list(run.get_xdata()) == [10, 20] and list(run.get_ydata()) == [0.3, 0.6]
+    assert set(chance.get_ydata()) == {0.125} and chance.get_linestyle() == "--"
