@@ -22,7 +22,7 @@ is the InfoNCE of van den Oord et al. 2018, made symmetric as in Zhang et al. 20
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -88,15 +88,18 @@ class JointEmbedding(nn.Module):
         return self.scale * (v * a).sum(1)
 
 
-def clip_loss(model: JointEmbedding, batch):
+def clip_loss(model: JointEmbedding, batch,
+              infonce: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = symmetric_infonce):
     """``symmetric_infonce`` of a batch of (images, sounds or captions) pairs, with the model's own learnt
-    temperature (clipped as ``scale`` is); ``acc``: how often an image's best partner in the batch is its own."""
+    temperature (clipped as ``scale`` is); ``acc``: how often an image's best partner in the batch is its own.
+
+    ``infonce(image, other, log_scale)`` is the loss (notebook 11 trains with a student's own through it)."""
     images, others = batch
     v, a = model.embed_image(images), model.embed_other(others)
     log_scale = model.log_scale.clamp(max=math.log(MAX_SCALE))
     with torch.no_grad():
         hits = ((v @ a.T).argmax(1) == torch.arange(len(v), device=v.device)).float().mean()
-    return symmetric_infonce(v, a, log_scale), {"acc": hits, "temperature": 1 / log_scale.exp()}
+    return infonce(v, a, log_scale), {"acc": hits, "temperature": 1 / log_scale.exp()}
 
 
 def pair_batches(images: torch.Tensor, partners: torch.Tensor, partner_of: torch.Tensor | None, batch_size: int,

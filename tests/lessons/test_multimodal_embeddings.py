@@ -1,4 +1,5 @@
 import dataclasses
+import inspect
 import math
 
 import matplotlib
@@ -153,15 +154,22 @@ def _infonce_with_a_temperature(image, other, log_scale):
                   ).mean().reshape(1)
 
 
+def _infonce_with_one_hot_targets(image, other, log_scale):
+    """Another correct form: the targets as probabilities (the identity matrix), the scale from a Python-side exp."""
+    logits = log_scale.exp() * F.normalize(image, dim=1) @ F.normalize(other, dim=1).T
+    eye = torch.eye(len(image), device=image.device)
+    return F.cross_entropy(logits, eye) / 2 + F.cross_entropy(logits.T, eye) / 2
+
+
 @pytest.mark.parametrize("right", [lesson.je.symmetric_infonce, _infonce, _infonce_as_the_old_hint_said,
-                                   _infonce_with_a_temperature])
+                                   _infonce_with_a_temperature, _infonce_with_one_hot_targets])
 def test_check_infonce_accepts_the_reference_and_answers_written_here(right, capsys):
     lesson.check_infonce(right)
     assert "symmetric InfoNCE: correct" in capsys.readouterr().out
 
 
-def _both_ways(logits):
-    own = torch.arange(len(logits))
+def _both_ways(logits, own=None):
+    own = torch.arange(len(logits)) if own is None else own
     return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
 
 
@@ -221,6 +229,20 @@ def _normalised_in_place(v, a, t):
     pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v.numpy(), a)), "RuntimeError.*need gradients",
                  id="numpy-on-a-tensor-that-needs-gradients"),
     pytest.param(_fixed_batch, "ran on the first batch but not on this one", id="batch-size-written-in"),
+    pytest.param(lambda v, a, t: _both_ways(_cosines(v, a) / t), "temperature is in the wrong place",
+                 id="log-scale-taken-for-the-temperature"),
+    pytest.param(lambda v, a, t: _both_ways(_cosines(v, a) / 0.07), "log_scale is not read",
+                 id="a-fixed-float-temperature"),
+    pytest.param(lambda v, a, t: _both_ways(math.exp(t) * _cosines(v, a)), "log_scale gets no gradient",
+                 id="math-exp-on-the-parameter", marks=pytest.mark.filterwarnings("ignore:Converting a tensor")),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v, a), torch.zeros(len(v), dtype=torch.long)),
+                 "targets are not each pair's own", id="every-target-zero"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v, a), torch.arange(len(v)).flip(0)),
+                 "targets are not each pair's own", id="targets-reversed"),
+    pytest.param(lambda v, a, t: _both_ways(torch.exp(t) * _cosines(v, a), torch.randperm(len(v))), "you gave",
+                 id="targets-shuffled"),
+    pytest.param(lambda v, a, t: _both_ways((torch.exp(t) * _cosines(v, a)).softmax(1)), "softmax before",
+                 id="softmax-twice"),
     pytest.param(_normalised_in_place, "RuntimeError.*in-place", id="normalised-in-place"),
 ])
 def test_check_infonce_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
@@ -234,3 +256,26 @@ def test_check_infonce_leaves_the_random_stream_alone():
     before = torch.random.get_rng_state()
     lesson.check_infonce(_infonce)
     assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_the_course_trains_with_its_own_infonce_unless_told_otherwise():
+    assert inspect.signature(lesson.je.clip_loss).parameters["infonce"].default is lesson.je.symmetric_infonce
+
+
+def test_a_students_infonce_trains_the_short_run_and_its_temperature_moves(d, capsys):
+    calls = []
+
+    def counted(image, other, log_scale):
+        calls.append((image.shape, log_scale.requires_grad))
+        return _infonce(image, other, log_scale)
+
+    sizes = dataclasses.replace(TINY, name="ci", seconds=600)  # every step, even on a busy machine
+    model, history = lesson.train_with_your_loss(counted, d, sizes)
+    assert len(calls) == lesson.YOUR_RUN_STEPS["ci"] and calls[0] == ((sizes.pairs_per_step, 64), True)
+    # the temperature learns through the student's loss (which way depends on the data: these fakes hold no pairing)
+    assert max(abs(math.log(t / lesson.YOUR_RUN_TEMPERATURE)) for t in history["temperature"]) > 0.05
+    assert 0 <= history.last("acc") <= 1
+    lesson.show_your_run(model, history, d, sizes)
+    printed = capsys.readouterr().out
+    assert f"after {lesson.YOUR_RUN_STEPS['ci']} steps" in printed and "chance" in printed
+    assert f"{lesson.YOUR_RUN_TEMPERATURE:.3f} at the start" in printed

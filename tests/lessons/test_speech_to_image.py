@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
 from course_lib import checks, evaluate, train
 from course_lib.data import ImageData, SpokenDigits, TalkingClip
 from course_lib.lessons import speech_to_image as lesson
+from course_lib.lessons.speech_to_image import exercises as lesson_exercises
 from course_lib.pretext import speech2image as s2i
 from course_lib.pretext import temporal_order
 
@@ -272,30 +274,202 @@ def test_show_sync_curves_draws_every_clip_and_their_mean():
 # --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
+def _pearson(a, b) -> float:
+    a, b = a.double() - a.double().mean(), b.double() - b.double().mean()
+    return float((a * b).sum() / (a.norm() * b.norm()))
+
+
 def _best_offset(sound, motion, max_offset):
-    """An answer written for this test: the offset o whose motion[t + o], over the sound's middle frames, lines up
-    best (largest sum of products) with sound[t]."""
-    frames = range(max_offset, len(sound) - max_offset)
-
-    def agreement(o):
-        return sum(float(sound[t]) * float(motion[t + o]) for t in frames)
-
-    return max(range(-max_offset, max_offset + 1), key=agreement)
+    """An answer written for this test: Pearson's r by hand, in float64, over the sound's middle frames."""
+    n = len(sound)
+    frames = sound[max_offset:n - max_offset]
+    return max(range(-max_offset, max_offset + 1),
+               key=lambda o: _pearson(frames, motion[max_offset + o:n - max_offset + o]))
 
 
-def test_best_offset_checker_accepts_an_answer_written_here(capsys):
-    lesson.check_best_offset(_best_offset)
+def _best_offset_numpy(sound, motion, max_offset):
+    """The same in NumPy, returning a NumPy integer."""
+    s, m, n = sound.numpy(), motion.numpy(), len(sound)
+    scores = [np.corrcoef(s[max_offset:n - max_offset], m[max_offset + o:n - max_offset + o])[0, 1]
+              for o in range(-max_offset, max_offset + 1)]
+    return np.argmax(scores) - max_offset
+
+
+def _notebook_best_offset(sound, motion, max_offset):
+    """The notebook's solution, returning a 0-d tensor."""
+    n = len(sound)
+    a = sound[max_offset:n - max_offset]
+    scores = torch.stack([torch.corrcoef(torch.stack([a, motion[max_offset + o:n - max_offset + o]]))[0, 1]
+                          for o in range(-max_offset, max_offset + 1)])
+    return scores.argmax() - max_offset
+
+
+def test_every_offset_case_plants_its_offset_clearly():
+    """Each case's reference answer is the planted offset, ahead of the next best offset by a clear margin (so that
+    any correct way of computing Pearson's r gives the same answer)."""
+    for case in lesson_exercises.OFFSET_CASES:
+        sound, motion = case.signals()
+        assert sound.shape == motion.shape == (case.frames,)
+        curve = lesson.sync_curve(sound, motion, case.max_offset)
+        assert lesson.best_offset(curve) == case.shift, case.what
+        assert curve.topk(2).values.diff().abs() > 0.01, case.what
+
+
+def test_every_offset_mistake_is_caught_by_some_case():
+    """Each usual mistake answers differently from the exercise on at least one case."""
+    cases = [(case, *case.signals()) for case in lesson_exercises.OFFSET_CASES]
+    for mistake, wrong in lesson_exercises.OFFSET_MISTAKES.items():
+        assert any(wrong(sound, motion, case.max_offset) != case.shift for case, sound, motion in cases), mistake
+
+
+@pytest.mark.parametrize("right", [
+    pytest.param(_best_offset, id="pearson-by-hand"),
+    pytest.param(_best_offset_numpy, id="numpy-integer"),
+    pytest.param(_notebook_best_offset, id="notebook-0d-tensor"),
+    pytest.param(lambda s, m, k: lesson.best_offset(lesson.sync_curve(s, m, k)), id="the-library"),
+    pytest.param(lambda s, m, k: float(_best_offset(s, m, k)), id="a-float"),
+    pytest.param(lambda s, m, k: torch.tensor([_best_offset(s, m, k)]), id="one-element-tensor"),
+])
+def test_best_offset_checker_accepts_answers_written_here(right, capsys):
+    lesson.check_best_offset(right)
     assert "best offset: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda sound, motion, m: 0, id="always-in-sync"),
-    pytest.param(lambda sound, motion, m: -_best_offset(sound, motion, m), id="sign-flipped"),
-    pytest.param(lambda sound, motion, m: _best_offset(sound, motion, m) + m, id="index-not-offset"),
+def _scored(score, sound, motion, max_offset, offsets=None):
+    n = len(sound)
+    frames = sound[max_offset:n - max_offset]
+    offsets = range(-max_offset, max_offset + 1) if offsets is None else offsets
+    return max(offsets, key=lambda o: score(frames, motion[max_offset + o:n - max_offset + o]))
+
+
+def _dot_product(sound, motion, max_offset):
+    return _scored(lambda a, b: float(a @ b), sound, motion, max_offset)
+
+
+def _cosine(sound, motion, max_offset):
+    return _scored(lambda a, b: float(a @ b / (a.norm() * b.norm())), sound, motion, max_offset)
+
+
+def _covariance(sound, motion, max_offset):
+    return _scored(lambda a, b: float((a - a.mean()) @ (b - b.mean())), sound, motion, max_offset)
+
+
+def _rolled(sound, motion, max_offset):
+    return max(range(-max_offset, max_offset + 1), key=lambda o: _pearson(sound, torch.roll(motion, -o)))
+
+
+def _overlapping(sound, motion, max_offset):
+    n = len(sound)
+
+    def score(o):
+        return _pearson(sound[:n - o], motion[o:]) if o >= 0 else _pearson(sound[-o:], motion[:n + o])
+
+    return max(range(-max_offset, max_offset + 1), key=score)
+
+
+def _index_of_best(sound, motion, max_offset):
+    n = len(sound)
+    frames = sound[max_offset:n - max_offset]
+    scores = [_pearson(frames, motion[max_offset + o:n - max_offset + o]) for o in range(-max_offset, max_offset + 1)]
+    return int(np.argmax(scores))
+
+
+def _best_score(sound, motion, max_offset):
+    n = len(sound)
+    frames = sound[max_offset:n - max_offset]
+    return max(_pearson(frames, motion[max_offset + o:n - max_offset + o]) for o in range(-max_offset, max_offset + 1))
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda s, m, k: -_best_offset(s, m, k), "sign is flipped", id="sign-flipped"),
+    pytest.param(lambda s, m, k: _best_offset(m, s, k), "sign is flipped", id="sound-and-motion-swapped"),
+    pytest.param(_dot_product, "plain sum of products", id="dot-product-not-normalised"),
+    pytest.param(_cosine, "without the means subtracted", id="cosine-not-centred"),
+    pytest.param(_covariance, "spreads are not divided out", id="covariance-not-scaled"),
+    pytest.param(_rolled, "torch.roll wraps", id="torch-roll-wraps-round"),
+    pytest.param(_overlapping, "compared the frames that overlap", id="windows-of-different-lengths"),
+    pytest.param(_index_of_best, "position of the best score", id="index-not-offset"),
+    pytest.param(lambda s, m, k: _scored(_pearson, s, m, k, range(-k, k)), "stop one short of \\+max_offset",
+                 id="range-misses-the-top"),
+    pytest.param(lambda s, m, k: _scored(_pearson, s, m, k, range(-k + 1, k + 1)), "start one above",
+                 id="range-misses-the-bottom"),
+    pytest.param(_best_score, "not a whole number of frames: return the offset", id="the-score-not-the-offset"),
+    pytest.param(lambda s, m, k: lesson.sync_curve(s, m, k), r"returned shape \(17,\)", id="the-whole-curve"),
+    pytest.param(lambda s, m, k: 0, "your offset \\(\\+0\\) is not where the two line up", id="always-in-sync"),
+    pytest.param(lambda s, m, k: _best_offset(s.view(80), m.view(80), k), "a length written into the function",
+                 id="a-length-written-in"),
 ])
-def test_best_offset_checker_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="largest correlation"):
+def test_best_offset_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_best_offset(wrong)
+    assert not any(code in str(rejected.value) for code in ("corrcoef", "argmax", "range(")), rejected.value
+
+
+# --- the L1-optimal image -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("right", [
+    pytest.param(lesson.l1_optimal, id="the-library"),
+    pytest.param(lambda x: x.quantile(0.5, dim=0), id="quantile-midpoint-for-even-n"),
+    pytest.param(lambda x: np.median(x.numpy(), axis=0), id="numpy-median"),
+    pytest.param(lambda x: x.sort(dim=0).values[len(x) // 2], id="upper-middle-for-even-n"),
+    pytest.param(lambda x: x.median(dim=0)[0], id="median-first-of-the-pair"),
+])
+def test_l1_optimal_checker_accepts_every_l1_optimal_answer(right, capsys):
+    lesson.check_l1_optimal(right)
+    assert "L1-optimal image: correct" in capsys.readouterr().out
+
+
+def test_l1_optimal_is_the_per_pixel_median_and_beats_the_mean_in_l1():
+    stack = lesson_exercises._inked_stack(0, 7, 2, 5, 4)
+    median = lesson.l1_optimal(stack)
+    assert median.shape == (2, 5, 4)
+    l1 = lambda image: float((stack - image).abs().sum())  # noqa: E731
+    assert l1(median) < l1(stack.mean(0)) and l1(median) <= l1(median + 0.01) and l1(median) <= l1(median - 0.01)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda x: x.mean(0), "per-pixel mean", id="the-mean"),
+    pytest.param(lambda x: x.max(0).values, "per-pixel maximum", id="the-max"),
+    pytest.param(lambda x: x.mode(0).values, "most frequent value", id="the-mode"),
+    pytest.param(lambda x: x.flatten(1).median(1).values, r"returned shape \(5,\).*over the pixels of each image",
+                 id="over-the-pixels-not-the-images"),
+    pytest.param(lambda x: x.median(-1).values, "along each row", id="over-the-last-axis"),
+    pytest.param(lambda x: x.median(1).values, "combined the channels", id="over-the-channels"),
+    pytest.param(lambda x: x.median(), "one number for the whole stack", id="the-whole-stack-flattened"),
+    pytest.param(lambda x: x.median().expand(x.shape[1:]), "every pixel of your image holds the same value",
+                 id="the-whole-stack-broadcast"),
+    pytest.param(lambda x: x.sort(0).values, r"returned shape \(5, 1, 4, 6\).*a stack of 5 images",
+                 id="a-stack-of-n-images"),
+    pytest.param(lambda x: x.median(0, keepdim=True).values, "extra axis of size 1", id="keepdim"),
+    pytest.param(lambda x: x.median(0), "returns two things", id="the-pair-of-values-and-indices"),
+    pytest.param(lambda x: x.median(0).indices, "positions", id="the-indices"),
+    pytest.param(lambda x: x.sort(0).values[len(x) // 2 - 1], "one place below the middle", id="one-below-middle"),
+    pytest.param(lambda x: x.reshape(5, 1, 4, 6).median(0).values, "a size written into", id="a-size-written-in"),
+])
+def test_l1_optimal_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
+        lesson.check_l1_optimal(wrong)
+    assert not any(code in str(rejected.value) for code in ("median(", "dim=0", ".values", "sort(")), rejected.value
+
+
+def test_digit_targets_are_styled_images_of_each_digit(ex):
+    targets = lesson.digit_targets(ex, n=3, seed=0)
+    assert len(targets) == 10 and all(t.shape == (3, 1, 28, 28) for t in targets)
+    assert torch.equal(targets[4], lesson.digit_targets(ex, n=3, seed=0)[4])  # fixed by the seed
+    assert not torch.equal(targets[4], lesson.digit_targets(ex, n=3, seed=1)[4])
+    optima = lesson.per_digit(lambda x: np.median(x.numpy(), axis=0), targets)
+    assert optima.shape == (10, 1, 28, 28) and torch.allclose(optima, lesson.per_digit(lesson.l1_optimal, targets))
+
+
+def test_show_your_l1_optimal_reads_the_medians_and_means(ex, capsys):
+    judge = Reads(torch.arange(10))  # reads digit d in the d-th image of every row
+    fig = lesson.show_your_l1_optimal(lesson.l1_optimal, judge, s2i.Speech2Image(4, True).eval(), ex,
+                                      lesson.test_pairs(ex, 0))
+    assert "the judge reads 10 of the 10 L1-optimal images (100 %) and 10 of the 10 means" in capsys.readouterr().out
+    assert len(fig.axes) == 3 * 10 and all(len(ax.images) == 1 for ax in fig.axes)
+    assert [ax.get_ylabel() for ax in fig.axes[::10]] == ["drawn (a test recording)", "L1 optimum (median)",
+                                                          "L2 optimum (mean)"]
+    assert fig.axes[3].get_title() == "says 3, reads 3" and fig.axes[13].get_title() == "reads 3"
 
 
 def _training_loss(model, batch):

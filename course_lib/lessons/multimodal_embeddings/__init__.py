@@ -18,7 +18,8 @@ runs the notebook's four parts, a module each:
   ``train_sound_supervised`` and ``soundnet_table``;
 * ``neighbours``: the explorer (``explorer``, ``show_neighbours``); ``summary``: the metrics and ``ORDERINGS`` (every
   ordering the notebook states, on those numbers; ``seeds.table`` measures them on pretraining seeds 0, 1 and 2);
-  ``exercises``: the exercise checker.
+  ``exercises``: the exercise checker, whose answer then trains a short image-sound run of its own
+  (``image_sound.train_with_your_loss``, ``show_your_run``).
 """
 
 from course_lib.lessons.multimodal_embeddings.by_hearing import (
@@ -43,6 +44,9 @@ from course_lib.lessons.multimodal_embeddings.image_sound import (
     SHORT,
     SIZES,
     SOUNDNET_MARGIN,
+    YOUR_RUN_SCALE_LR,
+    YOUR_RUN_STEPS,
+    YOUR_RUN_TEMPERATURE,
     ZERO_SHOT_MARGIN,
     ZERO_SHOT_ROW,
     Sizes,
@@ -51,8 +55,10 @@ from course_lib.lessons.multimodal_embeddings.image_sound import (
     retrieval_table,
     show_batch,
     show_map,
+    show_your_run,
     train_avc,
     train_infonce,
+    train_with_your_loss,
 )
 from course_lib.lessons.multimodal_embeddings.image_text import (
     Scenes,
@@ -79,5 +85,6 @@ __all__ = [
     "zero_shot_table", "as_text", "Scenes", "load_scenes", "show_scenes", "make_text_model", "train_text",
     "compositional", "swapped_captions", "twin_accuracy", "text_table", "example_captions", "show_text_retrieval",
     "train_teacher", "train_soundnet", "train_sound_supervised", "soundnet_table", "explorer_search", "explorer",
-    "show_neighbours", "capped_runs", "metrics", "ORDERINGS", "check_infonce", "je",
+    "show_neighbours", "capped_runs", "metrics", "ORDERINGS", "check_infonce", "YOUR_RUN_STEPS", "YOUR_RUN_TEMPERATURE",
+    "YOUR_RUN_SCALE_LR", "train_with_your_loss", "show_your_run", "je",
 ]

@@ -12,34 +12,47 @@ from course_lib.pretext import joint_embedding as je
 
 # --- exercise checker ----------------------------------------------------------------------------------------------
 
-# (B, D, t): batches of several sizes and log scales; t = log(1 / 0.07) is CLIP's starting point
-INFONCE_CASES = ((8, 5, math.log(10.0)), (5, 16, math.log(1 / 0.07)), (12, 3, 1.0))
+# (seed, B, D, t): batches of several sizes and log scales, each drawn from its own seed; t = log(1 / 0.07) is CLIP's
+# starting point, the last case a batch as training sees it (128 pairs, the 64-d space)
+INFONCE_CASES = ((0, 8, 5, math.log(10.0)), (1, 5, 16, math.log(1 / 0.07)), (2, 12, 3, 1.0),
+                 (3, 128, 64, math.log(1 / 0.07)))
 
 
-def _both_ways(logits: torch.Tensor) -> torch.Tensor:
-    own = torch.arange(len(logits))
+def _both_ways(logits: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
+    own = torch.arange(len(logits)) if targets is None else targets
     return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
 
 
-def _infonce_mistakes(image: torch.Tensor, other: torch.Tensor, t: float) -> dict[str, torch.Tensor]:
+_WRONG_PLACE = "the temperature is in the wrong place: log_scale is t, the log of the scale 1 / temperature, which "
+_NOT_OWN = ("the targets are not each pair's own: image i's partner is other i, so the right answer of row i (and of "
+            "column i) is i, whatever the batch size")
+
+
+def _infonce_mistakes(image: torch.Tensor, other: torch.Tensor, t: float) -> list[tuple[str, torch.Tensor]]:
     """The losses the usual wrong answers give, each with the mistake it names (the first that fits is shown)."""
     own = torch.arange(len(image))
     cosine = F.normalize(image, dim=1) @ F.normalize(other, dim=1).T
-    return {
-        "one direction only (image -> other): the symmetric loss also reads the logits the other way, other -> "
-        "image, and averages the two": F.cross_entropy(math.exp(t) * cosine, own),
-        "one direction only (other -> image): the symmetric loss also reads the logits the other way, image -> "
-        "other, and averages the two": F.cross_entropy(math.exp(t) * cosine.T, own),
-        "the two directions are added, not averaged": 2 * _both_ways(math.exp(t) * cosine),
-        "the temperature is in the wrong place: log_scale is t, the log of the scale 1 / temperature, which "
-        "multiplies the cosines": _both_ways(cosine / math.exp(t)),
-        "the temperature is in the wrong place: log_scale is t, the log of the scale; the scale itself is e^t":
-            _both_ways(t * cosine),
-        "the embeddings are not unit length yet: the score is a cosine": _both_ways(math.exp(t) * image @ other.T),
-        "normalised along the wrong axis: each embedding (each row, over its D numbers) gets unit length, not each "
-        "dimension over the batch": _both_ways(math.exp(t) * F.normalize(image, dim=0) @ F.normalize(other, dim=0).T),
-        "the cross-entropies are summed over the batch, not averaged": len(image) * _both_ways(math.exp(t) * cosine),
-    }
+    logits = math.exp(t) * cosine
+    return [
+        ("one direction only (image -> other): the symmetric loss also reads the logits the other way, other -> "
+         "image, and averages the two", F.cross_entropy(logits, own)),
+        ("one direction only (other -> image): the symmetric loss also reads the logits the other way, image -> "
+         "other, and averages the two", F.cross_entropy(logits.T, own)),
+        ("the two directions are added, not averaged", 2 * _both_ways(logits)),
+        (_WRONG_PLACE + "multiplies the cosines", _both_ways(cosine / math.exp(t))),
+        (_WRONG_PLACE + "multiplies the cosines; log_scale is not the temperature either", _both_ways(cosine / t)),
+        (_WRONG_PLACE + "multiplies the cosines; the scale itself is e^t", _both_ways(t * cosine)),
+        ("log_scale is not read: a temperature of your own (a number) cannot learn; the model's log_scale is t, and "
+         "the scale 1 / temperature is e^t", _both_ways(cosine / je.INITIAL_TEMPERATURE)),
+        ("the embeddings are not unit length yet: the score is a cosine", _both_ways(math.exp(t) * image @ other.T)),
+        ("normalised along the wrong axis: each embedding (each row, over its D numbers) gets unit length, not each "
+         "dimension over the batch", _both_ways(math.exp(t) * F.normalize(image, dim=0) @ F.normalize(other, dim=0).T)),
+        ("the cross-entropies are summed over the batch, not averaged", len(image) * _both_ways(logits)),
+        (_NOT_OWN, _both_ways(logits, torch.zeros_like(own))),
+        (_NOT_OWN, _both_ways(logits, own.flip(0))),
+        ("a softmax before the cross-entropy: F.cross_entropy takes logits and applies the softmax itself, so yours "
+         "is applied twice", _both_ways(logits.softmax(1))),
+    ]
 
 
 def check_infonce(fn) -> None:
@@ -47,8 +60,10 @@ def check_infonce(fn) -> None:
     training calls it: random embeddings that are not unit length and need gradients, and ``log_scale`` a trainable
     0-d tensor, on batches of several sizes and log scales. The loss must be one torch number that back-propagates
     to the log scale and to both embeddings, as the library's does; the hints name the usual mistakes."""
-    with config.isolated_rng(0):  # the same test embeddings every time; the notebook's random stream untouched
-        cases = [(3 * torch.randn(b, d), 0.5 * torch.randn(b, d), t) for b, d, t in INFONCE_CASES]
+    cases = []
+    for seed, b, d, t in INFONCE_CASES:
+        with config.isolated_rng(seed):  # the same test embeddings every time; the notebook's random stream untouched
+            cases.append((3 * torch.randn(b, d), 0.5 * torch.randn(b, d), t))
 
     def leaves(image: torch.Tensor, other: torch.Tensor, t: float) -> tuple[torch.Tensor, ...]:
         return image.clone().requires_grad_(), other.clone().requires_grad_(), torch.tensor(t, requires_grad=True)
@@ -81,8 +96,7 @@ def check_infonce(fn) -> None:
     def value_hint() -> str:
         i = first_wrong()
         image, other, t = cases[i]
-        named = [mistake for mistake, loss in _infonce_mistakes(image, other, t).items()
-                 if close(value(i), float(loss))]
+        named = [mistake for mistake, loss in _infonce_mistakes(image, other, t) if close(value(i), float(loss))]
         return (f"on random {len(image)} x {image.shape[1]} embeddings with t = {t:.3f} the loss is "
                 f"{want[i][0]:.4f}, you gave {value(i):.4f}: " +
                 (named[0] if named else "go through the formula in (a) step by step"))
@@ -98,7 +112,7 @@ def check_infonce(fn) -> None:
         return all(torch.allclose(gradient(i, w), want[i][1][w], atol=1e-5, rtol=1e-4)
                    for i in range(len(cases)) for w in range(3))
 
-    shapes = ", ".join(f"{b} x {d}" for b, d, _ in INFONCE_CASES)
+    shapes = ", ".join(f"{b} x {d}" for _, b, d, _ in INFONCE_CASES)
     checks.verdict("symmetric InfoNCE", [
         checks.returns(answers[0], f"the checker calls it as training does: image and other are B x D torch tensors "
                                    f"that need gradients ({shapes}), log_scale a trainable 0-d tensor (the model's "

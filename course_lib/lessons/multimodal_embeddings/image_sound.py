@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -96,6 +97,63 @@ def train_infonce(d: ss.SoundsAndImages, sizes: Sizes, seed: int = 0, progress: 
                           progress=progress),
         sizes=sizes, seed=seed, loss=je.clip_loss)
     return model, history
+
+
+# The short run a student's own symmetric InfoNCE trains (after the exercise). It starts from temperature 1, where a
+# softmax over a batch of 128 cosines is nearly flat, and gives log_scale a learning rate 50 x the towers' (which keep
+# the course's), so that a few dozen steps show the temperature learn: the notebook's own run starts at CLIP's 0.07
+# with the course's rate, and its temperature hardly moves in 500 steps.
+YOUR_RUN_STEPS = {"ci": 50, "lab": 150, "full": 400}
+YOUR_RUN_TEMPERATURE = 1.0
+YOUR_RUN_SCALE_LR = 50 * train.LR
+
+
+def train_with_your_loss(infonce, d: ss.SoundsAndImages, sizes: Sizes, seed: int = 0):
+    """A fresh image-sound model (08's initial towers) trained for ``YOUR_RUN_STEPS`` steps by ``je.clip_loss`` with
+    ``infonce(image, other, log_scale)`` as its loss (a student's, or the course's), its temperature starting at
+    ``YOUR_RUN_TEMPERATURE``; returns (model, history). Never saved: it shows a loss at work, not a row of a table."""
+    model = make_infonce(sizes, seed, d.images.device)
+    with torch.no_grad():
+        model.log_scale.fill_(math.log(1 / YOUR_RUN_TEMPERATURE))
+    towers = [p for name, p in model.named_parameters() if name != "log_scale"]
+    optimizer = torch.optim.AdamW([{"params": towers}, {"params": [model.log_scale], "lr": YOUR_RUN_SCALE_LR}],
+                                  lr=train.LR, weight_decay=train.WEIGHT_DECAY)
+    stream = je.pair_batches(d.images, d.sounds, d.soundtrack, sizes.pairs_per_step, seed)
+    with config.isolated_rng(seed):
+        history = train.fit(model, stream, functools.partial(je.clip_loss, infonce=infonce),
+                            steps=YOUR_RUN_STEPS[sizes.name], max_seconds=sizes.seconds, optimizer=optimizer,
+                            log_every=5, desc="your InfoNCE")
+    return model.eval(), history
+
+
+@torch.no_grad()
+def _heard_to_seen(model, d: ss.SoundsAndImages) -> tuple[float, float]:
+    """(recall@1, chance) of audio -> image on the test set: the unheard voice's recordings query the test images."""
+    a, v = evaluate.embed(model.embed_audio, d.test_sounds), evaluate.embed(model.embed_image, d.test_images)
+    q, g = d.test_sound_digits.cpu(), d.test_image_digits.cpu()
+    return evaluate.recall_at_k(av.cosine_scores(a, v), q, g, 1), av.chance_recall(q, g)
+
+
+def show_your_run(model, history, d: ss.SoundsAndImages, sizes: Sizes):
+    """The short run's in-batch recall@1 (an image's own soundtrack ranked first among the batch's, chance 1 / B)
+    beside its chance level, its held-out audio -> image recall@1, and its temperature, at the start and after."""
+    chance, recent = 1 / sizes.pairs_per_step, history["acc"][-4:]  # the last 4 logged batches: 20 steps
+    heard, heard_chance = _heard_to_seen(model, d)
+    start, end = YOUR_RUN_TEMPERATURE, history.last("temperature")
+    print(f"after {history.step[-1]} steps: in-batch recall@1 {sum(recent) / len(recent):.0%} (chance {chance:.1%}); "
+          f"held-out audio -> image recall@1 {heard:.0%} (chance {heard_chance:.0%})")
+    print(f"learnt temperature 1 / e^t: {start:.3f} at the start, {end:.3f} after (scale e^t: {1 / start:.1f} -> "
+          f"{1 / end:.1f})")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    left.plot(history.step, history["acc"], label="own soundtrack ranked first")
+    left.axhline(chance, color="grey", linestyle="--", label=f"chance (1 / {sizes.pairs_per_step})")
+    left.set(xlabel="step", ylabel="in-batch recall@1", title="your InfoNCE: partners found in the batch")
+    right.plot([0, *history.step], [start, *history["temperature"]], color="C1")
+    right.set(xlabel="step", ylabel="temperature $1 / e^t$", ylim=(0, None), title="the temperature, learnt")
+    left.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return show.finish(fig)
 
 
 def train_avc(fusion: str, d: ss.SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True):

@@ -18,29 +18,43 @@ The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``c
                      (``seeds.table`` measures it on pretraining seeds 0, 1 and 2);
 * ``show_l1_optimum``  why the drawings are blurred: the L1-optimal drawing is the per-pixel median of every image of
                      the spoken digit in that hand (``speech2image.l1_optimum``);
+* ``l1_optimal`` / ``show_your_l1_optimal``  the exercise's L1-optimal image of a stack (the per-pixel median), taken
+                     per digit over its styled training targets (``digit_targets``, ``per_digit``): what a network that
+                     knows only the spoken digit would draw, beside the generator's drawings and the mean, with how
+                     many of them the judge reads (``judge_reads``);
 * the GRID part: ``motion_energy`` in a fixed mouth box (temporal order's motion energy, on the crop), the
   loudness ``audio.envelope`` per video frame, ``sync_curve`` (their correlation at every offset) and
   ``sync_table`` (the best offset per clip).
 
 A module each: ``training`` (the sizes, ``load``, the generators and the judge), ``evaluation`` (``score_generators``,
-``results_table``, ``metrics``, ``ORDERINGS``), ``pictures``, ``grid_sync`` (the GRID part), ``exercises`` (the
-exercise checkers) and ``paper`` (``DESIGN_VS_PAPER``).
+``results_table``, ``metrics``, ``ORDERINGS``, the L1-optimal images), ``pictures``, ``grid_sync`` (the GRID part),
+``exercises`` (the checkers: the L1-optimal image, the best offset, the training loss as a warm-up) and ``paper``
+(``DESIGN_VS_PAPER``).
 """
 
 from course_lib import data  # the tests stand in for its loaders: lesson.data.load_fsdd
 from course_lib.data.grid import load_grid
 from course_lib.lessons.speech_to_image.evaluation import (
     ORDERINGS,
+    TARGETS_PER_DIGIT,
     TestPairs,
+    digit_targets,
     evaluate_generated,
     generate,
     judge_accuracy,
+    judge_reads,
+    l1_optimal,
     metrics,
+    per_digit,
     results_table,
     score_generators,
     test_pairs,
 )
-from course_lib.lessons.speech_to_image.exercises import check_best_offset, check_training_loss
+from course_lib.lessons.speech_to_image.exercises import (
+    check_best_offset,
+    check_l1_optimal,
+    check_training_loss,
+)
 from course_lib.lessons.speech_to_image.grid_sync import (
     MAX_OFFSET,
     MOUTH_BOX,
@@ -58,6 +72,7 @@ from course_lib.lessons.speech_to_image.pictures import (
     show_l1_optimum,
     show_one_voice_many_writers,
     show_task,
+    show_your_l1_optimal,
 )
 from course_lib.lessons.speech_to_image.training import (
     CHANCE,
@@ -83,5 +98,6 @@ __all__ = [
     "show_task", "show_generated", "show_one_voice_many_writers", "show_l1_optimum", "MOUTH_BOX", "MAX_OFFSET",
     "motion_energy",
     "loudness", "sync_curve", "best_offset", "sync_table", "show_mouth_box", "show_sync_curves", "check_training_loss",
-    "check_best_offset", "DESIGN_VS_PAPER", "data", "load_grid",
+    "check_best_offset", "DESIGN_VS_PAPER", "data", "load_grid", "l1_optimal", "TARGETS_PER_DIGIT", "digit_targets",
+    "per_digit", "judge_reads", "show_your_l1_optimal", "check_l1_optimal",
 ]

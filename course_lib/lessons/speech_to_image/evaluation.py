@@ -102,3 +102,36 @@ ORDERINGS = [
     Ordering("with skips vs no skips, recognised % (the notebook: no difference at this scale)",
              "generated_recognised_accuracy", "generated_recognised_accuracy_no_skips"),
 ]
+
+
+# --- the L1-optimal image (the notebook's exercise): what a network that knows only the digit would draw -----------
+
+TARGETS_PER_DIGIT = 300  # styled training images per digit that its L1-optimal image is taken over (ci has >= 500)
+
+
+def l1_optimal(images: torch.Tensor) -> torch.Tensor:
+    """The single image closest to all of ``images`` (N x C x H x W) in summed L1 distance: their per-pixel median,
+    C x H x W (for even N torch takes the lower of the two middle values; any value between them is as good)."""
+    return images.median(dim=0).values
+
+
+def digit_targets(ex: Experiment, n: int = TARGETS_PER_DIGIT, seed: int = 0) -> list[torch.Tensor]:
+    """For each digit d = 0 ... 9: up to ``n`` training images of d, each in a random writer's style (K x 1 x 28 x 28):
+    what the generator is trained to draw when it hears d (``make_pairs`` draws its targets like this)."""
+    generator = torch.Generator().manual_seed(30_000 + seed)
+    targets = []
+    for digit in range(10):
+        images = ex.images.x[ex.images.y == digit][:n]
+        targets.append(s2i.apply_style(images, s2i.random_styles(len(images), generator, images.device)))
+    return targets
+
+
+def per_digit(optimal, targets: list[torch.Tensor]) -> torch.Tensor:
+    """``optimal`` (a function of a stack of images, such as ``l1_optimal``) applied to each digit's targets: one
+    image per digit, 10 x 1 x H x W (a NumPy answer is taken as a tensor)."""
+    return torch.stack([torch.as_tensor(optimal(t)).to(t).reshape(t.shape[1:]) for t in targets])
+
+
+def judge_reads(judge, images: torch.Tensor) -> torch.Tensor:
+    """The digit the judge reads in each image."""
+    return evaluate.embed(judge, images).argmax(1)

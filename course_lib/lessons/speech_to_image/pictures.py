@@ -1,4 +1,4 @@
-"""Notebook 10's pictures: the task, the drawings, one voice in many hands, the L1 optimum."""
+"""Notebook 10's pictures: the task, the drawings, one voice in many hands, the L1 optimum (per writer, per digit)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import evaluate, show
-from course_lib.lessons.speech_to_image.evaluation import TestPairs, generate
+from course_lib.lessons.speech_to_image.evaluation import TestPairs, digit_targets, generate, judge_reads, per_digit
 from course_lib.lessons.speech_to_image.training import Experiment
 from course_lib.pretext import speech2image as s2i
 
@@ -76,4 +76,27 @@ def show_l1_optimum(model, ex: Experiment, pairs: TestPairs, n: int = 8, seed: i
                            "L1 optimum (median)": torch.stack(optimum), "one real digit": torch.stack(real)})
     for i, ax in zip(idx.tolist(), fig.axes[:n], strict=True):
         ax.set_title(f"says {int(ex.test_digits[i])}", fontsize=8)
+    return fig
+
+
+def show_your_l1_optimal(optimal, judge, model, ex: Experiment, pairs: TestPairs, seed: int = 0):
+    """What a network that knows only the spoken digit would draw: for each digit, ``optimal`` (the student's
+    ``l1_optimal``, or the course's) of the training targets of that digit in random styles (``digit_targets``),
+    beside the generator's drawing of a test recording of the digit and the targets' mean (the L2 optimum). Prints
+    how many of the ten L1-optimal and mean images the judge reads as their digit; titles say what it reads."""
+    targets = digit_targets(ex, seed=seed)
+    medians, means = per_digit(optimal, targets), torch.stack([t.mean(0) for t in targets])
+    first = [int((ex.test_digits == d).nonzero()[0]) for d in range(10)]  # the first test recording of each digit
+    drawn = generate(model, ex.test_specs[first], pairs.identity[first])
+    rows = {"drawn (a test recording)": drawn, "L1 optimum (median)": medians, "L2 optimum (mean)": means}
+    reads = {name: judge_reads(judge, images) for name, images in rows.items()}
+    right = {name: int((read == torch.arange(10)).sum()) for name, read in reads.items()}
+    print(f"knowing only the digit: the judge reads {right['L1 optimum (median)']} of the 10 L1-optimal images "
+          f"({10 * right['L1 optimum (median)']} %) and {right['L2 optimum (mean)']} of the 10 means "
+          f"({10 * right['L2 optimum (mean)']} %) as their digit (chance 10 %)")
+    fig = show.image_rows(rows)
+    for r, read in enumerate(reads.values()):
+        for d, ax in enumerate(fig.axes[10 * r:10 * (r + 1)]):
+            ax.set_title(f"says {d}, reads {int(read[d])}" if r == 0 else f"reads {int(read[d])}", fontsize=8,
+                         color="green" if int(read[d]) == d else "red")
     return fig
