@@ -76,10 +76,12 @@ class PatchGrid:
         """Pixels between the image border and the grid (the room the outer patches have to jitter)."""
         return (self.image_side - 3 * self.patch - 2 * self.gap) // 2
 
-    def corners(self, cells: torch.Tensor) -> torch.Tensor:
-        """Top-left pixel (row, col) of a jittered patch in each (row, col) cell: (n, 2) -> (n, 2) long."""
+    def corners(self, cells: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Top-left pixel (row, col) of a jittered patch in each (row, col) cell: (n, 2) -> (n, 2) long. The jitter
+        is drawn from ``generator`` (default: torch's global stream), independently per patch and per axis."""
         nominal = self.margin + cells.long() * self.pitch
-        return nominal + torch.randint(-self.jitter, self.jitter + 1, cells.shape, device=cells.device)
+        return nominal + torch.randint(-self.jitter, self.jitter + 1, cells.shape, generator=generator,
+                                       device=cells.device)
 
 
 def upsample(x: torch.Tensor, side: int) -> torch.Tensor:
@@ -100,19 +102,22 @@ def crop(x: torch.Tensor, corners: torch.Tensor, size: int) -> torch.Tensor:
     return x[batch, channel, rows, cols]
 
 
-def patch_pairs(x: torch.Tensor, grid: PatchGrid) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def patch_pairs(x: torch.Tensor, grid: PatchGrid, generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The pairs maker: (first patch, second patch, y) per image, y the second patch's position (0 ... 7).
 
-    ``x`` must already be ``grid.image_side`` pixels wide (``upsample``); y is drawn per image.
+    ``x`` must already be ``grid.image_side`` pixels wide (``upsample``); y is drawn per image. Every random number
+    (the label, each patch's jitter) comes from ``generator`` (default: torch's global stream).
     """
     if x.shape[-1] != grid.image_side or x.shape[-2] != grid.image_side:
         raise ValueError(f"images are {tuple(x.shape[-2:])}, the grid expects {grid.image_side} x "
                          f"{grid.image_side}: upsample them first")
     n = len(x)
-    y = torch.randint(0, len(NEIGHBOURS), (n,), device=x.device)
+    y = torch.randint(0, len(NEIGHBOURS), (n,), generator=generator, device=x.device)
     centre = torch.tensor(CENTRE, device=x.device).expand(n, 2)
     neighbour = centre + torch.tensor(NEIGHBOURS, device=x.device)[y]
-    return crop(x, grid.corners(centre), grid.patch), crop(x, grid.corners(neighbour), grid.patch), y
+    first = crop(x, grid.corners(centre, generator), grid.patch)
+    return first, crop(x, grid.corners(neighbour, generator), grid.patch), y
 
 
 def cell_patches(x: torch.Tensor, grid: PatchGrid) -> tuple[torch.Tensor, torch.Tensor]:
@@ -180,16 +185,19 @@ class RelativePositionNet(nn.Module):
 
 
 def relative_position_loss(model: RelativePositionNet, batch: tuple[torch.Tensor, ...], colour_dropping: bool = True,
-                           lens: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                           lens: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                           pairs: Callable[[torch.Tensor, PatchGrid], tuple[torch.Tensor, ...]] = patch_pairs):
     """For ``train.fit``: cross-entropy of the 8-way position; metrics: accuracy and the fraction of pairs kept.
 
-    ``lens`` (e.g. ``chromatic_aberration``) is what the camera did to the photos before we got them.
+    ``lens`` (e.g. ``chromatic_aberration``) is what the camera did to the photos before we got them. ``pairs``
+    makes the (first, second, y) pairs from the photos and the grid: ``patch_pairs``, or a student's own sampler
+    (notebook 02's exercise).
     """
     grid = model.grid
     photos = upsample(batch[0], grid.image_side)
     if lens is not None:
         photos = lens(photos)
-    first, second, y = patch_pairs(photos, grid)
+    first, second, y = pairs(photos, grid)
     keep = informative(first, grid.min_std) & informative(second, grid.min_std)
     first, second, y = first[keep], second[keep], y[keep]
     if colour_dropping:

@@ -19,6 +19,8 @@ concatenated *in the tuple's order*, and a small MLP answers in order / shuffled
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -122,15 +124,17 @@ class TupleNet(nn.Module):
 
 
 def tuple_loss(model: TupleNet, batch: tuple[torch.Tensor, ...], per_clip: int = 16, window: int = 12,
-               min_gap: int = MIN_GAP):
+               min_gap: int = MIN_GAP, draw: Callable = draw_tuples):
     """For ``train.fit``: cross-entropy of in order / shuffled on ``per_clip`` fresh tuples of each clip (batch[0]).
 
     Every frame of a clip goes through the backbone once, and all its tuples read their three codes from there:
     the same network as running each tuple's frames through it, for a fraction of the compute.
     Metric ``acc``: the share of tuples judged right (3 in 4 are negatives: always "shuffled" scores 75 %).
+    ``draw(videos, per_clip, window, min_gap=min_gap)`` is the tuple sampler: ``draw_tuples``, or a student's own
+    (notebook 03's exercise).
     """
     videos = batch[0]
-    tuples, labels = draw_tuples(videos, per_clip, window, min_gap=min_gap)
+    tuples, labels = draw(videos, per_clip, window, min_gap=min_gap)
     logits = model.verify(pick(frame_codes(model.backbone, videos), tuples))
     labels = labels.flatten().to(logits.device)
     return F.cross_entropy(logits, labels), {"acc": (logits.argmax(1) == labels).float().mean()}
@@ -138,16 +142,17 @@ def tuple_loss(model: TupleNet, batch: tuple[torch.Tensor, ...], per_clip: int =
 
 @torch.no_grad()
 def tuple_accuracy(model: TupleNet, videos: torch.Tensor, repeats: int = 4, window: int = 12, seed: int = 0,
-                   batch_size: int = 256) -> float:
+                   batch_size: int = 256, draw: Callable = draw_tuples) -> float:
     """Balanced accuracy (%) of order verification on held-out clips: the mean of the accuracy on positives and
-    on negatives (so chance is 50 % whatever the mix), over ``repeats`` tuples per clip."""
+    on negatives (so chance is 50 % whatever the mix), over ``repeats`` tuples per clip drawn by
+    ``draw(clips, 1, window, generator)`` (``draw_tuples``, or a student's sampler)."""
     generator = torch.Generator().manual_seed(seed)
     model.eval()
     right = {0: [], 1: []}
     for _ in range(repeats):
         for start in range(0, len(videos), batch_size):
             clips = videos[start:start + batch_size]
-            tuples, labels = draw_tuples(clips, 1, window, generator)
+            tuples, labels = draw(clips, 1, window, generator)
             correct = model(pick(clips, tuples[:, 0])).argmax(1).cpu() == labels[:, 0]
             for label in (0, 1):
                 right[label].append(correct[labels[:, 0] == label].float())

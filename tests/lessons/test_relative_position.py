@@ -5,8 +5,9 @@ import pytest
 import torch
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
+from torchvision.ops import box_iou
 
-from course_lib import checks, config, evaluate, nets, results
+from course_lib import checks, config, evaluate, nets, results, train
 from course_lib.data import ImageData
 from course_lib.lessons import relative_position as lesson
 from course_lib.lessons.relative_position import shortcuts
@@ -225,25 +226,127 @@ def test_the_place_prior_ordering_is_the_weakest_start_minus_the_prior():
 # --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def _neighbour_label(d_row, d_col):
-    """An answer written for this test: the 3 x 3 cells in reading order, the centre skipped."""
-    cell = 3 * (d_row + 1) + (d_col + 1)
-    return cell if cell < 4 else cell - 1
+def _pairs(photos, grid, generator, mistake=""):
+    """An answer written for this test (the label drawn first, then one jitter per patch), or, given a ``mistake``,
+    the sampler students write with it."""
+    n = len(photos)
+    draws = {"seed-ignored": None, "own-generator": torch.Generator().manual_seed(3)}.get(mistake, generator)
+    y = torch.randint(0, 9 if mistake == "nine-classes" else 8, (n,), generator=draws)
+    cell = y if mistake in ("centre-not-skipped", "nine-classes") else y + (y >= 4).long()
+    rows, cols = (cell % 3, cell // 3) if mistake == "rows-and-columns-swapped" else (cell // 3, cell % 3)
+    pitch = grid.patch if mistake == "no-gap" else grid.pitch
+
+    def jitter():
+        if mistake == "no-jitter":
+            return torch.zeros(n, 2, dtype=torch.long)
+        return torch.randint(-grid.jitter, grid.jitter + 1, (n, 2), generator=draws)
+
+    first_jitter = jitter()
+    second_jitter = first_jitter if mistake == "one-jitter-per-pair" else jitter()
+    first = grid.margin + pitch + first_jitter
+    second = grid.margin + torch.stack([rows, cols], dim=1) * pitch + second_jitter
+    return rp.crop(photos, first, grid.patch), rp.crop(photos, second, grid.patch), y
 
 
-def test_check_neighbour_label_accepts_an_answer_written_here(capsys):
-    lesson.check_neighbour_label(_neighbour_label)
-    assert "neighbour label: correct" in capsys.readouterr().out
+def _pairs_in_a_loop(photos, grid, generator):
+    """Another right answer: one photo at a time, the jitter first, slicing instead of ``rp.crop``, a float label
+    turned into a whole number, a list instead of a tuple."""
+    offsets = [(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0)]
+    firsts, seconds, labels = [], [], []
+    for photo in photos:
+        jitter = torch.randint(-grid.jitter, grid.jitter + 1, (4,), generator=generator).tolist()
+        label = int(torch.randint(0, 8, (1,), generator=generator))
+        d_row, d_col = offsets[label]
+        top, left = grid.margin + grid.pitch + jitter[0], grid.margin + grid.pitch + jitter[1]
+        firsts.append(photo[:, top:top + grid.patch, left:left + grid.patch])
+        top2 = grid.margin + (1 + d_row) * grid.pitch + jitter[2]
+        left2 = grid.margin + (1 + d_col) * grid.pitch + jitter[3]
+        seconds.append(photo[:, top2:top2 + grid.patch, left2:left2 + grid.patch])
+        labels.append(float(label))
+    return [torch.stack(firsts), torch.stack(seconds), torch.tensor(labels).long()]
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda r, c: 3 * (r + 1) + (c + 1), id="centre-not-skipped"),
-    pytest.param(lambda r, c: _neighbour_label(c, r), id="rows-and-columns-swapped"),
-    pytest.param(lambda r, c: _neighbour_label(r, c) + 1, id="counted-from-1"),
+@pytest.mark.parametrize("right", [rp.patch_pairs, _pairs, _pairs_in_a_loop], ids=["course", "written-here", "loop"])
+def test_check_patch_pairs_accepts_right_answers_and_leaves_the_random_stream_alone(right, capsys):
+    state = torch.get_rng_state()
+    lesson.check_patch_pairs(right)
+    assert "pair sampler: correct" in capsys.readouterr().out
+    assert torch.equal(state, torch.get_rng_state())
+
+
+@pytest.mark.parametrize(("mistake", "named"), [
+    ("seed-ignored", "same generator seed gave different pairs"),
+    ("own-generator", "different generator seeds gave the same pairs"),
+    ("nine-classes", "labels reach 8"),
+    ("centre-not-skipped", "centre cell itself"),
+    ("rows-and-columns-swapped", "rows and columns exchanged"),
+    ("no-gap", "no gap"),
+    ("no-jitter", "no jitter"),
+    ("one-jitter-per-pair", "each patch draws its own jitter"),
 ])
-def test_check_neighbour_label_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="reading order"):
-        lesson.check_neighbour_label(wrong)
+def test_check_patch_pairs_names_the_usual_mistake(mistake, named):
+    with pytest.raises(checks.NotYet, match=named) as raised:
+        lesson.check_patch_pairs(lambda photos, grid, generator: _pairs(photos, grid, generator, mistake))
+    assert "grid.margin + " not in str(raised.value)  # the mistake is named, the recipe is not given
+
+
+@pytest.mark.parametrize(("wrong", "named"), [
+    (lambda photos, grid, generator: tuple(t.transpose(-1, -2) if t.dim() == 4 else t
+                                           for t in _pairs(photos, grid, generator)), "transposed"),
+    (lambda photos, grid, generator: _pairs(photos.flip(0), grid, generator), "patch i from photo i"),
+    (lambda photos, grid, generator: _pairs(photos, grid, generator)[:2], "return three things"),
+    (lambda photos, grid, generator: _pairs(photos, grid, generator)[:2] + (torch.zeros(len(photos)),), "torch.long"),
+    (lambda photos, grid, generator: (lambda a, b, y: (a, b, y.int()))(*_pairs(photos, grid, generator)),
+     "torch.int32; the cross-entropy wants"),
+    (lambda photos, grid, generator: (lambda a, b, y: (a[:, :, :4], b, y))(*_pairs(photos, grid, generator)),
+     "expected shape"),
+    (lambda photos, grid, generator: rp.patch_pairs(photos, dataclasses.replace(grid, jitter=0), generator),
+     "no jitter"),
+    (lambda photos, grid, generator: rp.crop(photos, torch.zeros(3, 2, dtype=torch.long), grid.patch),
+     "your function raised"),
+])
+def test_check_patch_pairs_names_other_mistakes(wrong, named):
+    with pytest.raises(checks.NotYet, match=named):
+        lesson.check_patch_pairs(wrong)
+
+
+def test_coordinate_photos_say_where_each_pixel_is():
+    photos = lesson.coordinate_photos(3, 10)
+    assert photos.shape == (3, 3, 10, 10)
+    assert photos[2, 0, 7, 4] == 7 and photos[2, 1, 7, 4] == 4 and photos[2, 2, 7, 4] == 2
+
+
+def test_your_sampler_makes_the_pairs_of_the_short_run(tiny_split, monkeypatch):
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 3)
+    calls = []
+
+    def spy(photos, grid, generator):
+        calls.append((photos.shape, grid, generator))
+        return rp.patch_pairs(photos, grid, generator)
+
+    state = torch.get_rng_state()
+    run = lesson.train_with_your_sampler(spy, tiny_split.pretrain.x, _images(20, seed=2).x, TINY)
+    assert torch.equal(state, torch.get_rng_state())  # its own streams: the notebook's is left as it was
+    assert len(calls) == 4 and all(isinstance(g, torch.Generator) and grid == lesson.GRID for _, grid, g in calls)
+    assert calls[0][0][0] == TINY.batch_size and calls[-1][0][0] == 20  # 3 training batches, then the held-out photos
+    assert run.steps == 3 and 0 <= run.held_out <= 100 and "acc" in run.history.values
+    again = lesson.train_with_your_sampler(rp.patch_pairs, tiny_split.pretrain.x, _images(20, seed=2).x, TINY)
+    assert again.history["loss"] == lesson.train_with_your_sampler(
+        rp.patch_pairs, tiny_split.pretrain.x, _images(20, seed=2).x, TINY).history["loss"]
+
+
+def test_your_run_is_shown_against_chance(capsys):
+    history = train.History()
+    for step, acc in ((10, 0.15), (20, 0.3)):
+        history.log(step, 0.1, {"acc": acc})
+    fig = lesson.show_your_run(lesson.YourRun(history, 31.25, 20))
+    assert "after 20 steps: pretext accuracy 31.2 % on held-out photos (chance 12.5 %)" in capsys.readouterr().out
+    assert fig is not None
+
+
+def test_your_run_steps_are_short_at_every_profile():
+    assert set(lesson.YOUR_RUN_STEPS) == set(lesson.SIZES)
+    assert all(lesson.YOUR_RUN_STEPS[name] <= sizes.pretext_steps for name, sizes in lesson.SIZES.items())
 
 
 def _iou(a, b):
@@ -261,22 +364,27 @@ def _area(r):
     return (r[2] - r[0]) * (r[3] - r[1])
 
 
-def test_check_box_iou_accepts_an_answer_written_here(capsys):
-    lesson.check_box_iou(_iou)
+@pytest.mark.parametrize("right", [_iou, lambda a, b: box_iou(torch.tensor([a]), torch.tensor([b]))[0, 0]],
+                         ids=["a-float", "a-tensor"])
+def test_check_box_iou_accepts_an_answer_written_here(right, capsys):
+    lesson.check_box_iou(right)
     assert "box IoU: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
+@pytest.mark.parametrize(("wrong", "named"), [
     pytest.param(lambda a, b: math.prod(_overlap(a, b)) / (_area(a) + _area(b) - math.prod(_overlap(a, b))),
-                 id="negative-overlap-not-clipped"),
+                 "do not overlap must give 0", id="negative-overlap-not-clipped"),
     pytest.param(lambda a, b: math.prod(max(0, o) for o in _overlap(a, b)) / (_area(a) + _area(b)),
-                 id="union-counts-the-overlap-twice"),
-    pytest.param(lambda a, b: math.prod(max(0, o) for o in _overlap(a, b)) / _area(a), id="over-the-first-box"),
-    pytest.param(lambda a, b: 1.0, id="constant"),
+                 "overlap twice", id="union-counts-the-overlap-twice"),
+    pytest.param(lambda a, b: math.prod(max(0, o) for o in _overlap(a, b)) / _area(a), "not by one box",
+                 id="over-the-first-box"),
+    pytest.param(lambda a, b: 1.0, "the IoU is", id="constant"),
+    pytest.param(lambda a, b: (1.0, 1.0), "expected one number", id="two-numbers"),
 ])
-def test_check_box_iou_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="union is area"):
+def test_check_box_iou_names_the_usual_mistake(wrong, named):
+    with pytest.raises(checks.NotYet, match=named) as raised:
         lesson.check_box_iou(wrong)
+    assert "max(0" not in str(raised.value) and "min(" not in str(raised.value)
 
 
 def _rectangles(ax):

@@ -166,47 +166,145 @@ def test_real_tuples_picture_shows_the_motion_curve_and_three_tuples():
 # --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
 
 
-def _negatives(indices):
-    """An answer written for this test: one row at a time, named frames a ... e."""
-    first, second = [], []
-    for a, b, _, d, e in indices.tolist():
-        first.append([b, a, d])
-        second.append([b, e, d])
-    return torch.tensor(first), torch.tensor(second)
+def _draw(videos, per_clip, window, generator, min_gap, mistake=""):
+    """An answer written for this test (b < c < d drawn first, then a before b and e after d, one random number at a
+    time), or, given a ``mistake``, the sampler students write with it."""
+    draws = {"seed-ignored": None, "own-generator": torch.Generator().manual_seed(3)}.get(mistake, generator)
+    n, t = videos.shape[:2]
+    gap = 1 if mistake == "tau-min-ignored" else min_gap
+    if mistake == "uniform-windows":
+        starts = torch.randint(0, t - window + 1, (n, per_clip), generator=draws)
+    elif mistake == "motion-along-the-height":
+        steps = (videos[:, :, :, 1:] - videos[:, :, :, :-1]).abs().mean(dim=(2, 3, 4))
+        starts = torch.multinomial(steps.unfold(1, window - 1, 1).sum(-1) + 1e-8, per_clip, True, generator=draws)
+    else:
+        steps = (videos[:, 1:] - videos[:, :-1]).abs().mean(dim=(2, 3, 4))
+        starts = torch.multinomial(steps.unfold(1, window - 1, 1).sum(-1) + 1e-8, per_clip, True, generator=draws)
+
+    def uniform(low, high):  # a whole number from low ... high (tensors), both included
+        return low + (torch.rand(low.shape, generator=draws) * (high - low + 1)).long()
+
+    last = starts + window - 1
+    b = uniform(starts + gap, last - gap - 2)
+    c = uniform(b + 1, last - gap - 1)
+    d = uniform(c + 1, last - gap)
+    a, e = uniform(starts, b - gap), uniform(d + gap, last)
+    positive = torch.rand(n, per_clip, generator=draws) < (0.5 if mistake == "half-positives" else 0.25)
+    outside = a if mistake == "only-b-a-d" else torch.where(torch.rand(n, per_clip, generator=draws) < 0.5, a, e)
+    if mistake == "negatives-in-order":
+        outside, b = c, a  # the negative (a, c, d): in order
+    if mistake == "positives-without-room":  # the positive (a, c, e): its ends leave no room for outside frames
+        b, d = torch.where(positive, a, b), torch.where(positive, e, d)
+    tuples = torch.stack([b, torch.where(positive, c, outside), d], dim=0 if mistake == "stacked-along-dim-0" else -1)
+    if mistake != "never-reversed":
+        backwards = torch.rand(n, per_clip, generator=draws) < 0.5
+        tuples = torch.where(backwards[..., None], tuples.flip(-1), tuples) if tuples.shape[-1] == 3 else tuples
+    return tuples, (1 - positive.long()) if mistake == "labels-swapped" else positive.long()
 
 
-@pytest.mark.parametrize("right", [
-    pytest.param(_negatives, id="written-here"),
-    pytest.param(lambda i: (i[:, [1, 0, 3]], i[:, [1, 4, 3]]), id="indexing-columns"),
-    pytest.param(lambda i: [torch.stack([i[:, 1], i[:, k], i[:, 3]], dim=-1) for k in (0, 4)], id="a-list-of-two"),
-    pytest.param(lambda i: torch.stack([i[:, [1, 0, 3]], i[:, [1, 4, 3]]]), id="one-tensor-that-unpacks-in-two"),
+def _draw_in_a_loop(videos, per_clip, window, generator, min_gap):
+    """Another right answer: one tuple at a time, the window's motion summed by hand, five frames by rejection, the
+    labels as a list turned into a tensor, float weights for the window starts."""
+    n, t = videos.shape[:2]
+    tuples, labels = [], []
+    for clip in videos:
+        energy = [float((clip[s + 1] - clip[s]).abs().mean()) for s in range(t - 1)]
+        weights = torch.tensor([sum(energy[s:s + window - 1]) for s in range(t - window + 1)], dtype=torch.float64)
+        row, row_labels = [], []
+        for _ in range(per_clip):
+            start = int(torch.multinomial(weights + 1e-9, 1, generator=generator))
+            while True:
+                a, b, c, d, e = sorted((start + torch.randperm(window, generator=generator)[:5]).tolist())
+                if b - a >= min_gap and e - d >= min_gap:
+                    break
+            kind = int(torch.randint(0, 8, (1,), generator=generator))  # 0, 1: positive; 2 ... 4: a; 5 ... 7: e
+            middle = c if kind < 2 else a if kind < 5 else e
+            forwards = [b, middle, d]
+            row.append(forwards if int(torch.randint(0, 2, (1,), generator=generator)) else forwards[::-1])
+            row_labels.append(int(kind < 2))
+        tuples.append(row)
+        labels.append(row_labels)
+    return torch.tensor(tuples), torch.tensor(labels)
+
+
+@pytest.mark.parametrize("right", [temporal_order.draw_tuples, _draw, _draw_in_a_loop],
+                         ids=["the-library", "written-here", "loop"])
+def test_check_draw_tuples_accepts_right_answers_and_leaves_the_random_stream_alone(right, capsys):
+    state = torch.get_rng_state()
+    lesson.check_draw_tuples(right)
+    assert "tuple sampler: correct" in capsys.readouterr().out
+    assert torch.equal(state, torch.get_rng_state())
+
+
+@pytest.mark.parametrize(("mistake", "named"), [
+    ("seed-ignored", "same generator seed gave different tuples"),
+    ("own-generator", "different generator seeds gave the same tuples"),
+    ("tau-min-ignored", "tau_min is not kept"),
+    ("negatives-in-order", r"labelled 0 \(shuffled\) are in order"),
+    ("labels-swapped", r"labelled 1 \(in order\) are not in order"),
+    ("stacked-along-dim-0", r"returned shape \(3, 48, 8\).*last axis"),
+    ("motion-along-the-height", "outside the clip.*time axis"),
+    ("uniform-windows", "windows in which nothing moves"),
+    ("positives-without-room", "do not fit in one window"),
+    ("never-reversed", "every tuple runs the same way"),
+    ("only-b-a-d", "make both negatives"),
+    ("half-positives", "about one in four"),
 ])
-def test_check_negatives_accepts_answers_written_here(right, capsys):
-    lesson.check_negatives(right)
-    assert "negative tuples: correct" in capsys.readouterr().out
+def test_check_draw_tuples_names_the_usual_mistake(mistake, named):
+    with pytest.raises(checks.NotYet, match=named) as raised:
+        lesson.check_draw_tuples(lambda v, p, w, g, m: _draw(v, p, w, g, m, mistake))
+    assert "argsort" not in str(raised.value) and "multinomial" not in str(raised.value)  # no recipe
 
 
-def _unbound_along_the_rows(indices):
-    a, b, c, d, e = indices.unbind(0)
-    return torch.stack([b, a, d], 1), torch.stack([b, e, d], 1)
+@pytest.mark.parametrize("cast", [lambda t, y: (t.float(), y), lambda t, y: (t, y.int())], ids=["float", "int32"])
+def test_check_draw_tuples_wants_whole_numbers_and_long_labels(cast):
+    with pytest.raises(checks.NotYet, match="torch.long for the cross-entropy"):
+        lesson.check_draw_tuples(lambda v, p, w, g, m: cast(*temporal_order.draw_tuples(v, p, w, g, m)))
 
 
-@pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda i: (i[:, [0, 1, 3]], i[:, [1, 4, 3]]), "a or e sits at an end", id="a-at-the-start"),
-    pytest.param(lambda i: (i[:, [1, 4, 3]], i[:, [1, 0, 3]]), "swapped", id="the-two-negatives-swapped"),
-    pytest.param(lambda i: (i[:, [1, 0, 3]], i[:, [1, 2, 3]]), "the positive", id="the-positive-as-a-negative"),
-    pytest.param(lambda i: (i[:, [1, 0, 2]], i[:, [2, 4, 3]]), "frame c is in one of your negatives", id="c-at-an-end"),
-    pytest.param(lambda i: (i[:, [1, 0, 3]].T, i[:, [1, 4, 3]].T), r"returned shape \(3, 4\).*other axis",
-                 id="stacked-along-the-wrong-axis"),
-    pytest.param(_unbound_along_the_rows, "your function raised ValueError: .*wrong axis", id="unbound-along-the-rows"),
-    pytest.param(lambda i: torch.cat([i[:, [1, 0, 3]], i[:, [1, 4, 3]]]), "return a pair of tensors.*returned 8 "
-                 "tensors", id="both-in-one-tensor"),
-    pytest.param(lambda i: i[:, [1, 0, 3]], "return a pair of tensors.*returned 4 tensors", id="one-negative-only"),
-])
-def test_check_negatives_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint) as rejected:
-        lesson.check_negatives(wrong)
-    assert "[[" not in str(rejected.value), rejected.value  # no list of the expected tuples
+def test_check_draw_tuples_names_what_a_broken_sampler_raised():
+    with pytest.raises(checks.NotYet, match="your function raised .*per_clip=8, window=12, min_gap=3"):
+        lesson.check_draw_tuples(lambda v, p, w, g, m: temporal_order.draw_tuples(v, p, 99, g, m))
+
+
+def test_probe_clips_move_at_one_step_only():
+    videos, moves = lesson.probe_clips(6, 10)
+    energy = temporal_order.motion_energy(videos)
+    assert videos.shape == (6, 10, 2, 3, 5) and moves.tolist() == [0, 8, 4, 0, 8, 4]
+    assert torch.equal(energy > 0, torch.nn.functional.one_hot(moves, 9).bool())
+
+
+def test_your_sampler_draws_the_tuples_of_the_short_run(clips, monkeypatch):
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 2)
+    calls = []
+
+    def spy(videos, per_clip, window, generator, min_gap):
+        calls.append((len(videos), per_clip, window, generator, min_gap))
+        return temporal_order.draw_tuples(videos, per_clip, window, generator, min_gap)
+
+    state = torch.get_rng_state()
+    run = lesson.train_with_your_sampler(spy, clips.videos, clips.videos[:6], TINY)
+    assert torch.equal(state, torch.get_rng_state())  # its own streams: the notebook's is left as it was
+    training, held_out = calls[:2], calls[2:]
+    assert [call[:2] for call in training] == [(lesson.YOUR_RUN_CLIPS, lesson.YOUR_RUN_TUPLES)] * 2
+    assert held_out and all(call[:2] == (6, 1) for call in held_out)  # then one tuple per held-out clip, repeated
+    assert all(isinstance(call[3], torch.Generator) and call[4] == temporal_order.MIN_GAP for call in calls)
+    assert run.steps == 2 and 0 <= run.held_out <= 100 and "acc" in run.history.values
+
+
+def test_your_run_is_shown_against_chance(capsys):
+    history = train.History()
+    for step, acc in ((10, 0.7), (20, 0.8)):
+        history.log(step, 0.1, {"acc": acc})
+    assert lesson.show_your_run(lesson.YourRun(history, 71.25, 20)) is not None
+    assert "after 20 steps: order verification 71.2 % on held-out clips (balanced accuracy, chance 50 %)" in \
+        capsys.readouterr().out
+
+
+def test_your_run_is_shorter_than_the_notebooks_pretraining():
+    assert set(lesson.YOUR_RUN_STEPS) == set(lesson.SIZES)
+    assert all(lesson.YOUR_RUN_STEPS[name] * lesson.YOUR_RUN_CLIPS <= sizes.tuple_steps * sizes.tuple_batch
+               for name, sizes in lesson.SIZES.items())
 
 
 def _motion_energy(videos):
@@ -248,11 +346,6 @@ def test_check_motion_energy_rejects_a_typical_mistake_without_giving_the_answer
     with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_motion_energy(wrong)
     assert not any(code in str(rejected.value) for code in ("x[:, 1:]", ".abs()", "expected [")), rejected.value
-
-
-def test_the_negatives_checker_reads_its_answer_off_the_librarys_tuple_maker():
-    first, second = lesson._sampled_negatives(torch.tensor([[0, 3, 5, 8, 11], [2, 4, 6, 7, 9]]))
-    assert first.tolist() == [[3, 0, 8], [4, 2, 7]] and second.tolist() == [[3, 11, 8], [4, 9, 7]]
 
 
 def test_every_action_has_a_name_of_its_own_that_its_clips_carry(clips):

@@ -129,3 +129,27 @@ def test_a_few_steps_train_and_report_accuracy_and_kept_fraction():
                         rp.relative_position_loss, steps=3, progress=False, log_every=1)
     assert len(history["loss"]) == 3 and set(history.values) == {"loss", "acc", "kept"}
     assert all(0 <= k <= 1 for k in history["kept"])
+
+
+def test_a_generator_draws_the_pairs_and_none_keeps_the_global_stream():
+    x = torch.rand(20, 3, 64, 64)
+    grid = rp.PatchGrid()
+    same = [rp.patch_pairs(x, grid, torch.Generator().manual_seed(4)) for _ in range(2)]
+    assert all(torch.equal(a, b) for a, b in zip(*same, strict=True))
+    torch.manual_seed(1)
+    from_global = rp.patch_pairs(x, grid)
+    assert all(torch.equal(a, b) for a, b in zip(from_global, rp.patch_pairs(x, grid, torch.Generator().manual_seed(1)),
+                                                 strict=True))  # the same draws, in the same order
+
+
+def test_the_loss_trains_on_the_pairs_its_sampler_makes():
+    calls = []
+
+    def sampler(photos, grid):
+        calls.append(photos.shape)
+        return rp.patch_pairs(photos, grid)
+
+    torch.manual_seed(0)
+    model = rp.RelativePositionNet(nets.Backbone(3, 4))
+    loss, metrics = rp.relative_position_loss(model, (torch.rand(6, 3, 32, 32),), pairs=sampler)
+    assert calls == [(6, 3, 64, 64)] and loss.requires_grad and set(metrics) == {"acc", "kept"}

@@ -119,3 +119,18 @@ def test_tuple_accuracy_is_balanced_so_a_constant_answer_scores_50():
             return torch.tensor([[1.0, 0.0]]).expand(len(frames), 2)
 
     assert to.tuple_accuracy(AlwaysShuffled(), numbered_videos(20, 16), repeats=2) == pytest.approx(50.0)
+
+
+def test_the_loss_and_the_accuracy_use_the_sampler_they_are_given():
+    calls = []
+
+    def draw(videos, per_clip, window, generator=None, min_gap=to.MIN_GAP):
+        calls.append((len(videos), per_clip, window, min_gap))
+        return to.draw_tuples(videos, per_clip, window, generator, min_gap)
+
+    torch.manual_seed(0)
+    net = to.TupleNet(nets.Backbone(1, width=4), hidden=16)
+    loss, metrics = to.tuple_loss(net, (torch.rand(3, 16, 1, 32, 32),), per_clip=5, min_gap=2, draw=draw)
+    assert calls == [(3, 5, 12, 2)] and loss.requires_grad and set(metrics) == {"acc"}
+    to.tuple_accuracy(net, numbered_videos(4, 16, side=32), repeats=2, draw=draw)
+    assert calls[1:] == [(4, 1, 12, to.MIN_GAP)] * 2

@@ -6,7 +6,9 @@ The laptop version, in three parts:
 
 * ``detection_transfer``: the notebook's sizes; three initialisations of one backbone (**supervised** on CIFAR-10
   labels, **relative position**, **random**) judged by detection on scenes of other CIFAR-10 photos with known boxes
-  (mAP@0.5), frozen and fine-tuned; the table beside the paper; the exercise checkers;
+  (mAP@0.5), frozen and fine-tuned; the table beside the paper;
+* ``exercises``: the checkers of the pair sampler and of box IoU, and the short pretext run a student's sampler
+  trains;
 * ``shortcuts``: the shortcut lab, the same pretext task on photos with a synthetic chromatic aberration, with and
   without colour dropping, judged by pretext accuracy, by how well a patch's *absolute* position can be read from its
   code, and by a linear probe of the class;
@@ -36,9 +38,7 @@ from course_lib.lessons.relative_position.detection_transfer import (
     Split,
     Transfer,
     beside_the_paper,
-    check_box_iou,
     check_claims,
-    check_neighbour_label,
     finetune,
     finetuned_map,
     frozen_map,
@@ -50,6 +50,15 @@ from course_lib.lessons.relative_position.detection_transfer import (
     split,
     transfer,
     transfer_table,
+)
+from course_lib.lessons.relative_position.exercises import (
+    YOUR_RUN_STEPS,
+    YourRun,
+    check_box_iou,
+    check_patch_pairs,
+    coordinate_photos,
+    show_your_run,
+    train_with_your_sampler,
 )
 from course_lib.lessons.relative_position.pictures import (
     correct_detections,
@@ -97,9 +106,10 @@ ORDERINGS: list[seeds.Ordering] = [
 __all__ = [
     "NOTEBOOK", "ORDERINGS", "ABERRATION", "FINETUNE_LR", "GRID", "INITS", "MIN_ABOVE_CHANCE", "MIN_ABOVE_PRIOR",
     "NAMES", "OBJECT_SIZES", "PLACE_PRIOR", "SIZES", "STAGE", "Pretrained", "Sizes", "Split", "Transfer",
-    "beside_the_paper", "check_box_iou", "check_claims", "check_neighbour_label", "finetune", "finetuned_map",
+    "beside_the_paper", "check_box_iou", "check_claims", "check_patch_pairs", "finetune", "finetuned_map",
     "frozen_map", "place_prior_map", "pretext_accuracy", "pretrain_all", "pretrain_relative_position",
     "pretrain_supervised", "split", "transfer", "transfer_table", "correct_detections", "f1_threshold",
     "one_box_per_place", "show_detections", "show_found", "show_grid", "show_pairs", "SHORTCUT_RUNS",
-    "absolute_position", "class_probe", "shortcut_lab", "Detector", "detect", "make_scenes",
+    "absolute_position", "class_probe", "shortcut_lab", "Detector", "detect", "make_scenes", "YOUR_RUN_STEPS",
+    "YourRun", "coordinate_photos", "show_your_run", "train_with_your_sampler",
 ]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 import torch
-from torchvision.ops import box_iou
 
 from course_lib import augment, checks, config, evaluate, nets, papers, pretrained, train
 from course_lib.data import ImageData
@@ -168,12 +167,13 @@ def pretrain_relative_position(x: torch.Tensor, sizes: Sizes, seed: int = 0, ste
 
 @torch.no_grad()
 def pretext_accuracy(model: rp.RelativePositionNet, x: torch.Tensor, colour_dropping: bool = True, lens=None,
-                     seed: int = 0) -> float:
-    """8-way accuracy (%) on pairs from held-out photos ``x``, made as in training (chance: 12.5 %)."""
+                     seed: int = 0, pairs: Callable = rp.patch_pairs) -> float:
+    """8-way accuracy (%) on pairs from held-out photos ``x``, made as in training (chance: 12.5 %) by ``pairs``
+    (the course's sampler, or the student's of the exercise)."""
     with config.isolated_rng(seed):  # the same pairs for every model; the notebook's stream is left alone
         photos = rp.upsample(x, model.grid.image_side)
         photos = lens(photos) if lens is not None else photos
-        first, second, y = rp.patch_pairs(photos, model.grid)
+        first, second, y = pairs(photos, model.grid)
         if colour_dropping:
             first, second = rp.drop_colour(first), rp.drop_colour(second)
     model.eval()
@@ -368,26 +368,3 @@ def check_claims(frozen: dict[str, float], prior: float, pretext: float, profile
     if profile != "ci":
         checks.check_claim("frozen backbone: supervised beats relative position and random init on mAP@0.5",
                            frozen["supervised"] > max(frozen["relative_position"], frozen["random"]), evidence, capped)
-
-
-# ---------------------------------------------------------------- exercise checkers
-
-
-def check_neighbour_label(fn) -> None:
-    """Exercise: ``fn(d_row, d_col)`` = the label (0 ... 7) of a second patch at that offset from the first."""
-    wrong = {offset: fn(*offset) for offset in rp.NEIGHBOURS if fn(*offset) != rp.NEIGHBOURS.index(offset)}
-    checks.exercise("neighbour label", not wrong,
-                    f"you gave {wrong} for (d_row, d_col): the labels run 0 1 2 / 3 . 4 / 5 6 7 in reading order, "
-                    "skipping the centre")
-
-
-def check_box_iou(fn) -> None:
-    """Exercise: ``fn(a, b)`` = intersection over union of two (x0, y0, x1, y1) boxes."""
-    cases = [((0, 0, 10, 10), (0, 0, 10, 10)), ((0, 0, 10, 10), (5, 0, 15, 10)), ((0, 0, 10, 10), (20, 20, 30, 30)),
-             ((0, 0, 16, 16), (4, 4, 20, 20))]
-    want = [float(box_iou(torch.tensor([a], dtype=torch.float), torch.tensor([b], dtype=torch.float)))
-            for a, b in cases]
-    got = [float(fn(a, b)) for a, b in cases]
-    wrong = {case: (round(g, 4), round(w, 4)) for case, g, w in zip(cases, got, want, strict=True) if abs(g - w) > 1e-4}
-    checks.exercise("box IoU", not wrong, f"(yours, right) for these pairs of boxes: {wrong}; the intersection is "
-                    "max(0, min(x1) - max(x0)) * max(0, min(y1) - max(y0)), the union is area(a) + area(b) minus it")

@@ -19,20 +19,24 @@ The pretext task itself -- tuples, high-motion sampling, the triplet network -- 
 * the constant-velocity shortcut: the same pretext training on clips that glide at constant speed.
 
 A module each: ``pretraining`` (the sizes, the clips, the three initialisations), ``transfer`` (action recognition
-with ``HEADS``, pose and identity probes, the shortcut table), ``pictures`` and ``claims`` (``check_claims``, the
-orderings the notebook states, ``ORDERINGS``, and the exercise checkers).
+with ``HEADS``, pose and identity probes, the shortcut table), ``pictures``, ``claims`` (``check_claims`` and the
+orderings the notebook states, ``ORDERINGS``) and ``exercises`` (the checkers of the tuple sampler and of the
+motion-energy warm-up, and the short run a student's sampler trains).
 """
 
 from course_lib.data.moving_digits import ACTIONS
-from course_lib.lessons.temporal_order.claims import (
-    MIN_GAIN,
-    ORDER_MARGIN,
-    ORDERINGS,
-    check_claims,
+from course_lib.lessons.temporal_order.claims import MIN_GAIN, ORDER_MARGIN, ORDERINGS, check_claims
+from course_lib.lessons.temporal_order.exercises import (
+    YOUR_RUN_CLIPS,
+    YOUR_RUN_STEPS,
+    YOUR_RUN_TUPLES,
+    YourRun,
+    check_draw_tuples,
     check_motion_energy,
-    check_negatives,
+    probe_clips,
+    show_your_run,
+    train_with_your_sampler,
 )
-from course_lib.lessons.temporal_order.claims import _sampled_negatives as _sampled_negatives
 from course_lib.lessons.temporal_order.pictures import (
     majority_share,
     show_clips,
@@ -81,6 +85,7 @@ __all__ = [
     "frames_and_differences", "frames_in_order", "mean_of_frames", "HEADS", "PROTOCOL", "PROBE_ITERATIONS", "encode",
     "action_accuracy", "few_label_accuracy", "action_scores", "action_table", "pose_classes", "pose_and_identity",
     "shortcut_table", "shortcut_comparison", "majority_share", "show_training_accuracy", "show_tuples", "show_clips",
-    "show_real_tuples", "MIN_GAIN", "ORDER_MARGIN", "ORDERINGS", "check_claims", "check_negatives",
-    "check_motion_energy", "ACTIONS",
+    "show_real_tuples", "MIN_GAIN", "ORDER_MARGIN", "ORDERINGS", "check_claims", "check_draw_tuples",
+    "check_motion_energy", "probe_clips", "YOUR_RUN_STEPS", "YOUR_RUN_CLIPS", "YOUR_RUN_TUPLES", "YourRun",
+    "train_with_your_sampler", "show_your_run", "ACTIONS",
 ]
