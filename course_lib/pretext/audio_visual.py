@@ -25,6 +25,10 @@ Two ideas of the lecture's Ex V:
   (the paper's) may learn the sign the wrong way round at first; fixing the direction -- near means "together" --
   keeps the embeddings a shared space in which retrieval by distance works.
 
+  ``avc_loss`` builds the same pairs from a batch of matched videos (``video_batches``): the B own pairs are the
+  positives, each frame with the soundtrack of another video of the batch a negative (never its own, by an offset of
+  1 ... B - 1), half and half; notebook 08's exercise writes it and ``video_correspondence_loss`` trains with it.
+
   ``in_batch_loss`` asks the same question of *every* frame against *every* sound of a batch of videos: the diagonal
   pairs are positives, every off-diagonal pair a negative (whatever it shows), as contrastive losses do.
 
@@ -201,6 +205,36 @@ def correspondence_loss(model: nn.Module, batch):
     images, specs, y = batch
     logits = model(images, specs)
     return F.binary_cross_entropy_with_logits(logits, y), {"acc": ((logits > 0).float() == y).float().mean()}
+
+
+def avc_loss(fuse, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The AVC loss of a batch of B *different* videos given as matched embeddings: ``v[i]`` of video i's frame,
+    ``a[i]`` of its own soundtrack; ``fuse(v, a)`` is the correspondence logit of rows (v_i, a_i) (a model's ``fuse``).
+
+    The B own pairs are the positives (label 1). The negatives (label 0) are built from the same batch: each frame
+    with the soundtrack of *another video of the batch*, drawn at random with an offset of 1 ... B - 1, never 0 (as
+    ``_another_video`` draws one in the whole set): a negative is never the video's own pair, though it may say the
+    same digit. Binary cross-entropy on the logits, averaged over the 2B pairs: positives and negatives half each.
+    Both come from the same ``a``: sampled the same way. (Notebook 08's exercise; ``video_correspondence_loss``
+    trains with it.)"""
+    n = len(v)
+    other = (torch.arange(n) + torch.randint(1, n, (n,))) % n  # every frame: a video of the batch not its own
+    logits = fuse(torch.cat([v, v]), torch.cat([a, a[other.to(a.device)]]))
+    labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits)
+    return F.binary_cross_entropy_with_logits(logits, labels)
+
+
+def video_correspondence_loss(model: nn.Module, batch, avc=avc_loss):
+    """For ``train.fit`` on ``video_batches`` (B different videos, each frame with its own soundtrack): the loss is
+    ``avc(model.fuse, v, a)`` of the embedded batch, which builds the negatives itself (default the course's
+    ``avc_loss``; notebook 08 passes a student's own). Metric ``acc``, measured the course's way whatever ``avc``
+    does: balanced accuracy on the own pairs and on each frame with the next video's soundtrack (chance 50 %)."""
+    images, specs = batch
+    v, a = model.embed_image(images), model.embed_audio(specs)
+    with torch.no_grad():
+        own, other = model.fuse(v, a), model.fuse(v, a.roll(1, dims=0))
+        acc = ((own > 0).float().mean() + (other <= 0).float().mean()) / 2
+    return avc(model.fuse, v, a), {"acc": acc}
 
 
 def score_matrix(model: nn.Module, audio_embeddings: torch.Tensor, image_embeddings: torch.Tensor) -> torch.Tensor:

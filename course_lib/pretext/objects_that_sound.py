@@ -23,7 +23,8 @@ Our scenes are canvases of two (or more) different MNIST digits, and the sound i
 * the weakly labelled losses are also told the digits (spoken, and on each canvas), a label the paper did not have:
   ``all_pairs_loss`` marks a pair positive when the spoken digit is on the canvas, over the B x B matrix;
   ``one_negative_loss`` scores only each canvas's own recording and one other;
-* ``pointing`` reads the arg-max of a map as the place the model points at.
+* ``pointing`` reads the arg-max of a map as the place the model points at; ``point`` gives both readings of a
+  recording with its own canvas from the embeddings: the max over locations (the score) and the arg-max (where).
 """
 
 from __future__ import annotations
@@ -264,6 +265,18 @@ def pointing(maps: torch.Tensor, stride: int = MAP_STRIDE) -> torch.Tensor:
     n, h, w = maps.shape
     best = maps.flatten(1).argmax(1)
     return torch.stack([best % w, best // w], dim=1).float() * stride + stride / 2
+
+
+def point(audio: torch.Tensor, image_map: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The AVOL-Net's two readings of each recording with its own canvas (``audio`` N x D, ``image_map`` N x D x H x
+    W, row i with canvas i): the correspondence score, the **max over locations** of the similarity map (multiple-
+    instance learning: the best-matching location speaks for the whole canvas; ``AVOLNet.logits`` scales and shifts
+    it), and **where** that max is, the arg-max as (row, col) of the map (N x 2). Notebook 09's exercise; its
+    pointing with it agrees with ``pointing`` on the same maps."""
+    maps = torch.einsum("nd,ndhw->nhw", audio, image_map)
+    score, best = maps.flatten(1).max(1)
+    width = maps.shape[-1]
+    return score, torch.stack([best // width, best % width], dim=1)
 
 
 def inside(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:

@@ -418,6 +418,111 @@ def test_similarity_map_checker_leaves_the_random_stream_alone():
     assert torch.equal(before, torch.random.get_rng_state())
 
 
+def _point(audio, image_map):
+    """An answer written for this test: one canvas at a time, the best row first, then the best column in it."""
+    scores, where = [], []
+    for a, v in zip(audio, image_map, strict=True):
+        maps = (a[:, None, None] * v).sum(0)
+        best_of_each_row, column_of_each_row = maps.max(1)
+        score, row = best_of_each_row.max(0)
+        scores.append(score)
+        where.append((int(row), int(column_of_each_row[row])))
+    return torch.stack(scores), torch.tensor(where)
+
+
+def _point_flat(audio, image_map, split=None, reduce=None, swap=False):
+    """The flattened-map answer, and the mistakes made on its way: ``split`` the size the flat index is divided by
+    (default the width), ``reduce`` the score over locations (default the max), ``swap`` (col, row)."""
+    maps = torch.einsum("nd,ndhw->nhw", audio, image_map)
+    index = maps.flatten(1).argmax(1)
+    split = split or maps.shape[-1]
+    score = reduce(maps.flatten(1)) if reduce else maps.flatten(1).amax(1)
+    where = torch.stack([index % split, index // split] if swap else [index // split, index % split], dim=1)
+    return score, where
+
+
+@pytest.mark.parametrize("right", [
+    pytest.param(lesson.ots.point, id="the-library"),
+    pytest.param(_point, id="written-here"),
+    pytest.param(lambda a, v: (_point_flat(a, v)[0], tuple(_point_flat(a, v)[1].T.float())), id="rows-cols-pair"),
+    pytest.param(lambda a, v: (torch.einsum("nd,ndhw->nhw", a, v).amax((1, 2)),
+                               torch.stack(torch.unravel_index(_point_flat(a, v)[1][:, 0] * v.shape[-1]
+                                                               + _point_flat(a, v)[1][:, 1], v.shape[2:]), 1)),
+                 id="unravel-index"),
+])
+def test_point_checker_accepts_the_reference_and_answers_written_here(right, capsys):
+    lesson.check_point(right)
+    assert capsys.readouterr().out == "point: correct, well done.\n"
+
+
+def _summed_over_rows(audio, image_map):
+    """The similarity summed over the wrong axis (the map's rows, not D): N x D x W "maps"."""
+    maps = (audio[:, :, None, None] * image_map).sum(2)
+    index = maps.flatten(1).argmax(1)
+    return maps.flatten(1).amax(1), torch.stack([index // maps.shape[-1], index % maps.shape[-1]], dim=1)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda a, v: _point_flat(a, v, reduce=lambda m: m.mean(1)), "mean over locations",
+                 id="mean-not-max"),
+    pytest.param(lambda a, v: (_point_flat(a, v)[0], torch.einsum("nd,ndhw->nhw", a, v).flatten(1).argmax(1)),
+                 r"shape \(3,\); expected \(3, 2\).*flattened map", id="flat-index-not-converted"),
+    pytest.param(lambda a, v: _point_flat(a, v, swap=True), "row and column are swapped", id="row-and-col-swapped"),
+    pytest.param(lambda a, v: _point_flat(a, v, split=v.shape[2]), "split by the height", id="split-by-height"),
+    pytest.param(lambda a, v: torch.einsum("nd,ndhw->nhw", a, v).max(1), "max over the rows only",
+                 id="max-over-one-axis"),
+    pytest.param(lambda a, v: (torch.einsum("nd,ndhw->nhw", a, v).amax((1, 2)),
+                               torch.einsum("nd,ndhw->nhw", a, v).argmax(1)),
+                 "arg-max over the rows only", id="arg-max-over-one-axis"),
+    pytest.param(_summed_over_rows, r"summed over a location axis \(dim 2\)", id="similarity-over-wrong-dim"),
+    pytest.param(lambda a, v: (torch.einsum("ad,cdhw->achw", a, v).flatten(1).amax(1), _point_flat(a, v)[1]),
+                 "not of its own canvas", id="every-canvas"),
+    pytest.param(lambda a, v: _point_flat(a / a.shape[1], v), "averaged the products over the D",
+                 id="mean-over-the-embedding"),
+    pytest.param(lambda a, v: (_point_flat(a, v)[0].detach(), _point_flat(a, v)[1]), "carries no gradient",
+                 id="score-detached"),
+    pytest.param(lambda a, v: (_point_flat(a, v)[0].tolist(), _point_flat(a, v)[1]), "carries no gradient",
+                 id="score-as-a-list"),
+    pytest.param(lambda a, v: _point_flat(a.detach(), v), "one of the two embeddings gets no gradient",
+                 id="audio-detached"),
+    pytest.param(lambda a, v: _point_flat(a, v)[0], r"return two things, \(score, where\)", id="score-only"),
+])
+def test_point_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
+        lesson.check_point(wrong)
+    assert not any(code in str(rejected.value) for code in ("einsum", "argmax", "// ", "% ")), rejected.value
+
+
+def test_point_checker_leaves_the_random_stream_alone():
+    before = torch.random.get_rng_state()
+    lesson.check_point(_point)
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+class CalibratedOracle(Oracle):
+    """The oracle with the AVOL-Net's calibration: a perfect match (cosine 1) gives logit 5 > 0, "same"."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale, self.bias = nn.Parameter(torch.tensor(10.0)), nn.Parameter(torch.tensor(-5.0))
+
+
+def test_pointing_with_a_point_agrees_with_the_pointing_table(capsys):
+    data = _fake_data()
+    test = lesson.test_scenes(data, TINY, seed=0)
+    models = {lesson.WEAK: CalibratedOracle(), lesson.LABEL_FREE: CalibratedOracle()}
+    table = lesson.pointing_table(models, data, test)
+    yours = lesson.pointing_with(lesson.ots.point, models, data, test, table, block=64)
+    assert list(yours[lesson.pointing.YOUR_COLUMN]) == list(yours[lesson.pointing.TABLE_COLUMN]) == [100.0, 100.0]
+    assert list(yours[lesson.pointing.SAME_COLUMN]) == [100.0, 100.0]
+    line = capsys.readouterr().out
+    want = f"on {len(test.slot)} test canvases this point gives the table's pointing accuracy for all 2 models\n"
+    assert line == want
+    swapped = lesson.pointing_with(lambda a, v: (lambda s, w: (s, w.flip(1)))(*lesson.ots.point(a, v)), models, data,
+                                   test, table)
+    assert (swapped[lesson.pointing.YOUR_COLUMN] < 100).all() and "is not the table's" in capsys.readouterr().out
+
+
 def test_every_training_run_of_the_notebook_has_its_own_name(run_names):
     data = _fake_data()
     lesson.train_label_free(data, TINY, progress=False)

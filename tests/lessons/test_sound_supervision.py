@@ -4,6 +4,7 @@ import matplotlib
 import pytest
 import random_stream
 import torch
+import torch.nn.functional as F
 
 from course_lib import checks, config, evaluate, nets, show, train
 from course_lib.data._image import ImageData
@@ -249,6 +250,36 @@ def test_avc_learns_an_easy_pairing_well_above_chance():
     assert lesson.avc_accuracy(model, _easy(), n=500) > 75
 
 
+def _flipped_labels(fuse, v, a):
+    """A wrong correspondence loss: own pairs labelled 0, negatives 1."""
+    logits = fuse(torch.cat([v, v]), torch.cat([a, a.roll(1, 0)]))
+    return F.binary_cross_entropy_with_logits(logits, torch.cat([torch.zeros(len(v)), torch.ones(len(v))]))
+
+
+def test_your_run_trains_a_fresh_ave_net_with_the_loss_it_is_given(capsys, monkeypatch):
+    """The short run after the exercise: the course's loss matches the easy pairs, a loss with flipped labels learns
+    the opposite -- so the run is trained by the function it is given, and its printed line says so."""
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 60)
+    easy = dataclasses.replace(TINY, tower_width=4, pairs_per_step=32, seconds=600)  # steps decide
+    model, history = lesson.train_with_your_loss(lesson.avc_loss, _easy(), easy, progress=False)
+    assert history.step[-1] == 60 and history.stopped_by == "60 steps"
+    assert lesson.avc_accuracy(model, _easy(), n=500) > 75
+    fig = lesson.show_your_run(model, history, _easy())
+    line = capsys.readouterr().out
+    assert line.startswith("after 60 steps: AVC accuracy") and "(chance 50 %)" in line
+    assert any(list(line_.get_ydata()) == [0.5, 0.5] for line_ in fig.axes[0].lines)  # the chance line
+    flipped, _ = lesson.train_with_your_loss(_flipped_labels, _easy(), easy, progress=False)
+    assert lesson.avc_accuracy(flipped, _easy(), n=500) < 40
+
+
+def test_your_run_is_the_same_for_the_same_seed_and_leaves_the_random_stream_alone(d, monkeypatch):
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 3)
+    with random_stream.left_alone():
+        first, _ = lesson.train_with_your_loss(lesson.avc_loss, d, TINY, seed=3, progress=False)
+    again, _ = lesson.train_with_your_loss(lesson.avc_loss, d, TINY, seed=3, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), again.parameters(), strict=True))
+
+
 def test_pictures_show_pairs_and_retrievals(d):
     fig = lesson.show_pairs(d, n=3)
     assert len(fig.axes) == 2 * 3 and all(len(ax.images) == 1 for ax in fig.axes)
@@ -322,10 +353,85 @@ def test_the_recall_checker_rejects_a_typical_mistake(wrong, hint):
         lesson.check_recall_at_1(wrong)
 
 
+def _avc_loss(fuse, v, a):
+    """An answer written for this test: positives and negatives scored apart, each frame's negative the sound of the
+    video before it, the two halves' losses averaged by hand."""
+    positives, negatives = fuse(v, a), fuse(v, a.roll(-1, dims=0))
+    return -(F.logsigmoid(positives).mean() + F.logsigmoid(-negatives).mean()) / 2
+
+
+def _avc_loss_random_others(fuse, v, a):
+    """Another answer: for every frame its own random other video (an offset 1 ... B - 1), one fuse call."""
+    n = len(v)
+    other = (torch.arange(n) + torch.randint(1, n, (n,))) % n
+    logits = fuse(torch.cat([v, v]), torch.cat([a, a[other]]))
+    return F.binary_cross_entropy(torch.sigmoid(logits), torch.cat([torch.ones(n), torch.zeros(n)]))
+
+
+def test_the_avc_loss_checker_accepts_every_way_of_writing_it(capsys):
+    for answer in (lesson.avc_loss, _avc_loss, _avc_loss_random_others):
+        lesson.check_avc_loss(answer)
+    assert capsys.readouterr().out.splitlines() == ["AVC loss: correct, well done."] * 3
+
+
+def _pairs(fuse, v, a, sounds, labels=(1.0, 0.0), reduction="mean"):
+    """A correspondence loss over each frame with its own sound and with ``sounds`` (the negatives' sounds)."""
+    n = len(v)
+    logits = fuse(torch.cat([v, v]), torch.cat([a, sounds]))
+    target = torch.cat([torch.full((n,), labels[0]), torch.full((n,), labels[1])])
+    return F.binary_cross_entropy_with_logits(logits, target, reduction=reduction)
+
+
+def _every_pair(fuse, v, a):
+    n = len(v)
+    logits = fuse(v.repeat_interleave(n, 0), a.repeat(n, 1))
+    return F.binary_cross_entropy_with_logits(logits, torch.eye(n).flatten())
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a[torch.randperm(len(a))]),
+                 "a negative was a video's own pair .*permutation", id="random-permutation"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a[(torch.arange(len(a)) + torch.randint(len(a), (len(a),)))
+                                                         % len(a)]),
+                 "a negative was a video's own pair", id="random-offset-that-may-be-0"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(0, 0)), "own pairs again .*shifted by 0",
+                 id="rolled-by-0"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(2, 0)), "own pairs again .*by B", id="rolled-by-2"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(1, 0), labels=(0.0, 1.0)), "labels are flipped",
+                 id="labels-flipped"),
+    pytest.param(lambda fuse, v, a: F.binary_cross_entropy_with_logits(fuse(v, a), torch.ones(len(v))),
+                 "only the B own pairs: there are no negatives", id="only-positives"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(1, 0)).item(), "returned a float.*no .item",
+                 id="item"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(1, 0)).detach(), "carries no gradient",
+                 id="detached-loss"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(1, 0).detach()), "gradients are not.*detached",
+                 id="detached-negatives"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(1, 0), reduction="sum"), "sum over the pairs",
+                 id="summed"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a.roll(1, 0), reduction="none"),
+                 r"returned shape \(8,\); expected one number", id="not-averaged"),
+    pytest.param(_every_pair, "one negative per frame, as many negatives as positives", id="every-other-sound"),
+    pytest.param(lambda fuse, v, a: _pairs(lambda x, y: fuse(y, x), v, a, a.roll(1, 0)), "frames first",
+                 id="sounds-first"),
+    pytest.param(lambda fuse, v, a: F.binary_cross_entropy_with_logits(
+                     fuse(torch.cat([v, v]), torch.cat([a, a.roll(1, 0)])), torch.cat([torch.ones(4), torch.zeros(4)])),
+                 "raised ValueError.*a size written into the function", id="batch-size-written-in"),
+    pytest.param(lambda fuse, v, a: _pairs(lambda x, y: fuse(x, y).sigmoid(), v, a, a.roll(1, 0)),
+                 "no sigmoid before a ...with_logits loss", id="sigmoid-twice"),
+])
+def test_the_avc_loss_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint):
+        lesson.check_avc_loss(wrong)
+
+
 def test_checkers_leave_the_notebooks_random_stream_alone():
     with random_stream.left_alone():
         lesson.check_distance_logit(_distance_logit)
         lesson.check_recall_at_1(_recall_at_1)
+        lesson.check_avc_loss(_avc_loss_random_others)
+        with pytest.raises(checks.NotYet):
+            lesson.check_avc_loss(lambda fuse, v, a: _pairs(fuse, v, a, a[torch.randperm(len(a))]))
 
 
 def test_every_training_run_of_the_notebook_has_its_own_name(d, run_names):

@@ -117,6 +117,47 @@ def test_in_batch_loss_trains_the_towers_of_both_fusions():
                    for tower in (model.image_tower, model.audio_tower))
 
 
+def test_avc_loss_pairs_every_frame_with_its_own_sound_and_with_another_videos():
+    """Embeddings that are one-hot video numbers: the pairs fuse sees tell which frame met which sound."""
+    seen = []
+
+    def fuse(v, a):
+        seen.append((v.argmax(1), a.argmax(1)))
+        return torch.zeros(len(v))
+
+    for n in (2, 3, 8):
+        seen.clear()
+        loss = av.avc_loss(fuse, torch.eye(n), torch.eye(n))
+        frames, sounds = (torch.cat(part) for part in zip(*seen, strict=True))
+        own = frames == sounds
+        assert int(own.sum()) == n and int((~own).sum()) == n  # half positives, half negatives
+        assert torch.equal(frames[~own].sort().values, torch.arange(n))  # every frame once with another's sound
+        assert loss.item() == pytest.approx(torch.tensor(2.0).log().item())  # logit 0: log 2 for either label
+
+
+def test_avc_loss_labels_own_pairs_together_and_trains_both_embeddings():
+    v, a = torch.randn(6, 4, requires_grad=True), torch.randn(6, 4, requires_grad=True)
+
+    def says_own(v_rows, a_rows):  # a fusion that knows the answer: together exactly when the rows match
+        return 20 * (torch.isclose(v_rows, a_rows).all(1).float() - 0.5) + 0 * (v_rows * a_rows).sum(1)
+
+    assert av.avc_loss(says_own, v, v.detach().clone()).item() < 1e-3
+    av.avc_loss(lambda v_rows, a_rows: (v_rows * a_rows).sum(1), v, a).backward()
+    assert v.grad.abs().sum() > 0 and a.grad.abs().sum() > 0
+
+
+def test_video_correspondence_loss_trains_with_the_avc_function_it_is_given():
+    model, calls = av.AVENet(*_towers()), []
+
+    def mine(fuse, v, a):
+        calls.append((v.shape, a.shape))
+        return av.avc_loss(fuse, v, a)
+
+    batch = (torch.rand(5, 1, 28, 28), torch.randn(5, 1, 32, 32))
+    loss, logged = av.video_correspondence_loss(model, batch, avc=mine)
+    assert calls == [((5, 64), (5, 64))] and loss.requires_grad and 0 <= logged["acc"] <= 1
+
+
 @pytest.mark.parametrize("fusion", [av.ConcatFusion, av.AVENet])
 def test_fusions_give_one_logit_per_pair_and_score_every_pair(fusion):
     model = fusion(*_towers()).eval()

@@ -110,6 +110,22 @@ def test_pointing_reads_the_arg_max_cell_in_canvas_pixels():
     assert torch.equal(ots.pointing(maps), torch.tensor([[22.0, 10.0], [2.0, 62.0]]))
 
 
+def test_point_gives_the_max_over_locations_and_the_arg_max_as_row_and_column():
+    audio = torch.tensor([[1.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    image_map = torch.zeros(2, 2, 3, 5)
+    image_map[0, 0, 2, 4] = 0.9  # canvas 0 matches recording 0 best at row 2, column 4
+    image_map[1, 1, 0, 1] = 0.7  # canvas 1 matches recording 1 best at row 0, column 1
+    image_map[1, 0, 2, 2] = 1.0  # recording 0 would like canvas 1 here: not canvas 1's own recording
+    image_map.requires_grad_()
+    score, where = ots.point(audio, image_map)
+    assert torch.allclose(score, torch.tensor([0.9, 0.7])) and torch.equal(where, torch.tensor([[2, 4], [0, 1]]))
+    score.sum().backward()
+    assert audio.grad.abs().sum() > 0 and image_map.grad.abs().sum() > 0  # the score trains both towers
+    maps = torch.einsum("nd,ndhw->nhw", audio, image_map).detach()
+    pixels = where.flip(1).float() * ots.MAP_STRIDE + ots.MAP_STRIDE / 2
+    assert torch.equal(pixels, ots.pointing(maps))  # the same place as ``pointing`` reads from the maps
+
+
 def test_inside_treats_the_far_edges_as_outside():
     boxes = torch.tensor([[10, 20, 38, 48]] * 4)
     points = torch.tensor([[10.0, 20.0], [37.9, 47.9], [38.0, 30.0], [9.9, 30.0]])

@@ -24,8 +24,9 @@ The method -- canvases, the AVOL-Net, the losses, pointing -- is ``course_lib.pr
 * pictures, the "say a digit" demo (``widgets.say_a_digit``, one colour scale for every map) and the exercise checkers.
 
 A module each: ``canvases`` (the sizes, ``load``, the scenes and their batches), ``training`` (``train_label_free``,
-``train_avol``, ``heat_maps``), ``pointing`` (``pointing_table``, ``sampling_table``, ``metrics``, ``ORDERINGS``),
-``pictures`` (the pictures and ``demo``) and ``exercises`` (the exercise checkers).
+``train_avol``, ``heat_maps``), ``pointing`` (``pointing_table``, ``sampling_table``, ``metrics``, ``ORDERINGS``,
+and ``pointing_with``: the test canvases evaluated through a student's ``point``, the exercise), ``pictures`` (the
+pictures and ``demo``) and ``exercises`` (the exercise checkers).
 """
 
 from course_lib import widgets  # the tests read lesson.widgets.Demo
@@ -51,7 +52,7 @@ from course_lib.lessons.objects_that_sound.canvases import (
     test_scenes,
     video_batches,
 )
-from course_lib.lessons.objects_that_sound.exercises import check_similarity_map, check_targets
+from course_lib.lessons.objects_that_sound.exercises import check_point, check_similarity_map, check_targets
 from course_lib.lessons.objects_that_sound.pictures import (
     demo,
     recording_of,
@@ -68,6 +69,8 @@ from course_lib.lessons.objects_that_sound.pointing import (
     correspondence_accuracy,
     metrics,
     pointing_table,
+    pointing_with,
+    rows_and_columns,
     sampling_table,
 )
 from course_lib.lessons.objects_that_sound.training import _fresh_model as _fresh_model
@@ -88,5 +91,6 @@ __all__ = [
     "single_digit_recall", "COLUMN", "ORDERINGS", "pointing_table", "correspondence_accuracy", "sampling_table",
     "metrics",
     "show_scenes", "show_task", "show_heat_maps", "recording_of", "show_every_word", "show_training", "wav_bytes",
-    "demo", "check_targets", "check_similarity_map", "av", "ots", "widgets",
+    "demo", "check_targets", "check_similarity_map", "check_point", "pointing_with", "rows_and_columns", "av", "ots",
+    "widgets",
 ]

@@ -1,10 +1,12 @@
-"""Notebook 09's exercise checkers: the target matrix and the similarity map."""
+"""Notebook 09's exercise checkers: the target matrix, the similarity map, and the method's two readings of it, the
+max over locations and the pointing arg-max."""
 
 from __future__ import annotations
 
 import torch
 
 from course_lib import checks, config
+from course_lib.lessons.objects_that_sound.pointing import rows_and_columns
 from course_lib.pretext import objects_that_sound as ots
 
 # --- exercise checkers --------------------------------------------------------------------------------------------
@@ -125,4 +127,141 @@ def check_similarity_map(fn) -> None:
                      for g, r in zip(gradients(i), want[i][1], strict=True)),
          "the values are right but the gradients are not: part of the computation uses detached values (.detach(), "
          ".data), so training would follow another map"),
+    ])
+
+
+# (N canvases each with its own recording, D, H, W, seed): maps never square, so that a row taken for a column shows
+POINT_CASES = ((3, 8, 4, 6, 0), (5, 4, 7, 3, 1), (4, 6, 5, 9, 2))
+
+
+class _Pointed:
+    """One call of a student's ``point`` on N recordings with their own canvases (random unit embeddings that need
+    gradients), and the course's answer beside it."""
+
+    def __init__(self, fn, n: int, d: int, h: int, w: int, seed: int):
+        with config.isolated_rng(seed):  # the same embeddings every time; the notebook's random stream untouched
+            self.audio = torch.nn.functional.normalize(torch.randn(n, d), dim=1).requires_grad_()
+            self.image_map = torch.nn.functional.normalize(torch.randn(n, d, h, w), dim=1).requires_grad_()
+            self.weights = torch.randn(n)  # of a random loss on the scores, to compare gradients
+        self.n, self.d, self.h, self.w = n, d, h, w
+        self.got = fn(self.audio, self.image_map)
+        self.maps = torch.einsum("nd,ndhw->nhw", self.audio, self.image_map).detach()
+        score, where = ots.point(self.audio, self.image_map)
+        self.want_score, self.want_where = score.detach(), where
+
+    def pair(self) -> bool:
+        return isinstance(self.got, (tuple, list)) and len(self.got) == 2
+
+    def score(self):
+        return self.got[0]
+
+    def where(self) -> torch.Tensor:
+        return rows_and_columns(self.got[1])
+
+    def score_values(self) -> torch.Tensor:
+        return torch.as_tensor(self.score()).detach().float()
+
+    def gradients(self) -> tuple[torch.Tensor | None, ...]:
+        got = torch.autograd.grad((self.score() * self.weights).sum(), [self.audio, self.image_map],
+                                  retain_graph=True, allow_unused=True)
+        want = torch.autograd.grad((ots.point(self.audio, self.image_map)[0] * self.weights).sum(),
+                                   [self.audio, self.image_map], allow_unused=True)
+        return got, want
+
+
+def check_point(fn) -> None:
+    """Exercise: ``fn(audio, image_map)`` = (score, where) of each recording with its own canvas (``ots.point``): the
+    max over locations of the similarity map, and the arg-max as (row, col). Checked on three sizes of non-square
+    maps with embeddings that need gradients (the score trains the network through ``AVOLNet.logits``); ``where``
+    may be an N x 2 tensor or a pair (rows, cols), of any number type."""
+    runs = [checks.answer(_Pointed, fn, *case) for case in POINT_CASES]
+    first = POINT_CASES[0]
+
+    def each(test):
+        return lambda: all(test(run()) for run in runs)
+
+    def first_wrong(test):
+        return next(run() for run in runs if not test(run()))
+
+    def score_shape_advice() -> str:
+        run = first_wrong(lambda r: tuple(torch.as_tensor(r.score()).shape) == (r.n,))
+        shape = tuple(torch.as_tensor(run.score()).shape)
+        advice = {(run.n, run.h, run.w): "that is the whole map: the score is its max over the H x W locations",
+                  (run.n, run.n): "that is every recording against every canvas: recording i meets canvas i only",
+                  (run.n, run.w): "that is a max over the rows only: the max runs over every location, H x W",
+                  (run.n, run.h): "that is a max over the columns only: the max runs over every location, H x W",
+                  (): "one score per canvas: the max over the locations of each map, not over all maps"}
+        return (f"with {run.n} canvases and {run.h} x {run.w} maps your score has shape {shape}; expected "
+                f"({run.n},): " + advice.get(shape, "one number per canvas"))
+
+    def where_shape_advice() -> str:
+        run = first_wrong(lambda r: tuple(r.where().shape) == (r.n, 2))
+        shape = tuple(run.where().shape)
+        advice = {(run.n,): "that is the index into the flattened map: turn it into a row and a column",
+                  (run.n, run.w): "that is an arg-max over the rows only, for every column: the arg-max runs over "
+                                  "every location",
+                  (run.n, run.h): "that is an arg-max over the columns only, for every row: the arg-max runs over "
+                                  "every location",
+                  (2, run.n): "stack the rows and the columns along dim 1: one (row, col) per canvas"}
+        return (f"with {run.n} canvases and {run.h} x {run.w} maps your where has shape {shape}; expected "
+                f"({run.n}, 2), a (row, col) per canvas: " + advice.get(shape, "one row and one column per canvas"))
+
+    def score_hint() -> str:
+        run = first_wrong(lambda r: torch.allclose(r.score_values(), r.want_score, atol=1e-5))
+        got = run.score_values()
+        mistakes = {
+            "that is the mean over locations: the score is the max (the best location speaks for the canvas)":
+                run.maps.flatten(1).mean(1),
+            "that is the minimum over locations: the score is the max": run.maps.flatten(1).amin(1),
+            "you averaged the products over the D embedding dimensions: the similarity sums them":
+                run.want_score / run.d,
+            "that is the best of every canvas for recording i, not of its own canvas: recording i meets canvas i "
+            "only": torch.einsum("ad,cdhw->achw", run.audio, run.image_map).detach().flatten(1).amax(1),
+        }
+        products = (run.audio[:, :, None, None] * run.image_map).detach()  # N x D x H x W
+        for axis in (2, 3):
+            mistakes[f"the similarity summed over a location axis (dim {axis}): it sums over D, the embedding axis "
+                     "(dim 1 of image_map), and keeps every location"] = products.sum(axis).flatten(1).amax(1)
+        named = [words for words, wrong in mistakes.items() if torch.allclose(got, wrong, atol=1e-5)]
+        return named[0] if named else ("the score is not the max over locations of the similarity map (the sum over "
+                                       "D of audio times image_map, at each location of the canvas's own map)")
+
+    def where_hint() -> str:
+        run = first_wrong(lambda r: torch.equal(r.where().float(), r.want_where.float()))
+        got = run.where().float()
+        best = run.maps.flatten(1).argmax(1)
+        mistakes = {
+            "row and column are swapped: where[i] is (row, col), the row first":
+                torch.stack([best % run.w, best // run.w], dim=1),
+            "the flat index was split by the height: a map is flattened row by row, so each row holds W cells, W "
+            "the width (the last axis)": torch.stack([best // run.h, best % run.h], dim=1),
+            "that is the arg-max of the mean over D, or of another map: point at the highest similarity of the "
+            "canvas's own map": rows_and_columns(ots.point(run.audio / run.d, run.image_map)[1]),
+        }
+        named = [words for words, wrong in mistakes.items() if torch.equal(got, wrong.float())]
+        return named[0] if named else (f"with {run.h} x {run.w} maps you point at locations where the similarity is "
+                                       f"not the highest of the map, for {int((got != run.want_where).any(1).sum())} "
+                                       f"of {run.n} canvases: the arg-max runs over every location of each map")
+
+    checks.verdict("point", [
+        checks.returns(runs[0], f"the checker calls it with audio {first[0]} x {first[1]} and image_map "
+                                f"{first[0]} x {first[1]} x {first[2]} x {first[3]}: recording i with its own canvas "
+                                "i; an error about sizes usually means an axis of one was not lined up with the "
+                                "same axis of the other"),
+        (each(lambda r: r.pair()), lambda: f"return two things, (score, where); you returned a "
+                                           f"{type(runs[0]().got).__name__}"),
+        *(checks.returns(run, "it ran on the first sizes but not on others: a size written into the function?")
+          for run in runs[1:]),
+        (each(lambda r: tuple(torch.as_tensor(r.score()).shape) == (r.n,)), score_shape_advice),
+        (each(lambda r: tuple(r.where().shape) == (r.n, 2)), where_shape_advice),
+        (each(lambda r: isinstance(r.score(), torch.Tensor) and r.score().requires_grad),
+         "the score carries no gradient (.detach(), .item(), NumPy, or computed under torch.no_grad()): training "
+         "back-propagates through it, to both towers"),
+        (each(lambda r: torch.allclose(r.score_values(), r.want_score, atol=1e-5)), score_hint),
+        (each(lambda r: torch.equal(r.where().float(), r.want_where.float())), where_hint),
+        (each(lambda r: all(g is not None for g in r.gradients()[0])),
+         "one of the two embeddings gets no gradient through your score (.detach() or .data on it): both towers "
+         "learn from it"),
+        (each(lambda r: all(torch.allclose(g, w, atol=1e-5) for g, w in zip(*r.gradients(), strict=True))),
+         "the score is right but its gradients are not: part of it uses detached values"),
     ])

@@ -14,6 +14,8 @@ from course_lib.seeds import Ordering
 # --- pointing and its baselines -----------------------------------------------------------------------------------
 
 COLUMN = "pointing accuracy (%)"
+YOUR_COLUMN, TABLE_COLUMN = "pointing, yours (%)", "pointing, table above (%)"  # ``pointing_with``
+SAME_COLUMN = "says 'same' to own recording, yours (%)"
 
 
 def pointing_table(models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: Scenes, seed: int = 0
@@ -33,6 +35,47 @@ def pointing_table(models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: 
     })
     accuracy = {name: 100 * ots.inside(p, box).float().mean().item() for name, p in points.items()}
     return pd.DataFrame({COLUMN: accuracy})
+
+
+def rows_and_columns(where) -> torch.Tensor:
+    """A ``point``'s locations as one N x 2 tensor of (row, col): given so, or as a pair (rows, cols) of N numbers."""
+    if isinstance(where, (tuple, list)) and len(where) == 2:
+        return torch.stack([torch.as_tensor(part) for part in where], dim=1)
+    return torch.as_tensor(where)
+
+
+@torch.no_grad()
+def pointing_with(point, models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: Scenes, table: pd.DataFrame,
+                  block: int = 500) -> pd.DataFrame:
+    """Each trained model evaluated on the test canvases through ``point(audio, image_map)`` (a student's, or the
+    course's ``ots.point``), fed with the model's own embeddings of each canvas and its recording: pointing accuracy
+    (%) from its arg-max (row, col) -> the centre of that map cell in canvas pixels, beside ``table``'s number for the
+    same model (``pointing_table``: the arg-max of the heat map); and how often (%) the model says "same" to a canvas
+    and its own recording from its score, the max over locations (logit alpha * score + beta > 0). Prints one line:
+    whether the two pointings agree."""
+    rows = {}
+    for name, model in models.items():
+        device = next(model.parameters()).device
+        scores, where = [], []
+        for start in range(0, len(test.slot), block):
+            part = slice(start, start + block)
+            score, at = point(model.audio_embedding(data.test_sounds[test.recording[part]].to(device)),
+                              model.image_map(test.canvases.x[part].to(device)))
+            scores.append(torch.as_tensor(score).float().cpu())
+            where.append(rows_and_columns(at).float().cpu())
+        cells = torch.cat(where).flip(1)  # (row, col) -> (x, y) in map cells
+        points = cells * ots.MAP_STRIDE + ots.MAP_STRIDE / 2  # the centre of the cell, as ``ots.pointing`` puts it
+        said_same = model.scale.item() * torch.cat(scores) + model.bias.item() > 0
+        rows[name] = {YOUR_COLUMN: 100 * ots.inside(points, test.spoken_box).float().mean().item(),
+                      TABLE_COLUMN: float(table[COLUMN][name]),
+                      SAME_COLUMN: 100 * said_same.float().mean().item()}
+    out = pd.DataFrame(rows).T
+    differ = [name for name in out.index if abs(out[YOUR_COLUMN][name] - out[TABLE_COLUMN][name]) > 1e-6]
+    canvases = f"on {len(test.slot)} test canvases"
+    print(f"{canvases} this point gives the table's pointing accuracy for all {len(out)} models" if not differ
+          else f"{canvases} this point's pointing accuracy is not the table's for {', '.join(differ)}")
+    return out
+
 
 
 @torch.no_grad()

@@ -11,6 +11,8 @@ The methods are ``course_lib.pretext.audio_visual``; this package runs the noteb
                     recordings); ``train_avc``: audio-visual correspondence with either fusion (concatenation = L3-Net,
                     distance = AVE-Net) on the fixed videos, negatives = another video's soundtrack drawn at random;
                     and the shortcut run (positives' recordings padded differently from the negatives');
+                    ``train_with_your_loss``: a short AVE-Net run on batches of different videos whose negatives and
+                    loss come from a student's ``avc_loss`` (the exercise), ``show_your_run`` its test accuracy;
 * ``reference``     ``train_supervised``: the reference that *is* told the digits, each tower a digit classifier;
 * ``evaluation``    ``image_probes`` / ``audio_probes``: linear probes of digit labels at every stage of every frozen
                     tower, the layer chosen on validation data held out of the training data, the image probe with
@@ -39,17 +41,20 @@ from course_lib.lessons.sound_supervision.evaluation import (
     shortcut_probes,
     shortcut_table,
 )
-from course_lib.lessons.sound_supervision.exercises import check_distance_logit, check_recall_at_1
+from course_lib.lessons.sound_supervision.exercises import check_avc_loss, check_distance_logit, check_recall_at_1
 from course_lib.lessons.sound_supervision.pictures import _image_and_spectrogram, show_pairs, show_retrieval
 from course_lib.lessons.sound_supervision.reference import SupervisedPair, train_supervised
 from course_lib.lessons.sound_supervision.training import (
     TEST_PAIRS,
+    YOUR_RUN_STEPS,
     avc_accuracy,
     make_model,
     pair_stream,
+    show_your_run,
     train_avc,
     train_classes_from_sound,
     train_owens,
+    train_with_your_loss,
 )
 from course_lib.lessons.sound_supervision.videos import (
     AUDIO_SEED,
@@ -71,13 +76,16 @@ from course_lib.lessons.sound_supervision.videos import (
     towers,
 )
 from course_lib.pretext import audio_visual as av
+from course_lib.pretext.audio_visual import avc_loss  # the course's, beside a student's own (the exercise)
 
 __all__ = [
     "data", "av", "LABELS_PER_CLASS", "ORDERINGS", "SHORTCUT_ROWS", "audio_probe_sets", "audio_probes", "capped_runs",
     "cluster_table", "compare_rows", "image_probe_sets", "image_probes", "metrics", "probe_summary", "retrieval_table",
-    "shortcut_probes", "shortcut_table", "check_distance_logit", "check_recall_at_1", "_image_and_spectrogram",
+    "shortcut_probes", "shortcut_table", "check_avc_loss", "check_distance_logit", "check_recall_at_1",
+    "_image_and_spectrogram",
     "show_pairs", "show_retrieval", "SupervisedPair", "train_supervised", "TEST_PAIRS", "avc_accuracy", "make_model",
     "pair_stream", "train_avc", "train_classes_from_sound", "train_owens", "AUDIO_SEED", "FUSIONS", "NOTEBOOK", "OWENS",
     "OWENS_K", "RANDOM", "SIZES", "SPLITS", "SUPERVISED", "VALIDATION_SPEAKER", "VIDEO_SEED", "Sizes",
-    "SoundsAndImages", "load", "soundtrack", "split_fsdd", "towers",
+    "SoundsAndImages", "load", "soundtrack", "split_fsdd", "towers", "YOUR_RUN_STEPS", "show_your_run",
+    "train_with_your_loss", "avc_loss",
 ]

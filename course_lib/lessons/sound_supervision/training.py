@@ -3,9 +3,11 @@ Zisserman 2017) with either fusion, on the fixed videos; and the shortcut run.""
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from course_lib import config, nets, pretrained, train
+from course_lib import config, nets, pretrained, show, train
 from course_lib.lessons.sound_supervision.videos import FUSIONS, NOTEBOOK, OWENS_K, Sizes, SoundsAndImages, towers
 from course_lib.pretext import audio_visual as av
 
@@ -84,3 +86,31 @@ def avc_accuracy(model, d: SoundsAndImages, seed: int = 0, shortcut: bool = Fals
     model.eval()
     logits = torch.cat([model(images[i:i + 500], specs[i:i + 500]) for i in range(0, n, 500)])
     return 100.0 * ((logits > 0).float() == y).float().mean().item()
+
+
+# Steps of the short AVC run a student's own correspondence loss trains (notebook 08, after its exercise): enough to
+# leave the 50 % of chance behind on the test pairs, short enough to rerun after every edit.
+YOUR_RUN_STEPS = {"ci": 100, "lab": 300, "full": 600}
+
+
+def train_with_your_loss(avc, d: SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True):
+    """A fresh AVE-Net (the towers' initial weights of ``seed``) trained for ``YOUR_RUN_STEPS`` steps on batches of
+    different videos, ``avc(fuse, v, a)`` building each batch's negatives and its loss (a student's ``avc_loss``, or
+    the course's ``av.avc_loss``); ``sizes.pairs_per_step`` pairs per step, as the notebook's own runs. Never saved: it
+    shows a loss at work, it is not one of the notebook's rows. Returns (model, history)."""
+    model = make_model(FUSIONS[1], sizes, seed, d.images.device)
+    stream = av.video_batches(d.images, d.soundtrack, d.sounds, sizes.pairs_per_step // 2, seed)
+    with config.isolated_rng(seed):  # the negatives a loss draws: the same for the same seed
+        history = train.fit(model, stream, functools.partial(av.video_correspondence_loss, avc=avc),
+                            steps=YOUR_RUN_STEPS[sizes.name], max_seconds=sizes.seconds, progress=progress,
+                            desc="your AVC loss")
+    return model, history
+
+
+def show_your_run(model, history: train.History, d: SoundsAndImages, seed: int = 0):
+    """The short run's AVC accuracy on the test pairs (the unheard voice, half positives: chance 50 %), in one line,
+    and its training batches' accuracy against chance."""
+    print(f"after {history.step[-1]} steps: AVC accuracy {avc_accuracy(model, d, seed):.1f} % on test pairs of the "
+          f"unheard voice (chance 50 %)")
+    return show.against_chance(history, "acc", 0.5, ylabel="AVC accuracy (training batches)",
+                               title="AVE-Net trained by the correspondence loss above")
