@@ -87,3 +87,18 @@ def test_try_first_the_stub_gives_no_recipe(number):
     path = next(p for p in NOTEBOOKS if p.stem.startswith(number))
     hints = [hint for hint, _ in _hints(path)]
     assert hints and all(re.fullmatch(r"write \w+ here; see the hint below if stuck", hint) for hint in hints), hints
+
+
+PRETEXT_NOTEBOOKS = [path for path in NOTEBOOKS if 2 <= int(path.stem[:2]) <= 11]
+
+
+@pytest.mark.parametrize("path", PRETEXT_NOTEBOOKS, ids=[path.stem[:2] for path in PRETEXT_NOTEBOOKS])
+def test_a_students_method_does_the_notebooks_own_work(path):
+    """In every pretext notebook a function the student writes runs the notebook's training or evaluation after its
+    exercise (through ``checks.yours_or_ours``: the course's while the student's is not accepted yet)."""
+    sources, written = _sources(path), set()
+    for source in sources:
+        if student._has_solution(source):
+            written |= student._exercise_functions(source)
+    used = {name for source in sources for name in re.findall(r"checks\.yours_or_ours\(\s*(\w+)", source)}
+    assert used & written, f"{path.name}: no exercise's function is passed to checks.yours_or_ours"
