@@ -11,7 +11,10 @@ half-width networks on *cross-channel* tasks, each predicting the channels it do
 The two halves are trained independently, each with its own loss, and the representation of the whole is the
 concatenation F(X) = {F_1(X_1), F_2(X_2)}: every layer's features are both halves' features side by side. Each
 loss is either a classification over quantised values (``cl``: ab in the Q bins of ``colorization``, L in
-``L_BINS`` bins) or a regression (``reg``: l2 on the scaled values); the paper's best is (cl, cl).
+``L_BINS`` bins) or a regression (``reg``: l2 on the scaled values); the paper's best is (cl, cl). The paper trains
+each half by its own loss, F_1 to minimise l(F_1(X_1), X_2) and F_2 to minimise l(F_2(X_2), X_1)
+(``cross_channel_loss``); since the halves share no weight, a step on the sum of the two losses is a step of each
+(``split_brain_loss``, both halves at once).
 
 Inputs here are Lab images scaled to about [-1, 1] (``scaled_lab``): channel 0 is L, channels 1-2 are ab. The
 cross-channel networks are ``colorization.Colorizer`` (any backbone, any number of input channels): backbone,
@@ -88,6 +91,49 @@ def cross_channel_loss(model: CrossChannel, batch, loss: str = "cl", centres: to
         return col.soft_cross_entropy(prediction, target * col.AB_SCALE, centres)[0]
     lightness = (target + 1.0) * col.L_SCALE
     return F.cross_entropy(prediction, lightness_bins(lightness[:, 0]))
+
+
+def split_brain_loss(l_to_ab: nn.Module, ab_to_l: nn.Module, lab: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """The (cl, cl) split-brain loss of a batch of scaled Lab images, both halves at once: the sum
+    l(F_1(X_1), X_2) + l(F_2(X_2), X_1) of the two cross-channel losses.
+
+    ``l_to_ab`` reads the lightness (1 channel) and scores the Q ab bins of ``centres``; ``ab_to_l`` reads the colour
+    (2 channels) and scores ``L_BINS`` lightness bins; both predict at a quarter of the input side (``Colorizer``s,
+    which read only their own channels). Each term is the number ``cross_channel_loss`` gives that half. The halves
+    share no weight, so the sum trains each by its own loss, as if each were trained alone.
+    """
+    lightness, ab = lab[:, SPLITS["l_ab"][0]], lab[:, SPLITS["ab_l"][0]]
+    ab_target = F.avg_pool2d(ab, col.OUTPUT_STRIDE) * col.AB_SCALE  # the true colour at the output side, Lab units
+    l_target = (F.avg_pool2d(lightness, col.OUTPUT_STRIDE) + 1.0) * col.L_SCALE  # L in [0, 100]
+    ab_loss = col.soft_cross_entropy(l_to_ab(lightness), ab_target, centres)[0]
+    return ab_loss + F.cross_entropy(ab_to_l(ab), lightness_bins(l_target[:, 0]))
+
+
+def halves_accuracy(colour_scores: torch.Tensor, lightness_scores: torch.Tensor, lab: torch.Tensor,
+                    centres: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Each half's own pretext accuracy: how often its most likely bin is the true one at an output pixel.
+    ``colour_scores`` are L -> ab's scores of the Q ab bins (right: the bin nearest the true colour),
+    ``lightness_scores`` ab -> L's scores of the ``L_BINS`` bins (right: the true lightness's bin)."""
+    lightness, ab = _unscale(F.avg_pool2d(lab, col.OUTPUT_STRIDE))
+    return {"acc_ab": (colour_scores.argmax(1) == col.nearest_bin(ab, centres)).float().mean(),
+            "acc_l": (lightness_scores.argmax(1) == lightness_bins(lightness[:, 0])).float().mean()}
+
+
+def split_brain_step(halves: nn.ModuleList, batch, centres: torch.Tensor, loss=split_brain_loss):
+    """For ``train.fit`` (batch = (scaled Lab images, ...)): both halves of a split-brain autoencoder, ``halves`` =
+    [L -> ab, ab -> L] ``Colorizer``s, trained at once by ``loss(l_to_ab, ab_to_l, lab, centres)`` (notebook 07
+    trains a student's own split-brain loss through it; ``split_brain_loss`` is the course's). Metrics: each half's
+    accuracy (``halves_accuracy``), read from the predictions the loss itself made."""
+    seen = {}
+    hooks = [half.register_forward_hook(lambda module, inputs, out, k=k: seen.__setitem__(k, out.detach()))
+             for k, half in enumerate(halves)]  # whatever the loss computes, its predictions are recorded here
+    try:
+        value = loss(halves[0], halves[1], batch[0], centres)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    with torch.no_grad():
+        return value, halves_accuracy(seen[0], seen[1], batch[0], centres)
 
 
 class InputChannels(nn.Module):

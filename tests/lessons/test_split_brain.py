@@ -5,7 +5,7 @@ import pytest
 import random_stream
 import torch
 
-from course_lib import checks, config, evaluate, nets, show
+from course_lib import checks, config, evaluate, nets, show, train
 from course_lib.lessons import split_brain as lesson
 from course_lib.pretext import colorization as col
 from course_lib.pretext import split_brain as sb
@@ -261,3 +261,158 @@ def test_the_checker_leaves_the_notebooks_random_stream_alone():
 def test_every_training_run_of_the_notebook_has_its_own_name(lab, run_names):
     lesson.train_all(lab, torch.arange(12) % 3, col.ab_gamut(), TINY, progress=False)
     assert len(run_names) == len(set(run_names)) == len(lesson.NETWORKS)
+
+
+# --- the main exercise: the split-brain loss, its checker and its short run -------------------------------------
+
+
+def _bins_of(lightness):
+    """L in [0, 100] -> bins of 2, counted from each bin's lower edge: written here, not the library's."""
+    return torch.div(lightness, 100 / sb.L_BINS, rounding_mode="floor").long().clamp(0, sb.L_BINS - 1)
+
+
+def _split_brain_loss(l_to_ab, ab_to_l, lab, centres):
+    """An answer written for this test: channels split by ``split``, the scaling undone before the blocks are
+    averaged (by area interpolation), the two losses stacked and summed."""
+    lightness, ab = lab.split([1, 2], dim=1)
+    h, w = lab.shape[-2] // col.OUTPUT_STRIDE, lab.shape[-1] // col.OUTPUT_STRIDE
+    ab_target = torch.nn.functional.interpolate(ab * col.AB_SCALE, size=(h, w), mode="area")
+    l_target = torch.nn.functional.interpolate((lightness + 1) * col.L_SCALE, size=(h, w), mode="area")
+    ab_loss = col.soft_cross_entropy(l_to_ab(lightness), ab_target, centres)[0]
+    l_loss = torch.nn.functional.cross_entropy(ab_to_l(ab), _bins_of(l_target.squeeze(1)))
+    return torch.stack([ab_loss, l_loss]).sum()
+
+
+def _one_term(lab, centres, half, reads, target):
+    """One half's loss as students write it: ``reads`` its input channels, ``target`` the loss of its scores."""
+    return target(half(reads(lab)), lab, centres)
+
+
+def _right_ab(scores, lab, centres, scale=col.AB_SCALE, pool=None):
+    ab = (pool or (lambda x: torch.nn.functional.avg_pool2d(x, 4)))(lab[:, 1:]) * scale
+    return col.soft_cross_entropy(scores, ab, centres)[0]
+
+
+def _right_l(scores, lab, centres, bins=None):
+    lightness = (torch.nn.functional.avg_pool2d(lab[:, :1], 4)[:, 0] + 1) * col.L_SCALE
+    return torch.nn.functional.cross_entropy(scores, (bins or _bins_of)(lightness))
+
+
+def _with(ab_term=None, l_term=None, ab_reads=lambda lab: lab[:, :1], l_reads=lambda lab: lab[:, 1:]):
+    """A split-brain loss with one part replaced by a mistake (None: leave that half out)."""
+    def loss(l_to_ab, ab_to_l, lab, centres):
+        terms = []
+        if ab_term is not False:
+            terms.append(_one_term(lab, centres, l_to_ab, ab_reads, ab_term or _right_ab))
+        if l_term is not False:
+            terms.append(_one_term(lab, centres, ab_to_l, l_reads, l_term or _right_l))
+        return sum(terms)
+    return loss
+
+
+def _sampled(x):
+    return x[:, :, ::4, ::4]
+
+
+@pytest.mark.parametrize("right", [
+    pytest.param(sb.split_brain_loss, id="the-course's"),
+    pytest.param(_split_brain_loss, id="written-here"),
+    pytest.param(_with(), id="term-by-term"),
+    pytest.param(lambda *args: _split_brain_loss(*args).reshape(1), id="one-element-tensor"),
+])
+def test_split_brain_loss_checker_accepts_answers_written_here(right, capsys):
+    lesson.check_split_brain_loss(right)
+    assert "split-brain loss: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(_with(l_term=False), "ab → L half gets no gradient.*only one direction", id="one-direction-only"),
+    pytest.param(_with(ab_term=False), "L → ab half gets no gradient", id="the-other-direction-only"),
+    pytest.param(_with(ab_term=lambda s, lab, c: _right_l(s, lab, c)), "asked for the lightness it reads",
+                 id="halves-swapped-L-predicts-L"),
+    pytest.param(lambda a, b, lab, c: _split_brain_loss(b, a, lab, c), "error about channels",
+                 id="halves-swapped-raises"),
+    pytest.param(_with(l_reads=lambda lab: lab[:, :2]), "ab → L half reads the lightness too",
+                 id="wrong-slice-for-the-colour"),
+    pytest.param(_with(ab_reads=lambda lab: lab[:, 2:]), "L → ab half reads a colour channel",
+                 id="wrong-slice-for-the-lightness"),
+    pytest.param(_with(ab_reads=lambda lab: lab[..., :1]), "raised RuntimeError.*error about channels",
+                 id="wrong-axis"),
+    pytest.param(_with(l_term=lambda s, lab, c: torch.nn.functional.cross_entropy(
+        s, sb.lightness_bins(torch.nn.functional.avg_pool2d(lab[:, :1], 4)[:, 0]))),
+        "binned in the network's scale", id="L-quantised-before-unscaling"),
+    pytest.param(_with(l_term=lambda s, lab, c: _right_l(
+        s, lab, c, bins=lambda x: (x / 2).round().long().clamp(0, sb.L_BINS - 1))), "rounded to the nearest bin",
+        id="L-bins-rounded"),
+    pytest.param(_with(ab_term=lambda s, lab, c: _right_ab(s, lab, c, scale=1.0)), "ab bins are in Lab units",
+                 id="ab-not-unscaled"),
+    pytest.param(_with(ab_term=lambda s, lab, c: torch.nn.functional.cross_entropy(
+        s, col.nearest_bin(torch.nn.functional.avg_pool2d(lab[:, 1:], 4) * col.AB_SCALE, c))), "hard labels",
+        id="ab-hard-labels"),
+    pytest.param(_with(ab_term=lambda s, lab, c: _right_ab(s, lab, c, pool=_sampled)), "one pixel of each block",
+                 id="ab-target-sampled"),
+    pytest.param(_with(l_term=lambda s, lab, c: torch.nn.functional.cross_entropy(
+        s, sb.lightness_bins((lab[:, 0] + 1) * col.L_SCALE))), "raised RuntimeError.*about sizes or targets",
+        id="L-target-at-full-size"),
+    pytest.param(_with(l_term=lambda s, lab, c: _right_l(s, lab, c, bins=lambda x: sb.lightness_bins(x, 100))),
+                 "out of bounds.*not bin numbers", id="L-in-100-bins"),
+    pytest.param(lambda *args: _split_brain_loss(*args) / 2, "averaged the two halves", id="halves-averaged"),
+    pytest.param(lambda *args: _split_brain_loss(*args).detach(), "carries no gradient", id="detached"),
+    pytest.param(lambda *args: _split_brain_loss(*args).item(), "carries no gradient", id="item"),
+    pytest.param(_with(l_term=lambda s, lab, c: _right_l(s.detach(), lab, c)), "ab → L half gets no gradient",
+                 id="one-half-detached"),
+    pytest.param(lambda a, b, lab, c: (_with(ab_term=False)(a, b, lab, c), _with(l_term=False)(a, b, lab, c)),
+                 "returned a tuple, not a tensor", id="two-numbers"),
+    pytest.param(lambda a, b, lab, c: _split_brain_loss(a, b, lab[:3, :, :16, :16], c), "written into it",
+                 id="size-written-in"),
+])
+def test_split_brain_loss_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
+        lesson.check_split_brain_loss(wrong)
+    message = str(rejected.value)
+    assert not any(code in message for code in ("avg_pool", "[:, :1]", "[:, 1:]", "* 110", "+ 1) *")), message
+
+
+def test_split_brain_loss_checker_tries_several_sizes_and_halves_of_different_widths():
+    assert len({case[:2] for case in lesson.LOSS_CASES}) == len(lesson.LOSS_CASES) >= 3
+    assert len({case[-1] for case in lesson.LOSS_CASES}) == len(lesson.LOSS_CASES)  # a seed each
+    assert any(case[2] != case[3] for case in lesson.LOSS_CASES)
+    assert all(n > 2 for n, *_ in lesson.LOSS_CASES)  # not one image, nor as many images as channels
+
+
+def test_split_brain_loss_checker_leaves_the_random_stream_alone():
+    with random_stream.left_alone():
+        lesson.check_split_brain_loss(sb.split_brain_loss)
+
+
+def test_a_students_split_brain_loss_trains_both_halves_in_the_short_run(lab, monkeypatch):
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 4)  # a few steps say which loss trains; the test stays short
+    calls = []
+
+    def counted(l_to_ab, ab_to_l, images, centres):
+        calls.append((l_to_ab.backbone.channels["conv1"], ab_to_l.backbone.channels["conv1"], len(images)))
+        return sb.split_brain_loss(l_to_ab, ab_to_l, images, centres)
+
+    sizes = dataclasses.replace(TINY, name="ci", seconds=600)  # every step, however busy the machine
+    centres = col.ab_gamut()
+    history = lesson.train_with_your_loss(counted, lab, centres, sizes)
+    assert len(calls) == lesson.YOUR_RUN_STEPS["ci"] and calls[0] == (2, 2, sizes.batch_size)  # half of width 4
+    assert all(0 <= history.last(key) <= 1 for key in ("acc_ab", "acc_l"))
+
+
+def test_the_short_run_is_shown_against_both_chance_levels(lab, capsys):
+    history = train.History(stopped_by="3 steps")
+    for step, (ab, lightness) in enumerate([(0.1, 0.03), (0.2, 0.04)], 1):
+        history.log(step, 0.1, {"loss": 9.0, "acc_ab": ab, "acc_l": lightness})
+    centres = col.ab_gamut()
+    fig = lesson.show_your_run(history, lab, centres)
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("after 2 steps: L → ab") and "20.0%" in said[0]
+    assert f"chance {1 / len(centres):.1%}" in said[0] and f"chance {1 / sb.L_BINS:.1%}" in said[0]
+    assert [ax.get_title() for ax in fig.axes] == ["L → ab: the colour's bin", "ab → L: the lightness's bin"]
+    assert all(len(ax.lines) == 3 for ax in fig.axes)  # the run, chance, the commonest bin
+
+
+def test_the_commonest_bin_of_flat_grey_images_is_always_right():
+    grey = sb.scaled_lab(torch.full((4, 3, 8, 8), 0.5))
+    assert lesson.commonest_bin(grey, col.ab_gamut()) == {"acc_ab": 1.0, "acc_l": 1.0}
