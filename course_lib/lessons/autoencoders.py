@@ -14,7 +14,9 @@ The pretext task itself -- the model, masking noise, the reconstruction loss -- 
                       network's best layer chosen on a validation split held out of the training images;
 * pictures: what each autoencoder is asked, reconstructions, the latent space (the bottleneck codes in 2-D: LDA fitted
   on the probe's labelled images, or PCA / t-SNE with no labels),
-  errors against the masking level; the latent explorer (``widgets.latent_explorer``); the exercise checkers.
+  errors against the masking level; the latent explorer (``widgets.latent_explorer``);
+* the exercises: checkers of the student's ``mask_noise`` and reconstruction loss, and ``train_with_yours``, a short
+  masked-pixels run that trains with the two functions the student wrote.
 
 On MNIST, frozen *random* convolutional features are a strong baseline (a random ``conv3`` is far better than the
 pixels). Masking noise alone leaves the best layer close to it; moved digits, which can only be put back by
@@ -24,6 +26,7 @@ recognising the shape, beat it clearly (notebook 04 records the numbers).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -33,7 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import augment, checks, config, evaluate, nets, pretrained, seeds, show, train, widgets
-from course_lib.pretext.autoencoder import AutoEncoder, mask_noise, reconstruction_loss
+from course_lib.pretext.autoencoder import AutoEncoder, cross_entropy, mask_noise, reconstruction_loss
 
 NOTEBOOK = "04_autoencoders"  # its runs' shipped weights are named after it
 
@@ -397,46 +400,246 @@ def show_walk(demo: widgets.Demo, first: int = 0, second: int = 1, steps: int = 
 
 # --- exercise checkers -----------------------------------------------------------------------------------------
 
+# (N, C, H, W, fraction): a notebook-sized batch, small images where round(), int() and ceil() give different
+# counts (10.8, 24.3 pixels), and colour images, where a pixel is masked in all its channels
+MASK_CASES = ((4, 1, 10, 10, 0.3), (3, 1, 6, 6, 0.3), (2, 3, 9, 9, 0.3), (5, 1, 28, 28, NOISE))
+
+
+def _masked_pixels(out: torch.Tensor) -> torch.Tensor:
+    """How many pixels of each image are 0 in every channel."""
+    return (out == 0).all(1).flatten(1).sum(1)
+
+
+def _count_advice(got: list[int], h: int, w: int, fraction: float) -> str:
+    """What a wrong count of masked pixels usually comes from, in words."""
+    exact = fraction * h * w
+    if len(set(got)) > 1 and max(got) <= round(exact):
+        return ("the count changes from image to image and stays at or below it: pixels drawn with replacement "
+                "(torch.randint) can be drawn twice; draw k distinct pixels (a random order of the H x W places)")
+    if len(set(got)) > 1:
+        return ("the count changes from image to image: masking each pixel with probability fraction gives about "
+                "that many, not exactly that many; choose exactly k distinct pixels per image")
+    if got[0] == int(exact):
+        return "int() always rounds down: round the count to the nearest whole number"
+    if got[0] == math.ceil(exact):
+        return "rounding up (ceil) gives one too many here: round the count to the nearest whole number"
+    return "k = round(fraction * H * W), counted over the H x W pixels of one image (not over channels or the batch)"
+
+
 def check_mask_noise(fn) -> None:
-    """Exercise: ``fn(x, fraction)`` zeroes round(fraction * H * W) pixels of every image, drawn per image."""
+    """Exercise: ``fn(x, fraction)`` zeroes exactly round(fraction * H * W) pixels of every image (all channels of a
+    pixel), drawn afresh per image and per call, keeps the other pixels as they are, and leaves ``x`` unchanged:
+    the training loss reads the same ``x`` as its clean target. Tried on the batches of ``MASK_CASES``."""
     with config.isolated_rng(0):  # the same test every time, and the notebook's random stream left as it was
-        x = torch.rand(4, 1, 10, 10) + 0.1  # no zeros of its own
-        out = fn(x.clone(), 0.3)
-        small = fn(x[..., :6, :6].clone(), 0.3)  # 0.3 * 36 = 10.8 pixels: rounding and int() differ here
-        checks.verdict("mask_noise", [
-            (lambda: isinstance(out, torch.Tensor) and out.shape == x.shape,
-             f"return a tensor of the input's shape {tuple(x.shape)}"),
-            (lambda: (out == 0).flatten(1).sum(1).tolist() == [30] * 4,
-             lambda: "with fraction 0.3 of 10 x 10 pixels, exactly 30 per image should be 0; you zeroed "
-             f"{(out == 0).flatten(1).sum(1).tolist()}: pick exactly round(fraction * H * W) distinct pixels, "
-             "e.g. torch.rand(n, H * W).argsort(1)[:, :k]"),
-            (lambda: bool(((out == 0) | (out == x)).all()),
-             "pixels that are not masked keep their value: multiply by a 0/1 mask, do not rescale"),
-            (lambda: not torch.equal(out[0] == 0, out[1] == 0),
-             "every image gets its own random mask: draw one random order per image, not one per batch"),
-            (lambda: torch.equal(fn(x.clone(), 0.0), x), "fraction 0 leaves the image as it is"),
-            (lambda: (torch.as_tensor(small) == 0).flatten(1).sum(1).tolist() == [round(0.3 * 36)] * 4,
-             lambda: "with fraction 0.3 of 6 x 6 pixels (10.8) you zeroed "
-             f"{(torch.as_tensor(small) == 0).flatten(1).sum(1).tolist()} per image: round the count to the nearest "
-             "whole number, int() always rounds down"),
-        ])
+        images = [torch.rand(n, c, h, w) + 0.1 for n, c, h, w, _ in MASK_CASES]  # no zeros of their own
+        given = [x.clone() for x in images]
+        answers = [checks.answer(fn, x, case[-1]) for x, case in zip(given, MASK_CASES, strict=True)]
+        again = checks.answer(fn, images[0].clone(), MASK_CASES[0][-1])
+        ends = checks.answer(lambda x: (fn(x.clone(), 0.0), fn(x.clone(), 1.0)), images[1])
+        _check_mask(answers, again, ends, images, given)
+
+
+def _check_mask(answers, again, ends, images, given) -> None:
+    """``check_mask_noise``'s tests, in the order a student meets them (a shape before counts)."""
+    def out(i: int) -> torch.Tensor:
+        return answers[i]()
+
+    def counts(i: int) -> list[int]:
+        return _masked_pixels(out(i)).tolist()
+
+    def count_hint(i: int) -> str:
+        n, _, h, w, fraction = MASK_CASES[i]
+        return (f"with fraction {fraction} of {h} x {w} pixels, every image should have exactly "
+                f"round({fraction * h * w:g}) = {round(fraction * h * w)} masked pixels; yours: {counts(i)}: "
+                + _count_advice(counts(i), h, w, fraction))
+
+    shapes = ", ".join(f"{n} x {c} x {h} x {w}" for n, c, h, w, _ in MASK_CASES)
+    cases = range(len(MASK_CASES))
+    checks.verdict("mask_noise", [
+        *(checks.returns(answers[i], f"the checker calls it with batches of N x C x H x W images ({shapes}) and a "
+                                     "fraction such as 0.3: a size written into the function fails on the others")
+          for i in cases),
+        *(checks.has_shape(answers[i], images[i].shape, "return the masked images, in the input's shape")
+          for i in cases),
+        (lambda: all(isinstance(out(i), torch.Tensor) for i in cases),
+         lambda: f"you returned a {type(out(0)).__name__}: return a torch tensor (no NumPy), as training feeds it on"),
+        (lambda: all(out(i).dtype == images[i].dtype for i in cases),
+         lambda: f"your images came back as {next(out(i).dtype for i in cases if out(i).dtype != images[i].dtype)}; "
+                 "keep the input's dtype (float32): a mask of another dtype changes it"),
+        (lambda: all(torch.equal(given[i], images[i]) for i in cases),
+         "your function changed the images it was given, in place: training reads that same tensor as the clean "
+         "target, so the network would be asked to reproduce the holes; return a masked copy instead"),
+        (lambda: all(bool(((out(i) == 0) | (out(i) == images[i])).all()) for i in cases),
+         "the pixels you keep must keep their value, and the masked ones become 0: multiply by a 0/1 mask (dropout "
+         "rescales the rest; filling with a mean or noise is another corruption)"),
+        (lambda: all(torch.equal((out(i) == 0).all(1), (out(i) == 0).any(1)) for i in cases),
+         "in colour images (2 x 3 x 9 x 9) your holes differ between channels: a chosen pixel is masked in all its "
+         "channels, so draw the pixels over H x W and use the same mask for every channel"),
+        *((lambda i=i: counts(i) == [round(MASK_CASES[i][-1] * MASK_CASES[i][2] * MASK_CASES[i][3])] * len(out(i)),
+           lambda i=i: count_hint(i)) for i in cases),
+        (lambda: all(len({tuple(m.flatten().tolist()) for m in (out(i) == 0).all(1)}) == len(out(i))
+                     for i in (0, 3)),
+         "some images of a batch got the same holes: every image gets its own random mask, drawn per image"),
+        (lambda: not torch.equal(out(0) == 0, again() == 0),
+         "two calls on the same images gave the same holes: draw a new mask every call (no torch.manual_seed or "
+         "fixed generator inside), or every training batch would have the same holes"),
+        (lambda: torch.equal(ends()[0], images[1]) and bool((ends()[1] == 0).all()),
+         "fraction 0 should leave the images as they are, and fraction 1 mask every pixel"),
+    ])
+
+
+# (logits, clean) of the loss checker: soft targets, binary ones at the notebook's size, colour images that are not
+# square, and logits of +-30 or more, where sigmoid rounds to exactly 0 or 1 in float32
+def _loss_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    with config.isolated_rng(1):
+        return [(2 * torch.randn(3, 1, 6, 6), torch.rand(3, 1, 6, 6)),
+                (3 * torch.randn(4, 1, 28, 28), (torch.rand(4, 1, 28, 28) > 0.7).float()),
+                (torch.randn(2, 3, 5, 7), torch.rand(2, 3, 5, 7)),
+                (torch.tensor([30.0, -30.0, 40.0, 5.0]).view(1, 1, 2, 2), torch.tensor([0.0, 1.0, 0.0, 1.0]).view(
+                    1, 1, 2, 2))]
+
+
+def _loss_mistakes(logits: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The losses the usual wrong answers give, each with the words that name the mistake (never the answer)."""
+    right = F.binary_cross_entropy_with_logits(logits, clean)
+    z = torch.sigmoid(logits)
+    per_image = clean[0].numel()
+    return {
+        "the sigmoid is applied twice: the loss takes the logits as they are (binary_cross_entropy_with_logits "
+        "applies the sigmoid itself)": F.binary_cross_entropy_with_logits(z, clean),
+        "summed, not averaged: the loss is the mean over images, channels and pixels": right * clean.numel(),
+        "summed over the pixels of each image, then averaged over images: average over the pixels too":
+            right * per_image,
+        "that is the squared error of the probabilities, not the cross-entropy L_H": F.mse_loss(z, clean),
+        "the sign: L_H is minus the mean of x log z + (1 - x) log(1 - z), a positive number": -right,
+        "one term is missing: L_H has x log z for the ink and (1 - x) log(1 - z) for the background":
+            -(clean * F.logsigmoid(logits)).mean(),
+        "the roles are swapped: the clean image x is the target, z = sigmoid(logits) the prediction":
+            F.binary_cross_entropy_with_logits(clean, z),
+        "the logs are taken of the probabilities: at logits like +-30, sigmoid rounds to exactly 0 or 1 in float32 "
+        "and log(0) is capped (F.binary_cross_entropy caps it at -100) or clamped by an epsilon; take log z and "
+        "log(1 - z) from the logits": F.binary_cross_entropy(z, clean),
+    }
 
 
 def check_reconstruction_loss(fn) -> None:
-    """Exercise: ``fn(logits, clean)`` = mean binary cross-entropy of sigmoid(logits) against the clean image."""
-    with config.isolated_rng(0):
-        logits, clean = torch.randn(3, 1, 6, 6), torch.rand(3, 1, 6, 6)
-    want = F.binary_cross_entropy_with_logits(logits, clean).item()
-    fn = checks.guarded(fn)
-    got = functools.cache(lambda: torch.as_tensor(fn(logits, clean)).float())
-    big = torch.full((1, 1, 2, 2), 200.0)  # sigmoid(200) rounds to 1.0: log(1 - z) must not blow up
+    """Exercise: ``fn(logits, clean)`` = mean binary cross-entropy of sigmoid(logits) against the clean image, as
+    training calls it: logits that need gradients, on the batches of ``_loss_cases``. The value and the gradient
+    to the logits must be the library's (``cross_entropy``); the hints name the usual mistakes."""
+    cases = _loss_cases()
+
+    def run(loss, i: int) -> tuple[object, torch.Tensor | None]:
+        logits, clean = cases[i][0].clone().requires_grad_(), cases[i][1].clone()
+        value = loss(logits, clean)
+        if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
+            try:
+                value.sum().backward()
+            except RuntimeError:  # a graph cut somewhere: the gradient stays None and says so
+                pass
+        return value, logits.grad
+
+    want = [(float(v.detach()), grad) for v, grad in (run(cross_entropy, i)
+                                                       for i in range(len(cases)))]
+    answers = [checks.answer(run, fn, i) for i in range(len(cases))]
+    _check_loss(cases, want, answers)
+
+
+def _check_loss(cases, want, answers) -> None:
+    """``check_reconstruction_loss``'s tests, in the order a student meets them."""
+    def got(i: int) -> object:
+        return answers[i]()[0]
+
+    def value(i: int) -> float:
+        return float(torch.as_tensor(got(i)).detach().float().reshape(()))
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) < 1e-4 * max(1.0, abs(b))
+
+    def value_hint() -> str:
+        i = next(i for i in range(len(cases)) if not close(value(i), want[i][0]))
+        logits, clean = cases[i]
+        named = [mistake for mistake, loss in _loss_mistakes(logits, clean).items() if close(value(i), float(loss))]
+        where = "logits of +-30 and 40" if i == 3 else "random logits"
+        advice = named[0] if named else ("right on ordinary logits but not on large ones: take log z and log(1 - z) "
+                                         "from the logits, as log-sigmoid does" if i == 3 else
+                                         "go through L_H term by term (the hint below helps)")
+        return (f"on {where} and a {' x '.join(map(str, clean.shape))} batch of clean images the loss is "
+                f"{want[i][0]:.4f}, you gave {value(i):.4f}: {advice}")
+
+    cases_ = range(len(cases))
+    shapes = ", ".join(" x ".join(map(str, clean.shape)) for _, clean in cases)
     checks.verdict("reconstruction loss", [
-        (lambda: got().numel() == 1,
-         lambda: f"your function returned shape {tuple(got().shape)}; expected one number: the loss of the whole "
-         "batch, averaged over its images and pixels"),
-        (lambda: abs(float(got()) - want) < 1e-4 * max(1.0, abs(want)),
-         lambda: f"expected {want:.4f}, got {float(got()):.4f}: L_H(x, z) = -mean(x log z + (1 - x) log(1 - z)) with "
-         "z = sigmoid(logits); F.binary_cross_entropy_with_logits does it stably"),
-        (lambda: bool(torch.isfinite(torch.as_tensor(fn(big, torch.zeros_like(big))))),
-         "with logits of 200 your loss is not finite: work with the logits (log-sigmoid), not the probabilities"),
+        *(checks.returns(answers[i], f"the checker calls it as training does: logits (any real numbers, not "
+                                     f"probabilities; a tensor that needs gradients) and clean images in [0, 1], "
+                                     f"{shapes}: F.binary_cross_entropy refuses logits, and NumPy refuses a tensor "
+                                     "that needs gradients") for i in cases_),
+        *(checks.has_shape(lambda i=i: got(i), (), "the loss of the whole batch is one number, the mean over its "
+                                                    "images, channels and pixels") for i in cases_),
+        (lambda: all(isinstance(got(i), torch.Tensor) for i in cases_),
+         lambda: f"you returned a {type(got(0)).__name__}: keep the loss a torch tensor (no .item(), float() or "
+                 "NumPy), training back-propagates through it"),
+        (lambda: all(bool(torch.isfinite(got(i)).all()) for i in range(3)),
+         "your loss is nan or inf on ordinary random logits: the logits are not probabilities (they can be "
+         "negative or above 1); the probability is z = sigmoid(logits)"),
+        (lambda: bool(torch.isfinite(got(3)).all()),
+         "with logits of +-30 and 40 your loss is not finite: sigmoid rounds to exactly 0 or 1 in float32 and "
+         "log(0) = -inf; take log z and log(1 - z) from the logits"),
+        (lambda: all(got(i).requires_grad for i in cases_),
+         "the loss carries no gradient (computed under torch.no_grad(), or from detached values): training "
+         "back-propagates through it"),
+        (lambda: all(close(value(i), want[i][0]) for i in cases_), value_hint),
+        (lambda: all(answers[i]()[1] is not None and torch.allclose(
+            answers[i]()[1], want[i][1], atol=1e-4 * float(want[i][1].abs().max()), rtol=0) for i in cases_),
+         "the value is right but the gradient to the logits is not: part of the computation uses detached values "
+         "(.detach(), .data), so training would follow another loss"),
     ])
+
+
+# --- the exercises at work: a short denoising run with the student's functions ---------------------------------------
+
+# Steps of the short masked-pixels run that a student's own mask_noise and reconstruction loss train (after the
+# exercises): enough to leave the mean-image level well behind, short enough to rerun after every edit.
+YOUR_RUN_STEPS = {"ci": 80, "lab": 300, "full": 1000}
+
+
+def train_with_yours(mask, loss, x: torch.Tensor, sizes: Sizes, seed: int = 0):
+    """A fresh masked-pixels autoencoder trained for ``YOUR_RUN_STEPS`` steps with ``mask(x, fraction)`` as its
+    corruption (at ``NOISE``) and ``loss(logits, clean)`` as its loss (a student's, or the course's): (model,
+    history). Never saved: it shows the two functions at work, it is not one of the notebook's rows."""
+    backbone = initial_backbone(sizes, seed, x.device, channels=x.shape[1])
+    with config.isolated_rng(seed):
+        model = AutoEncoder(backbone, tuple(x.shape[1:])).to(x.device).to(memory_format=torch.channels_last)
+        objective = functools.partial(reconstruction_loss, corrupt=lambda images: mask(images, NOISE),
+                                      criterion=loss)
+        history = train.fit(model, train.batches(x, batch_size=sizes.batch, seed=seed), objective,
+                            steps=YOUR_RUN_STEPS[sizes.name], max_seconds=sizes.max_seconds,
+                            desc="your denoising autoencoder")
+    return model.eval(), history
+
+
+def mean_image_loss(x: torch.Tensor) -> float:
+    """The chance-like level of the reconstruction loss: L_H of the mean image of ``x``, predicted for every image."""
+    mean = x.mean(0, keepdim=True).clamp(1e-6, 1 - 1e-6)
+    return F.binary_cross_entropy(mean.expand_as(x), x).item()
+
+
+def floor_loss(x: torch.Tensor) -> float:
+    """L_H of a perfect reconstruction z = x: above 0, as the grey edge pixels of a digit are neither 0 nor 1."""
+    return F.binary_cross_entropy(x.clamp(1e-6, 1 - 1e-6), x).item()
+
+
+def show_your_run(history: train.History, x: torch.Tensor):
+    """The short run's reconstruction loss against predicting the mean training image of ``x``, with one line."""
+    chance = mean_image_loss(x)
+    print(f"after {history.step[-1]} steps: reconstruction loss {history.last():.3f} on masked training digits "
+          f"(predicting the mean training image: {chance:.3f}; a perfect reconstruction: {floor_loss(x):.3f})")
+    return show.against_chance(history, "loss", chance, ylabel="reconstruction loss L_H",
+                               title="masked pixels, trained by your two functions")
+
+
+@torch.no_grad()
+def show_your_reconstructions(model: AutoEncoder, x: torch.Tensor, mask, seed: int = 0):
+    """Test digits, masked by ``mask`` at ``NOISE``, and what the short run's autoencoder makes of them."""
+    with config.isolated_rng(seed):
+        masked = mask(x, NOISE)
+    return _rows([("test image", x), (f"masked ({NOISE:.0%})", masked), ("reconstruction", model(masked))])

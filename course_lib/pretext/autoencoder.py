@@ -54,15 +54,23 @@ def mask_noise(x: torch.Tensor, fraction: float) -> torch.Tensor:
     return x * keep.view(n, 1, h, w)
 
 
+def cross_entropy(logits: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """L_H(x, z) = -mean(x log z + (1 - x) log(1 - z)) with z = sigmoid(logits), computed from the logits (stable)."""
+    return F.binary_cross_entropy_with_logits(logits, clean)
+
+
 def reconstruction_loss(model: AutoEncoder, batch: tuple[torch.Tensor, ...], noise: float = 0.0,
-                        corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                        corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                        criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = cross_entropy):
     """L_H(x, z) for ``train.fit``: ``noise`` = 0 is the plain autoencoder, > 0 the denoising one.
 
     Use as ``functools.partial(reconstruction_loss, noise=0.25)``. ``corrupt`` replaces masking noise by any other
-    corruption q_D (e.g. ``augment.random_affine``). Labels in the batch, if any, are ignored.
+    corruption q_D (e.g. ``augment.random_affine``, or a student's own masking noise). ``criterion(logits, clean)``
+    is the loss of the logits against the clean image (notebook 04 plugs a student's own in). Labels in the batch,
+    if any, are ignored.
     """
     x = batch[0]
     x_tilde = corrupt(x) if corrupt is not None else mask_noise(x, noise)
     logits = model.logits(x_tilde)  # the clean x is always the target
-    loss = F.binary_cross_entropy_with_logits(logits, x)
+    loss = criterion(logits, x)
     return loss, {"mse": F.mse_loss(torch.sigmoid(logits.detach()), x)}

@@ -1,5 +1,6 @@
 import dataclasses
 import functools
+import math
 
 import pytest
 import random_stream
@@ -264,32 +265,85 @@ def test_checkers_accept_answers_written_here_with_one_line_each(capsys):
                                                     "reconstruction loss: correct, well done."]
 
 
+def _masked(x, chosen):
+    """x with the pixels ``chosen`` (N x k indices into H x W) set to 0 in every channel."""
+    n, _, h, w = x.shape
+    keep = torch.ones(n, h * w).scatter(1, chosen, 0.0).view(n, 1, h, w)
+    return x * keep
+
+
+def _k(x, fraction):
+    return round(fraction * x.shape[2] * x.shape[3])
+
+
 def _one_mask_for_the_batch(x, fraction):
-    keep = (torch.rand(1, 1, *x.shape[2:]).flatten().argsort() >= round(fraction * x[0, 0].numel()))
-    return x * keep.view(1, 1, *x.shape[2:]).float()
+    chosen = torch.rand(1, x.shape[2] * x.shape[3]).argsort(1)[:, :_k(x, fraction)]
+    return _masked(x, chosen.expand(len(x), -1))
 
 
 def _masked_pixels_set_to_the_mean(x, fraction):
-    k = round(fraction * x.shape[2] * x.shape[3])
-    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :k]
-    keep = torch.ones(x.shape[0], x.shape[2] * x.shape[3]).scatter(1, chosen, 0.0).view(x.shape[0], 1, *x.shape[2:])
-    return torch.where(keep.bool(), x, x.mean())
+    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :_k(x, fraction)]
+    return torch.where(_masked(torch.ones_like(x), chosen).bool(), x, x.mean())
 
 
 def _count_truncated(x, fraction):
     k = int(fraction * x.shape[2] * x.shape[3])
-    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :k]
-    return x * torch.ones(x.shape[0], x.shape[2] * x.shape[3]).scatter(1, chosen, 0.0).view(x.shape[0], 1, *x.shape[2:])
+    return _masked(x, torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :k])
+
+
+def _count_rounded_up(x, fraction):
+    k = math.ceil(fraction * x.shape[2] * x.shape[3])
+    return _masked(x, torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :k])
+
+
+def _with_replacement(x, fraction):
+    return _masked(x, torch.randint(x.shape[2] * x.shape[3], (x.shape[0], _k(x, fraction))))
+
+
+def _every_channel_on_its_own(x, fraction):
+    n, c, h, w = x.shape
+    chosen = torch.rand(n * c, h * w).argsort(1)[:, :_k(x, fraction)]
+    return (x.reshape(n * c, 1, h, w) * torch.ones(n * c, h * w).scatter(1, chosen, 0.0).view(n * c, 1, h, w)
+            ).view(n, c, h, w)
+
+
+def _in_place(x, fraction):
+    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3]).argsort(1)[:, :_k(x, fraction)]
+    x.mul_(_masked(torch.ones_like(x), chosen))
+    return x
+
+
+def _fixed_seed(x, fraction):
+    generator = torch.Generator().manual_seed(0)
+    chosen = torch.rand(x.shape[0], x.shape[2] * x.shape[3], generator=generator).argsort(1)[:, :_k(x, fraction)]
+    return _masked(x, chosen)
+
+
+def _square_28(x, fraction):
+    chosen = torch.rand(x.shape[0], 784).argsort(1)[:, :round(fraction * 784)]
+    return x * torch.ones(x.shape[0], 784).scatter(1, chosen, 0.0).view(x.shape[0], 1, 28, 28)
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(_one_mask_for_the_batch, "own random mask", id="one-mask-for-the-batch"),
-    pytest.param(lambda x, fraction: x * (torch.rand_like(x) > fraction).float(), "exactly round",
-                 id="about-the-fraction-not-exactly"),
-    pytest.param(lambda x, fraction: F.dropout(x, fraction) if fraction > 0 else x, "exactly round|do not rescale",
+    pytest.param(lambda x, fraction: x * (torch.rand(x.shape[0], 1, *x.shape[2:]) > fraction).float(),
+                 "about that many, not exactly", id="about-the-fraction-not-exactly"),
+    pytest.param(lambda x, fraction: F.dropout(x, fraction) if fraction > 0 else x, "dropout rescales",
                  id="dropout-rescales"),
-    pytest.param(_masked_pixels_set_to_the_mean, "exactly 30 per image should be 0", id="masked-to-the-mean-not-0"),
-    pytest.param(_count_truncated, "nearest whole number", id="int-not-round"),
+    pytest.param(_masked_pixels_set_to_the_mean, "masked ones become 0", id="masked-to-the-mean-not-0"),
+    pytest.param(_count_truncated, r"int\(\) always rounds down", id="int-not-round"),
+    pytest.param(_count_rounded_up, "ceil", id="ceil-not-round"),
+    pytest.param(_with_replacement, "with replacement", id="drawn-with-replacement"),
+    pytest.param(_every_channel_on_its_own, "all its channels", id="channels-masked-apart"),
+    pytest.param(lambda x, fraction: x * (torch.rand_like(x) > fraction).float(), "all its channels",
+                 id="bernoulli-per-element"),
+    pytest.param(_in_place, "in place: training reads that same tensor as the clean target", id="noise-on-the-target"),
+    pytest.param(_fixed_seed, "two calls on the same images gave the same holes", id="seed-fixed-inside"),
+    pytest.param(_square_28, "raised RuntimeError.*a size written into the function", id="size-written-in"),
+    pytest.param(lambda x, fraction: _masked(x.double(), torch.zeros(len(x), 1, dtype=torch.long)),
+                 "came back as torch.float64", id="dtype-changed"),
+    pytest.param(lambda x, fraction: _masked(x, torch.rand(len(x), x.shape[2] * x.shape[3]).argsort(1)[:, :_k(
+        x, fraction)]).numpy(), "return a torch tensor", id="numpy"),
 ])
 def test_mask_noise_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):
@@ -301,22 +355,92 @@ def _naive(logits, clean):
     return -(clean * torch.log(z) + (1 - clean) * torch.log(1 - z)).mean()
 
 
+def _with_epsilon(logits, clean):
+    z = torch.sigmoid(logits)
+    return -(clean * torch.log(z + 1e-7) + (1 - clean) * torch.log(1 - z + 1e-7)).mean()
+
+
+def _detached_half(logits, clean):
+    return -(clean * F.logsigmoid(logits) + (1 - clean) * F.logsigmoid(-logits.detach())).mean()
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda logits, clean: F.mse_loss(torch.sigmoid(logits), clean), "binary_cross_entropy_with_logits",
+    pytest.param(lambda logits, clean: F.mse_loss(torch.sigmoid(logits), clean), "squared error",
                  id="squared-error"),
     pytest.param(_naive, "not finite", id="log-of-the-probabilities"),
+    pytest.param(_with_epsilon, r"logits of \+-30 .*from the logits", id="log-of-the-probabilities-plus-epsilon"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy(torch.sigmoid(logits), clean),
+                 "logs are taken of the probabilities", id="probabilities-capped-log"),
     pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(torch.sigmoid(logits), clean),
-                 "binary_cross_entropy_with_logits", id="sigmoid-twice"),
+                 "sigmoid is applied twice", id="sigmoid-twice"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy(logits, clean), "raised RuntimeError.*not probabilities",
+                 id="logits-as-probabilities"),
+    pytest.param(lambda logits, clean: -(clean * torch.log(logits) + (1 - clean) * torch.log(1 - logits)).mean(),
+                 "nan or inf on ordinary random logits", id="log-of-the-logits"),
     pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits, clean, reduction="sum"),
-                 "expected .*, got", id="summed-not-averaged"),
+                 "summed, not averaged", id="summed-not-averaged"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits, clean, reduction="none").sum(
+        (1, 2, 3)).mean(), "summed over the pixels of each image", id="summed-per-image"),
     pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(clean, torch.sigmoid(logits)),
-                 "expected .*, got", id="arguments-swapped"),
+                 "roles are swapped", id="arguments-swapped"),
+    pytest.param(lambda logits, clean: (clean * F.logsigmoid(logits) + (1 - clean) * F.logsigmoid(-logits)).mean(),
+                 "the sign", id="sign"),
+    pytest.param(lambda logits, clean: -(clean * F.logsigmoid(logits)).mean(), "one term is missing",
+                 id="one-term"),
     pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits, clean, reduction="none"),
                  r"returned shape \(3, 1, 6, 6\); expected one number", id="per-pixel-not-averaged"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits, clean).item(),
+                 "you returned a float", id="item"),
+    pytest.param(lambda logits, clean: F.binary_cross_entropy_with_logits(logits.detach(), clean),
+                 "carries no gradient", id="detached"),
+    pytest.param(_detached_half, "gradient to the logits is not", id="partly-detached"),
 ])
 def test_loss_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):
         lesson.check_reconstruction_loss(wrong)
+
+
+def test_checkers_accept_other_correct_forms(capsys):
+    lesson.check_mask_noise(mask_noise)
+    lesson.check_mask_noise(lambda x, fraction: torch.where(
+        torch.rand(len(x), 1, *x.shape[2:]).flatten(1).argsort(1).argsort(1).view(len(x), 1, *x.shape[2:])
+        < round(fraction * x.shape[2] * x.shape[3]), torch.zeros_like(x), x))
+    lesson.check_reconstruction_loss(F.binary_cross_entropy_with_logits)
+    lesson.check_reconstruction_loss(lambda logits, clean: (F.softplus(logits) - clean * logits).mean())
+    lesson.check_reconstruction_loss(lambda logits, clean: F.binary_cross_entropy_with_logits(
+        logits, clean, reduction="none").mean((1, 2, 3)).mean().reshape(1))
+    assert capsys.readouterr().out.count("correct, well done.") == 5
+
+
+def test_your_run_trains_with_the_functions_given_and_leaves_the_random_stream_alone(rectangles, monkeypatch):
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 4)
+    x = rectangles(16)
+    calls = []
+
+    def mask(images, fraction):
+        calls.append(("mask", fraction))
+        return mask_noise(images, fraction)
+
+    def loss(logits, clean):
+        calls.append(("loss", tuple(clean.shape)))
+        return F.binary_cross_entropy_with_logits(logits, clean)
+
+    with random_stream.left_alone():
+        model, history = lesson.train_with_yours(mask, loss, x, TINY, seed=0)
+    assert calls[:2] == [("mask", lesson.NOISE), ("loss", (8, 1, 28, 28))]
+    assert history.step[-1] == lesson.YOUR_RUN_STEPS["ci"] and not model.training
+    assert lesson.floor_loss(x) < lesson.mean_image_loss(x)
+
+
+def test_your_run_is_shown_against_the_mean_image(rectangles, capsys, monkeypatch):
+    monkeypatch.setitem(lesson.YOUR_RUN_STEPS, "ci", 3)
+    x = rectangles(8)
+    model, history = lesson.train_with_yours(mask_noise, F.binary_cross_entropy_with_logits, x, TINY, seed=0)
+    lesson.show_your_run(history, x)
+    assert capsys.readouterr().out.startswith(f"after {lesson.YOUR_RUN_STEPS['ci']} steps: reconstruction loss")
+    fig = lesson.show_your_reconstructions(model, x[:3], mask_noise)
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == ["test image", "masked (25%)",
+                                                                       "reconstruction"]
 
 
 def test_error_metrics_and_the_walk(rectangles):

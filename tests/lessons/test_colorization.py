@@ -167,19 +167,69 @@ def _mode(logits, centres, t):
     return centres[logits.argmax(1)].permute(0, 3, 1, 2)
 
 
+def _weigh(f, centres):
+    return torch.einsum("nqhw,qc->nchw", f, centres)
+
+
+def test_annealed_mean_checker_accepts_other_correct_forms(capsys):
+    lesson.check_annealed_mean(col.annealed_mean)
+    lesson.check_annealed_mean(lambda logits, centres, t: _weigh(torch.exp(
+        logits.log_softmax(1) / t - torch.logsumexp(logits.log_softmax(1) / t, 1, keepdim=True)), centres))
+    lesson.check_annealed_mean(lambda logits, centres, t: (
+        (logits / t).softmax(1).permute(0, 2, 3, 1) @ centres.double().float()).permute(0, 3, 1, 2).double())
+    assert capsys.readouterr().out.count("annealed mean: correct") == 3
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda logits, centres, t: _annealed_mean(logits, centres, 1.0), "at T = 0.38 .*softmax",
+    pytest.param(lambda logits, centres, t: _annealed_mean(logits, centres, 1.0), "temperature is left out",
                  id="temperature-ignored"),
-    pytest.param(lambda logits, centres, t: _annealed_mean(logits * t, centres, 1.0), "at T = 0.38",
+    pytest.param(lambda logits, centres, t: _annealed_mean(logits * t, centres, 1.0), "temperature is multiplied",
                  id="temperature-multiplied"),
-    pytest.param(lambda logits, centres, t: torch.einsum("nqhw,qc->nchw", (logits / t).softmax(-1), centres),
-                 "at T = 1.0 .*dim 1", id="softmax-over-the-wrong-axis"),
-    pytest.param(_mode, "at T = 1.0", id="the-mode-not-the-mean"),
-    pytest.param(lambda logits, centres, t: logits, "shape", id="the-logits-back"),
+    pytest.param(lambda logits, centres, t: _weigh((logits / t).softmax(-1), centres), "wrong axis.*last axis",
+                 id="softmax-over-the-last-axis"),
+    pytest.param(lambda logits, centres, t: _weigh((logits / t).softmax(0), centres), "wrong axis.*dim 0",
+                 id="softmax-over-the-batch"),
+    pytest.param(lambda logits, centres, t: _weigh((logits / t).log_softmax(1), centres), "log-probabilities",
+                 id="log-probabilities"),
+    pytest.param(_mode, "that is the mode", id="the-mode-not-the-mean"),
+    pytest.param(lambda logits, centres, t: _weigh(logits.softmax(1) ** (1 / t), centres), "not normalised again",
+                 id="not-renormalised"),
+    pytest.param(lambda logits, centres, t: _weigh((logits.softmax(1) / t).softmax(1), centres),
+                 "divides the probabilities", id="temperature-on-the-probabilities"),
+    pytest.param(lambda logits, centres, t: _weigh(torch.exp(logits.log() / t) / torch.exp(logits.log() / t).sum(
+        1, keepdim=True), centres), "nan or inf.*logits are not probabilities", id="logits-as-probabilities"),
+    pytest.param(lambda logits, centres, t: logits, r"shape \(2, 3, 4, 4\).*one map per bin", id="the-logits-back"),
+    pytest.param(lambda logits, centres, t: torch.einsum("nqhw,qc->nhwc", (logits / t).softmax(1), centres),
+                 "ab channels go in dim 1", id="channels-last"),
+    pytest.param(lambda logits, centres, t: col.annealed_mean(logits.detach(), centres, t), "no gradient",
+                 id="detached"),
+    pytest.param(lambda logits, centres, t: col.annealed_mean(logits, centres, t).detach().numpy(),
+                 "return a torch tensor", id="numpy"),
+    pytest.param(lambda logits, centres, t: _weigh((logits / t).softmax(1), centres[:3]), "raised RuntimeError",
+                 id="three-bins-written-in"),
 ])
 def test_annealed_mean_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):
         lesson.check_annealed_mean(wrong)
+
+
+def test_your_decoding_colours_the_photos_at_every_temperature(photos, space, capsys):
+    model = col.Colorizer(lesson.initial_backbone(TINY, 0), space.q, image_size=16)
+    calls = []
+
+    def decode(logits, centres, t):
+        calls.append(t)
+        return col.annealed_mean(logits, centres, t)
+
+    coloured = lesson.decode_with(decode, model, photos, space, batch_size=10)
+    assert calls == [*lesson.TEMPERATURES] * 2 and all(c.shape == photos.shape for c in coloured.values())
+    expected = lesson.colorize({"m": model}, "m", photos, space, temperature=lesson.TEMPERATURES[1])
+    assert torch.allclose(coloured[lesson.TEMPERATURES[1]], expected, atol=1e-5)
+    fig = lesson.show_your_decoding(col.annealed_mean, model, photos, space, shown=3)
+    assert capsys.readouterr().out.startswith("decoded by this annealed mean, 16 test photos: colourfulness M = ")
+    m = col.colourfulness(coloured[1.0]).mean()
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()][:3] == ["ground truth", "input X_L",
+                                                                           f"T = 1 (M = {m:.1f})"]
 
 
 def test_image_rows_draws_one_named_row_per_entry():
