@@ -226,17 +226,3 @@ def frozen_features(backbone: Backbone, x: torch.Tensor, stage: str = "conv5", b
     """The feature maps of one stage of a frozen backbone (eval mode), computed once for a head to train on."""
     backbone.eval()
     return torch.cat([backbone(x[i:i + batch_size], stage) for i in range(0, len(x), batch_size)])
-
-
-@torch.no_grad()
-def recalibrate_batchnorm(backbone: nn.Module, x: torch.Tensor, batch_size: int = 250) -> nn.Module:
-    """Re-estimate every BatchNorm's running mean and variance on ``x``; the weights are untouched.
-
-    A backbone pretrained on other inputs (colour-dropped 16-pixel patches, say) has statistics that do not
-    fit a new task's images; frozen, it would feed the head activations of the wrong scale. This is our
-    counterpart of the paper's weight rescaling (Kraehenbuehl et al. 2015), which Doersch et al. needed before
-    fine-tuning. Every initialisation gets the same treatment.
-    """
-    # update_bn resets the statistics and averages them over every batch (momentum None), weights untouched
-    torch.optim.swa_utils.update_bn((x[i:i + batch_size] for i in range(0, len(x), batch_size)), backbone)
-    return backbone.eval()

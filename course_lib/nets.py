@@ -15,6 +15,8 @@ layer-wise probe here reads like the papers' tables. It is small enough to train
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -79,6 +81,27 @@ def random_backbone(in_channels: int, width: int, seed: int, device: torch.devic
         torch.manual_seed(seed)
         backbone = Backbone(in_channels, width)
     return backbone.to(device).eval()
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(backbone: nn.Module, x: torch.Tensor, batch_size: int = 250) -> nn.Module:
+    """Re-estimate every BatchNorm's running mean and variance on ``x``; the weights are untouched.
+
+    A backbone pretrained on other inputs (colour-dropped 16-pixel patches, say) has statistics that do not
+    fit a new task's images; frozen, it would feed the head activations of the wrong scale (02 recalibrates every
+    initialisation on its scenes: our counterpart of the weight rescaling of Kraehenbuehl et al. 2015, which
+    Doersch et al. needed before fine-tuning). A network at random init has the statistics of no data at all
+    (mean 0, variance 1), so a random-init baseline at its best is also read recalibrated (``recalibrated``).
+    """
+    # update_bn resets the statistics and averages them over every batch (momentum None), weights untouched
+    torch.optim.swa_utils.update_bn((x[i:i + batch_size] for i in range(0, len(x), batch_size)), backbone)
+    return backbone.eval()
+
+
+def recalibrated(backbone: nn.Module, x: torch.Tensor, batch_size: int = 250) -> nn.Module:
+    """A copy of ``backbone`` whose BatchNorm statistics are re-estimated on the unlabelled images ``x``
+    (``recalibrate_batchnorm``); the original is left as it was."""
+    return recalibrate_batchnorm(copy.deepcopy(backbone), x, batch_size)
 
 
 def mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:

@@ -55,3 +55,27 @@ def test_random_backbone_features_do_not_depend_on_batch_mates():
     with torch.no_grad():
         alone, in_a_batch = backbone.embed(x[:1]), backbone.embed(torch.cat([x[:1], 10 * x[1:]]))[:1]
     assert torch.allclose(alone, in_a_batch, atol=1e-6)
+
+
+def test_batchnorm_recalibration_sets_the_statistics_of_new_data_and_keeps_weights():
+    torch.manual_seed(0)
+    backbone = nets.Backbone(3, 4)
+    weights = backbone.stages["conv1"][0].weight.clone()
+    x = 5.0 + torch.rand(40, 3, 32, 32)  # far from the default statistics (mean 0, variance 1)
+    nets.recalibrate_batchnorm(backbone, x, batch_size=10)
+    with torch.no_grad():
+        conv1 = backbone.stages["conv1"][0](x)
+    bn = backbone.stages["conv1"][1]
+    assert torch.allclose(bn.running_mean, conv1.mean(dim=(0, 2, 3)), atol=1e-3)
+    assert torch.equal(backbone.stages["conv1"][0].weight, weights) and not backbone.training
+    assert bn.momentum == 0.1  # restored
+
+
+def test_a_recalibrated_copy_leaves_the_original_alone():
+    torch.manual_seed(0)
+    backbone = nets.random_backbone(3, 4, seed=0)
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    copy = nets.recalibrated(backbone, 5.0 + torch.rand(20, 3, 32, 32), batch_size=10)
+    assert all(torch.equal(v, before[k]) for k, v in backbone.state_dict().items())
+    assert not torch.equal(copy.stages["conv1"][1].running_mean, before["stages.conv1.1.running_mean"])
+    assert not copy.training

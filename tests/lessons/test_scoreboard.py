@@ -163,8 +163,38 @@ def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
     assert list(row.linear[50].test) == list(nets.STAGES)  # the smallest budget reads every layer ...
     assert row.linear_layer == max(row.linear[50].val, key=row.linear[50].val.get)  # ... chosen on validation
     assert list(row.linear[100].test) == [row.linear_layer]  # ... and the larger budget reads that layer only
-    assert row.knn_layer in nets.STAGES
+    assert row.knn_layer in nets.STAGES and row.val_labels == len(split.val_y)
     assert float(row.knn[50]) > 90.0  # the band's place is the class: neighbours read it
+
+
+def test_random_init_keeps_the_read_that_is_better_on_validation_for_each_readout():
+    plain, recalibrated = _row(80.0, 75.0), _row(82.0, 70.0)
+    recalibrated.knn_val, plain.knn_val = 70.0, 75.0
+    best = lesson.at_its_best(plain, recalibrated)
+    assert best.linear is recalibrated.linear and best.reads["linear"] == lesson.RECALIBRATED
+    assert best.knn is plain.knn and best.reads["kNN"] == lesson.AS_INITIALISED
+    metrics = lesson.metrics({lesson.RANDOM: best}, "mnist")
+    assert metrics["mnist_random_recalibrated"] == 1.0 and metrics["mnist_random_recalibrated_knn"] == 0.0
+    assert lesson.table({lesson.RANDOM: best}, "mnist").loc[lesson.RANDOM, "layer (linear)"] == (
+        f"{best.linear_layer}, {lesson.RECALIBRATED}")
+
+
+def test_score_all_reads_random_init_as_initialised_and_recalibrated_on_unlabelled_images(monkeypatch):
+    split, seen = _split("mnist"), []
+    score = lesson.protocol.score
+
+    def recorded(extractor, *args, desc="", **kwargs):
+        seen.append((desc, [m.running_var.clone() for m in extractor.modules() if isinstance(m, torch.nn.BatchNorm2d)]))
+        return score(extractor, *args, budgets=(100, 200), desc=desc, **kwargs)
+
+    monkeypatch.setattr(lesson.protocol, "score", recorded)
+    random = nets.random_backbone(1, 4, 0)
+    rows = lesson.score_all({lesson.RANDOM: random}, split, dataclasses.replace(TINY, label_draws=1))
+    (plain_desc, plain_var), (recal_desc, recal_var) = seen
+    assert plain_desc == f"mnist: {lesson.RANDOM}" and recal_desc == f"mnist: {lesson.RANDOM}, {lesson.RECALIBRATED}"
+    assert all(torch.equal(v, torch.ones_like(v)) for v in plain_var)  # the weights as initialised ...
+    assert not torch.equal(recal_var[0], torch.ones_like(recal_var[0]))  # ... and a copy with statistics of the images
+    assert set(rows[lesson.RANDOM].reads) == {"linear", "kNN"}
 
 
 def _row(linear, knn, std=0.5, budgets=(100, 1000)):
@@ -174,7 +204,7 @@ def _row(linear, knn, std=0.5, budgets=(100, 1000)):
                                     val={s: mean for s in nets.STAGES})
 
     return lesson.Row({b: scores(linear) for b in budgets}, {b: evaluate.Spread(knn, std, 3) for b in budgets},
-                      "conv3")
+                      "conv3", val_labels=1000)
 
 
 def _board():
@@ -187,6 +217,7 @@ def test_tables_metrics_and_verdicts_of_a_board():
     table = lesson.table(rows, "mnist")
     assert table.loc["contrastive (SimCLR)", "linear, 100 labels"] == "90.0 ± 0.5"
     assert table.loc["contrastive (SimCLR)", "notebook"] == "05"
+    assert "chosen on 1,000 labelled validation images" in table.attrs["caption"]
     verdicts = lesson.verdicts(rows, "mnist")
     assert lesson.RANDOM not in verdicts.index
     assert verdicts.loc["contrastive (SimCLR)", "linear, 100"] == "+10.0 higher"

@@ -26,7 +26,6 @@ from course_lib.detection import (
     detection_loss,
     frozen_features,
     make_scenes,
-    recalibrate_batchnorm,
 )
 from course_lib.pretext import relative_position as rp
 
@@ -188,7 +187,7 @@ def _frozen_copy(backbone: nets.Backbone, scenes: Scenes, recalibrate: bool) -> 
     """A copy of ``backbone`` in eval mode (the original is left alone), with BatchNorm statistics re-estimated on
     the detection scenes if ``recalibrate``."""
     frozen = copy.deepcopy(backbone).eval()
-    return recalibrate_batchnorm(frozen, scenes.x) if recalibrate else frozen
+    return nets.recalibrate_batchnorm(frozen, scenes.x) if recalibrate else frozen
 
 
 def _train_detector(model, inputs: torch.Tensor, scenes: Scenes, steps: int, sizes: Sizes, seed: int,
@@ -220,7 +219,7 @@ def frozen_map(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int = 0
     """mAP@0.5 (%) of a detection head trained on the frozen backbone's ``STAGE`` features (computed once), and the
     head.
 
-    ``recalibrate=True`` first re-estimates the BatchNorm statistics on the scenes (``recalibrate_batchnorm``): a
+    ``recalibrate=True`` first re-estimates the BatchNorm statistics on the scenes (``nets.recalibrate_batchnorm``): a
     data-dependent rescaling, like the data-dependent initialisations (Krähenbühl et al. 2015) that make "no
     pretraining" a strong baseline.
     """

@@ -17,7 +17,9 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 (MNIST 100 and 1,000 labels, CIFAR-10 1,000 and 5,000, a tenth per class) ``label_draws`` labelled
                 subsets, the same for every row; a **linear probe** (``evaluate.probe_layers``) and a weighted
                 **k-nearest-neighbour** classifier (``evaluate.knn_scores``), each at the layer that is best on the
-                validation split at the smaller budget; mean ± std over the draws;
+                validation split at the smaller budget; mean ± std over the draws; random init at its best
+                (``at_its_best``): read as initialised and with BatchNorm recalibrated on the unlabelled
+                pretraining images, the better read on validation kept per read-out;
 * ``tables``    one table and one label-efficiency plot per dataset; ``verdicts`` says, budget by budget, which rows
                 beat random init, which lose to it and where the gap is inside the spread; ``reading``, ``ranks``;
 * ``beside``    ``beside_the_notebooks``: each method's number here beside the one its own notebook recorded
@@ -71,7 +73,18 @@ from course_lib.lessons.scoreboard.over_seeds import (
     every_pretext_beats_random,
     ranks_over_seeds,
 )
-from course_lib.lessons.scoreboard.protocol import READOUTS, Row, accuracy, knn_read, score, score_all, spread
+from course_lib.lessons.scoreboard.protocol import (
+    AS_INITIALISED,
+    READOUTS,
+    RECALIBRATED,
+    Row,
+    accuracy,
+    at_its_best,
+    knn_read,
+    score,
+    score_all,
+    spread,
+)
 from course_lib.lessons.scoreboard.recipes import (
     HALVES,
     MASKED,
@@ -95,7 +108,7 @@ __all__ = [
     "not_on_the_board", "pretrain_all", "registry", "check_claim_pretext_beats_random",
     "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metric_name", "metrics", "BUDGETS",
     "DATASETS", "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "SIZES", "SUPERVISED", "Sizes", "Split", "load",
-    "check_knn_vote", "READOUTS", "Row", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",
+    "check_knn_vote", "AS_INITIALISED", "READOUTS", "RECALIBRATED", "Row", "at_its_best", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",
     "Reads", "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
     "random_init", "relative_position", "split_brain", "supervised", "together", "best_pretext", "linear", "plot",
     "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",

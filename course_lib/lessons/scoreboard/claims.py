@@ -5,7 +5,7 @@ from __future__ import annotations
 from course_lib import checks, evaluate
 from course_lib.lessons.scoreboard.board import methods
 from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, RANDOM, SUPERVISED
-from course_lib.lessons.scoreboard.protocol import READOUTS, Row, accuracy, spread
+from course_lib.lessons.scoreboard.protocol import READOUTS, RECALIBRATED, Row, accuracy, spread
 from course_lib.lessons.scoreboard.tables import best_pretext
 
 
@@ -18,7 +18,8 @@ def metric_name(dataset: str, budget: int, key: str, readout: str = "linear") ->
 
 def metrics(rows: dict[str, Row], dataset: str) -> dict[str, float]:
     """<dataset>_<labels>_<method>: linear-probe accuracy (%) at the layer chosen on validation, mean over the draws;
-    with _std its std, with _knn (and _knn_std) the kNN classifier's."""
+    with _std its std, with _knn (and _knn_std) the kNN classifier's; for random init also <dataset>_<method>_recalibrated
+    (and _knn): 1 where that read-out chose the BatchNorm-recalibrated weights on validation, else 0."""
     key = {m.name: m.key for m in methods(dataset)}
     out = {}
     for name, row in rows.items():
@@ -27,6 +28,9 @@ def metrics(rows: dict[str, Row], dataset: str) -> dict[str, float]:
                 value = accuracy(row, budget, readout)
                 stem = metric_name(dataset, budget, key[name], readout)
                 out[stem], out[f"{stem}_std"] = float(value), value.std
+        for readout, read in row.reads.items():
+            suffix = "_knn" if readout == "kNN" else ""
+            out[f"{dataset}_{key[name]}_recalibrated{suffix}"] = float(read == RECALIBRATED)
     return out
 
 

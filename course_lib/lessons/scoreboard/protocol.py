@@ -5,46 +5,56 @@ validation split at the smallest budget; mean ± std over the draws."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from torch import nn
 
 from course_lib import evaluate, nets, pretrained, train
-from course_lib.lessons.scoreboard.datasets import BUDGETS, NEIGHBOURS, NOTEBOOK, Sizes, Split
+from course_lib.lessons.scoreboard.datasets import BUDGETS, NEIGHBOURS, NOTEBOOK, RANDOM, Sizes, Split
+
+AS_INITIALISED, RECALIBRATED = "as initialised", "BatchNorm recalibrated"
 
 
 @dataclass
 class Row:
     """One row under the protocol, at every budget: the linear probe (``evaluate.LayerScores``: every layer at the
     smallest budget, the chosen layer at the others) and the kNN classifier, and the layer each read-out chose on
-    validation at the smallest budget."""
+    validation at the smallest budget; ``knn_val`` the kNN's mean validation accuracy there. ``reads``: which weights
+    each read-out used, for random init (``at_its_best``)."""
 
     linear: dict[int, evaluate.LayerScores]
     knn: dict[int, evaluate.Spread]
     knn_layer: str
+    knn_val: float = float("nan")
+    reads: dict[str, str] = field(default_factory=dict)
+    val_labels: int = 0  # the labelled validation images the choices read: labels the budget does not count
 
     @property
     def linear_layer(self) -> str:
         return self.linear[min(self.linear)].best_layer
 
+    @property
+    def linear_val(self) -> float:
+        """The linear probe's mean validation accuracy at its chosen layer, at the smallest budget."""
+        first = self.linear[min(self.linear)]
+        return first.val[first.best_layer]
 
-def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=None) -> tuple[evaluate.Spread, str]:
+
+def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=None
+             ) -> tuple[evaluate.Spread, str, float]:
     """kNN accuracy (%) on the test set at the layer (of ``layers``, default all) whose mean validation accuracy
-    over the draws is best, and that layer. The labelled subsets are those ``evaluate.probe_layers`` draws (seeds
-    seed, seed + 1000, ...), so both read-outs see the same labelled images."""
+    over the draws is best, that layer, and its mean validation accuracy. The labelled subsets are those
+    ``evaluate.probe_layers`` draws (seeds seed, seed + 1000, ...), so both read-outs see the same labelled images."""
     (train_f, val_f, test_f), (y, val_y, test_y) = features, labels
-    layers = list(layers or train_f)
     subsets = [evaluate.few_labels(y, per_class, seed + 1000 * d) for d in range(draws)]
-    if len(layers) == 1:
-        layer = layers[0]
-    else:
-        val = {layer: np.mean([evaluate.knn_scores(train_f[layer][idx], y[idx], [(val_f[layer], val_y)],
-                                                   NEIGHBOURS)[0] for idx in subsets]) for layer in layers}
-        layer = max(val, key=val.get)
-    test = [evaluate.knn_scores(train_f[layer][idx], y[idx], [(test_f[layer], test_y)], NEIGHBOURS)[0]
-            for idx in subsets]
-    return evaluate.Spread.of(test), layer
+
+    def mean_over_draws(layer: str, x, x_y) -> list[float]:
+        return [evaluate.knn_scores(train_f[layer][idx], y[idx], [(x[layer], x_y)], NEIGHBOURS)[0] for idx in subsets]
+
+    val = {layer: float(np.mean(mean_over_draws(layer, val_f, val_y))) for layer in (layers or train_f)}
+    layer = max(val, key=val.get)
+    return evaluate.Spread.of(mean_over_draws(layer, test_f, test_y)), layer, val[layer]
 
 
 def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budgets: tuple[int, ...] | None = None,
@@ -66,18 +76,39 @@ def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budge
                                      trained=trained)
 
     linear = {first: probe(first, nets.STAGES)}
-    knn_first, knn_layer = knn_read(features, labels, first // 10, sizes.label_draws, seed)
+    knn_first, knn_layer, knn_val = knn_read(features, labels, first // 10, sizes.label_draws, seed)
     knn = {first: knn_first}
     for budget in rest:
         linear[budget] = probe(budget, [linear[first].best_layer])
         knn[budget] = knn_read(features, labels, budget // 10, sizes.label_draws, seed, [knn_layer])[0]
-    return Row(linear, knn, knn_layer)
+    return Row(linear, knn, knn_layer, knn_val, val_labels=len(split.val_y))
+
+
+def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
+    """Random init at its best: per read-out, the read of the random weights (as initialised, or with BatchNorm
+    statistics recalibrated on the unlabelled pretraining images) that is better on validation at the smallest
+    budget, as the layer is chosen. A baseline gets every choice its rivals get."""
+    linear = recalibrated if recalibrated.linear_val > as_initialised.linear_val else as_initialised
+    knn = recalibrated if recalibrated.knn_val > as_initialised.knn_val else as_initialised
+    return Row(linear.linear, knn.knn, knn.knn_layer, knn.knn_val,
+               reads={"linear": RECALIBRATED if linear is recalibrated else AS_INITIALISED,
+                      "kNN": RECALIBRATED if knn is recalibrated else AS_INITIALISED},
+               val_labels=as_initialised.val_labels)
 
 
 def score_all(extractors: dict[str, nn.Module], split: Split, sizes: Sizes, seed: int = 0) -> dict[str, Row]:
+    """``score`` of every row; random init is read twice, as initialised and with its BatchNorm statistics
+    recalibrated on the pretraining images (no labels; ``nets.recalibrated``), and keeps the better read per
+    read-out on validation (``at_its_best``)."""
     with pretrained.Runs(NOTEBOOK, f"{split.dataset} linear probes", sizes=sizes, seed=seed) as runs:
-        return {name: score(extractor, split, sizes, seed, desc=f"{split.dataset}: {name}", trained=runs)
-                for name, extractor in extractors.items()}
+        def scored(name: str, extractor: nn.Module) -> Row:
+            return score(extractor, split, sizes, seed, desc=f"{split.dataset}: {name}", trained=runs)
+
+        rows = {name: scored(name, extractor) for name, extractor in extractors.items()}
+        if RANDOM in extractors:
+            rows[RANDOM] = at_its_best(rows[RANDOM], scored(f"{RANDOM}, {RECALIBRATED}",
+                                                            nets.recalibrated(extractors[RANDOM], split.x)))
+        return rows
 
 
 READOUTS = ("linear", "kNN")

@@ -16,18 +16,31 @@ from course_lib.lessons.scoreboard.protocol import Row, accuracy
 
 def table(rows: dict[str, Row], dataset: str) -> pd.DataFrame:
     """The scoreboard of one dataset: test accuracy (%) as mean ± std over the labelled draws, linear probe and kNN at
-    every budget, each at the layer it chose on validation (named in the last columns)."""
+    every budget, each at the layer it chose on validation (named in the last columns, with the read random init
+    chose on validation: its weights as initialised or with BatchNorm recalibrated)."""
     notebook = {m.name: m.notebook for m in methods(dataset)}
     out = {}
     for name, row in rows.items():
         cells = {"notebook": notebook.get(name, "-")}
         cells.update({f"linear, {b:,} labels": row.linear[b].best.text() for b in BUDGETS[dataset]})
         cells.update({f"kNN, {b:,} labels": row.knn[b].text() for b in BUDGETS[dataset]})
-        cells["layer (linear)"], cells["layer (kNN)"] = row.linear_layer, row.knn_layer
+        cells["layer (linear)"] = _with_read(row.linear_layer, row.reads.get("linear"))
+        cells["layer (kNN)"] = _with_read(row.knn_layer, row.reads.get("kNN"))
         out[name] = cells
     frame = pd.DataFrame(out).T
-    frame.attrs["caption"] = f"{DATASETS[dataset]}: test accuracy (%), mean ± std over the labelled draws"
+    frame.attrs["caption"] = (f"{DATASETS[dataset]}: test accuracy (%), mean ± std over the labelled draws; layers "
+                              f"and random init's read chosen on {_validation_labels(rows)} labelled validation "
+                              "images, labels beside the budget")
     return frame
+
+
+def _validation_labels(rows: dict[str, Row]) -> str:
+    counts = {row.val_labels for row in rows.values()}
+    return f"{counts.pop():,}" if len(counts) == 1 else " / ".join(f"{n:,}" for n in sorted(counts))
+
+
+def _with_read(layer: str, read: str | None) -> str:
+    return f"{layer}, {read}" if read else layer
 
 
 def linear(rows: dict[str, Row], budget: int) -> dict[str, evaluate.Spread]:
