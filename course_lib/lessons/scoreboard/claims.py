@@ -18,8 +18,9 @@ def metric_name(dataset: str, budget: int, key: str, readout: str = "linear") ->
 
 def metrics(rows: dict[str, Row], dataset: str) -> dict[str, float]:
     """<dataset>_<labels>_<method>: linear-probe accuracy (%) at the layer chosen on validation, mean over the draws;
-    with _std its std, with _knn (and _knn_std) the kNN classifier's; for random init also <dataset>_<method>_recalibrated
-    (and _knn): 1 where that read-out chose the BatchNorm-recalibrated weights on validation, else 0."""
+    with _std its std, with _knn (and _knn_std) the kNN classifier's; for random init also
+    <dataset>_<method>_recalibrated (and _knn): 1 where that read-out chose the BatchNorm-recalibrated weights on
+    validation, else 0."""
     key = {m.name: m.key for m in methods(dataset)}
     out = {}
     for name, row in rows.items():
