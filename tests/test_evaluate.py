@@ -266,3 +266,21 @@ def test_probe_network_embeds_only_the_drawn_images_and_scores_as_probing_all_of
     full = [evaluate.stage_features(network, images, ["conv1", "conv2"], 64) for images in (x, held[0], held[0])]
     slow = evaluate.probe_layers(full[0], y, full[1], held[1], full[2], held[1], per_class=5, draws=2)
     assert {k: float(v) for k, v in fast.test.items()} == pytest.approx({k: float(v) for k, v in slow.test.items()})
+
+
+def test_a_random_baseline_is_read_as_initialised_and_recalibrated_without_touching_its_weights():
+    backbone = nets.random_backbone(1, 4, seed=0)
+    reads = evaluate.random_reads(backbone, 3.0 + torch.rand(16, 1, 28, 28))
+    assert list(reads) == [evaluate.AS_INITIALISED, evaluate.RECALIBRATED]
+    assert reads[evaluate.AS_INITIALISED] is backbone
+    plain, recalibrated = (net.stages["conv1"][1].running_mean for net in reads.values())
+    assert torch.equal(plain, torch.zeros_like(plain)) and not torch.equal(recalibrated, plain)
+    assert torch.equal(reads[evaluate.RECALIBRATED].stages["conv1"][0].weight, backbone.stages["conv1"][0].weight)
+
+
+def test_the_better_read_is_chosen_on_validation():
+    assert evaluate.better_on_validation({evaluate.AS_INITIALISED: 71.0, evaluate.RECALIBRATED: 74.5}) == (
+        evaluate.RECALIBRATED)
+    scores = evaluate.LayerScores(test={"conv1": evaluate.Spread(50.0), "conv2": evaluate.Spread(90.0)},
+                                  val={"conv1": 60.0, "conv2": 55.0})
+    assert scores.best_val == 60.0  # the validation score that chose conv1, not the test set's best

@@ -7,7 +7,9 @@ Features are taken from a frozen network and judged by what a simple classifier 
 * ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
   papers' layer-wise tables, and the linear probe at each; ``probe_layers`` / ``probe_table`` / ``layer_table``: one
   row per network, one column per layer, each row's best layer *chosen on a validation split* (never on the test
-  set), and the test accuracy there as mean ± std over several labelled draws;
+  set), and the test accuracy there as mean ± std over several labelled draws; ``random_reads`` +
+  ``better_on_validation``: a random-init baseline read as initialised and with BatchNorm recalibrated, the better
+  read kept on validation;
 * ``Spread``  a mean that carries the spread of the draws it averages (``few_labels`` draws differ a lot);
 * ``cluster_purity``  how well clusters found without labels agree with the classes;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
@@ -35,11 +37,14 @@ from course_lib.evaluate.labels import (
     split_validation,
 )
 from course_lib.evaluate.layers import (
+    AS_INITIALISED,
     AT_BEST,
     BEST_LAYER,
+    RECALIBRATED,
     STD,
     LayerScores,
     best_of,
+    better_on_validation,
     fit_probes,
     layer_table,
     layerwise_probe,
@@ -47,6 +52,7 @@ from course_lib.evaluate.layers import (
     probe_layers,
     probe_network,
     probe_table,
+    random_reads,
     stage_features,
 )
 from course_lib.evaluate.layers import _layer_probes as _layer_probes
@@ -71,5 +77,5 @@ __all__ = [
     "layerwise_probe", "LayerScores", "probe_layers", "fit_probes", "label_subsets", "probe_network", "BEST_LAYER",
     "AT_BEST", "STD", "layer_table", "best_of", "probe_table", "few_labels", "label_efficiency", "labels_needed",
     "probe_curve", "finetune_curve", "cluster_purity", "recall_at_k", "mean_average_precision", "detection_map",
-    "knn_scores", "knn_vote",
+    "knn_scores", "knn_vote", "AS_INITIALISED", "RECALIBRATED", "random_reads", "better_on_validation",
 ]

@@ -16,7 +16,7 @@ from torch import nn
 from course_lib.evaluate.labels import label_subsets
 from course_lib.evaluate.probes import PROBE_ITERATIONS, LinearProbe, _n_classes, linear_probe
 from course_lib.evaluate.spread import Spread
-from course_lib.nets import STAGES, Backbone
+from course_lib.nets import STAGES, Backbone, recalibrated
 from course_lib.train import History, Trained, always_train
 
 
@@ -77,6 +77,27 @@ class LayerScores:
     def best(self) -> Spread:
         """Test accuracy at the layer chosen on validation data (not the row's maximum on the test set)."""
         return self.test[self.best_layer]
+
+    @property
+    def best_val(self) -> float:
+        """The validation accuracy that chose the layer (what ``better_on_validation`` compares)."""
+        return self.val[self.best_layer]
+
+
+AS_INITIALISED, RECALIBRATED = "as initialised", "BatchNorm recalibrated"
+
+
+def random_reads(backbone: nn.Module, unlabelled: torch.Tensor) -> dict[str, nn.Module]:
+    """A random-init baseline at its best is read twice: {``AS_INITIALISED``: the weights as they are, whose
+    BatchNorm layers hold the statistics of no data (mean 0, variance 1), ``RECALIBRATED``: a copy with the statistics
+    re-estimated on unlabelled training images (``nets.recalibrated``)}. Score both and keep the read that is better
+    on validation (``better_on_validation``), as a layer is kept: a baseline gets every choice its rivals get."""
+    return {AS_INITIALISED: backbone, RECALIBRATED: recalibrated(backbone, unlabelled)}
+
+
+def better_on_validation(val: Mapping[str, float]) -> str:
+    """The key (a read, a layer, a method) whose validation score is highest: chosen there, graded on the test set."""
+    return max(val, key=val.get)
 
 
 def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: Mapping[str, torch.Tensor],

@@ -13,7 +13,7 @@ from torch import nn
 from course_lib import evaluate, nets, pretrained, train
 from course_lib.lessons.scoreboard.datasets import BUDGETS, NEIGHBOURS, NOTEBOOK, RANDOM, Sizes, Split
 
-AS_INITIALISED, RECALIBRATED = "as initialised", "BatchNorm recalibrated"
+AS_INITIALISED, RECALIBRATED = evaluate.AS_INITIALISED, evaluate.RECALIBRATED
 
 
 @dataclass
@@ -37,8 +37,7 @@ class Row:
     @property
     def linear_val(self) -> float:
         """The linear probe's mean validation accuracy at its chosen layer, at the smallest budget."""
-        first = self.linear[min(self.linear)]
-        return first.val[first.best_layer]
+        return self.linear[min(self.linear)].best_val
 
 
 def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=None
@@ -88,8 +87,9 @@ def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
     """Random init at its best: per read-out, the read of the random weights (as initialised, or with BatchNorm
     statistics recalibrated on the unlabelled pretraining images) that is better on validation at the smallest
     budget, as the layer is chosen. A baseline gets every choice its rivals get."""
-    linear = recalibrated if recalibrated.linear_val > as_initialised.linear_val else as_initialised
-    knn = recalibrated if recalibrated.knn_val > as_initialised.knn_val else as_initialised
+    reads = {AS_INITIALISED: as_initialised, RECALIBRATED: recalibrated}
+    linear = reads[evaluate.better_on_validation({read: row.linear_val for read, row in reads.items()})]
+    knn = reads[evaluate.better_on_validation({read: row.knn_val for read, row in reads.items()})]
     return Row(linear.linear, knn.knn, knn.knn_layer, knn.knn_val,
                reads={"linear": RECALIBRATED if linear is recalibrated else AS_INITIALISED,
                       "kNN": RECALIBRATED if knn is recalibrated else AS_INITIALISED},
@@ -98,17 +98,19 @@ def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
 
 def score_all(extractors: dict[str, nn.Module], split: Split, sizes: Sizes, seed: int = 0) -> dict[str, Row]:
     """``score`` of every row; random init is read twice, as initialised and with its BatchNorm statistics
-    recalibrated on the pretraining images (no labels; ``nets.recalibrated``), and keeps the better read per
+    recalibrated on the pretraining images (no labels; ``evaluate.random_reads``), and keeps the better read per
     read-out on validation (``at_its_best``)."""
     with pretrained.Runs(NOTEBOOK, f"{split.dataset} linear probes", sizes=sizes, seed=seed) as runs:
         def scored(name: str, extractor: nn.Module) -> Row:
             return score(extractor, split, sizes, seed, desc=f"{split.dataset}: {name}", trained=runs)
 
-        rows = {name: scored(name, extractor) for name, extractor in extractors.items()}
-        if RANDOM in extractors:
-            rows[RANDOM] = at_its_best(rows[RANDOM], scored(f"{RANDOM}, {RECALIBRATED}",
-                                                            nets.recalibrated(extractors[RANDOM], split.x)))
-        return rows
+        def random_at_its_best(extractor: nn.Module) -> Row:
+            plain, recalibrated = (scored(RANDOM if read == AS_INITIALISED else f"{RANDOM}, {read}", network)
+                                   for read, network in evaluate.random_reads(extractor, split.x).items())
+            return at_its_best(plain, recalibrated)
+
+        return {name: random_at_its_best(extractor) if name == RANDOM else scored(name, extractor)
+                for name, extractor in extractors.items()}
 
 
 READOUTS = ("linear", "kNN")
