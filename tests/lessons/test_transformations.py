@@ -215,6 +215,9 @@ def test_benchmark_has_every_backbone_and_the_scratch_row():
     table = lesson.error_table(result)
     assert list(table.columns) == ["10 labels", "20 labels", "layer (val)"]
     assert " ± " in table.loc[lesson.SCRATCH, "10 labels"] and table.loc[lesson.SCRATCH, "layer (val)"] == "end to end"
+    random = result.probes[lesson.RANDOM]  # read twice, the better read on validation kept and named
+    assert random.read in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
+    assert table.loc[lesson.RANDOM, "layer (val)"] == f"{random.layer}, {random.read}"
 
 
 def test_best_method_is_chosen_on_validation():
@@ -258,6 +261,10 @@ def test_headline_metrics_keep_mean_and_std():
     metrics = lesson.headline_metrics(_fake_result())
     assert metrics["error_100_contrastive"] == 7.8 and metrics["error_100_contrastive_std"] == 0.5
     assert metrics["error_1000_scratch"] == 10.0 and metrics["error_100_egomotion_conv5_global"] == 25.0
+    assert metrics["random_features_recalibrated"] == 0.0
+    result = _fake_result()
+    result.probes[lesson.RANDOM].read = evaluate.RECALIBRATED
+    assert lesson.headline_metrics(result)["random_features_recalibrated"] == 1.0
 
 
 def test_every_ordering_compares_recorded_errors():

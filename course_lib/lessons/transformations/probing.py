@@ -43,10 +43,12 @@ def as_error(accuracy: evaluate.Spread) -> evaluate.Spread:
 @dataclass
 class Probed:
     """One frozen backbone under the protocol: the layer-wise probe at the smallest budget (which chooses the
-    layer, on validation), the chosen layer, and the test error there at every budget."""
+    layer, on validation), the chosen layer, and the test error there at every budget; for random features also the
+    read (as initialised or BatchNorm recalibrated) chosen on validation."""
 
     layers: evaluate.LayerScores
     errors: dict[int, evaluate.Spread]
+    read: str = ""  # random features: the read kept on validation (``evaluate.random_reads``)
 
     @property
     def layer(self) -> str:
