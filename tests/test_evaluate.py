@@ -177,6 +177,25 @@ def test_probe_table_has_a_row_per_backbone_and_a_column_per_stage():
     assert (table[evaluate.AT_BEST] >= 90).all() and table[evaluate.BEST_LAYER].isin(["conv1", "conv3"]).all()
 
 
+def test_a_random_row_is_probed_in_both_reads_and_keeps_the_better_one_on_validation():
+    torch.manual_seed(0)
+    x, y = torch.rand(60, 1, 28, 28), torch.arange(60) % 2
+    x[y == 1] += 1.0
+    runs = []
+
+    def trained(model, run, fit):
+        runs.append(run)
+        return fit()
+
+    table = evaluate.probe_table({"random init": nets.random_backbone(1, 4, seed=0)}, (x[:30], y[:30]),
+                                 (x[30:40], y[30:40]), (x[40:], y[40:]), stages=("conv1", "conv3"), per_class=5,
+                                 draws=2, desc="probe", trained=trained, random_row="random init")
+    assert [run.split(",")[0] for run in runs] == ["probe: random init", "probe: random init"]
+    assert f"probe: random init, {evaluate.RECALIBRATED}, 10 labels x 2 draws" in runs  # each read's own run
+    assert table.loc["random init", evaluate.BEST_LAYER] in ("conv1", "conv3")
+    assert evaluate.read_of(table, "random init") in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
+
+
 def test_probe_layers_averages_draws_and_keeps_their_spread():
     generator = torch.Generator().manual_seed(0)
     y = torch.arange(200) % 2

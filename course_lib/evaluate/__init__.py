@@ -40,6 +40,7 @@ from course_lib.evaluate.layers import (
     AS_INITIALISED,
     AT_BEST,
     BEST_LAYER,
+    READ,
     RECALIBRATED,
     STD,
     LayerScores,
@@ -49,10 +50,13 @@ from course_lib.evaluate.layers import (
     layer_table,
     layerwise_probe,
     pooled_stage,
+    probe_each,
     probe_layers,
     probe_network,
     probe_table,
+    random_at_its_best,
     random_reads,
+    read_of,
     stage_features,
 )
 from course_lib.evaluate.layers import _layer_probes as _layer_probes
@@ -78,4 +82,5 @@ __all__ = [
     "AT_BEST", "STD", "layer_table", "best_of", "probe_table", "few_labels", "label_efficiency", "labels_needed",
     "probe_curve", "finetune_curve", "cluster_purity", "recall_at_k", "mean_average_precision", "detection_map",
     "knn_scores", "knn_vote", "AS_INITIALISED", "RECALIBRATED", "random_reads", "better_on_validation",
+    "random_at_its_best", "read_of", "probe_each", "READ",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -64,10 +65,12 @@ def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Te
 @dataclass
 class LayerScores:
     """One network's layer-wise probe: test accuracy per layer (mean ± std over labelled draws) and the validation
-    accuracy per layer (mean over the same draws) that picks its best layer."""
+    accuracy per layer (mean over the same draws) that picks its best layer; ``read``, for a random-init baseline,
+    the read of its weights chosen on validation too (``random_at_its_best``)."""
 
     test: dict[str, Spread]
     val: dict[str, float]
+    read: str = ""
 
     @property
     def best_layer(self) -> str:
@@ -98,6 +101,28 @@ def random_reads(backbone: nn.Module, unlabelled: torch.Tensor) -> dict[str, nn.
 def better_on_validation(val: Mapping[str, float]) -> str:
     """The key (a read, a layer, a method) whose validation score is highest: chosen there, graded on the test set."""
     return max(val, key=val.get)
+
+
+def probe_each(networks: Mapping[str, nn.Module], probed: Callable[[nn.Module, str], LayerScores],
+               unlabelled: torch.Tensor | None = None, random_row: str | None = None) -> dict[str, LayerScores]:
+    """{row: ``probed(network, row)``} of every network; ``random_row``, a random-init network, at its best read
+    (``random_at_its_best``, recalibrated on ``unlabelled``), its second read probed as "<row>, <read>"."""
+    def scores(name: str, network: nn.Module) -> LayerScores:
+        if name != random_row:
+            return probed(network, name)
+        return random_at_its_best(network, unlabelled, lambda net, read: probed(
+            net, name if read == AS_INITIALISED else f"{name}, {read}"))
+
+    return {name: scores(name, network) for name, network in networks.items()}
+
+
+def random_at_its_best(backbone: nn.Module, unlabelled: torch.Tensor,
+                       score: Callable[[nn.Module, str], LayerScores]) -> LayerScores:
+    """``score(network, read)`` of both ``random_reads`` of a random-init network; the one better on validation (at
+    its best layer), with its read named. ``score`` names its runs after the read, so both can be kept."""
+    reads = {read: score(network, read) for read, network in random_reads(backbone, unlabelled).items()}
+    best = better_on_validation({read: scores.best_val for read, scores in reads.items()})
+    return dataclasses.replace(reads[best], read=best)
 
 
 def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: Mapping[str, torch.Tensor],
@@ -171,14 +196,17 @@ def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor]
                         subsets=[torch.searchsorted(used, s) for s in subsets], desc=desc, trained=trained)
 
 
-BEST_LAYER, AT_BEST, STD = "best layer (val)", "at best layer", "± (draws)"
+BEST_LAYER, READ, AT_BEST, STD = "best layer (val)", "read (val)", "at best layer", "± (draws)"
 
 
 def layer_table(scores: Mapping[str, LayerScores]) -> pd.DataFrame:
     """{network: LayerScores} as the papers' table: one row per network, one column per layer (mean test accuracy),
-    then the layer chosen on validation data, the test accuracy there, and its std over the labelled draws."""
+    then the layer chosen on validation data (and, where a random-init row was read at its best, the read chosen on
+    validation: ``READ``), the test accuracy there, and its std over the labelled draws."""
     table = pd.DataFrame({name: {layer: float(v) for layer, v in s.test.items()} for name, s in scores.items()}).T
     table[BEST_LAYER] = [s.best_layer for s in scores.values()]
+    if any(s.read for s in scores.values()):  # a random-init row read at its best: which read validation chose
+        table[READ] = [s.read for s in scores.values()]
     table[AT_BEST] = [float(s.best) for s in scores.values()]
     table[STD] = [s.best.std for s in scores.values()]
     # how many draws each row averages, so best_of can rebuild its Spread (a std of 0 over 3 draws is still 3 draws)
@@ -192,16 +220,23 @@ def best_of(table: pd.DataFrame, row: str) -> Spread:
     return Spread(table.loc[row, AT_BEST], table.loc[row, STD], draws)
 
 
+def read_of(table: pd.DataFrame, row: str) -> str:
+    """The read a random-init row was chosen at (``layer_table``'s ``READ`` column), or "" for other rows."""
+    return str(table.loc[row, READ]) if READ in table.columns else ""
+
+
 def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, torch.Tensor],
                 validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
                 stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
-                draws: int = 1, seed: int = 0, desc: str = "linear probes", trained: Trained = always_train
-                ) -> pd.DataFrame:
+                draws: int = 1, seed: int = 0, desc: str = "linear probes", trained: Trained = always_train,
+                random_row: str | None = None) -> pd.DataFrame:
     """The layer-wise table of the papers: a linear probe of every frozen backbone (rows) at every stage, the best
     stage chosen on ``validation`` (held out of the training data), mean ± std over ``draws`` labelled subsets of
     ``per_class`` examples per class drawn from ``labelled``. Each row's probes are one run named "<desc>: <row>",
-    fitted through ``trained`` (``probe_layers``)."""
-    return layer_table({name: probe_network(backbone, labelled, validation, test, list(stages), target_dim,
-                                            per_class=per_class, draws=draws, seed=seed, desc=f"{desc}: {name}",
-                                            trained=trained)
-                        for name, backbone in backbones.items()})
+    fitted through ``trained`` (``probe_layers``). ``random_row``: the row of a random-init network, read at its best
+    (``random_at_its_best``, recalibrated on the labelled images without their labels)."""
+    def probed(network: nn.Module, name: str) -> LayerScores:
+        return probe_network(network, labelled, validation, test, list(stages), target_dim, per_class=per_class,
+                             draws=draws, seed=seed, desc=f"{desc}: {name}", trained=trained)
+
+    return layer_table(probe_each(backbones, probed, labelled[0], random_row))

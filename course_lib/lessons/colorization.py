@@ -214,17 +214,21 @@ def lightness_input(rgb: torch.Tensor) -> torch.Tensor:
     return col.network_input(col.split_lab(rgb)[0])
 
 
+RANDOM_ROW = "random init"  # the probe table's random-init row, read at its best (``evaluate.random_at_its_best``)
+
+
 def probe_table(backbones: dict[str, nets.Backbone], labelled, validation, test, stages=nets.STAGES, *,
                 per_class: int | None = None, draws: int = 1, seed: int = 0) -> pd.DataFrame:
     """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L
     (``evaluate.probe_table``): ``draws`` probes of ``per_class`` labelled photos per class drawn from ``labelled``,
-    each row's best layer chosen on ``validation``, the test accuracy there as mean ± std over the draws. The
+    each row's best layer chosen on ``validation``, the test accuracy there as mean ± std over the draws; the
+    ``RANDOM_ROW`` at its best read (as initialised or BatchNorm recalibrated, chosen on validation too). The
     fitted probes are runs named "transfer probe: <row>" (shipped weights with COURSE_PRETRAINED=1)."""
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
     with pretrained.Runs(NOTEBOOK, "linear probes", per_class=per_class, draws=draws, seed=seed) as runs:
         return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_val), y_val),
                                     (lightness_input(x_test), y_test), stages, per_class=per_class, draws=draws,
-                                    seed=seed, desc="transfer probe", trained=runs)
+                                    seed=seed, desc="transfer probe", trained=runs, random_row=RANDOM_ROW)
 
 
 def _row_key(row: str) -> str:
@@ -236,7 +240,8 @@ def _row_key(row: str) -> str:
 
 def metrics(colours: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
     """The numbers to record: colourfulness and both AuCs of every row, and the probes: each row's test accuracy
-    at its validation-chosen layer (``probe_<row>``, mean over the draws), its std, and every stage."""
+    at its validation-chosen layer (``probe_<row>``, mean over the draws), its std, and every stage (and for random
+    init, ``probe_random_recalibrated``: 1 where its recalibrated read was chosen)."""
     out = {f"colourfulness_{_row_key(row)}": colours.loc[row, COLOURFUL]
            for row in colours.index if row != "grey (the input)"}
     for row in colours.index.drop("ground truth"):  # the truth's AuC is 100 by definition
@@ -247,6 +252,8 @@ def metrics(colours: pd.DataFrame, probes: pd.DataFrame) -> dict[str, float]:
         out[f"probe_{KEYS[name]}"] = float(row[evaluate.AT_BEST])
         out[f"probe_{KEYS[name]}_std"] = float(row[evaluate.STD])
         out.update({f"probe_{KEYS[name]}_{stage}": float(row[stage]) for stage in stages})
+        if name == RANDOM_ROW:  # 1 where the BatchNorm-recalibrated read was the better one on validation
+            out[f"probe_{KEYS[name]}_recalibrated"] = float(evaluate.read_of(probes, name) == evaluate.RECALIBRATED)
     return {k: float(v) for k, v in out.items()}
 
 

@@ -172,13 +172,16 @@ def probe_rows(rows: dict, labelled, validation, test, *, per_class: int | None 
                seed: int = 0) -> dict[str, evaluate.LayerScores]:
     """The layer-wise probe of every row: {name: ``evaluate.LayerScores``} at conv1 ... conv5, each layer pooled to
     ``PROBE_DIM`` numbers (``feature_sizes`` shows what the probes see). ``draws`` probes of ``per_class`` labelled
-    images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer; ``test`` grades. The
-    fitted probes are runs named "layer-wise probe: <row>" (shipped weights with COURSE_PRETRAINED=1)."""
+    images per class, drawn from ``labelled``; ``validation`` chooses each row's best layer (and random init's read:
+    as initialised or BatchNorm recalibrated, ``evaluate.random_at_its_best``); ``test`` grades. The fitted probes
+    are runs named "layer-wise probe: <row>" (shipped weights with COURSE_PRETRAINED=1)."""
     with pretrained.Runs(NOTEBOOK, "layer-wise probes", per_class=per_class, draws=draws, seed=seed) as runs:
-        return {name: evaluate.probe_network(extractor, labelled, validation, test, target_dim=PROBE_DIM,
-                                             per_class=per_class, draws=draws, seed=seed,
-                                             desc=f"layer-wise probe: {name}", trained=runs)
-                for name, extractor in rows.items()}
+        def probed(extractor: nn.Module, name: str) -> evaluate.LayerScores:
+            return evaluate.probe_network(extractor, labelled, validation, test, target_dim=PROBE_DIM,
+                                          per_class=per_class, draws=draws, seed=seed,
+                                          desc=f"layer-wise probe: {name}", trained=runs)
+
+        return evaluate.probe_each(rows, probed, labelled[0], random_row=RANDOM)
 
 
 def head_to_head(scores: dict[str, evaluate.LayerScores], pairs: list[tuple[str, str]]) -> pd.DataFrame:

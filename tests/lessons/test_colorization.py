@@ -85,9 +85,12 @@ def _probes(photos, models, stages=("conv1", "conv3"), draws=2):
 
 def test_probe_table_chooses_each_best_layer_on_validation_with_the_spread_of_the_draws(photos, trained):
     probes = _probes(photos, trained[0])
-    assert list(probes.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+    assert list(probes.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.READ, evaluate.AT_BEST,
+                                    evaluate.STD]
     assert probes[evaluate.BEST_LAYER].isin(["conv1", "conv3"]).all()
     assert all(row[evaluate.AT_BEST] == row[row[evaluate.BEST_LAYER]] for _, row in probes.iterrows())
+    assert evaluate.read_of(probes, "random init") in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
+    assert evaluate.read_of(probes, "colorization") == ""  # a trained row has one read
 
 
 def test_metrics_name_every_row(photos, space, trained):
@@ -96,7 +99,7 @@ def test_metrics_name_every_row(photos, space, trained):
     for name in ("colourfulness_l2", "colourfulness_rebalanced", "colourfulness_truth",
                  "colourfulness_rebalanced_t0_38", "auc_grey", "auc_l2", "auc_rebalanced_t0_1",
                  "auc_per_colour_grey", "auc_per_colour_rebalanced", "probe_colorization", "probe_random_std",
-                 "probe_colorization_conv3"):
+                 "probe_colorization_conv3", "probe_random_recalibrated"):
         assert name in metrics, name
     assert "auc_truth" not in metrics and "colourfulness_grey" not in metrics
     assert not any(name.startswith("probe_random_best") for name in metrics)

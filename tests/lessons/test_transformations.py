@@ -263,7 +263,7 @@ def test_headline_metrics_keep_mean_and_std():
     assert metrics["error_1000_scratch"] == 10.0 and metrics["error_100_egomotion_conv5_global"] == 25.0
     assert metrics["random_features_recalibrated"] == 0.0
     result = _fake_result()
-    result.probes[lesson.RANDOM].read = evaluate.RECALIBRATED
+    result.probes[lesson.RANDOM].layers.read = evaluate.RECALIBRATED
     assert lesson.headline_metrics(result)["random_features_recalibrated"] == 1.0
 
 

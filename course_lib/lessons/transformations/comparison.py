@@ -41,7 +41,7 @@ def benchmark(backbones: dict[str, nets.Backbone], train_xy, val_xy, test_xy, si
             reads = {read: probed(RANDOM if read == evaluate.AS_INITIALISED else f"{RANDOM}, {read}", network)
                      for read, network in evaluate.random_reads(backbone, train_xy[0]).items()}
             best = evaluate.better_on_validation({read: p.layers.best_val for read, p in reads.items()})
-            return dataclasses.replace(reads[best], read=best)
+            return dataclasses.replace(reads[best], layers=dataclasses.replace(reads[best].layers, read=best))
 
         probes = {name: random_at_its_best(backbone) if name == RANDOM else probed(name, backbone)
                   for name, backbone in backbones.items()}

@@ -48,11 +48,15 @@ class Probed:
 
     layers: evaluate.LayerScores
     errors: dict[int, evaluate.Spread]
-    read: str = ""  # random features: the read kept on validation (``evaluate.random_reads``)
 
     @property
     def layer(self) -> str:
         return self.layers.best_layer
+
+    @property
+    def read(self) -> str:
+        """Random features: the read kept on validation (``evaluate.random_reads``); "" for trained rows."""
+        return self.layers.read
 
 
 def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0,
@@ -81,6 +85,6 @@ def layer_errors(probes: dict[str, Probed]) -> pd.DataFrame:
     """The layer-wise table at the smallest budget, as test error (%): one column per layer, then each row's layer
     chosen on validation, the error there and its std over the labelled draws."""
     table = evaluate.layer_table({name: p.layers for name, p in probes.items()})
-    numeric = [c for c in table.columns if c not in (evaluate.BEST_LAYER, evaluate.STD)]
+    numeric = [c for c in table.columns if c not in (evaluate.BEST_LAYER, evaluate.READ, evaluate.STD)]
     table[numeric] = 100.0 - table[numeric].astype(float)
     return table.rename(columns={evaluate.AT_BEST: "error at that layer"}).round(2)
