@@ -151,15 +151,18 @@ def probe_all(backbones: dict[str, nets.Backbone], labelled, validation, test, *
     """The layer-wise probe of every network: {name: ``evaluate.LayerScores``} over ``LAYERS`` (pixels first).
 
     ``labelled`` = (training images, their labels): each of ``draws`` probes learns from ``per_class`` of them per
-    class; ``validation`` picks each network's best layer; ``test`` grades (mean and std over the draws).
+    class; ``validation`` picks each network's best layer (and random init's read: as initialised or with BatchNorm
+    recalibrated on the training images, ``evaluate.random_at_its_best``); ``test`` grades (mean and std over the
+    draws).
     """
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
-    scores = {}
-    for name, backbone in backbones.items():
+
+    def probed(backbone: nets.Backbone, name: str) -> evaluate.LayerScores:
         train_f, val_f, test_f = (_features(backbone, images) for images in (x, x_val, x_test))
-        scores[name] = evaluate.probe_layers(train_f, y, val_f, y_val, test_f, y_test, per_class=per_class,
-                                             draws=draws, seed=seed)
-    return scores
+        return evaluate.probe_layers(train_f, y, val_f, y_val, test_f, y_test, per_class=per_class, draws=draws,
+                                     seed=seed)
+
+    return evaluate.probe_each(backbones, probed, x, random_row=RANDOM)
 
 
 def show_table(scores: dict[str, evaluate.LayerScores]) -> pd.DataFrame:
@@ -191,12 +194,14 @@ def plot_layers(scores: dict[str, evaluate.LayerScores],
 def metrics(scores: dict[str, evaluate.LayerScores],
             per_layer: tuple[str, ...] = (RANDOM, "denoising: moved digits")) -> dict:
     """The numbers to record: every network's test accuracy at its best layer (chosen on validation, mean over the
-    labelled draws) and its std, and every layer of the ``per_layer`` networks."""
+    labelled draws) and its std, every layer of the ``per_layer`` networks, and which read random init was taken at."""
     out = {}
     for name, s in scores.items():
         out[f"probe_100_{KEYS[name]}_best"] = float(s.best)
         out[f"probe_100_{KEYS[name]}_best_std"] = s.best.std
     out["probe_100_pixels"] = float(next(iter(scores.values())).test["pixels"])
+    if RANDOM in scores:  # 1 where random init's BatchNorm-recalibrated read was the better on validation
+        out[f"probe_100_{KEYS[RANDOM]}_recalibrated"] = float(scores[RANDOM].read == evaluate.RECALIBRATED)
     for name in per_layer:
         out.update({f"probe_100_{KEYS[name]}_{layer}": float(scores[name].test[layer]) for layer in LAYERS[1:]})
     return out

@@ -112,7 +112,9 @@ def test_probe_all_gives_every_layer_with_its_spread_and_a_validation_choice(rec
         assert s.best_layer == max(s.val, key=s.val.get)  # chosen on validation, not on the test set
     assert float(scores["other"].test["pixels"]) == float(scores[lesson.RANDOM].test["pixels"])  # same pixels
     table = lesson.show_table(scores)
-    assert list(table.columns) == [*lesson.LAYERS, evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+    assert list(table.columns) == [*lesson.LAYERS, evaluate.BEST_LAYER, evaluate.READ, evaluate.AT_BEST, evaluate.STD]
+    assert scores[lesson.RANDOM].read in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)  # chosen on validation
+    assert scores["other"].read == ""  # a trained network has one read
 
 
 def test_draws_are_different_labelled_subsets(rectangles):
@@ -159,6 +161,7 @@ def test_metrics_are_named_for_the_results_file(rectangles):
         assert f"probe_100_{key}_best_std" in found
     assert "probe_100_denoising_moved_conv3" in found and "probe_100_random_bottleneck" in found
     assert "probe_100_autoencoder_conv3" not in found
+    assert found["probe_100_random_recalibrated"] == float(scores[lesson.RANDOM].read == evaluate.RECALIBRATED)
     assert all(0 <= v <= 100 for v in found.values())
     for ordering in lesson.PROBE_ORDERINGS:  # the seeds table reads only what is recorded
         assert isinstance(ordering.gap(found), float), ordering.statement  # a KeyError on a name not recorded
