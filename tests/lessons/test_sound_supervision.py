@@ -171,6 +171,7 @@ def test_probes_leave_random_towers_frozen_and_choose_a_layer_on_validation(d, m
     assert torch.equal(image.stages["conv1"][1].running_mean, before)
     assert table.loc[lesson.RANDOM, evaluate.BEST_LAYER] in nets.STAGES
     assert table.loc[lesson.RANDOM, evaluate.STD] >= 0  # the spread over the labelled draws
+    assert evaluate.read_of(table, lesson.RANDOM) in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)  # at its best
 
 
 def test_cluster_table_tells_clusters_that_follow_the_speaker(d):
@@ -203,7 +204,9 @@ def test_evaluation_tables_and_metrics_have_the_issue_names(d, monkeypatch):
     names = lesson.metrics(avc, image, sound, retrieval, shortcut)
     assert {"avc_accuracy", "probe_image_100_trained", "probe_image_100_random", "probe_audio_trained",
             "probe_audio_random", "recall1_audio_to_image_concat", "recall1_audio_to_image_ave",
-            "probe_image_100_random_std", "recall1_cosine_ave"} <= set(names)
+            "probe_image_100_random_std", "recall1_cosine_ave", "probe_image_random_recalibrated",
+            "probe_audio_random_recalibrated"} <= set(names)
+    assert evaluate.read_of(image, lesson.RANDOM) in summary.loc[lesson.RANDOM].iloc[0]  # the summary names the read
     assert len(lesson.compare_rows(image, sound, *lesson.FUSIONS, ("concat", "ave"))) == 2
 
 
@@ -320,37 +323,55 @@ def test_checkers_accept_answers_written_here(capsys):
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda a, v, b, s: b + s * (a - v).pow(2).sum(1), "distance 0 must get the largest logit",
-                 id="sign-flipped"),
+    pytest.param(lambda a, v, b, s: b + s * (a - v).pow(2).sum(1), "the sign is flipped", id="sign-flipped"),
     pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2), "one logit per pair", id="not-summed-over-the-dims"),
-    pytest.param(lambda a, v, b, s: b - s * (a - v).norm(dim=1), "squared Euclidean distance",
+    pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2).sum(), r"one logit per pair, shape \(5,\); got \(\)",
+                 id="summed-over-the-whole-batch"),
+    pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2).sum(1, keepdim=True), r"got \(5, 1\)", id="keepdim"),
+    pytest.param(lambda a, v, b, s: b - s * torch.cdist(a, v) ** 2, r"got \(5, 5\)", id="every-pair"),
+    pytest.param(lambda a, v, b, s: b - s * (a - v).norm(dim=1), "the Euclidean distance itself, not its square",
                  id="distance-not-squared"),
-    pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2).mean(1), "squared Euclidean distance",
+    pytest.param(lambda a, v, b, s: b - s * (a - v).pow(2).mean(1), "averaged over the D coordinates, not added up",
                  id="averaged-over-the-dims"),
-    pytest.param(lambda a, v, b, s: s * (b - (a - v).pow(2).sum(1)), "squared Euclidean distance",
-                 id="scale-on-the-bias"),
+    pytest.param(lambda a, v, b, s: b - s * (1 - (a * v).sum(1)), r"cosine distance \(one minus the cosine\)",
+                 id="cosine-distance"),
+    pytest.param(lambda a, v, b, s: b + s * F.cosine_similarity(a, v), "the cosine similarity, not the squared",
+                 id="cosine-similarity"),
+    pytest.param(lambda a, v, b, s: s * (b - (a - v).pow(2).sum(1)), "s scales b as well", id="scale-on-the-bias"),
+    pytest.param(lambda a, v, b, s: b - s * (a + v).pow(2).sum(1), r"the logit is -?\d\.\d+, you gave",
+                 id="a-sum-not-a-difference"),
 ])
-def test_the_logit_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_the_logit_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_distance_logit(wrong)
-
-
-RECALL = "argmax over dim 1.*average the hits"
+    assert not any(code in str(rejected.value) for code in ("pow(", ".sum(", "(a - v)", "norm(")), rejected.value
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean(), RECALL, id="worst-not-best-item"),
-    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float().sum(), RECALL, id="count-not-fraction"),
-    pytest.param(lambda scores, q, g: (g[scores.topk(5, dim=1).indices] == q[:, None]).any(1).float().mean(), RECALL,
-                 id="recall-at-5"),
-    pytest.param(lambda scores, q, g: (g[scores.argmax(0)] == q).float().mean(), f"raised IndexError: .*{RECALL}",
-                 id="argmax-over-the-wrong-axis"),
+    pytest.param(lambda scores, q, g: (g[scores.argmin(1)] == q).float().mean(), "lowest-scored gallery item",
+                 id="worst-not-best-item"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float().sum(), "number of hits, not the fraction",
+                 id="count-not-fraction"),
+    pytest.param(lambda scores, q, g: 100 * (g[scores.argmax(1)] == q).float().mean(), "a percentage",
+                 id="a-percentage"),
+    pytest.param(lambda scores, q, g: (scores.argmax(1) == q).float().mean(), "position in the gallery with the "
+                 "query's label", id="index-compared-with-the-label"),
+    pytest.param(lambda scores, q, g: (g[scores.topk(2, dim=1).indices] == q[:, None]).any(1).float().mean(),
+                 r"among the 2 best-scored items \(recall@2\)", id="recall-at-2"),
+    pytest.param(lambda scores, q, g: (g[scores.topk(5, dim=1).indices] == q[:, None]).any(1).float().mean(),
+                 r"among the 5 best-scored items \(recall@5\)", id="recall-at-5"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(0)] == q).float().mean(),
+                 "raised IndexError: .*looked for among the queries", id="argmax-over-the-wrong-axis"),
     pytest.param(lambda scores, q, g: (g[scores.argmax(1)] == q).float(),
                  r"returned shape \(50,\); expected one number", id="hits-not-averaged"),
+    pytest.param(lambda scores, q, g: (g[scores.argmax(1)] != q).float().mean(), "expected 0.2[0-9]+, got 0.7[0-9]+: "
+                 "recall@1 is the fraction", id="misses-not-hits"),
 ])
-def test_the_recall_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+def test_the_recall_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_recall_at_1(wrong)
+    assert not any(code in str(rejected.value) for code in ("argmax", "dim 1", "average the hits", ".mean(")), \
+        rejected.value
 
 
 def _avc_loss(fuse, v, a):
@@ -388,7 +409,29 @@ def _every_pair(fuse, v, a):
     return F.binary_cross_entropy_with_logits(logits, torch.eye(n).flatten())
 
 
+def _one_recording(fuse, v, a):
+    """Negatives that are never a video's own pair but all take one recording: video 0's sound for every frame, video
+    1's for frame 0."""
+    other = torch.zeros(len(a), dtype=torch.long)
+    other[0] = 1
+    return _pairs(fuse, v, a, a[other])
+
+
+def _two_means_added(fuse, v, a):
+    """The positives' mean and the negatives' mean added (twice the loss)."""
+    positives, negatives = fuse(v, a), fuse(v, a.roll(1, 0))
+    return (F.binary_cross_entropy_with_logits(positives, torch.ones_like(positives))
+            + F.binary_cross_entropy_with_logits(negatives, torch.zeros_like(negatives)))
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(_one_recording, r"with 40 videos, 39 of the 40 negatives took the sound of one video \(video 0\)",
+                 id="negatives-all-one-recording"),
+    pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a[torch.where(torch.arange(len(a)) < len(a) // 2, len(a) - 1,
+                                                                      0)]),
+                 "20 of the 40 negatives took the sound of one video", id="negatives-two-recordings"),
+    pytest.param(_two_means_added, "twice the loss: the mean over the own pairs and the mean over the negatives are "
+                 "added", id="two-means-added"),
     pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a[torch.randperm(len(a))]),
                  "a negative was a video's own pair .*permutation", id="random-permutation"),
     pytest.param(lambda fuse, v, a: _pairs(fuse, v, a, a[(torch.arange(len(a)) + torch.randint(len(a), (len(a),)))
@@ -421,8 +464,10 @@ def _every_pair(fuse, v, a):
                  "no sigmoid before a ...with_logits loss", id="sigmoid-twice"),
 ])
 def test_the_avc_loss_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_avc_loss(wrong)
+    assert not any(code in str(rejected.value) for code in ("roll(", "randint(", "torch.cat", "arange(")), \
+        rejected.value
 
 
 def test_checkers_leave_the_notebooks_random_stream_alone():

@@ -40,9 +40,10 @@ def audio_probe_sets(d: SoundsAndImages):
 
 
 def _probe_towers(backbones: dict, sets, per_class: int | None, draws: int, seed: int) -> pd.DataFrame:
-    """``evaluate.probe_table`` of the towers that are there (a ``None`` tower has no row)."""
+    """``evaluate.probe_table`` of the towers that are there (a ``None`` tower has no row); the random-init tower at
+    its best read (as initialised or BatchNorm recalibrated, chosen on validation: ``evaluate.random_at_its_best``)."""
     present = {name: tower for name, tower in backbones.items() if tower is not None}
-    return evaluate.probe_table(present, *sets, per_class=per_class, draws=draws, seed=seed)
+    return evaluate.probe_table(present, *sets, per_class=per_class, draws=draws, seed=seed, random_row=RANDOM)
 
 
 def image_probes(image_towers: dict[str, nets.Backbone | None], d: SoundsAndImages, sizes: Sizes,
@@ -66,7 +67,8 @@ def probe_summary(image: pd.DataFrame, sound: pd.DataFrame) -> pd.DataFrame:
     def cell(table, row):
         if row not in table.index:
             return "-"
-        return f"{evaluate.best_of(table, row).text()} ({table.loc[row, evaluate.BEST_LAYER]})"
+        where = ", ".join(filter(None, (table.loc[row, evaluate.BEST_LAYER], evaluate.read_of(table, row))))
+        return f"{evaluate.best_of(table, row).text()} ({where})"
 
     rows = list(dict.fromkeys([*image.index, *sound.index]))
     return pd.DataFrame({f"image probe, {10 * LABELS_PER_CLASS} labels": [cell(image, r) for r in rows],
@@ -148,7 +150,8 @@ def metrics(avc: dict[str, float], image: pd.DataFrame, sound: pd.DataFrame, ret
             shortcut: pd.DataFrame) -> dict[str, float]:
     """The numbers to record (the concatenation model is *the* AVC model, as in L3-Net's paper): probes at each
     row's chosen layer (mean, and the std over labelled draws for the image probe), recall@1, AVC accuracy, the
-    AVE-Net's, Owens', the supervised reference's and the shortcut run's."""
+    AVE-Net's, Owens', the supervised reference's and the shortcut run's, and which read of the random towers was
+    kept."""
     score, cosine = "recall@1, the model's score", "recall@1, cosine of the embeddings"
     short = SHORTCUT_ROWS[0]
     out = {
@@ -175,6 +178,9 @@ def metrics(avc: dict[str, float], image: pd.DataFrame, sound: pd.DataFrame, ret
         if row in sound.index:
             best = evaluate.best_of(sound, row)
             out[f"probe_audio_{short_name}"], out[f"probe_audio_{short_name}_std"] = best, best.std
+    for tower, table in (("image", image), ("audio", sound)):  # 1 where the recalibrated random read was chosen
+        if RANDOM in table.index:
+            out[f"probe_{tower}_random_recalibrated"] = float(evaluate.read_of(table, RANDOM) == evaluate.RECALIBRATED)
     return {k: float(v) for k, v in out.items()}
 
 
