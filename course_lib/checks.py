@@ -77,7 +77,9 @@ def verdict(name: str, tests: Iterable[tuple[Callable[[], bool], str | Callable[
     be a callable too, for a message that shows the student's own (wrong) numbers.
 
     A test that calls a student's function through ``guarded`` fails with what that function raised, then the
-    test's hint (a callable hint is left out: it may read the answer that was never returned).
+    test's hint (a callable hint is left out: it may read the answer that was never returned). A NameError gets its
+    own hint instead, whatever the test's: a name the function uses is not defined, which no advice on the inputs'
+    sizes or types explains.
     """
     for test, hint in tests:
         try:
@@ -87,9 +89,21 @@ def verdict(name: str, tests: Iterable[tuple[Callable[[], bool], str | Callable[
         except Raised as raised:
             error = raised.__cause__
             said = (str(error).strip().splitlines() or [""])[0][:200]
-            message = f"your function raised {type(error).__name__}: {said}" + ("" if callable(hint) else f"; {hint}")
+            advice = _undefined_name(error) or ("" if callable(hint) else hint)
+            message = f"your function raised {type(error).__name__}: {said}" + (f"; {advice}" if advice else "")
         exercise(name, False, message)
     exercise(name, True, "")
+
+
+def _undefined_name(error: BaseException) -> str:
+    """The hint for a NameError (a name not defined), else ""."""
+    if isinstance(error, UnboundLocalError):
+        return ("a variable of your function is read before it is given a value (assigned later in the function, or "
+                "only on some paths)")
+    if isinstance(error, NameError):
+        return ("a name your function uses is not defined here: a missing import (run the notebook's setup cell "
+                "at the top, or import it in your cell) or a typo in the name")
+    return ""
 
 
 class Raised(Exception):

@@ -40,6 +40,27 @@ def test_verdict_turns_what_a_guarded_function_raised_into_the_hint():
         checks.verdict("ex", [(lambda: fn("a") == 1, "no int")])
 
 
+def test_verdict_says_a_name_is_not_defined_instead_of_the_tests_hint():
+    def no_import(x):
+        return torch.zeros(x)  # noqa: F821 (the import a student's cell forgot)
+
+    fn = checks.guarded(no_import)
+    with pytest.raises(checks.NotYet, match="raised NameError: name 'torch' is not defined; a name your function uses "
+                                            "is not defined here: a missing import .* or a typo") as rejected:
+        checks.verdict("ex", [(lambda: fn(3) == 1, "sizes that must match")])
+    assert "sizes that must match" not in str(rejected.value)
+
+
+def test_verdict_says_a_variable_is_read_before_it_is_set():
+    def unbound(x):
+        if x > 5:
+            total = x
+        return total
+
+    with pytest.raises(checks.NotYet, match="raised UnboundLocalError: .*read before it is given a value"):
+        checks.verdict("ex", [(lambda: checks.guarded(unbound)(3) == 1, "sizes that must match")])
+
+
 def test_guarded_lets_an_exercise_stub_through():
     def stub():
         raise NotImplementedError("exercise: fill this in")

@@ -337,7 +337,12 @@ annealed_mean = col.annealed_mean  # the course's, for the run after the exercis
 
 # (N, Q, H, W, T): the paper's T on three bins, the plain mean (T = 1) on images that are not square, the notebook's
 # own bins at T = 0.1, and a T above 1 (flatter than the mean), where T multiplied and T divided differ most
-ANNEALED_CASES = ((2, 3, 4, 4, col.T_PAPER), (3, 7, 2, 5, 1.0), (1, 0, 3, 3, 0.1), (2, 5, 3, 2, 2.5))
+# (N, Q, H, W, T), Q = 0 for the notebook's own bins; the last case, at a T so small that the probabilities raised to
+# 1 / T underflow in float32 (every pixel, for logits of scale 2 over the notebook's bins), is where a literal
+# exp(log z / T) / sum gives nan while the annealed mean itself is finite
+ANNEALED_CASES = ((2, 3, 4, 4, col.T_PAPER), (3, 7, 2, 5, 1.0), (1, 0, 3, 3, 0.1), (2, 5, 3, 2, 2.5),
+                  (1, 0, 3, 3, 0.01))
+SMALL_T_CASE = 4
 
 
 def _annealed_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]]:
@@ -416,8 +421,8 @@ def _check_annealed(cases, want, answers, near_mode, mode) -> None:
     def close(i: int, other: torch.Tensor) -> bool:
         return bool(torch.allclose(got(i), other.float(), atol=1e-3, rtol=1e-4))
 
-    def value_hint() -> str:
-        i = next(i for i in order if not close(i, want[i][0]))
+    def value_hint(among: list[int] | None = None) -> str:
+        i = next(i for i in (among or order) if not close(i, want[i][0]))
         logits, centres, _, t = cases[i]
         named = [mistake for mistake, wrong in _annealed_mistakes(logits, centres, t).items()
                  if wrong.shape == got(i).shape and close(i, wrong)]
@@ -427,6 +432,17 @@ def _check_annealed(cases, want, answers, near_mode, mode) -> None:
                                                              "hint below helps)"))
 
     order = [0, 3, 2, 1]  # the paper's T first, T = 1 (where several mistakes coincide with the answer) last
+    regular = [i for i in range(len(cases)) if i != SMALL_T_CASE]
+
+    def small_t_hint() -> str:
+        logits, centres, _, t = cases[SMALL_T_CASE]
+        bad = int((~torch.isfinite(got(SMALL_T_CASE))).any(1).sum())
+        pixels = logits.shape[0] * logits.shape[2] * logits.shape[3]
+        return (f"at T = {t:g}, on random logits of scale 2 over Q = {len(centres)} bins, your colours hold nan or inf "
+                f"at {bad} of {pixels} pixels (the annealed mean there is finite, nearly the mode): at so small a T "
+                "the probabilities raised to the power 1 / T underflow to 0 in every bin (and 0 / 0 is nan), or "
+                "overflow. Keep f_T in log space until it is normalised, where no number is that small or large")
+
     sizes = ", ".join(f"{n} x {q or 'Q'} x {h} x {w} at T = {t:g}" for n, q, h, w, t in ANNEALED_CASES)
     checks.verdict("annealed mean", [
         *(checks.returns(answers[i], f"the checker calls it with logits N x Q x H x W that need gradients ({sizes}) "
@@ -439,15 +455,18 @@ def _check_annealed(cases, want, answers, near_mode, mode) -> None:
         (lambda: all(isinstance(answers[i]()[0], torch.Tensor) for i in range(len(cases))),
          lambda: f"you returned a {type(answers[0]()[0]).__name__}: return a torch tensor, as the colorizer puts it "
                  "back on the lightness with torch"),
-        (lambda: all(bool(torch.isfinite(got(i)).all()) for i in range(len(cases))),
+        (lambda: all(bool(torch.isfinite(got(i)).all()) for i in regular),
          "your colours hold nan or inf: the logits are not probabilities (they can be negative: log of a negative "
          "number is nan); z = softmax(logits) over the bins, or work with the logits directly"),
         (lambda: all(close(i, want[i][0]) for i in order), value_hint),
+        (lambda: bool(torch.isfinite(got(SMALL_T_CASE)).all()), small_t_hint),
+        (lambda: close(SMALL_T_CASE, want[SMALL_T_CASE][0]), lambda: value_hint([SMALL_T_CASE])),
         (lambda: all(answers[i]()[0].requires_grad and answers[i]()[1] is not None for i in range(len(cases))),
          "your colours carry no gradient back to the logits (.detach(), .data, .numpy() or torch.no_grad inside): "
          "keep it one torch computation from the logits"),
         (lambda: all(torch.allclose(answers[i]()[1], want[i][1], atol=1e-4 * float(want[i][1].abs().max()), rtol=0)
-                     for i in range(len(cases))),  # a tolerance on the scale of the gradient: float32 rounding
+                     for i in regular),  # a tolerance on the scale of the gradient: float32 rounding (at T = 0.01
+         # it reaches 1e-3 of the scale for a right answer in log space, so that case is left out)
          "the colours are right but their gradient to the logits is not: part of the computation uses detached "
          "values (.detach(), .data)"),
         (lambda: bool(torch.allclose(torch.as_tensor(near_mode()).detach().float(), mode, atol=0.5)),

@@ -181,13 +181,17 @@ def curve_mean(curve: dict[int, evaluate.Spread], from_labels: int = CLAIM_FROM)
 
 def check_few_labels(fn) -> None:
     """Exercise: ``fn(y, per_class, seed)`` returns indices of ``per_class`` examples of every class, drawn with the
-    seed: tried on two label vectors (12 labels of 3 classes; 40 labels of 5 classes of unequal sizes), 1 to 3 per
-    class and seeds 0, 1, 2, so that a draw that is not per class, or that ignores the seed, shows."""
+    seed: tried on three label vectors (12 labels of 3 classes; 40 labels of 5 classes of unequal sizes; 24 labels of
+    4 classes of 6), 1 to 3 per class and seeds 0, 1, 2, so that a draw that is not per class, that ignores the seed,
+    or that restarts from the seed for every class (the same positions within each equal class) shows; and once with
+    torch's global stream watched, which the draw must leave as it was."""
     small = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 1])
     large = torch.repeat_interleave(torch.arange(5), torch.tensor([12, 9, 8, 6, 5]))
     large = large[torch.randperm(len(large), generator=torch.Generator().manual_seed(1))]
-    labels = {"12 labels of 3 classes": small, "40 labels of 5 classes": large}
-    runs = [(name, k, seed) for name, ks in (("12 labels of 3 classes", (1, 2)), ("40 labels of 5 classes", (1, 3)))
+    equal = torch.arange(4).repeat(6)[torch.randperm(24, generator=torch.Generator().manual_seed(2))]
+    labels = {"12 labels of 3 classes": small, "40 labels of 5 classes": large, "24 labels of 4 equal classes": equal}
+    runs = [(name, k, seed) for name, ks in (("12 labels of 3 classes", (1, 2)), ("40 labels of 5 classes", (1, 3)),
+                                             ("24 labels of 4 equal classes", (2,)))
             for k in ks for seed in (0, 1, 2)]
 
     def draw(y, per_class, seed) -> torch.Tensor:
@@ -229,6 +233,29 @@ def check_few_labels(fn) -> None:
         idx = picks[run]()
         return idx.numel() == 0 or (int(idx.min()) >= 0 and int(idx.max()) < len(labels[run[0]]))
 
+    def positions_in_class() -> bool:
+        """Every value is below its run's largest class size, and some come twice: positions counted within each
+        class, not indices into y."""
+        return (any(repeated(run) for run in runs)
+                and all(int(picks[run]().max()) < int(torch.bincount(labels[run[0]]).max()) for run in runs))
+
+    def ranks(run) -> list[tuple[int, ...]]:
+        """Per class: the positions within the class (0 = its first member in y) of the examples drawn."""
+        y, idx = labels[run[0]], set(picks[run]().tolist())
+        return [tuple(r for r, i in enumerate(torch.nonzero(y == c).flatten().tolist()) if i in idx)
+                for c in range(int(y.max()) + 1)]
+
+    def same_positions_in_every_class() -> bool:
+        """On the equal classes, every seed drew the same positions within every class: the draw restarted from the
+        seed for each class."""
+        return all(len(set(ranks(("24 labels of 4 equal classes", 2, seed)))) == 1 for seed in (0, 1, 2))
+
+    def leaves_the_global_stream() -> bool:
+        torch.manual_seed(1234)
+        before = torch.random.get_rng_state()
+        checks.guarded(draw)(small.clone(), 2, 0)
+        return torch.equal(before, torch.random.get_rng_state())
+
     with config.isolated_rng(0):  # an answer that draws from torch's global stream leaves the notebook's alone
         checks.verdict("few_labels", [
             checks.returns(lambda: [pick() for pick in picks.values()],
@@ -237,6 +264,9 @@ def check_few_labels(fn) -> None:
             (lambda: all(in_range(run) for run in runs),
              "return indices into y (positions 0 ... len(y) - 1), not labels or a mask"),
             (lambda: all(len(picks[run]()) == run[1] * len(counts(run)) for run in runs), size_hint),
+            (lambda: not positions_in_class(),
+             "your numbers are positions within each class (0 ... class size - 1, so they repeat from class to "
+             "class), not indices into y: give each chosen example's position in y itself"),
             (lambda: not any(repeated(run) for run in runs),
              lambda: f"{where(first(repeated))} an index came twice: an example can be labelled once, so the draw is "
                      "without replacement (distinct indices)"),
@@ -249,19 +279,77 @@ def check_few_labels(fn) -> None:
             (lambda: subset(again()) == subset(picks["12 labels of 3 classes", 2, 0]()),
              "the same seed drew another subset when called again: the draw uses torch's global random stream, not "
              "one started from the seed"),
+            (lambda: not same_positions_in_every_class(),
+             lambda: "with 4 classes of 6 examples each, every class got the same positions within the class (seed "
+                     f"0: members {[r + 1 for r in ranks(('24 labels of 4 equal classes', 2, 0))[0]]} of every "
+                     "class, counted in y's order): the random draw starts again from the seed for each class. Start "
+                     "it from the seed once per call and let the classes go on drawing from it"),
+            (leaves_the_global_stream,
+             "your function changed torch's global random stream (torch.manual_seed, or a draw without a generator "
+             "of its own): calling it would change every random number the notebook draws next. Draw from a "
+             "torch.Generator seeded with the seed instead, and leave torch's global stream alone"),
         ])
 
 
 def check_labels_needed(fn) -> None:
-    """Exercise: ``fn(curve, accuracy)`` = labels per class needed to reach ``accuracy`` (log interpolation)."""
+    """Exercise: ``fn(curve, accuracy)`` = labels per class needed to reach ``accuracy`` (log interpolation), on a
+    rising curve (between its points, below its first, never reached), the same curve with its keys out of order, and
+    a curve that dips, which crosses the accuracy asked for three times."""
     curve = {1: 40.0, 10: 60.0, 100: 80.0}
-    cases = {50.0: evaluate.labels_needed(curve, 50.0), 30.0: 1.0, 90.0: float("inf")}
-    wrong = {acc: fn(curve, acc) for acc, want in cases.items() if not _close(fn(curve, acc), want)}
-    checks.exercise("labels_needed", not wrong,
-                    f"for the curve {curve} you answered {wrong}; halfway between 40 % and 60 % on a log axis "
-                    "is sqrt(1 * 10) = 3.16 labels; below the first point it is the first point; never reached: inf")
+    unordered = {100: 80.0, 1: 40.0, 10: 60.0}
+    dipping = {1: 40.0, 3: 55.0, 10: 50.0, 30: 70.0}
+    cases = [(curve, 50.0), (curve, 30.0), (curve, 90.0), (unordered, 50.0), (dipping, 52.0)]
+    got = [checks.answer(fn, dict(c), accuracy) for c, accuracy in cases]
+    want = [evaluate.labels_needed(c, accuracy) for c, accuracy in cases]
+    at = {case: i for i, case in enumerate(("between", "below", "never", "unordered", "dipping"))}
+
+    def right(i: int) -> bool:
+        return _close(got[i](), want[i])
+
+    def rising_hint() -> str:
+        wrong = {cases[i][1]: got[i]() for i in range(3) if not right(i)}
+        notes = []
+        if not right(at["between"]):
+            between = _number(got[at["between"]]())
+            notes.append("between two measured points the answer is interpolated on a log axis of labels, "
+                         + ("not on a linear one" if _close(between, 5.5) else
+                            "not the next measured point" if _close(between, 10.0) else
+                            "so it lies between those points' labels"))
+        if not right(at["below"]):
+            notes.append("an accuracy the first point already reaches needs the first point's labels")
+        if not right(at["never"]):
+            notes.append('an accuracy the curve never reaches needs float("inf") labels')
+        return f"for the curve {curve} you answered {wrong}: " + "; ".join(notes)
+
+    def dipping_hint() -> str:
+        answer = _number(got[at["dipping"]]())
+        last = _close(answer, 10.0 * 3.0 ** 0.1)  # where the curve crosses 52 % the last time, between 10 and 30
+        return (f"for the curve {dipping} at 52 % you answered {answer:.4g}: "
+                + ("that is where the curve crosses 52 % the last time; the labels needed are where it reaches it "
+                   "first (an accuracy curve measured on few labels can dip)" if last else
+                   "the labels needed are where the curve first reaches 52 %, although it dips below it again later"))
+
+    checks.verdict("labels_needed", [
+        checks.returns(got[0], f"it was given the curve {curve} (a dict: labels per class -> accuracy in %) and the "
+                               "accuracy 50.0; it should return one number"),
+        (lambda: all(right(i) for i in range(3)), rising_hint),
+        (lambda: right(at["unordered"]),
+         lambda: f"for the curve {unordered} at 50 % you answered {got[at['unordered']]()}: these are the points of "
+                 f"{curve} with the dict's keys out of order; take the points in order of labels, whatever order "
+                 "the dict holds them in"),
+        (lambda: right(at["dipping"]), dipping_hint),
+    ])
+
+
+def _number(value) -> float:
+    """A student's answer as a float, or nan when it is not a number (None, a string)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _close(a: float, b: float) -> bool:
     """``a`` is ``b``, or near it; a finite ``a`` is never near inf (the tolerance grows with ``b``)."""
+    a = _number(a)
     return a == b or (abs(b) < float("inf") and abs(a - b) <= 1e-6 * max(1.0, abs(b)))

@@ -154,10 +154,18 @@ def test_colorize_any_keeps_the_photo_size(space):
 
 
 def _annealed_mean(logits, centres, t):
-    """An answer written for this test: re-normalise the probabilities raised to 1 / T, then weigh each bin's centre."""
-    z = logits.softmax(1) ** (1 / t)
+    """An answer written for this test: the probabilities raised to 1 / T in log space, shifted by their largest so
+    that none under- or overflows, re-normalised, then each bin's centre weighed."""
+    log_z = logits.log_softmax(1) / t
+    z = (log_z - log_z.amax(1, keepdim=True)).exp()
     f_t = z / z.sum(1, keepdim=True)
     return (f_t[:, :, None] * centres[None, :, :, None, None]).sum(1)
+
+
+def _literal(logits, centres, t):
+    """f_T(z) = exp(log z / T) / sum exactly as written: the probabilities underflow at a small T."""
+    z = torch.exp(torch.log(logits.softmax(1)) / t)
+    return _weigh(z / z.sum(1, keepdim=True), centres)
 
 
 def test_annealed_mean_checker_accepts_an_answer_written_here_and_leaves_the_random_stream_alone(capsys):
@@ -201,6 +209,10 @@ def test_annealed_mean_checker_accepts_other_correct_forms(capsys):
                  "divides the probabilities", id="temperature-on-the-probabilities"),
     pytest.param(lambda logits, centres, t: _weigh(torch.exp(logits.log() / t) / torch.exp(logits.log() / t).sum(
         1, keepdim=True), centres), "nan or inf.*logits are not probabilities", id="logits-as-probabilities"),
+    pytest.param(_literal, r"at T = 0.01, .* nan or inf at [1-9] of 9 pixels.*underflow.*log space",
+                 id="unstable-at-a-small-temperature"),
+    pytest.param(lambda logits, centres, t: (lambda z: _weigh(z / z.sum(1, keepdim=True), centres))(
+        logits.softmax(1) ** (1 / t)), "underflow.*log space", id="unstable-power-at-a-small-temperature"),
     pytest.param(lambda logits, centres, t: logits, r"shape \(2, 3, 4, 4\).*one map per bin", id="the-logits-back"),
     pytest.param(lambda logits, centres, t: torch.einsum("nqhw,qc->nhwc", (logits / t).softmax(1), centres),
                  "ab channels go in dim 1", id="channels-last"),
@@ -212,8 +224,9 @@ def test_annealed_mean_checker_accepts_other_correct_forms(capsys):
                  id="three-bins-written-in"),
 ])
 def test_annealed_mean_checker_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_annealed_mean(wrong)
+    assert not any(code in str(rejected.value) for code in ("log_softmax", "logsumexp", "amax")), rejected.value
 
 
 def test_your_decoding_colours_the_photos_at_every_temperature(photos, space, capsys):

@@ -173,6 +173,12 @@ def _both_ways(logits, own=None):
     return (F.cross_entropy(logits, own) + F.cross_entropy(logits.T, own)) / 2
 
 
+def _summed(logits):
+    """Both directions' cross-entropies with reduction='sum', added."""
+    own = torch.arange(len(logits))
+    return F.cross_entropy(logits, own, reduction="sum") + F.cross_entropy(logits.T, own, reduction="sum")
+
+
 def _cosines(v, a):
     return F.normalize(v, dim=1) @ F.normalize(a, dim=1).T
 
@@ -243,6 +249,11 @@ def _normalised_in_place(v, a, t):
                  id="targets-shuffled"),
     pytest.param(lambda v, a, t: _both_ways((torch.exp(t) * _cosines(v, a)).softmax(1)), "softmax before",
                  id="softmax-twice"),
+    pytest.param(lambda v, a, t: _summed(torch.exp(t) * _cosines(v, a)) / 2,
+                 r"summed over the batch \(a reduction of 'sum'\), not averaged over it$", id="summed-over-the-batch"),
+    pytest.param(lambda v, a, t: _summed(torch.exp(t) * _cosines(v, a)),
+                 "summed over the batch .*, not averaged over it; and the two directions are added",
+                 id="summed-over-the-batch-and-directions-added"),
     pytest.param(_normalised_in_place, "RuntimeError.*in-place", id="normalised-in-place"),
 ])
 def test_check_infonce_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):

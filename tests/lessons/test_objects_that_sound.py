@@ -405,6 +405,11 @@ def _without_gradients(a, v):
                  "gradient", id="audio-detached"),
     pytest.param(lambda a, v: torch.einsum("ad,cdhw->achw", a, v.reshape(5, 8, 4, 6)), "a size written into",
                  id="sizes-written-in"),
+    pytest.param(lambda a, v: tensor.einsum("ad,cdhw->achw", a, v),  # noqa: F821 (an import forgotten, or a typo)
+                 r"raised NameError: name 'tensor' is not defined; a name your function uses is not defined here: a "
+                 r"missing import \(run the notebook's setup cell at the top, or import it in your cell\) or a typo in "
+                 r"the name$",
+                 id="a-name-not-defined"),
 ])
 def test_similarity_map_checker_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint) as rejected:

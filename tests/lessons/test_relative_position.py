@@ -239,9 +239,11 @@ def _pairs(photos, grid, generator, mistake=""):
     def jitter():
         if mistake == "no-jitter":
             return torch.zeros(n, 2, dtype=torch.long)
+        if mistake == "one-jitter-for-row-and-column":
+            return torch.randint(-grid.jitter, grid.jitter + 1, (n, 1), generator=draws).expand(n, 2)
         return torch.randint(-grid.jitter, grid.jitter + 1, (n, 2), generator=draws)
 
-    first_jitter = jitter()
+    first_jitter = torch.zeros(n, 2, dtype=torch.long) if mistake == "second-patch-jittered-only" else jitter()
     second_jitter = first_jitter if mistake == "one-jitter-per-pair" else jitter()
     first = grid.margin + pitch + first_jitter
     second = grid.margin + torch.stack([rows, cols], dim=1) * pitch + second_jitter
@@ -283,6 +285,8 @@ def test_check_patch_pairs_accepts_right_answers_and_leaves_the_random_stream_al
     ("no-gap", "no gap"),
     ("no-jitter", "no jitter"),
     ("one-jitter-per-pair", "each patch draws its own jitter"),
+    ("one-jitter-for-row-and-column", "only ever move diagonally.*drawn separately"),
+    ("second-patch-jittered-only", r"first \(centre\) patches never move.*a jitter of its own"),
 ])
 def test_check_patch_pairs_names_the_usual_mistake(mistake, named):
     with pytest.raises(checks.NotYet, match=named) as raised:

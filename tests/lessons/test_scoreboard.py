@@ -371,7 +371,25 @@ def _totals(weights, labels, n_classes):
                  id="votes-not-the-arg-max"),
     pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, 4).argmax(1), "raised RuntimeError.*labels 0 ... 9",
                  id="four-classes-hard-coded"),
+    pytest.param(lambda s, y, n, t: _totals(s.exp(), y, n).argmax(1), "the temperature is left out",
+                 id="temperature-ignored"),
+    pytest.param(lambda s, y, n, t: _totals((-s / t).exp(), y, n).argmax(1), "the weights fall as the similarity "
+                 "grows", id="weights-of-minus-the-similarity"),
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n).argmin(1), "the class with the smallest total",
+                 id="arg-min-not-arg-max"),
+    pytest.param(lambda s, y, n, t: _totals((s / t).exp(), y, n).argmax(1).float(),
+                 r"the classes are right but you returned them as floats \(torch.float32\)", id="float-classes"),
+    pytest.param(lambda s, y, n, t: _knn_vote(s, y, n, t).numpy().astype("float64"), r"as floats \(torch.float64\)",
+                 id="numpy-float-classes"),
 ])
 def test_check_knn_vote_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_knn_vote(wrong)
+    assert not any(code in str(rejected.value) for code in ("argmax(", "scatter", "/ temperature", ".long(")), \
+        rejected.value
+
+
+def test_check_knn_vote_accepts_integer_classes_of_any_integer_type(capsys):
+    lesson.check_knn_vote(lambda s, y, n, t: _knn_vote(s, y, n, t).int())
+    lesson.check_knn_vote(lambda s, y, n, t: _knn_vote(s, y, n, t).numpy())
+    assert capsys.readouterr().out.count("weighted kNN vote: correct") == 2

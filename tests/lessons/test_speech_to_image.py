@@ -354,6 +354,16 @@ def _covariance(sound, motion, max_offset):
     return _scored(lambda a, b: float((a - a.mean()) @ (b - b.mean())), sound, motion, max_offset)
 
 
+def _z_scored_once(sound, motion, max_offset):
+    """The whole signals z-scored once, then the mean of products in each window (no per-window mean or spread)."""
+    sound, motion = (sound - sound.mean()) / sound.std(), (motion - motion.mean()) / motion.std()
+    return _scored(lambda a, b: float((a * b).mean()), sound, motion, max_offset)
+
+
+def _largest_absolute_r(sound, motion, max_offset):
+    return _scored(lambda a, b: abs(_pearson(a, b)), sound, motion, max_offset)
+
+
 def _rolled(sound, motion, max_offset):
     return max(range(-max_offset, max_offset + 1), key=lambda o: _pearson(sound, torch.roll(motion, -o)))
 
@@ -385,7 +395,11 @@ def _best_score(sound, motion, max_offset):
     pytest.param(lambda s, m, k: _best_offset(m, s, k), "sign is flipped", id="sound-and-motion-swapped"),
     pytest.param(_dot_product, "plain sum of products", id="dot-product-not-normalised"),
     pytest.param(_cosine, "without the means subtracted", id="cosine-not-centred"),
-    pytest.param(_covariance, "spreads are not divided out", id="covariance-not-scaled"),
+    pytest.param(_covariance, "each window's own mean and spread", id="covariance-not-scaled"),
+    pytest.param(_z_scored_once, "each window's own mean and spread", id="whole-signal-z-scored-once"),
+    pytest.param(_largest_absolute_r, r"largest \|r\|.*the best line-up is the largest r", id="largest-absolute-r"),
+    pytest.param(lambda s, m, k: _scored(lambda a, b: -_pearson(a, b), s, m, k), "picks the smallest r",
+                 id="smallest-r"),
     pytest.param(_rolled, "torch.roll wraps", id="torch-roll-wraps-round"),
     pytest.param(_overlapping, "compared the frames that overlap", id="windows-of-different-lengths"),
     pytest.param(_index_of_best, "position of the best score", id="index-not-offset"),

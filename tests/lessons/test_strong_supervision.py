@@ -134,11 +134,31 @@ def _per_class_in_all(y, per_class, seed):
     return torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:per_class]
 
 
+def _positions_within_each_class(y, per_class, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.cat([torch.randperm(int((y == c).sum()), generator=g)[:per_class] for c in y.unique()])
+
+
+def _reseeded_for_every_class(y, per_class, seed):
+    picks = []
+    for c in y.unique():
+        members = torch.nonzero(y == c).flatten()
+        picks.append(members[torch.randperm(len(members), generator=torch.Generator().manual_seed(seed))[:per_class]])
+    return torch.cat(picks)
+
+
+def _global_stream_seeded(y, per_class, seed):
+    torch.manual_seed(seed)
+    return torch.cat([torch.nonzero(y == c).flatten()[torch.randperm(int((y == c).sum()))[:per_class]]
+                      for c in y.unique()])
+
+
 @pytest.mark.parametrize("right", [
     pytest.param(evaluate.few_labels, id="the-library"),
     pytest.param(_few_labels, id="written-here"),
-    pytest.param(lambda y, k, seed: [int(i) for c in range(int(y.max()) + 1) for i in torch.nonzero(y == c).flatten()[
-        torch.randperm(int((y == c).sum()), generator=torch.Generator().manual_seed(seed))[:k]]], id="a-list"),
+    pytest.param(lambda y, k, seed: [int(i) for g in [torch.Generator().manual_seed(seed)]
+                                             for c in range(int(y.max()) + 1) for i in torch.nonzero(y == c).flatten()[
+        torch.randperm(int((y == c).sum()), generator=g)[:k]]], id="a-list"),
 ])
 def test_check_few_labels_accepts_the_reference_and_answers_written_here(right, capsys):
     lesson.check_few_labels(right)
@@ -163,6 +183,12 @@ def test_check_few_labels_accepts_the_reference_and_answers_written_here(right, 
     pytest.param(lambda y, k, seed: evaluate.few_labels(y, k, seed) + 1, "positions 0 ... len", id="counted-from-1"),
     pytest.param(lambda y, k, seed: torch.nonzero(y[None] == torch.arange(3)[:, None])[:, 1].view(3, -1)[:, :k],
                  "your function raised RuntimeError.*a 1-D tensor of indices", id="a-shape-error"),
+    pytest.param(_positions_within_each_class, "positions within each class .* not indices into y",
+                 id="positions-within-each-class"),
+    pytest.param(_reseeded_for_every_class, "same positions within the class.*starts again from the seed for each "
+                 "class", id="generator-reseeded-for-every-class"),
+    pytest.param(_global_stream_seeded, "changed torch's global random stream.*torch.Generator",
+                 id="global-stream-seeded"),
 ])
 def test_check_few_labels_rejects_a_typical_mistake_without_giving_the_answer(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint) as rejected:
@@ -180,7 +206,7 @@ def test_check_few_labels_leaves_the_random_stream_alone():
 def _labels_needed(curve, accuracy):
     """An answer written for this test: interpolate log10(labels) linearly in accuracy between the two points around
     it; the first point if it is reached there already; inf if never."""
-    labels, accuracies = list(curve), list(curve.values())
+    labels, accuracies = zip(*sorted(curve.items()), strict=True)
     if accuracy <= accuracies[0]:
         return float(labels[0])
     for i in range(1, len(labels)):
@@ -202,19 +228,49 @@ def test_check_labels_needed_accepts_an_answer_written_here(capsys):
     assert "labels_needed: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
+def _last_crossing(curve, accuracy):
+    """Scans every pair of neighbouring points and keeps the last one that brackets the accuracy."""
+    points, found = sorted(curve.items()), math.inf
+    for (k0, a0), (k1, a1) in zip(points, points[1:], strict=False):
+        if a0 < accuracy <= a1:
+            found = k0 * (k1 / k0) ** ((accuracy - a0) / (a1 - a0))
+    return float(points[0][0]) if points[0][1] >= accuracy else found
+
+
+def _unsorted(curve, accuracy):
+    """The answer written here, taking the points in the dict's order."""
+    labels, accuracies = list(curve), list(curve.values())
+    if accuracy <= accuracies[0]:
+        return float(labels[0])
+    for i in range(1, len(labels)):
+        if accuracies[i] >= accuracy:
+            share = (accuracy - accuracies[i - 1]) / (accuracies[i] - accuracies[i - 1])
+            return labels[i - 1] * (labels[i] / labels[i - 1]) ** share
+    return math.inf
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
     pytest.param(lambda curve, acc: _linear(curve, acc) if min(curve.values()) < acc <= max(curve.values())
-                 else _labels_needed(curve, acc), id="linear-not-log-axis"),
+                 else _labels_needed(curve, acc), "you answered .*log axis of labels, not on a linear one",
+                 id="linear-not-log-axis"),
     pytest.param(lambda curve, acc: next((float(k) for k, a in curve.items() if a >= acc), math.inf),
-                 id="next-point-no-interpolation"),
+                 "you answered .*log axis of labels, not the next measured point", id="next-point-no-interpolation"),
     pytest.param(lambda curve, acc: float(max(curve)) if acc > max(curve.values()) else _labels_needed(curve, acc),
-                 id="the-last-point-when-never-reached"),
+                 r"you answered \{90.0: 100.0\}.*never reaches", id="the-last-point-when-never-reached"),
     pytest.param(lambda curve, acc: 0.0 if acc < min(curve.values()) else _labels_needed(curve, acc),
-                 id="zero-below-the-first-point"),
+                 r"you answered \{30.0: 0.0\}.*first point already reaches", id="zero-below-the-first-point"),
+    pytest.param(lambda curve, acc: None if acc > max(curve.values()) else _labels_needed(curve, acc),
+                 r"you answered \{90.0: None\}", id="none-when-never-reached"),
+    pytest.param(_unsorted, "you answered 100.*keys out of order", id="keys-not-sorted"),
+    pytest.param(_last_crossing, "you answered 11.16: that is where the curve crosses 52 % the last time",
+                 id="the-last-crossing"),
+    pytest.param(lambda curve, acc: _labels_needed(curve, acc) if acc != 52.0 else 1 / 0,
+                 "your function raised ZeroDivisionError", id="raises-on-one-curve"),
 ])
-def test_check_labels_needed_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="you answered .*log axis"):
+def test_check_labels_needed_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_labels_needed(wrong)
+    assert not any(code in str(rejected.value) for code in ("sqrt", "3.16", "log(", "sorted(")), rejected.value
 
 
 def test_show_tasks_draws_a_row_per_task(tasks):

@@ -172,6 +172,7 @@ def _draw(videos, per_clip, window, generator, min_gap, mistake=""):
     draws = {"seed-ignored": None, "own-generator": torch.Generator().manual_seed(3)}.get(mistake, generator)
     n, t = videos.shape[:2]
     gap = 1 if mistake == "tau-min-ignored" else min_gap
+    gap = min_gap + 1 if mistake == "gap-more-than-tau-min" else gap
     if mistake == "uniform-windows":
         starts = torch.randint(0, t - window + 1, (n, per_clip), generator=draws)
     elif mistake == "motion-along-the-height":
@@ -179,7 +180,12 @@ def _draw(videos, per_clip, window, generator, min_gap, mistake=""):
         starts = torch.multinomial(steps.unfold(1, window - 1, 1).sum(-1) + 1e-8, per_clip, True, generator=draws)
     else:
         steps = (videos[:, 1:] - videos[:, :-1]).abs().mean(dim=(2, 3, 4))
-        starts = torch.multinomial(steps.unfold(1, window - 1, 1).sum(-1) + 1e-8, per_clip, True, generator=draws)
+        weights = steps.unfold(1, window - 1, 1).sum(-1)
+        if mistake == "the-busiest-window":
+            starts = weights.argmax(1, keepdim=True).expand(n, per_clip)
+        else:
+            weights = (weights > 0).float() if mistake == "any-moving-window-alike" else weights
+            starts = torch.multinomial(weights + 1e-8, per_clip, True, generator=draws)
 
     def uniform(low, high):  # a whole number from low ... high (tensors), both included
         return low + (torch.rand(low.shape, generator=draws) * (high - low + 1)).long()
@@ -189,6 +195,8 @@ def _draw(videos, per_clip, window, generator, min_gap, mistake=""):
     c = uniform(b + 1, last - gap - 1)
     d = uniform(c + 1, last - gap)
     a, e = uniform(starts, b - gap), uniform(d + gap, last)
+    if mistake == "five-frames-at-fixed-places":
+        a, b, c, d, e = starts, starts + gap, starts + gap + 1, starts + gap + 2, starts + 2 * gap + 2
     positive = torch.rand(n, per_clip, generator=draws) < (0.5 if mistake == "half-positives" else 0.25)
     outside = a if mistake == "only-b-a-d" else torch.where(torch.rand(n, per_clip, generator=draws) < 0.5, a, e)
     if mistake == "negatives-in-order":
@@ -196,9 +204,15 @@ def _draw(videos, per_clip, window, generator, min_gap, mistake=""):
     if mistake == "positives-without-room":  # the positive (a, c, e): its ends leave no room for outside frames
         b, d = torch.where(positive, a, b), torch.where(positive, e, d)
     tuples = torch.stack([b, torch.where(positive, c, outside), d], dim=0 if mistake == "stacked-along-dim-0" else -1)
+    backwards = torch.rand(n, per_clip, generator=draws) < 0.5
+    if mistake == "one-reversal-per-clip":
+        backwards = backwards[:, :1].expand(n, per_clip)
+    if mistake == "one-reversal-per-call":
+        backwards = backwards[:1, :1].expand(n, per_clip)
     if mistake != "never-reversed":
-        backwards = torch.rand(n, per_clip, generator=draws) < 0.5
         tuples = torch.where(backwards[..., None], tuples.flip(-1), tuples) if tuples.shape[-1] == 3 else tuples
+    if mistake == "reversed-positives-labelled-0":
+        positive = positive & ~backwards
     return tuples, (1 - positive.long()) if mistake == "labels-swapped" else positive.long()
 
 
@@ -249,6 +263,13 @@ def test_check_draw_tuples_accepts_right_answers_and_leaves_the_random_stream_al
     ("never-reversed", "every tuple runs the same way"),
     ("only-b-a-d", "make both negatives"),
     ("half-positives", "about one in four"),
+    ("the-busiest-window", "busier window about 100% of the time.*you always take the window with the most motion"),
+    ("any-moving-window-alike", "busier window about 5.% of the time.*equally often, whatever their motion"),
+    ("five-frames-at-fixed-places", "five frames sit at the same places in every window"),
+    ("gap-more-than-tau-min", "no negative has its outside frame exactly min_gap frames"),
+    ("reversed-positives-labelled-0", r"labelled 0 \(shuffled\) are reversed positives, such as \(d, c, b\)"),
+    ("one-reversal-per-clip", "all the tuples of a clip run the same way"),
+    ("one-reversal-per-call", "all the tuples of one call run the same way"),
 ])
 def test_check_draw_tuples_names_the_usual_mistake(mistake, named):
     with pytest.raises(checks.NotYet, match=named) as raised:
@@ -265,6 +286,13 @@ def test_check_draw_tuples_wants_whole_numbers_and_long_labels(cast):
 def test_check_draw_tuples_names_what_a_broken_sampler_raised():
     with pytest.raises(checks.NotYet, match="your function raised .*per_clip=8, window=12, min_gap=3"):
         lesson.check_draw_tuples(lambda v, p, w, g, m: temporal_order.draw_tuples(v, p, 99, g, m))
+
+
+def test_strength_clips_move_at_their_first_and_last_step_only_one_three_times_the_other():
+    videos, late = lesson.strength_clips(4, 6)
+    energy = temporal_order.motion_energy(videos)
+    assert videos.shape == (4, 7, 2, 3, 5) and late.tolist() == [False, True, False, True]
+    assert torch.allclose(energy, torch.tensor([[3.0, 0, 0, 0, 0, 1], [1, 0, 0, 0, 0, 3]]).repeat(2, 1))
 
 
 def test_probe_clips_move_at_one_step_only():

@@ -320,15 +320,25 @@ def test_rotation_checker_accepts_an_answer_written_here(capsys):
     assert "rotation bins: correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [
-    pytest.param(lambda d: ((d + 30) / 3).round().long().clamp(0, 19), id="rounded-not-floored"),
-    pytest.param(lambda d: (d / 3).long() + 10, id="truncated-toward-0-before-the-shift"),
-    pytest.param(lambda d: torch.div(d, 3, rounding_mode="floor").long(), id="no-shift-by-30"),
-    pytest.param(lambda d: ((d + 30) // 6).long(), id="bins-of-6-degrees"),
+@pytest.mark.parametrize(("wrong", "hint"), [
+    pytest.param(lambda d: ((d + 30) / 3).round().long().clamp(0, 19), "rounded to the nearest whole number",
+                 id="rounded-not-floored"),
+    pytest.param(lambda d: (d / 3).long() + 10, "truncates it toward 0", id="truncated-toward-0-before-the-shift"),
+    pytest.param(lambda d: torch.div(d, 3, rounding_mode="floor").long(), "not shifted", id="no-shift-by-30"),
+    pytest.param(lambda d: torch.div(d, 3, rounding_mode="floor").long().clamp(0, 19), "not shifted",
+                 id="no-shift-but-clamped"),
+    pytest.param(lambda d: ((d + 30) // 6).long(), "your bins go from 0 to 9", id="bins-of-6-degrees"),
+    pytest.param(lambda d: ((d + 30) / 3).floor().long(), r"outside \[-30, 30\).*you gave \[-5, -1, 20, 20, 30\]",
+                 id="not-clamped"),
+    pytest.param(lambda d: ((d + 30) / 3).floor().clamp(0, 19), "of type torch.float32.*torch.long", id="float-bins"),
+    pytest.param(lambda d: ((d + 30) / 3).clamp(0, 19), "fractions", id="not-rounded-at-all"),
+    pytest.param(lambda d: ((d + 30) / 3).floor().int().clamp(0, 19), "of type torch.int32", id="int32-bins"),
 ])
-def test_rotation_checker_rejects_a_typical_mistake(wrong):
-    with pytest.raises(checks.NotYet, match="shift by 30 degrees, divide by the bin width"):
+def test_rotation_checker_rejects_a_typical_mistake(wrong, hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_rotation_bins(wrong)
+    assert not any(code in str(rejected.value) for code in ("shift by 30", "divide by", "floor", "round down")), \
+        rejected.value  # the mistake is named, the recipe is not given
 
 
 def _nt_xent(z1, z2, temperature):
@@ -385,6 +395,11 @@ def _other_view_only(z1, z2, temperature):
     pytest.param(_temperature_multiplied, "temperature is in the wrong place", id="temperature-multiplied"),
     pytest.param(_first_view_only, r"only one direction", id="one-direction-only"),
     pytest.param(_other_view_only, "you gave", id="negatives-from-the-other-view-only"),
+    pytest.param(lambda z1, z2, t: _nt_xent(z1, z2, 1.0), "temperature is ignored", id="temperature-ignored"),
+    pytest.param(lambda z1, z2, t: _nt_xent(z1, z2, t) * 2 * len(z1),
+                 "the sum of l_i over the 2N views, not their mean", id="sum-not-mean"),
+    pytest.param(lambda z1, z2, t: _nt_xent(z1, z2, t) * 2, "divided by N, but there are 2N views",
+                 id="divided-by-n"),
 ])
 def test_nt_xent_checker_rejects_a_typical_mistake(wrong, hint):
     with pytest.raises(checks.NotYet, match=hint):

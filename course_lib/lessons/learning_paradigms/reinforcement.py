@@ -269,9 +269,19 @@ def check_epsilon_greedy(fn: Callable) -> None:
             np.random.set_state(state)
         return runs[0] == runs[1]
 
+    def not_greedy_at_0() -> str:
+        tries = rng.normal(size=(50, k))
+        if all(int(fn(t, 1.0, rng)) == int(np.argmax(t)) for t in tries):
+            return ("your agent explores when it should exploit: with epsilon = 0 it picked random actions and with "
+                    "epsilon = 1 it always took the best one. It explores with probability 1 - epsilon instead of "
+                    "epsilon: your comparison with epsilon is the wrong way round.")
+        if all(int(fn(t, 0.0, rng)) == int(np.argmin(t)) for t in tries):
+            return "with epsilon = 0 your agent took the action with the smallest estimate: exploit the largest."
+        return ("with epsilon = 0 the agent must always exploit: return the index of the largest estimate "
+                "(np.argmax), not the largest value itself.")
+
     checks.verdict("epsilon-greedy", [
-        (greedy_when_epsilon_is_0, "with epsilon = 0 the agent must always exploit: return the index of the largest "
-                                   "estimate (np.argmax), not the largest value itself."),
+        (greedy_when_epsilon_is_0, not_greedy_at_0),
         (lambda: bool(np.all(np.abs(shares(1.0, 3000) - 1 / k) < 0.04)),
          f"with epsilon = 1 every action should be equally likely (about {1 / k:.2f} each). "
          "Explore with rng.integers(len(estimates)), over all actions."),
@@ -297,10 +307,32 @@ def check_update(fn: Callable) -> None:
                 return False
         return True
 
+    def named_mistake() -> str:
+        """What a wrong update did, in words, read off single updates from the estimate 2 with the reward 8."""
+        at_4, at_7 = float(fn(2.0, 4, 8.0)), float(fn(2.0, 7, 8.0))
+        if np.isclose(at_4, 2.0) and np.isclose(at_7, 2.0):
+            return ("your estimate did not move at all (for count > 1): is an integer division (//) rounding the "
+                    "step down to 0? ")
+        if np.isclose(at_4, 5.0) and np.isclose(at_7, 5.0):
+            return ("you take the plain average of the old estimate and the new reward, as if the old estimate stood "
+                    "for one reward; it stands for all count - 1 earlier rewards, so it weighs more. ")
+        if np.isclose(at_4, at_7):
+            return ("your step does not depend on count (a constant step size): that is a recency-weighted average, "
+                    "the bonus question, not the plain average of all rewards so far. ")
+        if np.isclose(at_4, 3.0) and np.isclose(at_7, 2.0):
+            return ("your result is rounded down: integer division (//) throws the fraction away; use true division "
+                    "(/). ")
+        if np.isclose(at_4, 2.0 + 6.0 / 5) and np.isclose(at_7, 2.0 + 6.0 / 8):
+            return "your step is 1/(count + 1), one reward too many: it moves the estimate too little. "
+        if np.isclose(at_4, 2.0 + 6.0 / 3) and np.isclose(at_7, 2.0 + 6.0 / 6):
+            return "your step is 1/(count - 1), one reward too few: it moves the estimate too far. "
+        return ""
+
     checks.verdict("sample-average update", [
-        (running_average, "after n rewards the estimate must equal their plain average. Move the old estimate a "
-                          "fraction 1/count of the way towards the new reward. count already includes the new "
-                          "reward: after the first reward, count = 1 and the estimate equals that reward."),
+        (running_average,
+         lambda: named_mistake() + "After n rewards the estimate must equal their plain average; count already "
+                                   "includes the new reward: after the first reward, count = 1 and the estimate "
+                                   "equals that reward."),
         (lambda: bool(np.allclose(fn(np.array([0.0, 1.0]), np.array([1.0, 2.0]), np.array([3.0, 3.0])), [3.0, 2.0])),
          "use plain arithmetic (no int(), no Python if) so the same code updates many arms at once."),
     ])

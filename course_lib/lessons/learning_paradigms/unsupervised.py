@@ -206,16 +206,40 @@ def ten_label_accuracies(name_fn: Callable, digits: Digits, draws: int = 3, seed
 
 def check_cluster_names(fn: Callable) -> None:
     """Exercise 1: ``fn(centres, X_train, y_train)`` returns one label per cluster centre, checked against
-    ``name_clusters`` on random points (the same every time: a seeded generator, not the notebook's stream)."""
+    ``name_clusters`` on random points (the same every time: a seeded generator, not the notebook's stream).
+
+    A wrong answer is compared with the usual mistakes (the nearest digit's index, the farthest digit, the most common
+    label of the cluster's digits), so that the hint names the mistake, not the way to the answer."""
     rng = np.random.default_rng(0)
     centres, X, y = rng.normal(size=(4, 8)), rng.normal(size=(30, 8)), rng.integers(0, 10, size=30)
-    answer = np.asarray(fn(centres, X, y))
+    got = checks.answer(lambda: np.asarray(fn(centres.copy(), X.copy(), y.copy())))
     expected = name_clusters(centres, X, y)
+    distances = ((centres[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1)  # (k, n)
+    members = distances.argmin(axis=0)  # the nearest centre of each digit: its cluster
+    mistakes = {
+        "you returned the positions (row numbers in X) of the nearest training digits, not their labels":
+            distances.argmin(axis=1),
+        "each centre got the label of the training digit farthest from it, not the nearest":
+            y[distances.argmax(axis=1)],
+        "each centre got the most common label of the digits in its cluster; the exercise gives it the label of one "
+        "digit only, the training digit nearest to the centre (a person labels one image per cluster)":
+            np.array([np.bincount(y[members == c], minlength=10).argmax() for c in range(len(centres))]),
+    }
+
+    def hint() -> str:
+        answer = got()
+        for mistake, wrong in mistakes.items():
+            if np.array_equal(answer, wrong):
+                return f"{mistake}."
+        return (f"{int(np.sum(answer != expected))} of {len(expected)} labels differ: each centre's label is the label "
+                "of the one training digit nearest to it (smallest Euclidean distance).")
+
     checks.verdict("cluster names", [
-        (lambda: answer.shape == expected.shape,
-         f"return one label per centre: an array of shape {expected.shape}, got shape {answer.shape}."),
-        (lambda: bool(np.array_equal(answer, expected)),
-         lambda: "for each centre, compute its squared distance to every training digit (broadcast "
-                 "centres[:, None, :] - X[None, :, :] and sum over the last axis), take the argmin over the digits "
-                 f"and return y at those indices. {int(np.sum(answer != expected))} of {len(expected)} labels differ."),
+        checks.returns(got, f"it was given centres {centres.shape}, X {X.shape} and y {y.shape} (NumPy arrays); it "
+                            "should return one label per centre"),
+        (lambda: got().shape == expected.shape,
+         lambda: f"return one label per centre: an array of shape {expected.shape}, got shape {got().shape}."
+                 + (" That is one per training digit: the nearest centre of each digit, not the nearest digit of "
+                    "each centre." if got().shape == y.shape else "")),
+        (lambda: bool(np.array_equal(got(), expected)), hint),
     ])

@@ -47,7 +47,10 @@ def _infonce_mistakes(image: torch.Tensor, other: torch.Tensor, t: float) -> lis
         ("the embeddings are not unit length yet: the score is a cosine", _both_ways(math.exp(t) * image @ other.T)),
         ("normalised along the wrong axis: each embedding (each row, over its D numbers) gets unit length, not each "
          "dimension over the batch", _both_ways(math.exp(t) * F.normalize(image, dim=0) @ F.normalize(other, dim=0).T)),
-        ("the cross-entropies are summed over the batch, not averaged", len(image) * _both_ways(logits)),
+        ("the cross-entropies are summed over the batch (a reduction of 'sum'), not averaged over it",
+         len(image) * _both_ways(logits)),
+        ("the cross-entropies are summed over the batch (a reduction of 'sum'), not averaged over it; and the two "
+         "directions are added, not averaged", 2 * len(image) * _both_ways(logits)),
         (_NOT_OWN, _both_ways(logits, torch.zeros_like(own))),
         (_NOT_OWN, _both_ways(logits, own.flip(0))),
         ("a softmax before the cross-entropy: F.cross_entropy takes logits and applies the softmax itself, so yours "

@@ -136,6 +136,16 @@ def _pair_tests(fn: Callable, grid: rp.PatchGrid, n: int, seed: int) -> list:
         if torch.equal(first, second):
             return ("the two patches of a pair move by the same jitter, so their spacing is always exactly the same "
                     "(a cue the network can use): each patch draws its own jitter")
+        if not first.any() and second.any():
+            return ("your first (centre) patches never move: only the second patch is jittered. The centre patch is "
+                    "jittered too, by a jitter of its own")
+        if first.any() and not second.any():
+            return ("your second patches never move: only the first (centre) patch is jittered. The second patch is "
+                    "jittered too, by a jitter of its own")
+        if any(torch.equal(j[:, 0], j[:, 1]) for j in (first, second)):
+            return ("your patches only ever move diagonally: a patch's row and column move by one and the same "
+                    "jitter. The row's jitter and the column's are drawn separately, each from -grid.jitter ... "
+                    "+grid.jitter")
         return ("draw the jitter uniformly from -grid.jitter ... +grid.jitter, both ends included "
                 f"({2 * grid.jitter + 1} values), for each patch and each axis")
 
@@ -143,7 +153,7 @@ def _pair_tests(fn: Callable, grid: rp.PatchGrid, n: int, seed: int) -> list:
         first, second = jitters()
         values = set(range(-grid.jitter, grid.jitter + 1))
         return (all(set(j[:, axis].tolist()) == values for j in (first, second) for axis in (0, 1))
-                and not torch.equal(first, second))
+                and not torch.equal(first, second) and not any(torch.equal(j[:, 0], j[:, 1]) for j in (first, second)))
 
     return [
         checks.returns(got, f"it was given {where}; it should return (first patches, second patches, labels)"),

@@ -16,15 +16,35 @@ def check_distance_logit(fn) -> None:
     """Exercise: ``fn(a, v, b, s)`` = the AVE-Net logit b - s ||a - v||^2 for each row of a and v."""
     with config.isolated_rng(0):  # the same test vectors every time, and the notebook's random stream is left alone
         a, v = F.normalize(torch.randn(5, 8), dim=1), F.normalize(torch.randn(5, 8), dim=1)
-    want = 3.0 - 2.0 * (a - v).pow(2).sum(1)
-    got = torch.as_tensor(fn(a, v, 3.0, 2.0)).float()
-    hint = ("the squared Euclidean distance per row is (a - v).pow(2).sum(1); a pair at distance 0 must get the "
-            "largest logit, b")
+    b, s = 3.0, 2.0
+    squared, cosine = (a - v).pow(2).sum(1), (a * v).sum(1)
+    want = b - s * squared
+    got = torch.as_tensor(fn(a, v, b, s)).float()
+    sign = ("the sign is flipped: the closer the two embeddings, the larger the logit; a pair at distance 0 gets the "
+            "largest, b")
+    mistakes = {  # what the usual wrong answers give on these vectors, each with the mistake it names
+        sign: b + s * squared,
+        "that is the Euclidean distance itself, not its square": b - s * squared.sqrt(),
+        "the squared differences are averaged over the D coordinates, not added up": b - s * squared / a.shape[1],
+        "that is a cosine distance (one minus the cosine), not the squared Euclidean distance of the two "
+        "embeddings": b - s * (1 - cosine),
+        "that is the cosine similarity, not the squared Euclidean distance of the two embeddings": b - s * cosine,
+        "that is the cosine similarity, not the squared Euclidean distance of the two embeddings; and a pair "
+        "farther apart must get a lower logit": b + s * cosine,
+        "s scales b as well: b is added as it is, s multiplies the distance only": s * (b - squared),
+    }
+
+    def value_hint() -> str:
+        named = [words for words, wrong in mistakes.items() if torch.allclose(got, wrong, atol=1e-5)]
+        return named[0] if named else (
+            f"for the first pair (b = {b:g}, s = {s:g}) the logit is {float(want[0]):.4f}, you gave "
+            f"{float(got[0]):.4f}: b minus s times the squared Euclidean distance between the pair's two rows")
+
     checks.verdict("AVE-Net logit", [
         (lambda: got.shape == want.shape,
          f"return one logit per pair, shape {tuple(want.shape)}; got {tuple(got.shape)}"),
-        (lambda: torch.allclose(got, want, atol=1e-5), hint),
-        (lambda: bool((torch.as_tensor(fn(a, a, 3.0, 2.0)).float() >= got).all()), hint),
+        (lambda: torch.allclose(got, want, atol=1e-5), value_hint),
+        (lambda: bool((torch.as_tensor(fn(a, a, b, s)).float() >= got).all()), sign),
     ])
 
 
@@ -33,22 +53,48 @@ def check_recall_at_1(fn) -> None:
     with config.isolated_rng(0):
         scores, queries, gallery = torch.randn(50, 40), torch.randint(4, (50,)), torch.randint(4, (40,))
     want = evaluate.recall_at_k(scores, queries, gallery, k=1)
-    hint = ("for each query (row) take the gallery item with the highest score (argmax over dim 1); a hit is when its "
-            "label equals the query's; average the hits")
+    best = scores.argmax(1)
+    mistakes = {  # what the usual wrong answers give here, each with the mistake it names
+        "that takes each query's lowest-scored gallery item: a higher score means more alike":
+            float((gallery[scores.argmin(1)] == queries).float().mean()),
+        "that is the number of hits, not the fraction of the queries that get one":
+            float((gallery[best] == queries).float().sum()),
+        "that is a percentage: recall@1 here is a fraction, between 0 and 1": 100 * want,
+        "that compares the best item's position in the gallery with the query's label, not the best item's label "
+        "with it": float((best == queries).float().mean()),
+        **{f"that counts a hit when the query's class is among the {k} best-scored items (recall@{k}): recall@1 "
+           f"looks at the single best one": evaluate.recall_at_k(scores, queries, gallery, k=k) for k in (2, 3, 5)},
+    }
+    ran = ("the checker gives it scores of 50 queries x 40 gallery items, 50 query labels and 40 gallery labels: an "
+           "index out of range usually means the best item was looked for among the queries (down each column), not "
+           "among the gallery items of each query (along its row)")
     got = functools.cache(lambda: torch.as_tensor(checks.guarded(fn)(scores, queries, gallery)).float())
+
+    def value_hint() -> str:
+        named = [words for words, wrong in mistakes.items() if abs(float(got()) - wrong) < 1e-6]
+        return f"expected {want:.3f}, got {float(got()):.3f}: " + (
+            named[0] if named else "recall@1 is the fraction of queries whose best-scored gallery item has the "
+                                   "query's label")
+
     checks.verdict("recall@1", [
-        (lambda: got() is not None, hint),  # it runs: what it raises (an index out of range) comes with the hint
+        (lambda: got() is not None, ran),  # it runs: what it raises (an index out of range) comes with the hint
         (lambda: got().numel() == 1,
-         lambda: f"your function returned shape {tuple(got().shape)}; expected one number: {hint}"),
-        (lambda: abs(float(got()) - want) < 1e-6, lambda: f"expected {want:.3f}, got {float(got()):.3f}: {hint}"),
+         lambda: f"your function returned shape {tuple(got().shape)}; expected one number: the fraction of the "
+                 "queries whose best item has their label, not a hit per query"),
+        (lambda: abs(float(got()) - want) < 1e-6, value_hint),
     ])
 
 
 # --- the correspondence loss with fair negatives (the method: Look, Listen and Learn's AVC task) -------------------
 
 # (videos in the batch, embedding size, seed): several sizes, two videos the smallest (the only negative is the other
-# video), so that a negative that may be the video's own pair is caught on one of them
-AVC_CASES = ((4, 6, 0), (2, 5, 1), (7, 3, 2), (3, 8, 3), (5, 4, 4))
+# video), so that a negative that may be the video's own pair is caught on one of them; the last a batch large enough
+# to tell negatives spread over the other videos from negatives that mostly take one recording (``SPREAD``)
+AVC_CASES = ((4, 6, 0), (2, 5, 1), (7, 3, 2), (3, 8, 3), (5, 4, 4), (40, 3, 5))
+
+# From this many videos on, no video's sound may be the negative of more than a third of the frames: with a random
+# other video for each frame, one sound takes 14 of 40 negatives less than once in 10^9 batches; a shift takes each once
+SPREAD = 24
 
 
 class _Fuse:
@@ -118,6 +164,16 @@ class _Run:
         return (torch.equal(frames[own].sort().values, torch.arange(self.n))
                 and torch.equal(frames[~own].sort().values, torch.arange(self.n)))
 
+    def commonest_negative(self) -> tuple[int, int]:
+        """(video, how many negatives took its sound) for the sound that most negatives took."""
+        frames, sounds = self.rows()
+        counts = torch.bincount(sounds[frames != sounds], minlength=self.n)
+        return int(counts.argmax()), int(counts.max())
+
+    def spread(self) -> bool:
+        """The negatives' sounds spread over the videos: no one recording is the negative of most frames."""
+        return self.n < SPREAD or self.commonest_negative()[1] <= self.n // 3
+
     def expected(self, flipped: bool = False) -> torch.Tensor:
         """Binary cross-entropy of the logits ``fuse`` gave, own pairs 1 and the others 0 (or flipped), averaged."""
         target = self.own().float()
@@ -141,7 +197,8 @@ def check_avc_loss(fn) -> None:
     (v_i, a_i) labelled 1, B negatives -- each frame with the sound of *another* video of the batch -- labelled 0,
     binary cross-entropy of ``fuse``'s logits averaged over the 2B pairs. Checked on several batch sizes and seeds,
     with a ``fuse`` that notes which frame met which sound, on embeddings that need gradients (training
-    back-propagates through the loss to both towers). Any choice of the other video is right, but never the own."""
+    back-propagates through the loss to both towers). Any choice of the other video is right, but never the own, and
+    not one recording for (nearly) every frame: on a large batch the negatives' sounds must spread (``SPREAD``)."""
     runs = [checks.answer(_Run, fn, n, dim, seed) for n, dim, seed in AVC_CASES]
     sizes = "; ".join(f"{n} videos, embeddings {n} x {dim}" for n, dim, _ in AVC_CASES[:2])
 
@@ -169,11 +226,21 @@ def check_avc_loss(fn) -> None:
         return (f"with {run.n} videos fuse saw {own} own pairs and {other} mismatched ones: every frame once with "
                 "its own sound and once with the sound of another video of the batch")
 
+    def spread_hint() -> str:
+        run = first_wrong(lambda r: r.spread())
+        video, taken = run.commonest_negative()
+        return (f"with {run.n} videos, {taken} of the {run.n} negatives took the sound of one video (video {video}): "
+                "each frame's negative is the sound of another video of the batch, and different frames get "
+                "different ones (a shifted index, or a video drawn at random for each), so that every video's sound "
+                "is heard as a negative, not one recording the model can learn to call 'apart'")
+
     def value_hint() -> str:
         run = first_wrong(lambda r: abs(r.value() - r.right()) < 1e-5)
         mistakes = {
             "the labels are flipped: an own pair is 1 ('together'), a negative 0": run.right(flipped=True),
             "that is the sum over the pairs: average the binary cross-entropy": run.right() * 2 * run.n,
+            "that is twice the loss: the mean over the own pairs and the mean over the negatives are added, where "
+            "the loss is one mean over all 2B pairs": run.right() * 2,
         }
         named = [words for words, wrong in mistakes.items() if abs(run.value() - wrong) < 1e-4]
         return named[0] if named else (f"with {run.n} videos the binary cross-entropy of the logits fuse gave is "
@@ -200,6 +267,7 @@ def check_avc_loss(fn) -> None:
         (each(lambda r: all(call[0].requires_grad and call[1].requires_grad for call in r.fuse.calls)),
          "some pairs were built from detached embeddings (.detach(), .data): both towers learn from every pair"),
         (each(lambda r: r.fair()), negatives_hint),
+        (each(lambda r: r.spread()), spread_hint),
         (each(lambda r: abs(r.value() - r.right()) < 1e-5), value_hint),
         (each(lambda r: r.gradients_match()),
          "the value is right but the gradients are not: part of the loss uses detached values (.detach(), .data), "

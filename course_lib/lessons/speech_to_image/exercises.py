@@ -180,6 +180,7 @@ class OffsetCase:
     drift: float = 0.0  # a rise of this much over the clip, in both signals (a trend they share)
     spikes: bool = False  # one big value near the start of each, lined up at +max_offset (outside the sound's window)
     burst: bool = False  # loud random motion in the last 6 frames (seen only by some offsets)
+    against: int | None = None  # the sound, upside down and louder, also in the motion at this offset: r < 0 there
 
     def signals(self) -> tuple[torch.Tensor, torch.Tensor]:
         n, m = self.frames, self.max_offset
@@ -193,6 +194,8 @@ class OffsetCase:
             sound[1], motion[1 + m] = sound[1] + 8, motion[1 + m] + 8
         if self.burst:
             motion[-6:] += 6 * torch.randn(6, generator=torch.Generator().manual_seed(self.seed))
+        if self.against is not None:
+            motion = motion - 1.5 * base[m - self.against:m - self.against + n]
         return sound, motion
 
 
@@ -210,6 +213,7 @@ OFFSET_CASES = (
     OffsetCase("a spike near the start of each signal, outside the frames of the sound that are compared", 40, 8, 4,
                7, spikes=True),
     OffsetCase("a burst of loud mouth motion in the last frames", 50, 8, -3, 21, burst=True),
+    OffsetCase("a motion that also moves strongly against the sound, 3 frames before it", 60, 6, 2, 32, against=-3),
 )
 
 
@@ -263,8 +267,15 @@ OFFSET_MISTAKES: dict[str, Callable] = {  # what each usual mistake answers, and
         lambda s, mo, m: _windowed(lambda a, b: float((a * b).sum()), s, mo, m),
     "dividing by the lengths is not enough: without the means subtracted, a signal's level (a sound that is never "
     "near 0, a motion that drifts) decides the score": lambda s, mo, m: _windowed(_cosine, s, mo, m),
-    "the means are subtracted but the spreads are not divided out: an offset whose motion window is louder wins "
-    "with noise alone": lambda s, mo, m: _windowed(_covariance, s, mo, m),
+    "the score is not centred and scaled with each window's own mean and spread (per window, at every offset; not "
+    "left unscaled, nor scaled once for the whole signal): an offset whose motion window is louder wins with noise "
+    "alone":
+        lambda s, mo, m: _windowed(_covariance, s, mo, m),
+    "that picks the largest |r|, the strongest line-up either way: the best line-up is the largest r, where the "
+    "mouth moves with the sound; a strongly negative r means it moves against it":
+        lambda s, mo, m: _windowed(lambda a, b: abs(_pearson(a, b)), s, mo, m),
+    "that picks the smallest r, where the mouth moves most against the sound: the best line-up is the largest r":
+        lambda s, mo, m: _windowed(lambda a, b: -_pearson(a, b), s, mo, m),
     "torch.roll wraps the end of the motion round to its start, so every shifted copy pairs some frames with the "
     "other end of the clip: cut windows out of the signals instead": _rolled,
     "at each offset you compared the frames that overlap, so each offset is judged on other frames of the sound "
@@ -285,7 +296,8 @@ def check_best_offset(fn) -> None:
     Tried on ``OFFSET_CASES``: several lengths, max_offsets and planted offsets (negative, 0, positive, both ends),
     and signals that trip one usual mistake each (``OFFSET_MISTAKES``: a level or drift for an unnormalised score, a
     shared trend for torch.roll, spikes outside the compared frames for overlapping windows, a burst of motion for
-    a score that is not divided by the spread). An int, a NumPy integer or a one-element tensor are all accepted."""
+    a score that is not divided by the spread, a strongly anti-correlated offset for the largest |r|). An int, a
+    NumPy integer or a one-element tensor are all accepted."""
     cases = [(case, *case.signals()) for case in OFFSET_CASES]
     answers = [checks.answer(fn, sound.clone(), motion.clone(), case.max_offset) for case, sound, motion in cases]
     want = [best_offset_reference(sound, motion, case.max_offset) for case, sound, motion in cases]

@@ -35,6 +35,7 @@ from course_lib.lessons.temporal_order.exercises import (
     check_motion_energy,
     probe_clips,
     show_your_run,
+    strength_clips,
     train_with_your_sampler,
 )
 from course_lib.lessons.temporal_order.pictures import (
@@ -86,6 +87,6 @@ __all__ = [
     "action_accuracy", "few_label_accuracy", "action_scores", "action_table", "pose_classes", "pose_and_identity",
     "shortcut_table", "shortcut_comparison", "majority_share", "show_training_accuracy", "show_tuples", "show_clips",
     "show_real_tuples", "MIN_GAIN", "ORDER_MARGIN", "ORDERINGS", "check_claims", "check_draw_tuples",
-    "check_motion_energy", "probe_clips", "YOUR_RUN_STEPS", "YOUR_RUN_CLIPS", "YOUR_RUN_TUPLES", "YourRun",
-    "train_with_your_sampler", "show_your_run", "ACTIONS",
+    "check_motion_energy", "probe_clips", "strength_clips", "YOUR_RUN_STEPS", "YOUR_RUN_CLIPS", "YOUR_RUN_TUPLES",
+    "YourRun", "train_with_your_sampler", "show_your_run", "ACTIONS",
 ]

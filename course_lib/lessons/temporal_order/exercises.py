@@ -3,9 +3,12 @@ warm-up, the motion energy that finds where a clip moves.
 
 ``check_draw_tuples`` feeds a student's sampler *probe clips* that move at one step only (at their start, their
 end or their middle), so it can tell from the frame indices alone whether each tuple came from a window that moves,
-whether its label says the truth, whether the outside frame of a negative keeps tau_min from the ends, on three
-clip lengths, window sizes, minimum gaps and seeds. ``train_with_your_sampler`` then trains a fresh triplet network
-with the student's sampler inside the course's own loss (``temporal_order.tuple_loss(draw=...)``).
+whether its label says the truth, whether the outside frame of a negative keeps tau_min from the ends (and may lie
+exactly tau_min away), whether the five frames are drawn at random, on three clip lengths, window sizes, minimum
+gaps and seeds. Then *strength clips*, with two windows, one moving three times as much as the other, show how often
+the busier window is drawn: about 3 in 4 times when windows are drawn in proportion to their motion.
+``train_with_your_sampler`` then trains a fresh triplet network with the student's sampler inside the course's own
+loss (``temporal_order.tuple_loss(draw=...)``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,24 @@ def probe_clips(n: int, frames: int, seed: int = 0) -> tuple[torch.Tensor, torch
     moves = torch.tensor([(0, frames - 2, (frames - 2) // 2)[i % 3] for i in range(n)])
     frame = torch.arange(frames).view(1, frames, 1, 1, 1)
     return torch.where(frame <= moves.view(n, 1, 1, 1, 1), before, after), moves
+
+
+def strength_clips(n: int, window: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` clips (N x (window + 1) x 2 x 3 x 5) with two windows of ``window`` frames: the first holds the clip's
+    first step, the second its last, and only those two steps move, one by 3 and the other by 1 (every pixel).
+    Returns the clips and, per clip, whether its last step is the busier (odd clips) or its first (even clips).
+    Drawn in proportion to its motion, the busier window is drawn 3 times in 4."""
+    generator = torch.Generator().manual_seed(seed)
+    frames = window + 1
+    late = torch.arange(n) % 2 == 1
+    first_step = torch.where(late, 1.0, 3.0).view(n, 1, 1, 1, 1)
+    last_step = torch.where(late, 3.0, 1.0).view(n, 1, 1, 1, 1)
+    frame = torch.arange(frames).view(1, frames, 1, 1, 1)
+    start = torch.rand(n, 1, 2, 3, 5, generator=generator)
+    return start + first_step * (frame >= 1) + last_step * (frame >= frames - 1), late
+
+
+BUSIER_SHARE = 0.75  # how often the busier window of a strength clip is drawn, in proportion to the motion (3 to 1)
 
 
 @dataclass
@@ -123,11 +144,37 @@ def _sampler_tests(fn: Callable, n: int, frames: int, window: int, per_clip: int
 
     def shuffled_hint() -> str:
         neg = negatives()
+        if bool(neg.in_order.any()) and not bool((neg.in_order & neg.forwards).any()):
+            return ("some tuples labelled 0 (shuffled) are reversed positives, such as (d, c, b): reversed, a tuple "
+                    "is still in order (monotonic in time), so a reversed positive keeps its label 1")
         if bool(neg.in_order.any()):
             return ("some tuples labelled 0 (shuffled) are in order, such as (a, b, c): a negative keeps b and d at "
                     "the ends and puts a frame from outside them, a or e, in the middle")
         return ("the middle frame of some negatives is one of their ends: a negative's middle frame is a or e, "
                 "outside b ... d")
+
+    def shapes() -> int:
+        """How many different spacings the tuples show: their frames, sorted, less the first."""
+        ordered = drawn().tuples.sort(1).values
+        return len(torch.unique(ordered - ordered[:, :1], dim=0))
+
+    def one_direction_per_clip() -> bool:
+        forwards = drawn().forwards.view(n, per_clip)
+        return bool((forwards == forwards[:, :1]).all())
+
+    def forwards_of_call(call_seed: int) -> float:
+        tuples = checks.guarded(fn)(videos, per_clip, window, torch.Generator().manual_seed(call_seed), min_gap)[0]
+        return share(_Drawn(torch.as_tensor(tuples).reshape(-1, 3), drawn().labels, min_gap).forwards)
+
+    def per_clip_hint() -> str:
+        if share(drawn().forwards) not in (0.0, 1.0):
+            return ("all the tuples of a clip run the same way (one decision to reverse per clip): decide for each "
+                    "tuple on its own whether to reverse it")
+        calls = {share(drawn().forwards), *(forwards_of_call(seed + 1 + i) for i in range(6))}
+        if calls == {0.0, 1.0}:
+            return ("all the tuples of one call run the same way, forwards in some calls and backwards in others: "
+                    "you decide once per call whether to reverse. Decide for each tuple on its own")
+        return direction_hint()
 
     def direction_hint() -> str:
         if share(drawn().forwards) in (0.0, 1.0):
@@ -167,6 +214,13 @@ def _sampler_tests(fn: Callable, n: int, frames: int, window: int, per_clip: int
         (lambda: bool(_in_a_moving_window(drawn(), clip_moves, window, frames).all()),
          "some tuples come from windows in which nothing moves: draw each window's start with a probability "
          "proportional to the motion inside it (the motion energy of its window - 1 steps, along time, dim 1)"),
+        (lambda: bool((negatives().gap() == min_gap).any()),
+         f"no negative has its outside frame exactly min_gap frames (here {min_gap}) beyond the end it is next to: "
+         "tau_min is the least gap allowed, and the least is allowed too (b - a = min_gap, e - d = min_gap)"),
+        (lambda: shapes() > 3,
+         "your five frames sit at the same places in every window (every tuple of a kind has its frames the same "
+         "distance apart): a < b < c < d < e are drawn at random inside the window, every allowed choice possible"),
+        (lambda: not one_direction_per_clip(), per_clip_hint),
         (lambda: all(0.3 <= share(part.forwards) <= 0.7 for part in (positives(), negatives())), direction_hint),
         (lambda: 0.3 <= share(negatives().middle < negatives().low) <= 0.7,
          "make both negatives, (b, a, d) and (b, e, d), about equally often"),
@@ -176,13 +230,57 @@ def _sampler_tests(fn: Callable, n: int, frames: int, window: int, per_clip: int
     ]
 
 
+# (clips, window, tuples per clip, tau_min, generator seed) of the strength clips: 3,000 tuples of each kind of clip
+STRENGTH_CASE = (40, 10, 150, 2, 3)
+
+
+def _window_share_tests(fn: Callable, n: int, window: int, per_clip: int, min_gap: int, seed: int) -> list:
+    """``checks.verdict``'s (test, hint) pairs: on strength clips, the busier window is drawn about 3 times in 4.
+
+    The share is read off the frame indices: a tuple from the second window is a tuple from the first moved one frame
+    later, whatever the way the five frames are drawn inside a window, so the mean frame of the clips whose busier
+    window is the second, less that of the others, is (busier share) - (1 - busier share). Its sampling error is below
+    0.02 on 3,000 tuples of each kind (the course's sampler and two others, over 400 generator seeds); the test
+    allows 0.1."""
+    videos, late = strength_clips(n, window, seed)
+    got = checks.answer(fn, videos, per_clip, window, torch.Generator().manual_seed(seed), min_gap)
+    given = (f"{n} clips of {window + 1} frames (N x T x C x H x W = {tuple(videos.shape)}), per_clip={per_clip}, "
+             f"window={window}, min_gap={min_gap}")
+
+    @functools.cache
+    def busier_share() -> float:
+        mean_frame = torch.as_tensor(got()[0]).reshape(n, per_clip, 3).double().mean(-1)
+        return float(1 + mean_frame[late].mean() - mean_frame[~late].mean()) / 2
+
+    def share_hint() -> str:
+        p = min(max(busier_share(), 0.0), 1.0)  # an estimate: the frames' spread inside a window adds noise
+        said = (f"in clips of {window + 1} frames whose two windows of {window} frames hold motion 3 and 1, yours drew "
+                f"the busier window about {p:.0%} of the time; drawn with a probability proportional to the motion "
+                f"inside it, it is {BUSIER_SHARE:.0%}")
+        if p >= 0.95:
+            return said + (": you always take the window with the most motion. The busiest window is only the most "
+                           "likely, the others are drawn too, less often")
+        if abs(p - 0.5) <= 0.1:
+            return said + ": your windows are drawn about equally often, whatever their motion (as long as it moves)"
+        if p < 0.5:
+            return said + ": the quieter window is drawn more often than the busier one"
+        return said
+
+    return [
+        checks.returns(got, f"it was given {given} and a torch.Generator; it should return (tuples, labels)"),
+        checks.has_shape(lambda: got()[0], (n, per_clip, 3), "per_clip tuples of each clip"),
+        (lambda: abs(busier_share() - BUSIER_SHARE) <= 0.1, share_hint),
+    ]
+
+
 def check_draw_tuples(fn) -> None:
     """Exercise: ``fn(videos, per_clip, window, generator, min_gap)`` = (tuples (N, per_clip, 3), labels (N,
     per_clip)) as ``temporal_order.draw_tuples`` draws them: from high-motion windows, five frames a < b < c < d < e
     with tau_min = ``min_gap``, the positive (b, c, d) or a negative (b, a, d) / (b, e, d), half of them reversed.
-    Checked on probe clips for three sizes and seeds."""
+    Checked on probe clips for three sizes and seeds, then on strength clips for how often each window is drawn."""
     with config.isolated_rng(0):  # whatever the student draws from torch's stream, the notebook's stays as it was
-        checks.verdict("tuple sampler", [test for case in SAMPLER_CASES for test in _sampler_tests(fn, *case)])
+        checks.verdict("tuple sampler", [*(test for case in SAMPLER_CASES for test in _sampler_tests(fn, *case)),
+                                         *_window_share_tests(fn, *STRENGTH_CASE)])
 
 
 # The short tuple-verification run a student's sampler trains (after the exercise): steps per profile, a few clips

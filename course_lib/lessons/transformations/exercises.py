@@ -31,6 +31,12 @@ def _usual_mistakes(temperature: float) -> dict[str, Callable]:
                                            torch.arange(2 * len(z1)).roll(len(z1))),
         "only one direction is averaged: the mean runs over all 2N views, those of z2 too":
             lambda z1, z2: F.cross_entropy(*_first_half(z1, z2, temperature)),
+        "the temperature is ignored: your loss is NT-Xent at temperature 1, whatever temperature it is given":
+            lambda z1, z2: right(z1, z2, 1.0),
+        "your loss is the sum of l_i over the 2N views, not their mean":
+            lambda z1, z2: right(z1, z2, temperature) * 2 * len(z1),
+        "your loss is twice NT-Xent: the sum of l_i is divided by N, but there are 2N views":
+            lambda z1, z2: right(z1, z2, temperature) * 2,
     }
 
 
@@ -85,11 +91,55 @@ def check_nt_xent(fn) -> None:
 
 
 def check_rotation_bins(fn) -> None:
-    """Exercise: ``fn(degrees)`` puts angles in [-30, 30) into 20 bins of 3 degrees, as the pretext labels."""
+    """Exercise: ``fn(degrees)`` puts angles in [-30, 30) into 20 bins of 3 degrees, as the pretext labels, and angles
+    outside into the first or last bin; class indices of type torch.long. A wrong answer is compared with the usual
+    mistakes (rounding, truncating toward 0, no shift, other bin widths) so that the hint names the mistake."""
     bins = transformations.EgomotionBins()
-    angles = torch.tensor([-30.0, -29.9, -27.0, -0.1, 0.0, 2.9, 3.0, 29.9])
-    expected = bins.rotation_class(angles)
-    answer = torch.as_tensor(fn(angles))
-    checks.exercise("rotation bins", answer.shape == expected.shape and torch.equal(answer.long(), expected),
-                    f"for angles {angles.tolist()} the bins are {expected.tolist()}, you gave {answer.tolist()}: "
-                    "shift by 30 degrees, divide by the bin width (3 degrees), round down")
+    inside = torch.tensor([-30.0, -29.9, -27.0, -4.5, -0.1, 0.0, 2.9, 3.0, 16.5, 29.9])
+    outside = torch.tensor([-45.0, -30.5, 30.0, 31.0, 60.0])
+    got = [checks.answer(lambda a=a: torch.as_tensor(fn(a.clone()))) for a in (inside, outside)]
+    want = [bins.rotation_class(a) for a in (inside, outside)]
+    shifted = (inside + 30.0) / 3.0
+    not_shifted = ("your bins are not shifted: the first bin, 0, holds the angles from -30 degrees (yours puts 0 "
+                   "degrees there)")
+    mistakes = {
+        not_shifted: (inside / 3.0).floor(),
+        not_shifted + " ": (inside / 3.0).floor().clamp(0, 19),
+        "negative angles fall one bin too high: turning a number into an integer truncates it toward 0 (-0.1 / 3 "
+        "becomes 0, not -1), which is not rounding down for negative numbers":
+            (inside / 3.0).long() + 10,
+        "your bins are rounded to the nearest whole number: an angle belongs to the bin that starts at or below it, "
+        "so 1.6 degrees past a bin's start is still in that bin":
+            shifted.round().clamp(0, 19),
+    }
+
+    def same(value: torch.Tensor, expected: torch.Tensor) -> bool:
+        return value.shape == expected.shape and torch.equal(value.double(), expected.double())
+
+    def inside_hint() -> str:
+        yours = got[0]()
+        numbers = (f"for angles {[round(a, 1) for a in inside.tolist()]} the bins are {want[0].tolist()}, you gave "
+                   f"{yours.tolist()}: ")
+        for mistake, wrong in mistakes.items():
+            if same(yours, wrong):
+                return numbers + mistake.strip()
+        if yours.is_floating_point() and not bool((yours == yours.floor()).all()):
+            return numbers + "your bins have fractions: a bin is a class index, a whole number"
+        if float(yours[-1] - yours[0]) != bins.rotation_bins - 1:
+            return numbers + (f"from -30 to 29.9 degrees your bins go from {yours[0].item():g} to "
+                              f"{yours[-1].item():g}: the 60 degrees are split into 20 bins of 3 degrees each")
+        return numbers + "compare your bins with these, angle by angle"
+
+    checks.verdict("rotation bins", [
+        checks.returns(got[0], f"it was given a 1-D tensor of {len(inside)} angles in degrees (floats); it should "
+                               "return one bin per angle"),
+        checks.has_shape(got[0], (len(inside),), "one bin per angle"),
+        (lambda: same(got[0](), want[0]), inside_hint),
+        (lambda: same(got[1](), want[1]),
+         lambda: f"for angles outside [-30, 30), {outside.tolist()}, the bins are {want[1].tolist()}, you gave "
+                 f"{got[1]().tolist()}: an angle outside is clamped to the first or the last bin (0 or 19), so that "
+                 "every angle gets one of the 20 classes"),
+        (lambda: got[0]().dtype == torch.long,
+         lambda: f"your bins are of type {got[0]().dtype}: they are class indices, which the cross-entropy takes as "
+                 "whole numbers of type torch.long"),
+    ])

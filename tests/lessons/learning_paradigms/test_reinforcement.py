@@ -127,7 +127,10 @@ def test_check_epsilon_greedy_accepts_an_answer_written_here(capsys):
     pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q))) if rng.random() < epsilon else np.max(q),
                  "np.argmax", id="the-best-value-not-its-index"),
     pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q))) if rng.random() > epsilon else int(np.argmax(q)),
-                 "always exploit", id="explores-when-it-should-exploit"),
+                 "explores when it should exploit.*probability 1 - epsilon.*the wrong way round",
+                 id="explores-when-it-should-exploit"),
+    pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q))) if rng.random() < epsilon else int(np.argmin(q)),
+                 "smallest estimate", id="exploits-the-smallest-estimate"),
     pytest.param(lambda q, epsilon, rng: (int(rng.choice(np.flatnonzero(q != q.max()))) if rng.random() < epsilon
                                           else int(np.argmax(q))), "equally likely", id="explores-the-others-only"),
     pytest.param(lambda q, epsilon, rng: int(rng.integers(len(q) - 1)) if rng.random() < epsilon else int(np.argmax(q)),
@@ -150,18 +153,24 @@ def test_check_update_accepts_an_answer_written_here(capsys):
     assert "sample-average update: correct" in capsys.readouterr().out
 
 
-AVERAGE = "plain average.*count already includes"
+AVERAGE = "plain average; count already includes"
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda q, n, r: q + (r - q) / (n + 1), AVERAGE, id="count-off-by-one"),
-    pytest.param(lambda q, n, r: (q + r) / 2, AVERAGE, id="halfway-to-the-reward"),
-    pytest.param(lambda q, n, r: q + 0.1 * (r - q), AVERAGE, id="constant-step-size"),
-    pytest.param(lambda q, n, r: r / n, AVERAGE, id="old-estimate-left-out"),
+    pytest.param(lambda q, n, r: q + (r - q) / (n + 1), r"1/\(count \+ 1\).*" + AVERAGE, id="count-off-by-one"),
+    pytest.param(lambda q, n, r: q + (r - q) / max(n - 1, 1), r"1/\(count - 1\)", id="count-one-too-few"),
+    pytest.param(lambda q, n, r: (q + r) / 2, "plain average of the old estimate and the new reward",
+                 id="halfway-to-the-reward"),
+    pytest.param(lambda q, n, r: q + 0.1 * (r - q), "constant step size", id="constant-step-size"),
+    pytest.param(lambda q, n, r: q + (r - q) // n, r"integer division \(//\)", id="integer-division"),
+    pytest.param(lambda q, n, r: q + 1 // n * (r - q), "did not move at all", id="integer-division-of-the-step"),
+    pytest.param(lambda q, n, r: r / n, "^[^:]*: not yet. Hint: After n rewards.*" + AVERAGE,
+                 id="old-estimate-left-out"),
     pytest.param(lambda q, n, r: r if n == 1 else q + (r - q) / n, "raised ValueError: .*; use plain arithmetic",
                  id="python-if"),
     pytest.param(lambda q, n, r: q + (r - q) / int(n), "raised TypeError: .*; use plain arithmetic", id="int-of-count"),
 ])
 def test_check_update_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_update(wrong)
+    assert "1/count" not in str(rejected.value) and "(reward - estimate)" not in str(rejected.value), rejected.value

@@ -95,16 +95,29 @@ def _distances(c, X):
     return ((c[:, None, :] - X[None, :, :]) ** 2).sum(-1)
 
 
+def _majority_of_the_cluster(c, X, y):
+    members = _distances(c, X).argmin(axis=0)
+    return np.array([np.bincount(y[members == k], minlength=10).argmax() for k in range(len(c))])
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
-    pytest.param(lambda c, X, y: y[_distances(c, X).argmin(axis=0)], "one label per centre", id="argmin-over-centres"),
-    pytest.param(lambda c, X, y: y[_distances(c, X).argmax(axis=1)], "labels differ", id="farthest-digit"),
-    pytest.param(lambda c, X, y: _distances(c, X).argmin(axis=1), "labels differ", id="index-not-label"),
+    pytest.param(lambda c, X, y: y[_distances(c, X).argmin(axis=0)], "one label per centre.*one per training digit",
+                 id="argmin-over-centres"),
+    pytest.param(lambda c, X, y: y[_distances(c, X).argmax(axis=1)], "farthest from it, not the nearest",
+                 id="farthest-digit"),
+    pytest.param(lambda c, X, y: _distances(c, X).argmin(axis=1), "positions .* not their labels",
+                 id="index-not-label"),
+    pytest.param(_majority_of_the_cluster, "most common label of the digits in its cluster", id="majority-label"),
     pytest.param(lambda c, X, y: np.arange(len(c)), "labels differ", id="cluster-number-as-label"),
     pytest.param(lambda c, X, y: y[:3], "one label per centre", id="too-few-labels"),
+    pytest.param(lambda c, X, y: y[np.zeros((2, 2), int)[len(c)]], "your function raised IndexError",
+                 id="an-index-error"),
 ])
 def test_check_cluster_names_rejects_a_typical_mistake(wrong, hint):
-    with pytest.raises(checks.NotYet, match=hint):
+    with pytest.raises(checks.NotYet, match=hint) as rejected:
         lesson.check_cluster_names(wrong)
+    assert not any(code in str(rejected.value) for code in ("argmin", "[:, None", "None, :", "return y")), \
+        rejected.value  # the mistake is named, the recipe is not given
 
 
 def test_ten_named_clusters_classify_well_above_chance(digits, kmeans):
