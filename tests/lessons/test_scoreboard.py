@@ -175,6 +175,10 @@ def test_random_init_keeps_the_read_that_is_better_on_validation_for_each_readou
     assert best.knn is plain.knn and best.reads["kNN"] == lesson.AS_INITIALISED
     metrics = lesson.metrics({lesson.RANDOM: best}, "mnist")
     assert metrics["mnist_random_recalibrated"] == 1.0 and metrics["mnist_random_recalibrated_knn"] == 0.0
+    reads = lesson.random_reads({lesson.RANDOM: best}, "mnist")  # both reads' validation numbers, and the kept one
+    assert reads.loc[lesson.RECALIBRATED, "linear, validation"] == "82.0"
+    assert reads.loc[lesson.AS_INITIALISED, "kNN, validation"] == "75.0"
+    assert list(reads.loc["kept"]) == [lesson.RECALIBRATED, lesson.AS_INITIALISED]
     assert lesson.table({lesson.RANDOM: best}, "mnist").loc[lesson.RANDOM, "layer (linear)"] == (
         f"{best.linear_layer}, {lesson.RECALIBRATED}")
 

@@ -101,7 +101,16 @@ from course_lib.lessons.scoreboard.recipes import (
     supervised,
     together,
 )
-from course_lib.lessons.scoreboard.tables import best_pretext, linear, plot, ranks, reading, table, verdicts
+from course_lib.lessons.scoreboard.tables import (
+    best_pretext,
+    linear,
+    plot,
+    random_reads,
+    ranks,
+    reading,
+    table,
+    verdicts,
+)
 
 __all__ = [
     "REPORTED", "Reported", "beside_the_notebooks", "METHODS", "NOT_ON_THE_BOARD", "Method", "capped", "methods",
@@ -112,6 +121,7 @@ __all__ = [
     "at_its_best", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",
     "Reads", "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
     "random_init", "relative_position", "split_brain", "supervised", "together", "best_pretext", "linear", "plot",
+    "random_reads",
     "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",
     "every_pretext_beats_random", "ranks_over_seeds",
 ]

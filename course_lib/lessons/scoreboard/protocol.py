@@ -28,6 +28,7 @@ class Row:
     knn_layer: str
     knn_val: float = float("nan")
     reads: dict[str, str] = field(default_factory=dict)
+    read_val: dict[str, dict[str, float]] = field(default_factory=dict)  # {read: {read-out: validation accuracy}}
     val_labels: int = 0  # the labelled validation images the choices read: labels the budget does not count
 
     @property
@@ -93,6 +94,7 @@ def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
     return Row(linear.linear, knn.knn, knn.knn_layer, knn.knn_val,
                reads={"linear": RECALIBRATED if linear is recalibrated else AS_INITIALISED,
                       "kNN": RECALIBRATED if knn is recalibrated else AS_INITIALISED},
+               read_val={read: {"linear": row.linear_val, "kNN": row.knn_val} for read, row in reads.items()},
                val_labels=as_initialised.val_labels)
 
 

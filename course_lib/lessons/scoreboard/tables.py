@@ -39,6 +39,18 @@ def _validation_labels(rows: dict[str, Row]) -> str:
     return f"{counts.pop():,}" if len(counts) == 1 else " / ".join(f"{n:,}" for n in sorted(counts))
 
 
+def random_reads(rows: dict[str, Row], dataset: str) -> pd.DataFrame:
+    """Random init's two reads side by side: the validation accuracy (%) each read-out reached at the smallest
+    budget (at its best layer), and the read it kept. Validation numbers: they chose, the test set did not."""
+    row, budget = rows[RANDOM], min(BUDGETS[dataset])
+    frame = pd.DataFrame({f"{readout}, validation": {read: f"{scores[readout]:.1f}" for read, scores in
+                                                      row.read_val.items()} for readout in ("linear", "kNN")})
+    frame.loc["kept"] = [row.reads["linear"], row.reads["kNN"]]
+    frame.attrs["caption"] = (f"{DATASETS[dataset]}, {budget:,} labels: random init read as initialised and with "
+                              "BatchNorm recalibrated on the unlabelled pretraining images")
+    return frame
+
+
 def _with_read(layer: str, read: str | None) -> str:
     return f"{layer}, {read}" if read else layer
 
