@@ -257,12 +257,15 @@ def show_task(rgb: torch.Tensor):
 
 def metrics(scores: dict[str, evaluate.LayerScores]) -> dict[str, float]:
     """probe_<method>_<layer> for every cell of the table (mean over the labelled draws), and probe_<method>_best
-    and probe_<method>_best_std: the test accuracy at the layer chosen on validation, and its std over the draws."""
+    and probe_<method>_best_std: the test accuracy at the layer chosen on validation, and its std over the draws;
+    probe_random_recalibrated: which read of random init validation kept (1: BatchNorm recalibrated)."""
     out = {}
     for name, s in scores.items():
         out.update({f"probe_{KEYS[name]}_{stage}": float(s.test[stage]) for stage in nets.STAGES})
         out[f"probe_{KEYS[name]}_best"] = float(s.best)
         out[f"probe_{KEYS[name]}_best_std"] = s.best.std
+        if s.read:  # random init: 1 where its BatchNorm-recalibrated read was the better on validation
+            out[f"probe_{KEYS[name]}_recalibrated"] = float(s.read == evaluate.RECALIBRATED)
     return out
 
 

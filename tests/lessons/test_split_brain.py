@@ -103,7 +103,9 @@ def test_the_experiment_trains_every_network_and_records_every_cell(lab, experim
     assert list(table.columns[:5]) == list(nets.STAGES) and table[evaluate.BEST_LAYER].isin(nets.STAGES).all()
     keys = ("random", "split_brain_cl")
     assert set(lesson.metrics(scores)) == ({f"probe_{k}_{s}" for k in keys for s in nets.STAGES}
-                                           | {f"probe_{k}_best{end}" for k in keys for end in ("", "_std")})
+                                           | {f"probe_{k}_best{end}" for k in keys for end in ("", "_std")}
+                                           | {"probe_random_recalibrated"})  # which read of random init was kept
+    assert scores["random init"].read in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
 
 
 def test_every_network_starts_where_the_random_init_row_is():
