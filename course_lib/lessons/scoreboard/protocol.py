@@ -44,16 +44,21 @@ class Row:
 def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=None
              ) -> tuple[evaluate.Spread, str, float]:
     """kNN accuracy (%) on the test set at the layer (of ``layers``, default all) whose mean validation accuracy
-    over the draws is best, that layer, and its mean validation accuracy. The labelled subsets are those
-    ``evaluate.probe_layers`` draws (seeds seed, seed + 1000, ...), so both read-outs see the same labelled images."""
+    over the draws is best, that layer, and its mean validation accuracy (nan when one layer is given: nothing is
+    chosen). The labelled subsets are those ``evaluate.probe_layers`` draws (seeds seed, seed + 1000, ...), so both
+    read-outs see the same labelled images."""
     (train_f, val_f, test_f), (y, val_y, test_y) = features, labels
     subsets = [evaluate.few_labels(y, per_class, seed + 1000 * d) for d in range(draws)]
 
     def mean_over_draws(layer: str, x, x_y) -> list[float]:
         return [evaluate.knn_scores(train_f[layer][idx], y[idx], [(x[layer], x_y)], NEIGHBOURS)[0] for idx in subsets]
 
-    val = {layer: float(np.mean(mean_over_draws(layer, val_f, val_y))) for layer in (layers or train_f)}
-    layer = max(val, key=val.get)
+    layers = list(layers or train_f)
+    if len(layers) == 1:  # nothing to choose (a larger budget reads the layer chosen at the smallest): no validation
+        layer, val = layers[0], {layers[0]: float("nan")}
+    else:
+        val = {layer: float(np.mean(mean_over_draws(layer, val_f, val_y))) for layer in layers}
+        layer = max(val, key=val.get)
     return evaluate.Spread.of(mean_over_draws(layer, test_f, test_y)), layer, val[layer]
 
 
