@@ -50,16 +50,16 @@ def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=Non
     (train_f, val_f, test_f), (y, val_y, test_y) = features, labels
     subsets = [evaluate.few_labels(y, per_class, seed + 1000 * d) for d in range(draws)]
 
-    def mean_over_draws(layer: str, x, x_y) -> list[float]:
+    def per_draw(layer: str, x, x_y) -> list[float]:
         return [evaluate.knn_scores(train_f[layer][idx], y[idx], [(x[layer], x_y)], NEIGHBOURS)[0] for idx in subsets]
 
     layers = list(layers or train_f)
     if len(layers) == 1:  # nothing to choose (a larger budget reads the layer chosen at the smallest): no validation
         layer, val = layers[0], {layers[0]: float("nan")}
     else:
-        val = {layer: float(np.mean(mean_over_draws(layer, val_f, val_y))) for layer in layers}
+        val = {layer: float(np.mean(per_draw(layer, val_f, val_y))) for layer in layers}
         layer = max(val, key=val.get)
-    return evaluate.Spread.of(mean_over_draws(layer, test_f, test_y)), layer, val[layer]
+    return evaluate.Spread.of(per_draw(layer, test_f, test_y)), layer, val[layer]
 
 
 def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budgets: tuple[int, ...] | None = None,
