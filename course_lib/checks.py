@@ -13,6 +13,8 @@ import json
 import math
 from collections.abc import Callable, Iterable
 
+import torch
+
 from course_lib import config
 
 
@@ -115,6 +117,17 @@ def answer(fn: Callable, *args, **kwargs) -> Callable[[], object]:
     for the next: a checker's tests read a student's answer through it, so that what the function raises (a shape
     error deep inside it) reaches ``verdict`` and becomes a hint."""
     return functools.cache(lambda: guarded(fn)(*args, **kwargs))
+
+
+def scalar(value: object) -> float:
+    """A student's one-number answer (a 0-d tensor, a one-element tensor, a float) as a float, gradients dropped:
+    what a checker compares with the reference's value."""
+    return float(torch.as_tensor(value).detach().float().reshape(()))
+
+
+def close(a: float, b: float, rel: float = 1e-4) -> bool:
+    """``a`` equals the reference ``b`` up to float32 rounding: within ``rel`` of it (of 1 for numbers below 1)."""
+    return abs(a - b) < rel * max(1.0, abs(b))
 
 
 def returns(value: Callable[[], object], hint: str) -> tuple[Callable[[], bool], str]:

@@ -146,3 +146,12 @@ def test_yours_or_ours_says_why_a_wrong_answer_is_not_used(wrong, capsys):
     assert checks.yours_or_ours(wrong, _ours, _checker) is _ours
     out = capsys.readouterr().out
     assert "is not accepted yet (" in out and "this run uses the course's" in out
+
+
+def test_scalar_reads_a_students_one_number_answer_and_close_allows_float32_rounding():
+    import torch  # here, not at the top: a test above needs the name torch undefined in this module
+
+    loss = torch.tensor([2.5], requires_grad=True) * 1.0
+    assert checks.scalar(loss) == 2.5 and checks.scalar(2.5) == 2.5 and checks.scalar(torch.tensor(2.5)) == 2.5
+    assert checks.close(100.005, 100.0) and not checks.close(100.02, 100.0)
+    assert checks.close(1e-5, 0.0) and not checks.close(1e-3, 0.0)  # below 1 the tolerance is absolute

@@ -555,15 +555,13 @@ def _check_loss(cases, want, answers) -> None:
         return answers[i]()[0]
 
     def value(i: int) -> float:
-        return float(torch.as_tensor(got(i)).detach().float().reshape(()))
-
-    def close(a: float, b: float) -> bool:
-        return abs(a - b) < 1e-4 * max(1.0, abs(b))
+        return checks.scalar(got(i))
 
     def value_hint() -> str:
-        i = next(i for i in range(len(cases)) if not close(value(i), want[i][0]))
+        i = next(i for i in range(len(cases)) if not checks.close(value(i), want[i][0]))
         logits, clean = cases[i]
-        named = [mistake for mistake, loss in _loss_mistakes(logits, clean).items() if close(value(i), float(loss))]
+        named = [mistake for mistake, loss in _loss_mistakes(logits, clean).items()
+                 if checks.close(value(i), float(loss))]
         where = "logits of +-30 and 40" if i == 3 else "random logits"
         advice = named[0] if named else ("right on ordinary logits but not on large ones: take log z and log(1 - z) "
                                          "from the logits, as log-sigmoid does" if i == 3 else
@@ -592,7 +590,7 @@ def _check_loss(cases, want, answers) -> None:
         (lambda: all(got(i).requires_grad for i in cases_),
          "the loss carries no gradient (computed under torch.no_grad(), or from detached values): training "
          "back-propagates through it"),
-        (lambda: all(close(value(i), want[i][0]) for i in cases_), value_hint),
+        (lambda: all(checks.close(value(i), want[i][0]) for i in cases_), value_hint),
         (lambda: all(answers[i]()[1] is not None and torch.allclose(
             answers[i]()[1], want[i][1], atol=1e-4 * float(want[i][1].abs().max()), rtol=0) for i in cases_),
          "the value is right but the gradient to the logits is not: part of the computation uses detached values "

@@ -88,18 +88,15 @@ def check_infonce(fn) -> None:
         return answers[i]()[0]
 
     def value(i: int) -> float:
-        return float(torch.as_tensor(got(i)).detach().float().reshape(()))
-
-    def close(a: float, b: float) -> bool:
-        return abs(a - b) < 1e-4 * max(1.0, abs(b))
+        return checks.scalar(got(i))
 
     def first_wrong() -> int:
-        return next(i for i in range(len(cases)) if not close(value(i), want[i][0]))
+        return next(i for i in range(len(cases)) if not checks.close(value(i), want[i][0]))
 
     def value_hint() -> str:
         i = first_wrong()
         image, other, t = cases[i]
-        named = [mistake for mistake, loss in _infonce_mistakes(image, other, t) if close(value(i), float(loss))]
+        named = [mistake for mistake, loss in _infonce_mistakes(image, other, t) if checks.close(value(i), float(loss))]
         return (f"on random {len(image)} x {image.shape[1]} embeddings with t = {t:.3f} the loss is "
                 f"{want[i][0]:.4f}, you gave {value(i):.4f}: " +
                 (named[0] if named else "go through the formula in (a) step by step"))
@@ -131,7 +128,7 @@ def check_infonce(fn) -> None:
         (lambda: all(got(i).requires_grad for i in range(len(cases))),
          "the loss carries no gradient (computed under torch.no_grad(), or from detached values): training "
          "back-propagates through it"),
-        (lambda: all(close(value(i), want[i][0]) for i in range(len(cases))), value_hint),
+        (lambda: all(checks.close(value(i), want[i][0]) for i in range(len(cases))), value_hint),
         (lambda: has_gradient(2),
          "log_scale gets no gradient, so the temperature can no longer learn: it went through math.exp, float(), "
          ".item() or torch.tensor(), which turn it into a constant; keep it the tensor it is"),
