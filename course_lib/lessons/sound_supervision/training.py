@@ -67,12 +67,11 @@ def train_avc(fusion: str, d: SoundsAndImages, sizes: Sizes, seed: int = 0, shor
     """Train one correspondence network from the towers' initial weights; returns (model, history). ``notebook``:
     whose run it is (11 trains it at its own sizes)."""
     model = make_model(fusion, sizes, seed, d.images.device)
-    steps = sizes.shortcut_steps if shortcut else sizes.steps
     desc = f"AVC, {fusion}" + (", shortcut" if shortcut else "")
     history = pretrained.load_or_train(
         model, f"{notebook}/{desc}",
         lambda: train.fit(model, pair_stream(d, sizes.pairs_per_step, seed, shortcut), av.correspondence_loss,
-                          steps=steps, max_seconds=sizes.seconds, progress=progress, desc=desc),
+                          steps=sizes.steps, max_seconds=sizes.seconds, progress=progress, desc=desc),
         sizes=sizes, seed=seed, loss=av.correspondence_loss, shortcut=shortcut)
     return model, history
 

@@ -33,8 +33,7 @@ class Sizes(config.Profile):
     gallery: int  # MNIST test images: the test pairs' images and the gallery of audio -> image retrieval
     tower_width: int  # width of the image tower and of the audio tower (both a Backbone; 8 keeps it fast)
     pairs_per_step: int  # (image, recording) pairs per step, half of them together; also Owens' batch
-    steps: int  # optimiser steps of each AVC model (concatenation, AVE-Net)
-    shortcut_steps: int  # optimiser steps of the shortcut run (it finds the artefact in a few dozen)
+    steps: int  # optimiser steps of each AVC model (concatenation, AVE-Net, and the shortcut run: equal budgets)
     seconds: float  # time cap of each training (AVC models, shortcut run, classes from sound, supervised)
     owens_steps: int  # optimiser steps of the image tower predicting the sound's cluster
     supervised_steps: int  # optimiser steps of each tower of the supervised reference (digit classifiers)
@@ -43,11 +42,11 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(images=10_000, gallery=1000, tower_width=8, pairs_per_step=128, steps=200, shortcut_steps=100,
+    ci=dict(images=10_000, gallery=1000, tower_width=8, pairs_per_step=128, steps=200,
             seconds=60, owens_steps=100, supervised_steps=100, validation=1000),
-    lab=dict(images=20_000, gallery=2000, tower_width=8, pairs_per_step=128, steps=1200, shortcut_steps=200,
+    lab=dict(images=20_000, gallery=2000, tower_width=8, pairs_per_step=128, steps=1200,
              seconds=180, owens_steps=300, supervised_steps=300, validation=2000),
-    full=dict(images=60_000, gallery=10_000, tower_width=32, pairs_per_step=256, steps=3000, shortcut_steps=1000,
+    full=dict(images=60_000, gallery=10_000, tower_width=32, pairs_per_step=256, steps=3000,
               seconds=300, owens_steps=2000, supervised_steps=2000, validation=5000),
 )
 
