@@ -4,12 +4,14 @@ The method -- the two halves, their losses, the concatenation -- is ``course_lib
 Isola & Efros, CVPR 2017). This module runs the notebook's experiment:
 
 * ``NETWORKS``      every network trained, by row name: the half-width halves L -> ab and ab -> L with each loss,
-                    the same two tasks at full width, a Lab -> Lab autoencoder and a supervised network;
+                    a second L -> ab half from other initial weights, the same two tasks at full width, a Lab -> Lab
+                    autoencoder and a supervised network;
 * ``train_all``     trains them all from unlabelled Lab images (the supervised one from labels), each from
                     its own seeded initial weights, for the same number of steps;
 * ``backbones``     the rows of the table, as feature extractors that all read scaled Lab: random init, the
                     halves, the split-brain concatenations (two halves trained independently, side by side, as in
-                    the paper), the full-width single-task networks, the autoencoder, supervised;
+                    the paper), the paper's width control "Ensembled L→ab" (two L -> ab halves side by side), the
+                    full-width single-task networks, the autoencoder, supervised;
 * ``probe_rows``    the layer-wise linear probe of every row (conv1 ... conv5 pooled to equal size,
                     ``evaluate.probe_layers``): several labelled draws, each row's best layer chosen on a validation
                     split; ``evaluate.layer_table`` prints it, ``plot_layers`` draws it beside the paper's rows as on
@@ -80,11 +82,14 @@ class Network:
         return sizes.network_width // 2 if self.half else sizes.network_width
 
 
+SECOND_L_AB = "L→ab (cl), half, second draw"  # Ensembled L→ab's second network: the first's task, its own weights
+SECOND_DRAW = 1000  # its seed is the run's + this: its own initial weights and batches, never another run's draw
 NETWORKS = {
     "L→ab (cl), half": Network("l_ab", "cl", half=True),
     "ab→L (cl), half": Network("ab_l", "cl", half=True),
     "L→ab (reg), half": Network("l_ab", "reg", half=True),
     "ab→L (reg), half": Network("ab_l", "reg", half=True),
+    SECOND_L_AB: Network("l_ab", "cl", half=True),
     "L→ab (cl), full width": Network("l_ab", "cl", half=False),
     "ab→L (cl), full width": Network("ab_l", "cl", half=False),
     "Lab→Lab autoencoder": Network("lab_lab", "reg", half=False),
@@ -93,12 +98,13 @@ NETWORKS = {
 # the rows of the table, in order, and their names in recorded metrics (probe_<key>_<layer>)
 KEYS = {RANDOM: "random", "L→ab (cl), half": "l_ab", "ab→L (cl), half": "ab_l",
         "split-brain (cl,cl)": "split_brain_cl", "split-brain (reg,reg)": "split_brain_reg",
+        "Ensembled L→ab": "ensembled_l_ab",
         "L→ab (cl), full width": "l_ab_full", "ab→L (cl), full width": "ab_l_full",
         "Lab→Lab autoencoder": "autoencoder", "supervised (labels)": "supervised"}
 # the slide's rows of the paper's tables (papers.SPLIT_BRAIN_TABLES) that the notebook discusses: {slide row: ours}.
-# "Ensembled L→ab" (two L→ab networks side by side) is the paper's width control, like our full-width L→ab.
+# "Ensembled L→ab" (two L→ab halves side by side) is the paper's width control; our full-width rows are a second one.
 PAPER_ROWS = {"ImageNet-labels [26]": "supervised (labels)", "Gaussian": RANDOM, "Lab→Lab": "Lab→Lab autoencoder",
-              "L→ab(cl)": "L→ab (cl), half", "ab→L(cl)": "ab→L (cl), half", "Ensembled L→ab": "L→ab (cl), full width",
+              "L→ab(cl)": "L→ab (cl), half", "ab→L(cl)": "ab→L (cl), half", "Ensembled L→ab": "Ensembled L→ab",
               "Split-Brain Auto (reg,reg)": "split-brain (reg,reg)", "Split-Brain Auto (cl,cl)": "split-brain (cl,cl)"}
 COLOURS = {name: f"C{i}" for i, name in enumerate(KEYS)}  # one colour per method, the same in every panel
 
@@ -148,7 +154,10 @@ def train_network(network: Network, lab: torch.Tensor, labels: torch.Tensor, cen
 def train_all(lab: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor, sizes: Sizes, seed: int = 0,
               progress: bool = True):
     """Every network of ``NETWORKS``: ({name: backbone}, {name: history})."""
-    runs = {name: train_network(network, lab, labels, centres, sizes, seed, name, progress)
+    def seed_of(name: str) -> int:
+        return seed + SECOND_DRAW if name == SECOND_L_AB else seed
+
+    runs = {name: train_network(network, lab, labels, centres, sizes, seed_of(name), name, progress)
             for name, network in NETWORKS.items()}
     return {name: run[0] for name, run in runs.items()}, {name: run[1] for name, run in runs.items()}
 
@@ -165,6 +174,7 @@ def backbones(trained: dict[str, nets.Backbone], sizes: Sizes, seed: int = 0) ->
             rows[name] = sb.InputChannels(trained[name], reads(name))
     rows["split-brain (cl,cl)"] = sb.SplitBrain(trained["L→ab (cl), half"], trained["ab→L (cl), half"])
     rows["split-brain (reg,reg)"] = sb.SplitBrain(trained["L→ab (reg), half"], trained["ab→L (reg), half"])
+    rows["Ensembled L→ab"] = sb.EnsembledLToAb(trained["L→ab (cl), half"], trained[SECOND_L_AB])
     return {name: rows[name] for name in KEYS}
 
 
@@ -227,7 +237,8 @@ def plot_layers(scores: dict[str, evaluate.LayerScores], paper: pd.DataFrame):
     in the same colour on both sides."""
     fig, (ours, theirs) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
     for i, (name, s) in enumerate(scores.items()):
-        style = "--" if name in (RANDOM, "supervised (labels)") else ":" if "full width" in name else "-"
+        width_control = "full width" in name or name == "Ensembled L→ab"  # dotted: the controls for width
+        style = "--" if name in (RANDOM, "supervised (labels)") else ":" if width_control else "-"
         x = np.arange(len(nets.STAGES)) + 0.03 * (i - len(scores) / 2)  # a little apart: error bars stay visible
         ours.errorbar(x, [float(s.test[stage]) for stage in nets.STAGES], [s.test[stage].std for stage in nets.STAGES],
                       fmt=style, marker="o", markersize=4, capsize=2, label=name, color=COLOURS[name])
@@ -288,11 +299,12 @@ ORDERINGS = [
       for stage in ("conv3", "conv4", "conv5")),
     _beats("L→ab (cl), full width beats random init at conv2", "l_ab_full", "random", "conv2"),
     *(_beats(f"L→ab (cl), half beats random init at {stage}", "l_ab", "random", stage) for stage in ("conv4", "conv5")),
-    *(_beats(f"split-brain (cl,cl) beats L→ab (cl), full width at {stage}", "split_brain_cl", "l_ab_full", stage)
+    *(_beats(f"split-brain (cl,cl) beats Ensembled L→ab at {stage}", "split_brain_cl", "ensembled_l_ab", stage)
       for stage in nets.STAGES),
     *(_beats(f"split-brain (cl,cl) beats its halves, ab→L full width, the autoencoder and (reg,reg) at {stage}",
              "split_brain_cl", _CONTROLS, stage) for stage in nets.STAGES),
     _beats("split-brain (cl,cl) beats random init at their best layers", "split_brain_cl", "random"),
+    _beats("split-brain (cl,cl) beats Ensembled L→ab at their best layers", "split_brain_cl", "ensembled_l_ab"),
     _beats("split-brain (cl,cl) beats L→ab (cl), full width at their best layers",
            "split_brain_cl", "l_ab_full"),
     _beats("split-brain (cl,cl) beats the autoencoder at their best layers", "split_brain_cl", "autoencoder"),

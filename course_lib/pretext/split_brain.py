@@ -168,3 +168,13 @@ class SplitBrain(nn.Module):
 
     def forward(self, lab: torch.Tensor, stage: str = "conv5") -> torch.Tensor:
         return self.features(lab, [stage])[stage]
+
+
+class EnsembledLToAb(SplitBrain):
+    """The paper's control for split-brain's width, "Ensembled L→ab": two L→ab halves trained independently (each
+    from its own initial weights) side by side. It has split-brain's width and parameters but one task seen twice,
+    so a gap between the two is the second task's, not the doubled width's."""
+
+    def __init__(self, first: Backbone, second: Backbone):
+        super().__init__(first, second)
+        self.halves[1] = InputChannels(second, slice(0, 1))  # both halves read L

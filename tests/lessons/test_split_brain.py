@@ -88,6 +88,22 @@ def test_split_brain_features_are_the_halves_side_by_side(lab):
         sb.SplitBrain(nets.Backbone(1, 2), nets.Backbone(2, 4))
 
 
+def test_ensembled_l_to_ab_is_two_lightness_networks_side_by_side(lab):
+    first, second = nets.Backbone(1, 2), nets.Backbone(1, 2)
+    whole = sb.EnsembledLToAb(first, second).eval()
+    with torch.no_grad():
+        want = torch.cat([first(lab[:, :1], "conv2"), second(lab[:, :1], "conv2")], 1)
+        assert torch.equal(whole(lab, "conv2"), want)  # both read L, never ab
+    assert whole.channels == sb.SplitBrain(first, nets.Backbone(2, 2)).channels  # split-brain's width
+
+
+def test_the_ensembles_second_network_is_trained_from_its_own_initial_weights(experiment):
+    trained, _ = experiment
+    first, second = trained["L→ab (cl), half"], trained[lesson.SECOND_L_AB]
+    assert first.channels == second.channels
+    assert not torch.equal(first.stages["conv1"][0].weight, second.stages["conv1"][0].weight)
+
+
 def test_the_experiment_trains_every_network_and_records_every_cell(lab, experiment):
     trained, histories = experiment
     labels = torch.arange(12) % 3
@@ -170,7 +186,7 @@ def test_capped_names_the_networks_stopped_by_their_time_budget(experiment):
 def test_training_curves_get_one_panel_per_network(experiment):
     fig = show.training(experiment[1], separate=True)
     drawn = [ax for ax in fig.axes if ax.lines]
-    assert [ax.get_title() for ax in drawn] == list(lesson.NETWORKS) and len(drawn) == 8
+    assert [ax.get_title() for ax in drawn] == list(lesson.NETWORKS) and len(drawn) == 9
 
 
 def test_pictures_show_the_task_and_the_table_beside_the_paper(lab):
