@@ -58,7 +58,8 @@ def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_is
     assert len(retrieval) == 3 * 4
     assert ((retrieval["recall@1"] <= retrieval["recall@5"]) & (retrieval["recall@5"] <= retrieval["recall@10"])).all()
     zero = lesson.zero_shot_table(infonce, d, TINY)
-    assert zero.shape == (4, 2) and zero.iloc[1, 0].draws == TINY.draws
+    assert zero.shape == (5, 2) and zero.iloc[1, 0].draws == TINY.draws
+    assert list(zero.index[:2]) == [lesson.ZERO_SHOT_ROW, lesson.NEAREST_MEAN_ROW]  # the control beside zero-shot
     scenes = lesson.load_scenes(d, TINY)
     text, _ = lesson.train_text(scenes, TINY, progress=False)
     bag, _ = lesson.train_text(scenes, TINY, encoder="bag", progress=False)
@@ -72,7 +73,8 @@ def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_is
     wanted = {f"recall1_{direction}_{m}" for direction in ("audio_to_image", "image_to_audio")
               for m in ("infonce", "ave", "concat")}
     wanted |= {f"map_{direction}_{m}" for direction in lesson.DIRECTIONS for m in ("infonce", "ave", "concat")}
-    wanted |= {"zero_shot_image_accuracy", "zero_shot_audio_accuracy", "recall1_text_to_image",
+    wanted |= {"zero_shot_image_accuracy", "zero_shot_audio_accuracy", "nearest_mean_image_accuracy",
+               "nearest_mean_audio_accuracy", "recall1_text_to_image",
                "zero_shot_heldout_combinations", "soundnet_accuracy", "soundnet_supervised_accuracy"}
     assert wanted <= set(out) and all(np.isfinite(v) for v in out.values())
     for ordering in lesson.ORDERINGS:  # every ordering the notebook states is on numbers it records

@@ -37,6 +37,7 @@ from course_lib.lessons.multimodal_embeddings.image_sound import (
     HELDOUT,
     INFONCE,
     MODELS,
+    NEAREST_MEAN_ROW,
     NOTEBOOK,
     PROBE_LABELS,
     PROMPTS_PER_CLASS,
@@ -80,7 +81,8 @@ from course_lib.pretext import joint_embedding as je  # the notebook reads je.sy
 
 __all__ = [
     "NOTEBOOK", "INFONCE", "AVE", "CONCAT", "MODELS", "SHORT", "DIRECTIONS", "PROMPTS_PER_CLASS", "PROBE_LABELS",
-    "HELDOUT", "SCENE_SEED", "ZERO_SHOT_ROW", "CHOICES", "ZERO_SHOT_MARGIN", "SOUNDNET_MARGIN", "Sizes", "SIZES",
+    "HELDOUT", "SCENE_SEED", "NEAREST_MEAN_ROW", "ZERO_SHOT_ROW", "CHOICES", "ZERO_SHOT_MARGIN", "SOUNDNET_MARGIN",
+    "Sizes", "SIZES",
     "load", "make_infonce", "train_infonce", "train_avc", "show_batch", "retrieval_table", "show_map",
     "zero_shot_table", "as_text", "Scenes", "load_scenes", "show_scenes", "make_text_model", "train_text",
     "compositional", "swapped_captions", "twin_accuracy", "text_table", "example_captions", "show_text_retrieval",

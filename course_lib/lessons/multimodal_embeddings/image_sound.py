@@ -29,6 +29,7 @@ PROBE_LABELS = (1, 10)  # labels per digit of the probes: 10 and 100 labels in a
 HELDOUT = (("red", 3), ("green", 7), ("blue", 1), ("red", 8), ("green", 0))  # never seen together in training
 SCENE_SEED = 3000  # the captioned scenes are the run's seed + this (+1, +2 for the test sets)
 ZERO_SHOT_ROW = f"zero-shot: nearest prompt of the other modality ({PROMPTS_PER_CLASS} per digit)"
+NEAREST_MEAN_ROW = f"nearest class mean, same modality ({PROMPTS_PER_CLASS} labelled per digit)"
 CHOICES = 30  # captions of the zero-shot question: every (colour, digit) of one slot
 ZERO_SHOT_MARGIN = {"ci": 2, "lab": 3, "full": 3}  # zero-shot must beat chance by this factor (claim 2)
 SOUNDNET_MARGIN = {"ci": 2, "lab": 3, "full": 3}  # the distilled sound network, likewise (claim 3)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pandas as pd
 
 from course_lib import train
-from course_lib.lessons.multimodal_embeddings.image_sound import DIRECTIONS, PROBE_LABELS, SHORT, ZERO_SHOT_ROW
+from course_lib.lessons.multimodal_embeddings.image_sound import (
+    DIRECTIONS,
+    NEAREST_MEAN_ROW,
+    PROBE_LABELS,
+    SHORT,
+    ZERO_SHOT_ROW,
+)
 from course_lib.seeds import Ordering
 
 # --- metrics -------------------------------------------------------------------------------------------------------
@@ -28,6 +34,9 @@ def metrics(retrieval: pd.DataFrame, zero: pd.DataFrame, text: pd.DataFrame, sou
     zero_row = ZERO_SHOT_ROW
     out["zero_shot_image_accuracy"], out["zero_shot_image_accuracy_std"] = image[zero_row], image[zero_row].std
     out["zero_shot_audio_accuracy"], out["zero_shot_audio_accuracy_std"] = audio[zero_row], audio[zero_row].std
+    for name, column in (("image", image), ("audio", audio)):
+        mean = column[NEAREST_MEAN_ROW]
+        out[f"nearest_mean_{name}_accuracy"], out[f"nearest_mean_{name}_accuracy_std"] = mean, mean.std
     for k in PROBE_LABELS:
         for name, column in (("image", image), ("audio", audio)):
             probe = column[f"linear probe, {10 * k} labels"]
@@ -78,6 +87,10 @@ ORDERINGS = [
              "zero_shot_image_accuracy", "probe_image_10_labels"),
     Ordering("zero-shot vs the 10-label probe, held-out voice (the notebook: about the same)",
              "zero_shot_audio_accuracy", "probe_audio_10_labels"),
+    Ordering("zero-shot vs the same-modality nearest class mean (5 labelled per digit), MNIST images",
+             "zero_shot_image_accuracy", "nearest_mean_image_accuracy"),
+    Ordering("zero-shot vs the same-modality nearest class mean (5 labelled per digit), held-out voice",
+             "zero_shot_audio_accuracy", "nearest_mean_audio_accuracy"),
     # (c) images and words (recall@1 a fraction, the rest %)
     Ordering("GRU beats bag of words, text to image recall@1", "recall1_text_to_image", "recall1_text_to_image_bag"),
     Ordering("GRU beats bag of words, caption vs colour-swapped twin (%)", "twin_accuracy_gru", "twin_accuracy_bag"),
