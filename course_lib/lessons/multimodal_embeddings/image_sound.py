@@ -38,8 +38,7 @@ SOUNDNET_MARGIN = {"ci": 2, "lab": 3, "full": 3}  # the distilled sound network,
 @dataclass(frozen=True)
 class Sizes(config.Profile):
     """The shared profile plus notebook 11's sizes. The names 08's functions read (``images``, ``gallery``,
-    ``tower_width``, ``pairs_per_step``, ``steps``, ``seconds``, ``validation``, ``shortcut_steps``) mean what they
-    mean there."""
+    ``tower_width``, ``pairs_per_step``, ``steps``, ``seconds``, ``validation``) mean what they mean there."""
 
     images: int  # MNIST training images, each paired once with a recording of its digit (08's videos)
     gallery: int  # MNIST test images: the gallery of retrieval and the test set of zero-shot
@@ -48,7 +47,6 @@ class Sizes(config.Profile):
     steps: int  # optimiser steps of each image-sound model (InfoNCE, AVE-Net, concatenation)
     seconds: float  # time cap of each training run
     validation: int  # training images held out of the probes' labelled pool (08's probe sets)
-    shortcut_steps: int  # unused here (08's shortcut run); kept so that 08's functions read these sizes
     scenes: int  # captioned training scenes
     test_scenes: int  # captioned test scenes (MNIST test digits), and as many with a held-out combination
     text_steps: int  # optimiser steps of the image-text model
@@ -60,13 +58,13 @@ class Sizes(config.Profile):
 SIZES = config.lesson_sizes(
     Sizes,
     ci=dict(images=6000, gallery=1000, tower_width=8, pairs_per_step=128, steps=150, seconds=30, validation=1000,
-            shortcut_steps=0, scenes=6000, test_scenes=1000, text_steps=150, teacher_steps=60, sound_steps=100,
+            scenes=6000, test_scenes=1000, text_steps=150, teacher_steps=60, sound_steps=100,
             draws=3),
     lab=dict(images=20_000, gallery=2000, tower_width=8, pairs_per_step=128, steps=500, seconds=60,
-             validation=2000, shortcut_steps=0, scenes=20_000, test_scenes=2000, text_steps=500, teacher_steps=200,
+             validation=2000, scenes=20_000, test_scenes=2000, text_steps=500, teacher_steps=200,
              sound_steps=300, draws=5),
     full=dict(images=60_000, gallery=10_000, tower_width=32, pairs_per_step=256, steps=3000, seconds=300,
-              validation=5000, shortcut_steps=0, scenes=60_000, test_scenes=5000, text_steps=3000,
+              validation=5000, scenes=60_000, test_scenes=5000, text_steps=3000,
               teacher_steps=1000, sound_steps=2000, draws=5),
 )
 
