@@ -12,6 +12,7 @@ from course_lib import checks, evaluate, train
 from course_lib.data import ImageData, SpokenDigits, TalkingClip
 from course_lib.lessons import speech_to_image as lesson
 from course_lib.lessons.speech_to_image import exercises as lesson_exercises
+from course_lib.lessons.speech_to_image import grid_sync
 from course_lib.pretext import speech2image as s2i
 from course_lib.pretext import temporal_order
 
@@ -257,6 +258,36 @@ def test_synchrony_of_a_fake_talking_clip_is_found():
     assert lesson.best_offset(curve) == 2
 
 
+def test_mismatched_curves_pair_every_sound_with_every_other_mouth(monkeypatch):
+    clips = {name: talking(shift) for name, shift in (("a", 0), ("b", 1), ("c", 2))}
+    monkeypatch.setattr(grid_sync, "load_grid", lambda name, root=None: clips[name])
+    curves = lesson.mismatched_curves(("a", "b", "c"), max_offset=4)
+    assert set(curves) == {("a", "b"), ("a", "c"), ("b", "a"), ("b", "c"), ("c", "a"), ("c", "b")}
+    a, c = clips["a"], clips["c"]
+    assert torch.equal(curves["a", "c"], lesson.sync_curve(lesson.loudness(a), lesson.motion_energy(c), 4))
+
+
+def _planted(matched_r: float, mismatched_r: float, n: int = 6):
+    """Curves over 5 offsets whose value at offset 0 is ``matched_r`` for a clip's own sound, else ``mismatched_r``."""
+    curve = lambda r: torch.tensor([0.0, 0.0, r, 0.0, 0.0])  # noqa: E731
+    names = [str(i) for i in range(n)]
+    return ({a: curve(matched_r) for a in names},
+            {(a, b): curve(mismatched_r) for a in names for b in names if a != b})
+
+
+def test_shuffled_pairings_find_synchrony_only_where_the_own_sound_fits_better():
+    matched, shuffled, p = lesson.shuffled_pairings(*_planted(0.6, 0.2), shuffles=2000)
+    assert matched == pytest.approx(0.6) and shuffled < matched and p < 0.01
+    _, _, p_rhythm_only = lesson.shuffled_pairings(*_planted(0.3, 0.3), shuffles=200)
+    assert p_rhythm_only == 1.0  # every pairing is as good as the matched one: no synchrony
+
+
+def test_matched_and_mismatched_reads_offset_zero_and_the_peak():
+    table = lesson.matched_and_mismatched(*_planted(0.6, 0.2))
+    assert table["mean r at 0"].tolist() == [0.6, 0.2] and table["curves"].tolist() == [6, 30]
+    assert table["at offset"].tolist() == [0, 0]
+
+
 def test_show_mouth_box_draws_the_box_and_both_signals():
     fig = lesson.show_mouth_box(talking(0), frame=5)
     image, signals = fig.axes
@@ -268,6 +299,8 @@ def test_show_sync_curves_draws_every_clip_and_their_mean():
     fig = lesson.show_sync_curves({"a": torch.rand(21), "b": torch.rand(21), "c": torch.rand(21)})
     (ax,) = fig.axes
     assert len(ax.lines) == 3 + 1 + 1  # three clips, their mean, the dotted line at offset 0
+    with_control = lesson.show_sync_curves({"a": torch.rand(21)}, {("a", "b"): torch.rand(21)})
+    assert len(with_control.axes[0].lines) == 1 + 1 + 1 + 1  # the clip, its mean, the control's mean, offset 0
     assert ax.get_legend().get_texts()[0].get_text() == "mean of 3 clips"
 
 

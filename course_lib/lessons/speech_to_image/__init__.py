@@ -24,7 +24,8 @@ The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``c
                      many of them the judge reads (``judge_reads``);
 * the GRID part: ``motion_energy`` in a fixed mouth box (temporal order's motion energy, on the crop), the
   loudness ``audio.envelope`` per video frame, ``sync_curve`` (their correlation at every offset) and
-  ``sync_table`` (the best offset per clip).
+  ``sync_table`` (the best offset per clip), and its control, ``mismatched_curves`` (one clip's sound against
+  another's mouth; ``matched_and_mismatched`` sets the two side by side, ``shuffled_pairings`` tests them).
 
 A module each: ``training`` (the sizes, ``load``, the generators and the judge), ``evaluation`` (``score_generators``,
 ``results_table``, ``metrics``, ``ORDERINGS``, the L1-optimal images), ``pictures``, ``grid_sync`` (the GRID part),
@@ -60,9 +61,12 @@ from course_lib.lessons.speech_to_image.grid_sync import (
     MOUTH_BOX,
     best_offset,
     loudness,
+    matched_and_mismatched,
+    mismatched_curves,
     motion_energy,
     show_mouth_box,
     show_sync_curves,
+    shuffled_pairings,
     sync_curve,
     sync_table,
 )
@@ -96,8 +100,8 @@ __all__ = [
     "generator_seeds", "train_generators", "named_runs", "capped_runs", "train_judge", "TestPairs", "test_pairs",
     "generate", "evaluate_generated", "score_generators", "results_table", "judge_accuracy", "metrics", "ORDERINGS",
     "show_task", "show_generated", "show_one_voice_many_writers", "show_l1_optimum", "MOUTH_BOX", "MAX_OFFSET",
-    "motion_energy",
-    "loudness", "sync_curve", "best_offset", "sync_table", "show_mouth_box", "show_sync_curves", "check_training_loss",
+    "motion_energy", "loudness", "sync_curve", "best_offset", "sync_table", "mismatched_curves",
+    "matched_and_mismatched", "shuffled_pairings", "show_mouth_box", "show_sync_curves", "check_training_loss",
     "check_best_offset", "DESIGN_VS_PAPER", "data", "load_grid", "l1_optimal", "TARGETS_PER_DIGIT", "digit_targets",
     "per_digit", "judge_reads", "show_your_l1_optimal", "check_l1_optimal",
 ]

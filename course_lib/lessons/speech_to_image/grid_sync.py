@@ -65,6 +65,48 @@ def sync_table(names=tuple(GRID_CLIPS), root=None, box=MOUTH_BOX, max_offset: in
     return pd.DataFrame.from_dict(rows, orient="index"), curves
 
 
+def mismatched_curves(names=tuple(GRID_CLIPS), root=None, box=MOUTH_BOX,
+                      max_offset: int = MAX_OFFSET) -> dict[tuple[str, str], torch.Tensor]:
+    """The control for synchrony: ``sync_curve`` of each clip's loudness against every *other* clip's mouth motion,
+    {(sound's clip, mouth's clip): curve}. GRID's sentences share one rhythm (six words between two silences), so a
+    sound and a mouth that never met can correlate too: matched clips show synchrony only above these."""
+    signals = {}
+    for name in names:  # one clip's frames at a time
+        clip = load_grid(name, root)
+        signals[name] = loudness(clip), motion_energy(clip, box)
+    return {(a, b): sync_curve(signals[a][0], signals[b][1], max_offset) for a in names for b in names if a != b}
+
+
+def matched_and_mismatched(curves: dict[str, torch.Tensor],
+                           mismatched: dict[tuple[str, str], torch.Tensor]) -> pd.DataFrame:
+    """Matched clips against the mismatched control: the mean curve's r at offset 0 and at its peak (and where), and
+    how many of the curves are above the other kind's mean at offset 0."""
+    rows = {}
+    for name, group in (("matched (a clip's own sound)", curves), ("mismatched (another clip's sound)", mismatched)):
+        stacked = torch.stack(list(group.values()))
+        mean, centre = stacked.mean(0), (stacked.shape[1] - 1) // 2
+        rows[name] = {"curves": len(group), "mean r at 0": round(float(mean[centre]), 3),
+                      "mean curve's peak r": round(float(mean.max()), 3), "at offset": best_offset(mean),
+                      "std of r at 0": round(float(stacked[:, centre].std()), 3)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def shuffled_pairings(curves: dict[str, torch.Tensor], mismatched: dict[tuple[str, str], torch.Tensor],
+                      shuffles: int = 10_000, seed: int = 0) -> tuple[float, float, float]:
+    """A permutation test of synchrony at offset 0: pair the clips' sounds with their mouths at random ``shuffles``
+    times. Returns (the matched pairing's mean r at 0, the random pairings' mean, p: the share of random pairings
+    whose mean r reaches the matched one's). Every clip's sound stays in the test, so the shared rhythm of GRID's
+    sentences is in both sides; only who goes with whom differs."""
+    names = list(curves)
+    centre = (len(curves[names[0]]) - 1) // 2
+    r = torch.tensor([[float((curves[a] if a == b else mismatched[a, b])[centre]) for b in names] for a in names])
+    generator = torch.Generator().manual_seed(seed)
+    rows = torch.arange(len(names))
+    shuffled = torch.stack([r[rows, torch.randperm(len(names), generator=generator)].mean() for _ in range(shuffles)])
+    matched = r.diag().mean()
+    return float(matched), float(shuffled.mean()), float((shuffled >= matched).float().mean())
+
+
 def show_mouth_box(clip: TalkingClip, box=MOUTH_BOX, frame: int = 35):
     """A frame with the mouth box drawn on it, and the two signals of the clip over time."""
     top, bottom, left, right = box
@@ -83,14 +125,19 @@ def show_mouth_box(clip: TalkingClip, box=MOUTH_BOX, frame: int = 35):
     return show.finish(fig)
 
 
-def show_sync_curves(curves: dict[str, torch.Tensor]):
-    """Correlation against offset for every clip (thin) and their mean (thick)."""
+def show_sync_curves(curves: dict[str, torch.Tensor], mismatched: dict | None = None):
+    """Correlation against offset for every clip (thin) and their mean (thick); with ``mismatched``, the mean of
+    the mismatched control (dashed)."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
     offsets = np.arange(len(next(iter(curves.values())))) - (len(next(iter(curves.values()))) - 1) // 2
     for curve in curves.values():
         ax.plot(offsets, curve.numpy(), color="gray", alpha=0.4, lw=1)
     mean = torch.stack(list(curves.values())).mean(0)
     ax.plot(offsets, mean.numpy(), color="C0", lw=2.5, label=f"mean of {len(curves)} clips")
+    if mismatched:
+        control = torch.stack(list(mismatched.values())).mean(0)
+        ax.plot(offsets, control.numpy(), color="C3", lw=2, ls="--",
+                label=f"mismatched control: mean of {len(mismatched)} pairs")
     ax.axvline(0, color="k", lw=0.8, ls=":")
     ax.set(xlabel="offset o (frames; o > 0: the mouth moves after the sound)", ylabel="Pearson r",
            title="loudness vs mouth motion at each offset")
