@@ -159,6 +159,31 @@ def test_scores_are_mean_and_spread_over_the_seeds(ex):
     assert table.loc["with skips", "recognised %"] == "50.0 ± 50.0" and list(table.index) == ["with skips", "no skips"]
 
 
+def test_the_audio_encoder_read_finds_a_digit_its_embedding_carries(ex):
+    class Hears(torch.nn.Module):  # an audio "encoder" whose embedding is the spoken digit, one-hot
+        def embed(self, specs):
+            table = {tuple(s.flatten()[:4].tolist()): d for s, d in zip(ex.train_specs, ex.train_digits, strict=True)}
+            table |= {tuple(s.flatten()[:4].tolist()): d for s, d in zip(ex.test_specs, ex.test_digits, strict=True)}
+            digits = torch.tensor([int(table[tuple(s.flatten()[:4].tolist())]) for s in specs])
+            return torch.nn.functional.one_hot(digits, 10).float()
+
+    class Generator(torch.nn.Module):
+        def __init__(self, audio):
+            super().__init__()
+            self.audio = audio
+
+    assert float(lesson.audio_encoder_reads([Generator(Hears())], ex)) == 100.0
+
+
+def test_the_judge_reads_the_l1_optimum_of_the_spoken_digit(ex):
+    class ReadsNothing(torch.nn.Module):  # always reads 0
+        def forward(self, x):
+            return torch.nn.functional.one_hot(torch.zeros(len(x), dtype=torch.long), 10).float()
+
+    pairs = lesson.test_pairs(ex, 0)
+    assert lesson.l1_optimum_reads(ReadsNothing(), ex, pairs) == pytest.approx(10.0)  # the 0s of 30 digits 0 ... 9
+
+
 def test_metrics_have_the_issue_names_and_the_spread():
     scores = {"with skips": {"recognised %": evaluate.Spread(80.0, 2.0, 3)},
               "no skips": {"recognised %": evaluate.Spread(70.0, 5.0, 3)}}

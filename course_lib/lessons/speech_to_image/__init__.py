@@ -14,6 +14,9 @@ The method -- styles, the Speech2Image network, the L1 loss, the pairs -- is ``c
                      often the judge reads the spoken digit (chance 10 %), how often it reads the identity image's
                      digit instead (copying), and whether the drawn digit takes on the identity's slant and ink, as
                      mean ± std over the seeds;
+* ``headline_decomposed``  where "recognised %" loses, link by link: the audio encoder's own read of the digit
+                     (``audio_encoder_reads``), the judge on real digits and on the L1 optimum of the right digit
+                     (``l1_optimum_reads``), the judge on the drawings;
 * ``ORDERINGS``      the ordering the notebook states (with skips vs without), on its recorded numbers
                      (``seeds.table`` measures it on pretraining seeds 0, 1 and 2);
 * ``show_l1_optimum``  why the drawings are blurred: the L1-optimal drawing is the per-pixel median of every image of
@@ -39,12 +42,15 @@ from course_lib.lessons.speech_to_image.evaluation import (
     ORDERINGS,
     TARGETS_PER_DIGIT,
     TestPairs,
+    audio_encoder_reads,
     digit_targets,
     evaluate_generated,
     generate,
+    headline_decomposed,
     judge_accuracy,
     judge_reads,
     l1_optimal,
+    l1_optimum_reads,
     metrics,
     per_digit,
     results_table,
@@ -99,6 +105,7 @@ __all__ = [
     "NOTEBOOK", "LR", "CHANCE", "Sizes", "SIZES", "VARIANTS", "Experiment", "load", "train_generator",
     "generator_seeds", "train_generators", "named_runs", "capped_runs", "train_judge", "TestPairs", "test_pairs",
     "generate", "evaluate_generated", "score_generators", "results_table", "judge_accuracy", "metrics", "ORDERINGS",
+    "audio_encoder_reads", "l1_optimum_reads", "headline_decomposed",
     "show_task", "show_generated", "show_one_voice_many_writers", "show_l1_optimum", "MOUTH_BOX", "MAX_OFFSET",
     "motion_energy", "loudness", "sync_curve", "best_offset", "sync_table", "mismatched_curves",
     "matched_and_mismatched", "shuffled_pairings", "show_mouth_box", "show_sync_curves", "check_training_loss",

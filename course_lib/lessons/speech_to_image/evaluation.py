@@ -135,3 +135,44 @@ def per_digit(optimal, targets: list[torch.Tensor]) -> torch.Tensor:
 def judge_reads(judge, images: torch.Tensor) -> torch.Tensor:
     """The digit the judge reads in each image."""
     return evaluate.embed(judge, images).argmax(1)
+
+
+# --- the headline decomposed: which part limits "recognised %" ------------------------------------------------------
+
+def audio_encoder_reads(models: list, ex: Experiment) -> evaluate.Spread:
+    """How much of the spoken digit the generators' audio encoders carry: a linear probe of each one's frozen
+    embedding, fit on the training voices' recordings with their digits and tested on the held-out voice (%, mean
+    ± std over the seeds). The digit labels serve this read-out only; the generators never saw them."""
+    def probe(model) -> float:
+        train_x, test_x = (evaluate.embed(model.audio.embed, specs) for specs in (ex.train_specs, ex.test_specs))
+        return evaluate.linear_probe(train_x, ex.train_digits.cpu(), test_x, ex.test_digits.cpu())
+
+    return evaluate.Spread.of(probe(model) for model in models)
+
+
+L1_CANDIDATES = 100  # training images of the spoken digit behind each test pair's L1 optimum (500 pairs: ~3 s)
+
+
+def l1_optimum_reads(judge, ex: Experiment, pairs: TestPairs, candidates: int = L1_CANDIDATES) -> float:
+    """The judge on the best drawing an L1-trained generator that heard the digit right could make: for each test
+    pair, the per-pixel median of ``candidates`` training images of the spoken digit in the identity's style
+    (``speech2image.l1_optimum``). % read as the spoken digit."""
+    by_digit = {d: ex.images.x[ex.images.y == d][:candidates] for d in range(10)}
+    optimum = torch.stack([s2i.l1_optimum(by_digit[d], pairs.style[i]) for i, d in enumerate(ex.test_digits.tolist())])
+    return 100.0 * (judge_reads(judge, optimum).cpu() == ex.test_digits.cpu()).float().mean().item()
+
+
+def headline_decomposed(judge, generators: dict[str, list], ex: Experiment, pairs: TestPairs,
+                        scores: dict[str, dict[str, evaluate.Spread]], seed: int = 0) -> pd.DataFrame:
+    """Where "recognised %" (with skips) loses against perfection, one link of the chain per row: does the audio
+    encoder carry the digit, can the judge read real digits, can it read the L1 optimum of the right digit, and what
+    it reads in the drawings."""
+    rows = {
+        "audio encoder: the spoken digit in its embedding (linear probe, held-out voice)":
+            audio_encoder_reads(generators["with skips"], ex),
+        "judge: real MNIST test digits in random styles": evaluate.Spread(judge_accuracy(judge, ex, seed)),
+        "judge: the L1 optimum of the spoken digit in the writer's style (per test pair)":
+            evaluate.Spread(l1_optimum_reads(judge, ex, pairs)),
+        "judge: the generator's drawings (recognised %, the headline)": scores["with skips"]["recognised %"],
+    }
+    return pd.DataFrame({"%": {name: value.text() for name, value in rows.items()}})
