@@ -17,15 +17,19 @@ from pathlib import Path
 from course_lib import config
 
 
+def _number(name: str, value) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"metric {name!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def record(notebook: str, metrics: dict[str, float], *, profile: str | None = None, seed: int | None = None,
-           seconds: float | None = None, capped: list[str] | tuple[str, ...] = (), root: Path | None = None) -> Path:
+           seconds: float | None = None, capped: list[str] | tuple[str, ...] = (), root: Path | None = None,
+           draws: dict[str, list[float]] | None = None) -> Path:
     """Write one notebook's metrics; return the file written. Numbers only, and finite; ``capped``: the names of
-    the runs that stopped at their time budget (``History.capped``)."""
-    clean = {}
-    for name, value in metrics.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise ValueError(f"metric {name!r} must be a finite number, got {value!r}")
-        clean[name] = float(value)
+    the runs that stopped at their time budget (``History.capped``); ``draws``: for some metrics, the number of each
+    labelled draw behind their mean, in draw order (the same draws for every row: a paired test needs them)."""
+    clean = {name: _number(name, value) for name, value in metrics.items()}
     profile = profile or config.profile_name()
     path = (root or config.results_root()) / profile / f"{Path(notebook).stem}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +37,8 @@ def record(notebook: str, metrics: dict[str, float], *, profile: str | None = No
              "seed": config.seed() if seed is None else seed,
              "seconds": None if seconds is None else round(seconds, 1), "capped": sorted(capped),
              "metrics": clean}
+    if draws:
+        entry["draws"] = {name: [_number(name, v) for v in values] for name, values in draws.items()}
     path.write_text(json.dumps(entry, indent=2) + "\n")
     return path
 

@@ -17,6 +17,7 @@ without training seed 0 twice.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from course_lib import config, results
 
 COMMAND = "python -m course_lib.results seeds"
 DEFAULT_SEEDS = (1, 2)  # beside the notebook's own run, seed 0
+SIGN_TEST_LEVEL = 0.05  # a "holds" over seeds must also hold on the shared draws at least this clearly
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,37 @@ class Ordering:
         strongest_other = max(sign * metrics[name] for name in _names(self.than))
         return weakest - strongest_other
 
+    def draw_gaps(self, draws: dict[str, list[float]]) -> list[float]:
+        """The gap on each labelled draw of one seed (the draws every row shares), or [] where some of the
+        ordering's metrics were recorded without their draws."""
+        if not self.metrics <= set(draws) or len({len(draws[name]) for name in self.metrics}) != 1:
+            return []
+        per_draw = zip(*(draws[name] for name in sorted(self.metrics)), strict=True)
+        return [self.gap(dict(zip(sorted(self.metrics), values, strict=True))) for values in per_draw]
+
 
 def _names(metrics: str | tuple[str, ...]) -> tuple[str, ...]:
     return (metrics,) if isinstance(metrics, str) else tuple(metrics)
 
 
-def verdict(gaps: list[float]) -> str:
+def sign_test(gaps: list[float]) -> float:
+    """One-sided sign test of paired gaps: the chance of at least this many positive gaps if each were a coin toss
+    (a tie counts against the ordering)."""
+    n, k = len(gaps), sum(gap > 0 for gap in gaps)
+    return sum(math.comb(n, i) for i in range(k, n + 1)) / 2 ** n
+
+
+def verdict(gaps: list[float], draw_gaps: list[float] | None = None) -> str:
     """In words, from paired per-seed gaps (positive: the ordering holds on that seed). A gap inside the spread over
-    seeds (|mean| <= std, n - 1) is no difference, whichever way each seed fell."""
+    seeds (|mean| <= std, n - 1) is no difference, whichever way each seed fell. With ``draw_gaps`` (the gap on
+    every shared labelled draw of every seed), "holds" also needs the sign test over those draws below
+    ``SIGN_TEST_LEVEL``."""
     n, holds = len(gaps), sum(gap > 0 for gap in gaps)
     if n < 2:
         return "one seed: no verdict"
     mean, std = float(np.mean(gaps)), float(np.std(gaps, ddof=1))
+    if holds == n and mean > std and draw_gaps and sign_test(draw_gaps) >= SIGN_TEST_LEVEL:
+        return f"{n} of {n} seeds, but {sum(g > 0 for g in draw_gaps)} of {len(draw_gaps)} draws: not robust"
     if holds == n and mean > std:
         return f"holds on {n} of {n}"
     if abs(mean) <= std:
@@ -83,7 +104,8 @@ def seeds_file(notebook: str, profile: str = "lab", root: Path | None = None) ->
 
 
 def load(notebook: str, profile: str = "lab", root: Path | None = None) -> dict[int, dict]:
-    """{seed: {"metrics", "capped", "claims" (None where not logged)}}: the seeds file's runs, plus the notebook's own
+    """{seed: {"metrics", "capped", "claims" (None where not logged), "draws" (where recorded)}}: the seeds file's
+    runs, plus the notebook's own
     recorded run for its seed when the file has none of that seed."""
     runs = {}
     path = seeds_file(notebook, profile, root)
@@ -91,7 +113,8 @@ def load(notebook: str, profile: str = "lab", root: Path | None = None) -> dict[
         runs = {int(seed): run for seed, run in json.loads(path.read_text())["seeds"].items()}
     own = results.load(profile, root).get(notebook)
     if own is not None and own["seed"] not in runs:
-        runs[own["seed"]] = {"metrics": own["metrics"], "capped": own.get("capped", []), "claims": None}
+        runs[own["seed"]] = {"metrics": own["metrics"], "capped": own.get("capped", []), "claims": None,
+                             "draws": own.get("draws", {})}
     return dict(sorted(runs.items()))
 
 
@@ -113,17 +136,28 @@ def table(notebook: str, orderings: list[Ordering], profile: str = "lab", root: 
     rows = {}
     for ordering in orderings:
         gaps = [ordering.gap(run["metrics"]) for run in runs.values()]
+        draw_gaps = _shared_draw_gaps(ordering, runs)
         row = {f"seed {seed}": f"{gap:+.{digits}f}" for seed, gap in zip(runs, gaps, strict=True)}
         row["mean ± std"] = f"{np.mean(gaps):+.{digits}f} ± {np.std(gaps, ddof=1):.{digits}f}" if len(gaps) > 1 else "-"
-        row["verdict"] = verdict(gaps)
+        if any(run.get("draws") for run in runs.values()):
+            row["shared draws"] = (f"{sum(g > 0 for g in draw_gaps)} of {len(draw_gaps)} "
+                                   f"(sign test p {sign_test(draw_gaps):.3f})" if draw_gaps else "-")
+        row["verdict"] = verdict(gaps, draw_gaps)
         rows[ordering.statement] = row
     return pd.DataFrame(rows).T.rename_axis("paired difference (positive: it holds)")
+
+
+def _shared_draw_gaps(ordering: Ordering, runs: dict[int, dict]) -> list[float] | None:
+    """The ordering's gap on every shared labelled draw of every seed, or None unless every seed recorded them."""
+    per_seed = [ordering.draw_gaps(run.get("draws", {})) for run in runs.values()]
+    return [gap for gaps in per_seed for gap in gaps] if per_seed and all(per_seed) else None
 
 
 def robust(notebook: str, ordering: Ordering, profile: str = "lab", root: Path | None = None) -> bool:
     """Whether ``ordering`` holds on every seed measured (at least three): what a notebook may assert."""
     runs = load(notebook, profile, root)
-    return len(runs) >= 3 and verdict([ordering.gap(run["metrics"]) for run in runs.values()]).startswith("holds")
+    gaps = [ordering.gap(run["metrics"]) for run in runs.values()]
+    return len(runs) >= 3 and verdict(gaps, _shared_draw_gaps(ordering, runs)).startswith("holds")
 
 
 def _shown(path: Path) -> str:
@@ -159,7 +193,8 @@ def run_once(path: Path, seed: int, profile: str, timeout: int = 1200) -> dict:
             raise RuntimeError(f"{path.stem} (seed {seed}) ran but recorded no numbers")
         claims = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         return {"metrics": recorded["metrics"], "capped": recorded["capped"], "claims": claims,
-                "seconds": round(time.perf_counter() - started, 1)}
+                "seconds": round(time.perf_counter() - started, 1), **({"draws": recorded["draws"]}
+                                                                      if "draws" in recorded else {})}
 
 
 def run_seeds(number: str, seeds=DEFAULT_SEEDS, profile: str = "lab", root: Path | None = None) -> Path:

@@ -37,14 +37,16 @@ class Session:
     def seconds(self) -> float:
         return time.perf_counter() - self.started
 
-    def record(self, capped: tuple[str, ...] | list[str] = (), **metrics: float) -> Path:
+    def record(self, capped: tuple[str, ...] | list[str] = (), draws: dict[str, list[float]] | None = None,
+               **metrics: float) -> Path:
         """Write this notebook's headline numbers to results/<profile>/<notebook>.json; ``capped`` names the
-        training runs that stopped at their time budget (``History.capped``). With shipped weights (loaded or being
-        built) they go to results/<profile>-pretrained/ (or -build/) and are compared with the committed run."""
+        training runs that stopped at their time budget (``History.capped``), ``draws`` gives some metrics' number
+        on each labelled draw (``results.record``). With shipped weights (loaded or being built) they go to
+        results/<profile>-pretrained/ (or -build/) and are compared with the committed run."""
         if config.pretrained() or config.checkpoint_build():
             return compare_with_committed(self, metrics, capped)
         return results.record(self.notebook, metrics, profile=self.profile.name, seed=self.seed,
-                              seconds=self.seconds, capped=capped)
+                              seconds=self.seconds, capped=capped, draws=draws)
 
     def _shown_data_root(self) -> str:
         """The data root as a reader recognises it: repo-relative or ~-relative when it can be."""

@@ -215,6 +215,7 @@ def test_spread_is_its_mean_and_keeps_std_and_draws():
     assert value == 72.0 and value + 1 == 73.0 and f"{value:.1f}" == "72.0"
     assert value.std == pytest.approx(1.633, abs=1e-3) and value.draws == 3
     assert value.text() == "72.0 ± 1.6" and evaluate.Spread(50.0).text() == "50.0"
+    assert value.values == (70.0, 72.0, 74.0) and evaluate.Spread(50.0).values == ()  # the draws, in order
 
 
 def test_differ_counts_a_gap_inside_the_spread_as_no_difference():

@@ -25,6 +25,15 @@ def test_record_refuses_what_is_not_a_finite_number(tmp_path):
             results.record("nb", {"acc": bad}, profile="ci", seed=0, root=tmp_path)
 
 
+def test_record_keeps_the_draws_behind_a_mean_and_checks_them(tmp_path):
+    path = results.record("nb", {"acc": 2.0}, profile="lab", seed=0, root=tmp_path, draws={"acc": [1, 3.0]})
+    assert json.loads(path.read_text())["draws"] == {"acc": [1.0, 3.0]}
+    assert "draws" not in json.loads(results.record("nb", {"acc": 2.0}, profile="lab", seed=0, root=tmp_path)
+                                     .read_text())  # none given, none written
+    with pytest.raises(ValueError, match="acc"):
+        results.record("nb", {"acc": 2.0}, profile="lab", seed=0, root=tmp_path, draws={"acc": [1.0, float("nan")]})
+
+
 def test_load_reads_back_every_notebook(tmp_path):
     results.record("a", {"x": 1}, profile="lab", seed=0, root=tmp_path)
     results.record("b", {"y": 2}, profile="lab", seed=0, root=tmp_path)

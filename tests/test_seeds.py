@@ -70,6 +70,41 @@ def test_table_has_a_paired_difference_per_seed_its_spread_and_the_verdict(tmp_p
     assert seeds.robust("99_fake", BEATS, "lab", tmp_path)
 
 
+def _write_seeds_with_draws(root, notebook, runs):
+    path = seeds.seeds_file(notebook, "lab", root)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"notebook": notebook, "seeds": {str(seed): {
+        "metrics": {k: sum(v) / len(v) for k, v in draws.items()}, "capped": [], "claims": [], "draws": draws}
+        for seed, draws in runs.items()}}))
+
+
+def test_draw_gaps_pair_the_shared_draws_and_need_every_metrics_draws():
+    assert BEATS.draw_gaps({"a": [3.0, 1.0], "b": [1.0, 2.0]}) == [2.0, -1.0]
+    assert BEATS.draw_gaps({"a": [3.0, 1.0]}) == [] and BEATS.draw_gaps({"a": [1.0], "b": [1.0, 2.0]}) == []
+
+
+def test_sign_test_is_the_chance_of_as_many_wins_by_coin_tosses():
+    assert seeds.sign_test([1.0] * 9) == pytest.approx(1 / 512)
+    assert seeds.sign_test([1.0, 1.0, -1.0]) == pytest.approx(0.5) and seeds.sign_test([0.0]) == 1.0
+
+
+def test_a_holds_over_seeds_needs_the_shared_draws_too(tmp_path):
+    # every seed's mean is ahead, but on the draws themselves the ordering is a coin toss: 5 of 9
+    _write_seeds_with_draws(tmp_path, "99_fake", {
+        seed: {"a": [9.0, 0.0, 2.5], "b": [1.0, 1.0, 1.0]} if seed else {"a": [9.0, 9.0, 0.0], "b": [1.0, 1.0, 1.0]}
+        for seed in (0, 1, 2)})
+    row = seeds.table("99_fake", [BEATS], "lab", tmp_path).loc["a beats b"]
+    assert row["shared draws"].startswith("6 of 9") and row["verdict"] == "3 of 3 seeds, but 6 of 9 draws: not robust"
+    assert not seeds.robust("99_fake", BEATS, "lab", tmp_path)
+
+
+def test_a_clear_ordering_holds_on_the_seeds_and_the_shared_draws(tmp_path):
+    clear = {s: {"a": [3.0 + s, 4.0, 5.0], "b": [1.0, 1.5, 2.0]} for s in (0, 1, 2)}
+    _write_seeds_with_draws(tmp_path, "99_fake", clear)
+    row = seeds.table("99_fake", [BEATS], "lab", tmp_path).loc["a beats b"]
+    assert row["shared draws"] == "9 of 9 (sign test p 0.002)" and row["verdict"] == "holds on 3 of 3"
+
+
 def test_table_says_how_to_make_missing_seeds(tmp_path, capsys):
     results.record("99_fake", {"a": 4.0, "b": 1.0}, profile="lab", seed=0, root=tmp_path)
     table = seeds.table("99_fake", [BEATS], "lab", tmp_path)

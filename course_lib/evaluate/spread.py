@@ -17,16 +17,17 @@ class Spread(float):
 
     std: float
     draws: int
+    values: tuple[float, ...]  # the draws themselves, in draw order (empty where only mean and std are known)
 
-    def __new__(cls, mean: float, std: float = 0.0, draws: int = 1) -> Spread:
+    def __new__(cls, mean: float, std: float = 0.0, draws: int = 1, values: Iterable[float] = ()) -> Spread:
         value = super().__new__(cls, mean)
-        value.std, value.draws = float(std), int(draws)
+        value.std, value.draws, value.values = float(std), int(draws), tuple(float(v) for v in values)
         return value
 
     @classmethod
     def of(cls, values: Iterable[float]) -> Spread:
         values = [float(v) for v in values]
-        return cls(float(np.mean(values)), float(np.std(values)), len(values))
+        return cls(float(np.mean(values)), float(np.std(values)), len(values), values)
 
     def text(self, digits: int = 1) -> str:
         return f"{float(self):.{digits}f} ± {self.std:.{digits}f}" if self.draws > 1 else f"{float(self):.{digits}f}"

@@ -167,6 +167,16 @@ def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
     assert float(row.knn[50]) > 90.0  # the band's place is the class: neighbours read it
 
 
+def test_draw_scores_are_each_metrics_draws_and_average_to_it(monkeypatch):
+    monkeypatch.setitem(lesson.BUDGETS, "mnist", (50, 100))  # what the tiny split can give
+    split = _split("mnist")
+    row = lesson.score(nets.random_backbone(1, 4, 0), split, TINY, seed=0, budgets=(50, 100))
+    draws, metrics = lesson.draw_scores({lesson.RANDOM: row}, "mnist"), lesson.metrics({lesson.RANDOM: row}, "mnist")
+    assert set(draws) == {name for name in metrics if not name.endswith(("_std", "_recalibrated", "_knn_recalibrated"))}
+    for name, values in draws.items():
+        assert len(values) == TINY.label_draws and sum(values) / len(values) == pytest.approx(metrics[name])
+
+
 def test_random_init_keeps_the_read_that_is_better_on_validation_for_each_readout():
     plain, recalibrated = _row(80.0, 75.0), _row(82.0, 70.0)
     recalibrated.knn_val, plain.knn_val = 70.0, 75.0

@@ -24,7 +24,8 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 beat random init, which lose to it and where the gap is inside the spread; ``reading``, ``ranks``;
 * ``beside``    ``beside_the_notebooks``: each method's number here beside the one its own notebook recorded
                 (``results/lab/*.json``), and what differs between the two protocols;
-* ``claims``    the claim checks and the recorded metrics; ``exercises``: the exercise checker;
+* ``claims``    the claim checks and the recorded metrics (``draw_scores``: each one's labelled draws);
+                ``exercises``: the exercise checker;
 * ``over_seeds`` the board over pretraining seeds 0, 1, 2 (``python -m course_lib.results seeds 12``): ``ORDERINGS``,
                 every ordering the notebook states, for ``seeds.table`` (paired per-seed differences, a verdict), and
                 ``ranks_over_seeds``, each row's rank averaged over the seeds beside the spread of its accuracy.
@@ -48,6 +49,7 @@ from course_lib.lessons.scoreboard.claims import (
     check_claim_pretext_beats_random,
     check_claim_supervised_beats_random,
     check_every_pretext_beats_random,
+    draw_scores,
     metric_name,
     metrics,
 )
@@ -115,7 +117,8 @@ from course_lib.lessons.scoreboard.tables import (
 __all__ = [
     "REPORTED", "Reported", "beside_the_notebooks", "METHODS", "NOT_ON_THE_BOARD", "Method", "capped", "methods",
     "not_on_the_board", "pretrain_all", "registry", "check_claim_pretext_beats_random",
-    "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metric_name", "metrics", "BUDGETS",
+    "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metric_name", "metrics", "draw_scores",
+    "BUDGETS",
     "DATASETS", "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "SIZES", "SUPERVISED", "Sizes", "Split", "load",
     "check_knn_vote", "AS_INITIALISED", "READOUTS", "RECALIBRATED", "Row",
     "at_its_best", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",

@@ -35,6 +35,14 @@ def metrics(rows: dict[str, Row], dataset: str) -> dict[str, float]:
     return out
 
 
+def draw_scores(rows: dict[str, Row], dataset: str) -> dict[str, list[float]]:
+    """Each number of ``metrics`` that is a mean over labelled draws, as its draws in order: every row was read on
+    the same draws (``protocol``), so two rows pair draw by draw (``seeds`` tests an ordering on them)."""
+    key = {m.name: m.key for m in methods(dataset)}
+    return {metric_name(dataset, budget, key[name], readout): list(accuracy(row, budget, readout).values)
+            for name, row in rows.items() for budget in BUDGETS[dataset] for readout in READOUTS}
+
+
 def _claim(statement: str, a: evaluate.Spread, b: evaluate.Spread, names: tuple[str, str], capped_runs,
            asserted: bool = True) -> None:
     """Assert (or, ``asserted=False``, only report: it did not hold on every pretraining seed) that a beats b."""
