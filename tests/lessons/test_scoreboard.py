@@ -99,6 +99,8 @@ def test_the_registry_has_both_fences_on_each_dataset_and_one_key_per_row():
         assert len(set(names)) == len(names) and len({m.key for m in rows}) == len(rows)
         assert sum(not m.fence for m in rows) >= 4
     assert {m.notebook for m in lesson.METHODS if not m.fence} == {"02", "04", "05", "06", "07", "08"}
+    used_labels = {m.name for m in lesson.METHODS if m.labels != "none"}
+    assert used_labels == {"classes from sound", lesson.SUPERVISED}  # the simulator's digit labels, and the fence
 
 
 def test_every_cifar_row_pretrains_by_its_notebooks_recipe_and_reads_the_same_rgb_images(runs):
@@ -231,6 +233,9 @@ def test_tables_metrics_and_verdicts_of_a_board():
     table = lesson.table(rows, "mnist")
     assert table.loc["contrastive (SimCLR)", "linear, 100 labels"] == "90.0 ± 0.5"
     assert table.loc["contrastive (SimCLR)", "notebook"] == "05"
+    assert table.loc["contrastive (SimCLR)", "labels in pretraining"] == "none"
+    assert "fence" in table.loc[lesson.SUPERVISED, "labels in pretraining"]
+    assert set(table["validation labels"]) == {f"{rows[lesson.RANDOM].val_labels:,}"}
     assert "chosen on 1,000 labelled validation images" in table.attrs["caption"]
     verdicts = lesson.verdicts(rows, "mnist")
     assert lesson.RANDOM not in verdicts.index

@@ -37,6 +37,7 @@ class Method:
     key: str
     pretrain: Callable
     predicts: str
+    labels: str = "none"  # the labels its pretraining used, if any (shown beside its numbers)
 
     @property
     def fence(self) -> bool:
@@ -52,8 +53,10 @@ METHODS = (
     Method("contrastive (SimCLR)", "mnist", "05", "contrastive", contrastive,
            "which view in the batch comes from the same digit"),
     Method("classes from sound", "mnist", "08", "sound_classes", classes_from_sound,
-           "the k-means cluster of the digit's soundtrack (a spoken digit)"),
-    Method(SUPERVISED, "mnist", "-", "supervised", supervised, "the label of every pretraining image"),
+           "the k-means cluster of the digit's soundtrack (a spoken digit)",
+           "the digit labels, through the simulator: it gave each image a recording of its digit"),
+    Method(SUPERVISED, "mnist", "-", "supervised", supervised, "the label of every pretraining image",
+           "every pretraining label (a fence)"),
     Method(RANDOM, "cifar", "-", "random", random_init, "nothing: the initial weights, frozen"),
     Method("relative position", "cifar", "02", "relative_position", relative_position,
            "where the second patch lies relative to the first (8 ways)"),
@@ -63,7 +66,8 @@ METHODS = (
            "the colour (ab bins) from the lightness"),
     Method("split-brain (cl,cl)", "cifar", "07", "split_brain", split_brain,
            "colour from lightness and lightness from colour, two half-width halves"),
-    Method(SUPERVISED, "cifar", "-", "supervised", supervised, "the label of every pretraining image"),
+    Method(SUPERVISED, "cifar", "-", "supervised", supervised, "the label of every pretraining image",
+           "every pretraining label (a fence)"),
 )
 # Taught in the course but not on the board, and why (the notebook says it too)
 NOT_ON_THE_BOARD = {

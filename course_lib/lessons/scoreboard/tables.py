@@ -17,15 +17,18 @@ from course_lib.lessons.scoreboard.protocol import Row, accuracy
 def table(rows: dict[str, Row], dataset: str) -> pd.DataFrame:
     """The scoreboard of one dataset: test accuracy (%) as mean ± std over the labelled draws, linear probe and kNN at
     every budget, each at the layer it chose on validation (named in the last columns, with the read random init
-    chose on validation: its weights as initialised or with BatchNorm recalibrated)."""
-    notebook = {m.name: m.notebook for m in methods(dataset)}
+    chose on validation: its weights as initialised or with BatchNorm recalibrated), the number of labelled
+    validation images that chose them, and the labels the row's pretraining used, if any."""
+    registry = {m.name: m for m in methods(dataset)}
     out = {}
     for name, row in rows.items():
-        cells = {"notebook": notebook.get(name, "-")}
+        cells = {"notebook": registry[name].notebook if name in registry else "-"}
         cells.update({f"linear, {b:,} labels": row.linear[b].best.text() for b in BUDGETS[dataset]})
         cells.update({f"kNN, {b:,} labels": row.knn[b].text() for b in BUDGETS[dataset]})
         cells["layer (linear)"] = _with_read(row.linear_layer, row.reads.get("linear"))
         cells["layer (kNN)"] = _with_read(row.knn_layer, row.reads.get("kNN"))
+        cells["validation labels"] = f"{row.val_labels:,}"  # what chose the layers: labels too, beside the budget
+        cells["labels in pretraining"] = registry[name].labels if name in registry else "none"
         out[name] = cells
     frame = pd.DataFrame(out).T
     frame.attrs["caption"] = (f"{DATASETS[dataset]}: test accuracy (%), mean ± std over the labelled draws; layers "
