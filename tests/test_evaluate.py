@@ -173,7 +173,9 @@ def test_probe_table_has_a_row_per_backbone_and_a_column_per_stage():
     table = evaluate.probe_table(backbones, (x[:30], y[:30]), (x[30:40], y[30:40]), (x[40:], y[40:]),
                                  stages=("conv1", "conv3"), per_class=5, draws=3)
     assert list(table.index) == ["seed 0", "seed 1"]
-    assert list(table.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD]
+    assert list(table.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.AT_BEST, evaluate.STD,
+                                   evaluate.VAL_LABELS]
+    assert (table[evaluate.VAL_LABELS] == 10).all()  # the 10 labelled validation images that chose the layers
     assert (table[evaluate.AT_BEST] >= 90).all() and table[evaluate.BEST_LAYER].isin(["conv1", "conv3"]).all()
 
 

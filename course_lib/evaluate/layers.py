@@ -71,6 +71,7 @@ class LayerScores:
     test: dict[str, Spread]
     val: dict[str, float]
     read: str = ""
+    val_labels: int = 0  # labelled validation images that chose the layer (and the read): labels beside the budget
 
     @property
     def best_layer(self) -> str:
@@ -152,7 +153,7 @@ def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: 
             val_scores[layer].append(probe.accuracy(val[layer], val_y))
             test_scores[layer].append(probe.accuracy(test[layer], test_y))
     return LayerScores(test={layer: Spread.of(s) for layer, s in test_scores.items()},
-                       val={layer: float(np.mean(s)) for layer, s in val_scores.items()})
+                       val={layer: float(np.mean(s)) for layer, s in val_scores.items()}, val_labels=len(val_y))
 
 
 def fit_probes(probes: nn.ModuleDict, train: Mapping[str, torch.Tensor], train_y: torch.Tensor,
@@ -197,18 +198,22 @@ def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor]
 
 
 BEST_LAYER, READ, AT_BEST, STD = "best layer (val)", "read (val)", "at best layer", "± (draws)"
+VAL_LABELS = "validation labels"
 
 
 def layer_table(scores: Mapping[str, LayerScores]) -> pd.DataFrame:
     """{network: LayerScores} as the papers' table: one row per network, one column per layer (mean test accuracy),
     then the layer chosen on validation data (and, where a random-init row was read at its best, the read chosen on
-    validation: ``READ``), the test accuracy there, and its std over the labelled draws."""
+    validation: ``READ``), the test accuracy there, its std over the labelled draws, and how many labelled validation
+    images chose the layer (``VAL_LABELS``: labels spent beside the probe's own)."""
     table = pd.DataFrame({name: {layer: float(v) for layer, v in s.test.items()} for name, s in scores.items()}).T
     table[BEST_LAYER] = [s.best_layer for s in scores.values()]
     if any(s.read for s in scores.values()):  # a random-init row read at its best: which read validation chose
         table[READ] = [s.read for s in scores.values()]
     table[AT_BEST] = [float(s.best) for s in scores.values()]
     table[STD] = [s.best.std for s in scores.values()]
+    if any(s.val_labels for s in scores.values()):
+        table[VAL_LABELS] = [s.val_labels for s in scores.values()]
     # how many draws each row averages, so best_of can rebuild its Spread (a std of 0 over 3 draws is still 3 draws)
     table.attrs["draws"] = {name: s.best.draws for name, s in scores.items()}
     return table
