@@ -119,6 +119,15 @@ def test_table_names_the_command_when_a_metric_is_missing(tmp_path):
         seeds.table("99_fake", [BEATS], "lab", tmp_path)
 
 
+def test_a_seeds_run_gets_past_an_ordering_its_older_seeds_lack(tmp_path, monkeypatch, capsys):
+    """A new ordering's numbers come from the seeds run itself, so that run must not stop at the table."""
+    _write_seeds(tmp_path, "99_fake", {1: {"a": 2.0, "b": 1.0}, 2: {"a": 3.0, "b": 1.0, "c": 0.0}})
+    monkeypatch.setenv("COURSE_CLAIMS", "report")
+    newer = seeds.Ordering("a beats c", "a", "c")
+    table = seeds.table("99_fake", [BEATS, newer], "lab", tmp_path)
+    assert list(table.index) == ["a beats b"] and "results seeds 99" in capsys.readouterr().out
+
+
 def test_a_failed_claim_raises_but_is_only_reported_in_a_seeds_run(monkeypatch, tmp_path, capsys):
     with pytest.raises(checks.ClaimFailed):
         checks.check_claim("x beats y", False)
