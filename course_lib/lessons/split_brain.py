@@ -48,7 +48,7 @@ from course_lib.pretext import split_brain as sb
 NOTEBOOK = "07_split_brain"  # its runs' shipped weights are named after it
 
 RANDOM = "random init"
-PROBE_DIM = 512  # every layer average-pooled to at most this many numbers: 50 probes x 3 draws must fit the budget
+PROBE_DIM = 512  # every layer average-pooled to at most this many numbers: 55 probes x 3 draws must fit the budget
 
 
 @dataclass(frozen=True)
