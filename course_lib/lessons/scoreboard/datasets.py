@@ -36,7 +36,7 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(validation=1000, test_images=2000, mnist_steps=25, cifar_steps=15, seconds=6, probe_dim=256),
+    ci=dict(validation=1000, test_images=1000, mnist_steps=25, cifar_steps=15, seconds=6, probe_dim=256),
     lab=dict(validation=1000, test_images=5000, mnist_steps=150, cifar_steps=90, seconds=25, probe_dim=512),
     full=dict(validation=5000, test_images=10_000, mnist_steps=1500, cifar_steps=1500, seconds=120, probe_dim=1024),
 )
