@@ -105,8 +105,7 @@ def seeds_file(notebook: str, profile: str = "lab", root: Path | None = None) ->
 
 def load(notebook: str, profile: str = "lab", root: Path | None = None) -> dict[int, dict]:
     """{seed: {"metrics", "capped", "claims" (None where not logged), "draws" (where recorded)}}: the seeds file's
-    runs, plus the notebook's own
-    recorded run for its seed when the file has none of that seed."""
+    runs, plus the notebook's own recorded run for its seed when the file has none of that seed."""
     runs = {}
     path = seeds_file(notebook, profile, root)
     if path.exists():
