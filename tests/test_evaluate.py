@@ -257,6 +257,16 @@ def test_knn_scores_read_classes_that_lie_apart_and_vote_by_similarity():
     assert evaluate.knn_scores(centres, torch.arange(3), [(test_x, test_y), (test_x, test_y)], k=50) == [100.0, 100.0]
 
 
+def test_knn_scores_by_k_give_each_k_what_its_own_search_gives():
+    generator = torch.Generator().manual_seed(1)
+    x, y = torch.randn(40, 8, generator=generator), torch.arange(40) % 4  # overlapping classes: k matters
+    graded = [(torch.randn(25, 8, generator=generator), torch.arange(25) % 4)] * 2
+    by_k = evaluate.knn_scores_by_k(x, y, graded, (1, 5, 60))
+    assert list(by_k) == [1, 5, 60] and all(len(scores) == 2 for scores in by_k.values())
+    for k, scores in by_k.items():
+        assert scores == evaluate.knn_scores(x, y, graded, k=k)
+
+
 def test_mean_average_precision_matches_sklearn_per_query_and_leaves_excluded_pairs_out():
     from sklearn.metrics import average_precision_score
 

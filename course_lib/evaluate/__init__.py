@@ -16,7 +16,8 @@ Features are taken from a frozen network and judged by what a simple classifier 
 * fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``;
 * ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement;
 * ``mean_average_precision``  the same retrieval graded over the whole ranking (every relevant item's rank).
-* ``knn_scores``  a weighted k-nearest-neighbour classifier on frozen features (nothing trained; ``knn_vote``).
+* ``knn_scores``  a weighted k-nearest-neighbour classifier on frozen features (nothing trained; ``knn_vote``);
+  ``knn_scores_by_k`` the same for several k from one search (to choose k on validation).
 
 Accuracies are percentages on the test set. Anything *chosen* (a layer, a method, a stopping point) is chosen on a
 validation split carved from the training data (``split_validation``), so the test set only ever grades.
@@ -70,6 +71,7 @@ from course_lib.evaluate.retrieval import (
     cluster_purity,
     detection_map,
     knn_scores,
+    knn_scores_by_k,
     knn_vote,
     mean_average_precision,
     recall_at_k,
@@ -83,6 +85,7 @@ __all__ = [
     "VAL_LABELS", "AT_BEST", "STD", "layer_table", "best_of", "probe_table", "few_labels", "label_efficiency",
     "labels_needed",
     "probe_curve", "finetune_curve", "cluster_purity", "recall_at_k", "mean_average_precision", "detection_map",
-    "knn_scores", "knn_vote", "AS_INITIALISED", "RECALIBRATED", "random_reads", "better_on_validation",
+    "knn_scores", "knn_scores_by_k", "knn_vote", "AS_INITIALISED", "RECALIBRATED", "random_reads",
+    "better_on_validation",
     "random_at_its_best", "read_of", "probe_each", "READ",
 ]

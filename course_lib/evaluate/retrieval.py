@@ -89,19 +89,29 @@ def knn_scores(train_x: torch.Tensor, train_y: torch.Tensor, graded: list[tuple[
     examples vote for their class with weight exp(s / ``temperature``). Nothing is trained: it asks whether images of
     a class lie near each other, where ``linear_probe`` asks whether the classes can be cut apart by planes.
     """
+    return knn_scores_by_k(train_x, train_y, graded, (k,), temperature, batch_size)[k]
+
+
+def knn_scores_by_k(train_x: torch.Tensor, train_y: torch.Tensor, graded: list[tuple[torch.Tensor, torch.Tensor]],
+                    ks: tuple[int, ...], temperature: float = 0.07, batch_size: int = 2000) -> dict[int, list[float]]:
+    """``knn_scores`` for several k at once, {k: accuracies}: one search for the largest k serves them all (the k
+    nearest are the first k of the largest k's, most similar first), so choosing k on validation costs one search.
+    A k above the number of labelled examples reads them all."""
     mean = train_x.mean(0)
     bank = F.normalize(train_x - mean, dim=1)
     n_classes = int(max([train_y.max(), *[y.max() for _, y in graded]])) + 1
-    k = min(k, len(bank))
-    scores = []
+    widest = min(max(ks), len(bank))
+    scores = {k: [] for k in ks}
     for x, y in graded:
-        right = 0
+        right = dict.fromkeys(ks, 0)
         for start in range(0, len(x), batch_size):
             query = F.normalize(x[start:start + batch_size] - mean, dim=1)
-            similarity, nearest = (query @ bank.T).topk(k, dim=1)
-            predicted = knn_vote(similarity, train_y[nearest], n_classes, temperature)
-            right += (predicted == y[start:start + batch_size]).sum().item()
-        scores.append(100.0 * right / len(x))
+            similarity, nearest = (query @ bank.T).topk(widest, dim=1)  # sorted: most similar first
+            for k in ks:
+                predicted = knn_vote(similarity[:, :k], train_y[nearest[:, :k]], n_classes, temperature)
+                right[k] += (predicted == y[start:start + batch_size]).sum().item()
+        for k in ks:
+            scores[k].append(100.0 * right[k] / len(x))
     return scores
 
 

@@ -165,8 +165,24 @@ def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
     assert list(row.linear[50].test) == list(nets.STAGES)  # the smallest budget reads every layer ...
     assert row.linear_layer == max(row.linear[50].val, key=row.linear[50].val.get)  # ... chosen on validation
     assert list(row.linear[100].test) == [row.linear_layer]  # ... and the larger budget reads that layer only
-    assert row.knn_layer in nets.STAGES and row.val_labels == len(split.val_y)
+    assert row.knn_layer in nets.STAGES and row.knn_k in lesson.NEIGHBOURS and row.val_labels == len(split.val_y)
     assert float(row.knn[50]) > 90.0  # the band's place is the class: neighbours read it
+
+
+def test_knn_read_chooses_layer_and_k_on_validation_and_a_given_choice_is_not_chosen_again():
+    generator = torch.Generator().manual_seed(0)
+    y, val_y, test_y = (torch.arange(n) % 10 for n in (200, 100, 100))
+    clear, noisy = torch.eye(10) * 3, torch.eye(10) * 0.3  # one layer reads the class, the other hardly does
+    features = [{"conv1": noisy[c] + torch.randn(len(c), 10, generator=generator),
+                 "conv2": clear[c] + torch.randn(len(c), 10, generator=generator)} for c in (y, val_y, test_y)]
+    spread, layer, k, val = lesson.knn_read(features, (y, val_y, test_y), per_class=5, draws=2, seed=0)
+    subsets = [evaluate.few_labels(y, 5, 1000 * d) for d in range(2)]
+    every = {(lay, kk): sum(evaluate.knn_scores(features[0][lay][i], y[i], [(features[1][lay], val_y)], kk)[0]
+                            for i in subsets) / 2 for lay in ("conv1", "conv2") for kk in lesson.NEIGHBOURS}
+    assert layer == "conv2" and val == pytest.approx(max(every.values())) == pytest.approx(every[layer, k])
+    assert spread.draws == 2
+    given = lesson.knn_read(features, (y, val_y, test_y), per_class=5, draws=2, seed=0, choices=[("conv1", 1)])
+    assert given[1:3] == ("conv1", 1) and math.isnan(given[3])
 
 
 def test_draw_scores_are_each_metrics_draws_and_average_to_it(monkeypatch):
@@ -220,7 +236,7 @@ def _row(linear, knn, std=0.5, budgets=(100, 1000)):
                                     val={s: mean for s in nets.STAGES})
 
     return lesson.Row({b: scores(linear) for b in budgets}, {b: evaluate.Spread(knn, std, 3) for b in budgets},
-                      "conv3", val_labels=1000)
+                      "conv3", 20, val_labels=1000)
 
 
 def _board():

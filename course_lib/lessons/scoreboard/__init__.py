@@ -16,10 +16,10 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 average-pooled to at most ``sizes.probe_dim`` numbers (features computed once); at each label budget
                 (MNIST 100 and 1,000 labels, CIFAR-10 1,000 and 5,000, a tenth per class) ``label_draws`` labelled
                 subsets, the same for every row; a **linear probe** (``evaluate.probe_layers``) and a weighted
-                **k-nearest-neighbour** classifier (``evaluate.knn_scores``), each at the layer that is best on the
-                validation split at the smaller budget; mean ± std over the draws; random init at its best
-                (``at_its_best``): read as initialised and with BatchNorm recalibrated on the unlabelled
-                pretraining images, the better read on validation kept per read-out;
+                **k-nearest-neighbour** classifier (``evaluate.knn_scores_by_k``), each at the layer (the kNN also
+                at the k, of ``NEIGHBOURS``) that is best on the validation split at the smaller budget; mean ± std
+                over the draws; random init at its best (``at_its_best``): read as initialised and with BatchNorm
+                recalibrated on the unlabelled pretraining images, the better read on validation kept per read-out;
 * ``tables``    one table and one label-efficiency plot per dataset; ``verdicts`` says, budget by budget, which rows
                 beat random init, which lose to it and where the gap is inside the spread; ``reading``, ``ranks``;
 * ``beside``    ``beside_the_notebooks``: each method's number here beside the one its own notebook recorded

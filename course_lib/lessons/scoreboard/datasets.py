@@ -15,7 +15,9 @@ DATASETS = {"mnist": "MNIST", "cifar": "CIFAR-10"}
 BUDGETS = {"mnist": (100, 1000), "cifar": (1000, 5000)}  # labelled training images (a tenth of them per class)
 RANDOM, SUPERVISED = "random init", "supervised"
 FENCES = (RANDOM, SUPERVISED)
-NEIGHBOURS = 20  # k of the k-nearest-neighbour classifier: at 100 labels, twice the labelled images of a class
+# the k of the k-nearest-neighbour classifier is chosen on validation with its layer, among these (at 100 labels, 10
+# per class: from the single nearest to five classes' worth of neighbours)
+NEIGHBOURS = (1, 5, 10, 20, 50)
 
 
 @dataclass(frozen=True)

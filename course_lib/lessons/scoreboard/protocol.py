@@ -1,7 +1,7 @@
 """The protocol, the same for every row: one frozen extractor, every layer conv1 ... conv5 average-pooled to at most
 ``sizes.probe_dim`` numbers (features computed once); at each label budget ``label_draws`` labelled subsets, the same
-for every row; a linear probe and a weighted k-nearest-neighbour classifier, each at the layer that is best on the
-validation split at the smallest budget; mean ± std over the draws."""
+for every row; a linear probe and a weighted k-nearest-neighbour classifier, each at the layer (and the kNN at the
+k) that is best on the validation split at the smallest budget; mean ± std over the draws."""
 
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ AS_INITIALISED, RECALIBRATED = evaluate.AS_INITIALISED, evaluate.RECALIBRATED
 class Row:
     """One row under the protocol, at every budget: the linear probe (``evaluate.LayerScores``: every layer at the
     smallest budget, the chosen layer at the others) and the kNN classifier, and the layer each read-out chose on
-    validation at the smallest budget; ``knn_val`` the kNN's mean validation accuracy there. ``reads``: which weights
-    each read-out used, for random init (``at_its_best``)."""
+    validation at the smallest budget (the kNN its k, ``knn_k``, too); ``knn_val`` the kNN's mean validation
+    accuracy there. ``reads``: which weights each read-out used, for random init (``at_its_best``)."""
 
     linear: dict[int, evaluate.LayerScores]
     knn: dict[int, evaluate.Spread]
     knn_layer: str
+    knn_k: int
     knn_val: float = float("nan")
     reads: dict[str, str] = field(default_factory=dict)
     read_val: dict[str, dict[str, float]] = field(default_factory=dict)  # {read: {read-out: validation accuracy}}
@@ -41,25 +42,27 @@ class Row:
         return self.linear[min(self.linear)].best_val
 
 
-def knn_read(features, labels, per_class: int, draws: int, seed: int, layers=None
-             ) -> tuple[evaluate.Spread, str, float]:
-    """kNN accuracy (%) on the test set at the layer (of ``layers``, default all) whose mean validation accuracy
-    over the draws is best, that layer, and its mean validation accuracy (nan when one layer is given: nothing is
-    chosen). The labelled subsets are those ``evaluate.probe_layers`` draws (seeds seed, seed + 1000, ...), so both
-    read-outs see the same labelled images."""
+def knn_read(features, labels, per_class: int, draws: int, seed: int, choices=None
+             ) -> tuple[evaluate.Spread, str, int, float]:
+    """kNN accuracy (%) on the test set at the layer and k (of ``choices``, (layer, k) pairs, default every layer
+    with every k of ``NEIGHBOURS``) whose mean validation accuracy over the draws is best, that layer and k, and its
+    mean validation accuracy (nan when one choice is given: nothing is chosen). The labelled subsets are those
+    ``evaluate.probe_layers`` draws (seeds seed, seed + 1000, ...), so both read-outs see the same labelled images."""
     (train_f, val_f, test_f), (y, val_y, test_y) = features, labels
     subsets = [evaluate.few_labels(y, per_class, seed + 1000 * d) for d in range(draws)]
 
-    def per_draw(layer: str, x, x_y) -> list[float]:
-        return [evaluate.knn_scores(train_f[layer][idx], y[idx], [(x[layer], x_y)], NEIGHBOURS)[0] for idx in subsets]
+    def per_draw(layer: str, ks: tuple[int, ...], x, x_y) -> dict[int, list[float]]:
+        by_draw = [evaluate.knn_scores_by_k(train_f[layer][idx], y[idx], [(x[layer], x_y)], ks) for idx in subsets]
+        return {k: [scores[k][0] for scores in by_draw] for k in ks}
 
-    layers = list(layers or train_f)
-    if len(layers) == 1:  # nothing to choose (a larger budget reads the layer chosen at the smallest): no validation
-        layer, val = layers[0], {layers[0]: float("nan")}
+    choices = list(choices or [(layer, k) for layer in train_f for k in NEIGHBOURS])
+    if len(choices) == 1:  # nothing to choose (a larger budget reads the choice of the smallest): no validation
+        (layer, k), val = choices[0], float("nan")
     else:
-        val = {layer: float(np.mean(per_draw(layer, val_f, val_y))) for layer in layers}
-        layer = max(val, key=val.get)
-    return evaluate.Spread.of(per_draw(layer, test_f, test_y)), layer, val[layer]
+        val = {(layer, k): float(np.mean(scores)) for layer in dict.fromkeys(lay for lay, _ in choices)
+               for k, scores in per_draw(layer, tuple(k for lay, k in choices if lay == layer), val_f, val_y).items()}
+        (layer, k), val = max(val.items(), key=lambda item: item[1])
+    return evaluate.Spread.of(per_draw(layer, (k,), test_f, test_y)[k]), layer, k, val
 
 
 def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budgets: tuple[int, ...] | None = None,
@@ -81,12 +84,12 @@ def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budge
                                      trained=trained)
 
     linear = {first: probe(first, nets.STAGES)}
-    knn_first, knn_layer, knn_val = knn_read(features, labels, first // 10, sizes.label_draws, seed)
+    knn_first, knn_layer, knn_k, knn_val = knn_read(features, labels, first // 10, sizes.label_draws, seed)
     knn = {first: knn_first}
     for budget in rest:
         linear[budget] = probe(budget, [linear[first].best_layer])
-        knn[budget] = knn_read(features, labels, budget // 10, sizes.label_draws, seed, [knn_layer])[0]
-    return Row(linear, knn, knn_layer, knn_val, val_labels=len(split.val_y))
+        knn[budget] = knn_read(features, labels, budget // 10, sizes.label_draws, seed, [(knn_layer, knn_k)])[0]
+    return Row(linear, knn, knn_layer, knn_k, knn_val, val_labels=len(split.val_y))
 
 
 def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
@@ -96,7 +99,7 @@ def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
     reads = {AS_INITIALISED: as_initialised, RECALIBRATED: recalibrated}
     linear = reads[evaluate.better_on_validation({read: row.linear_val for read, row in reads.items()})]
     knn = reads[evaluate.better_on_validation({read: row.knn_val for read, row in reads.items()})]
-    return Row(linear.linear, knn.knn, knn.knn_layer, knn.knn_val,
+    return Row(linear.linear, knn.knn, knn.knn_layer, knn.knn_k, knn.knn_val,
                reads={"linear": RECALIBRATED if linear is recalibrated else AS_INITIALISED,
                       "kNN": RECALIBRATED if knn is recalibrated else AS_INITIALISED},
                read_val={read: {"linear": row.linear_val, "kNN": row.knn_val} for read, row in reads.items()},

@@ -10,7 +10,7 @@ import pandas as pd
 
 from course_lib import evaluate, show
 from course_lib.lessons.scoreboard.board import methods
-from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, NEIGHBOURS, RANDOM, SUPERVISED
+from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, RANDOM, SUPERVISED
 from course_lib.lessons.scoreboard.protocol import Row, accuracy
 
 
@@ -26,7 +26,7 @@ def table(rows: dict[str, Row], dataset: str) -> pd.DataFrame:
         cells.update({f"linear, {b:,} labels": row.linear[b].best.text() for b in BUDGETS[dataset]})
         cells.update({f"kNN, {b:,} labels": row.knn[b].text() for b in BUDGETS[dataset]})
         cells["layer (linear)"] = _with_read(row.linear_layer, row.reads.get("linear"))
-        cells["layer (kNN)"] = _with_read(row.knn_layer, row.reads.get("kNN"))
+        cells["layer and k (kNN)"] = _with_read(f"{row.knn_layer}, k = {row.knn_k}", row.reads.get("kNN"))
         cells["validation labels"] = f"{row.val_labels:,}"  # what chose the layers: labels too, beside the budget
         cells["labels in pretraining"] = registry[name].labels if name in registry else "none"
         out[name] = cells
@@ -123,7 +123,7 @@ def plot(rows: dict[str, Row], dataset: str):
         for ax, points in ((axes[0], [row.linear[b].best for b in budgets]), (axes[1], [row.knn[b] for b in budgets])):
             ax.errorbar(shift, [float(p) for p in points], [p.std for p in points], fmt=style, marker="o",
                         markersize=4, capsize=2, label=name, color=f"C{i}")
-    for ax, what in zip(axes, ("linear probe", f"kNN (k = {NEIGHBOURS})"), strict=True):
+    for ax, what in zip(axes, ("linear probe", "kNN (k chosen on validation)"), strict=True):
         ax.set_xscale("log")
         ax.set_xticks(budgets, [f"{b:,}" for b in budgets])
         ax.minorticks_off()
