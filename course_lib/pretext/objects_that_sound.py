@@ -19,7 +19,8 @@ Our scenes are canvases of two (or more) different MNIST digits, and the sound i
 * the paper's, label-free losses see a batch of videos (spectrograms, frames) and nothing else: recording i goes with
   frame i and with no other frame of the batch, even one that shows the spoken digit (the learner cannot know).
   ``video_loss`` is binary cross-entropy over the B x B matrix with diagonal-only targets, ``contrastive_loss`` the
-  symmetric InfoNCE over the same matrix;
+  symmetric InfoNCE over the same matrix; every binary loss weighs its positive and negative pairs half each
+  (``balanced_bce``);
 * the weakly labelled losses are also told the digits (spoken, and on each canvas), a label the paper did not have:
   ``all_pairs_loss`` marks a pair positive when the spoken digit is on the canvas, over the B x B matrix;
   ``one_negative_loss`` scores only each canvas's own recording and one other;
@@ -204,15 +205,29 @@ def _own(n: int, device) -> torch.Tensor:
     return torch.eye(n, dtype=torch.bool, device=device)
 
 
+def balanced_bce(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Binary cross-entropy with the positive pairs and the negative pairs weighted half each, whatever their share
+    (a batch has B positives among B x B pairs, or one in five when told the digits), and the balanced accuracy:
+    the mean of the hit rates on positives and on negatives, 50 % for "always no". Without the balance, a loss on
+    mostly negative pairs is minimised early by answering "no" to everything."""
+    positive = target > 0.5
+    losses = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    right = ((logits > 0) == positive).float()
+
+    def half(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # a mean that is 0 over no pairs
+        return (values * mask).sum() / mask.sum().clamp(min=1)
+
+    loss = (half(losses, positive) + half(losses, ~positive)) / 2
+    return loss, {"acc": (half(right, positive) + half(right, ~positive)) / 2}
+
+
 def video_loss(model: AVOLNet, batch):
     """Diagonal-only binary cross-entropy over the B x B matrix of a batch of videos (spectrograms, frames): the
-    B own pairs positive, the B (B - 1) others negative, each half weighted half. For ``train.fit``."""
+    B own pairs positive, the B (B - 1) others negative, each half weighted half (``balanced_bce``). For
+    ``train.fit``."""
     spectrograms, frames = batch
     logits = model.logits(model(spectrograms, frames))
-    own = _own(len(frames), logits.device)
-    losses = F.binary_cross_entropy_with_logits(logits, own.float(), reduction="none")
-    right = ((logits > 0) == own).float()
-    return (losses[own].mean() + losses[~own].mean()) / 2, {"acc": (right[own].mean() + right[~own].mean()) / 2}
+    return balanced_bce(logits, _own(len(frames), logits.device).float())
 
 
 def contrastive_loss(model: AVOLNet, batch):
@@ -232,30 +247,24 @@ def contrastive_loss(model: AVOLNet, batch):
 
 def all_pairs_loss(model: AVOLNet, batch):
     """Every recording against every canvas: binary cross-entropy over the B x B matrix, positive when the spoken
-    digit is on the canvas (with 2 of 10 digits per canvas, about one pair in five). Told which digits each canvas
-    shows: not the paper's setting. For ``train.fit``."""
+    digit is on the canvas (with 2 of 10 digits per canvas, about one pair in five), positives and negatives weighted
+    half each (``balanced_bce``). Told which digits each canvas shows: not the paper's setting. For ``train.fit``."""
     spectrograms, canvases, spoken, digits = batch
-    logits = model.logits(model(spectrograms, canvases))
-    target = correspondence(spoken, digits)
-    accuracy = ((logits > 0).float() == target).float().mean()
-    return F.binary_cross_entropy_with_logits(logits, target), {"acc": accuracy}
+    return balanced_bce(model.logits(model(spectrograms, canvases)), correspondence(spoken, digits))
 
 
 def one_negative_loss(model: AVOLNet, batch):
     """The sparser sampling: each canvas with its own recording (positive) and the next canvas's recording, labelled
-    by whether that digit is on the canvas (weak labels, as ``all_pairs_loss``). Two pairs per canvas instead of B.
+    by whether that digit is on the canvas (weak labels, as ``all_pairs_loss``). Two pairs per canvas instead of B,
+    positives and negatives weighted half each as there (``balanced_bce``), so that only the sampling differs.
     For ``train.fit``."""
     spectrograms, canvases, spoken, digits = batch
-    maps = model(spectrograms, canvases)
-    n = len(canvases)
-    index = torch.arange(n, device=canvases.device)
+    logits = model.logits(model(spectrograms, canvases))
+    index = torch.arange(len(canvases), device=canvases.device)
     other = index.roll(1)
-    logits = model.logits(maps)
-    picked = torch.cat([logits[index, index], logits[other, index]])
     target = correspondence(spoken, digits)
-    wanted = torch.cat([target[index, index], target[other, index]])
-    accuracy = ((picked > 0).float() == wanted).float().mean()
-    return F.binary_cross_entropy_with_logits(picked, wanted), {"acc": accuracy}
+    return balanced_bce(torch.cat([logits[index, index], logits[other, index]]),
+                        torch.cat([target[index, index], target[other, index]]))
 
 
 # ---------------------------------------------------------------- pointing

@@ -187,3 +187,15 @@ def test_label_free_losses_train_the_whole_model(loss):
     assert value.item() > 0 and 0 <= logged["acc"] <= 1
     assert model.image_projection[0].weight.grad.abs().sum() > 0
     assert model.audio_projection[0].weight.grad.abs().sum() > 0
+
+
+def test_balanced_bce_weighs_positives_and_negatives_half_each_whatever_their_share():
+    always_no = torch.full((10,), -5.0)
+    few, many = torch.zeros(10), torch.zeros(10)
+    few[0], many[:5] = 1.0, 1.0  # one positive in ten, five in ten
+    loss_few, logged_few = ots.balanced_bce(always_no, few)
+    loss_many, logged_many = ots.balanced_bce(always_no, many)
+    assert loss_few.item() == pytest.approx(loss_many.item())  # the same answer costs the same at any share
+    assert logged_few["acc"].item() == pytest.approx(0.5) == logged_many["acc"].item()  # "always no": half right
+    loss, logged = ots.balanced_bce(torch.full((4,), 5.0), torch.ones(4))  # no negative at all: still a number
+    assert torch.isfinite(loss) and logged["acc"].item() == pytest.approx(0.5)

@@ -65,7 +65,9 @@ from course_lib.lessons.objects_that_sound.pictures import (
 )
 from course_lib.lessons.objects_that_sound.pointing import (
     COLUMN,
+    CORRESPONDENCE,
     ORDERINGS,
+    SAMPLINGS,
     correspondence_accuracy,
     metrics,
     pointing_table,
@@ -88,8 +90,8 @@ __all__ = [
     "NOTEBOOK", "DIGITS", "SINGLE", "LABEL_FREE", "WEAK", "LOSSES", "TEST_SPEAKERS", "VIDEO_SEED", "BASELINES",
     "METRICS", "Sizes", "SIZES", "SoundsAndDigits", "load", "Scenes", "scenes", "video_batches", "single_digit_videos",
     "labelled_batches", "test_scenes", "train_label_free", "train_avol", "capped_runs", "heat_maps",
-    "single_digit_recall", "COLUMN", "ORDERINGS", "pointing_table", "correspondence_accuracy", "sampling_table",
-    "metrics",
+    "single_digit_recall", "COLUMN", "CORRESPONDENCE", "SAMPLINGS", "ORDERINGS", "pointing_table",
+    "correspondence_accuracy", "sampling_table", "metrics",
     "show_scenes", "show_task", "show_heat_maps", "recording_of", "show_every_word", "show_training", "wav_bytes",
     "demo", "check_targets", "check_similarity_map", "check_point", "pointing_with", "rows_and_columns", "av", "ots",
     "widgets",
