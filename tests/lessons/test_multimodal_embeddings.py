@@ -49,13 +49,18 @@ def test_sizes_give_every_profile_the_shared_fields_and_grow():
             <= getattr(lesson.SIZES["full"], name)
 
 
-def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_issue(d, run_names):
+def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_issue(d, run_names, monkeypatch):
+    monkeypatch.setitem(ss.SIZES, TINY.name, dataclasses.replace(ss.SIZES[TINY.name], steps=3))  # 08's budget
     infonce, h1 = lesson.train_infonce(d, TINY, progress=False)
-    models = {lesson.INFONCE: infonce}
+    models, histories = {lesson.INFONCE: infonce}, {lesson.INFONCE: h1}
     for fusion in (lesson.AVE, lesson.CONCAT):
-        models[fusion], _ = lesson.train_avc(fusion, d, TINY, progress=False)
-    retrieval = lesson.retrieval_table(models, d)
-    assert len(retrieval) == 3 * 4
+        models[fusion], histories[fusion] = lesson.train_avc(fusion, d, TINY, progress=False)
+    longer, longer_histories = lesson.train_at_08s_budget(d, TINY, progress=False)
+    assert list(longer) == list(lesson.LONGER.values()) and all(h.step[-1] == 3 for h in longer_histories.values())
+    retrieval, longer_retrieval = lesson.retrieval_table(models, d), lesson.retrieval_table(longer, d)
+    assert len(retrieval) == 3 * 4 and len(longer_retrieval) == 2 * 4
+    budget = lesson.budget_table(retrieval, longer_retrieval, {**histories, **longer_histories})
+    assert list(budget["steps"]) == [TINY.steps] * 3 + [3, 3] and budget.shape == (5, 5)
     assert ((retrieval["recall@1"] <= retrieval["recall@5"]) & (retrieval["recall@5"] <= retrieval["recall@10"])).all()
     zero = lesson.zero_shot_table(infonce, d, TINY)
     assert zero.shape == (5, 2) and zero.iloc[1, 0].draws == TINY.draws
@@ -69,9 +74,9 @@ def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_is
     student, _ = lesson.train_soundnet(teacher, d, TINY, progress=False)
     supervised, _ = lesson.train_sound_supervised(d, TINY, progress=False)
     sound = lesson.soundnet_table(teacher, student, supervised, d)
-    out = lesson.metrics(retrieval, zero, table, sound, "gru")
+    out = lesson.metrics(retrieval, zero, table, sound, "gru", longer=longer_retrieval)
     wanted = {f"recall1_{direction}_{m}" for direction in ("audio_to_image", "image_to_audio")
-              for m in ("infonce", "ave", "concat")}
+              for m in ("infonce", "ave", "concat", "ave_08_budget", "concat_08_budget")}
     wanted |= {f"map_{direction}_{m}" for direction in lesson.DIRECTIONS for m in ("infonce", "ave", "concat")}
     wanted |= {"zero_shot_image_accuracy", "zero_shot_audio_accuracy", "nearest_mean_image_accuracy",
                "nearest_mean_audio_accuracy", "recall1_text_to_image",
@@ -80,7 +85,7 @@ def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_is
     for ordering in lesson.ORDERINGS:  # every ordering the notebook states is on numbers it records
         than = (ordering.than,) if isinstance(ordering.than, str) else ordering.than
         assert {ordering.better, *than} <= set(out), ordering.statement
-    assert len(run_names) == len(set(run_names)) == 8  # every training run has its own checkpoint name
+    assert len(run_names) == len(set(run_names)) == 10  # every training run has its own checkpoint name
 
 
 def test_bag_of_words_cannot_tell_a_caption_from_its_colour_swapped_twin(d):

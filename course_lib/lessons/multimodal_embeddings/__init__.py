@@ -7,6 +7,7 @@ runs the notebook's four parts, a module each:
 
 * ``image_sound``, **image-sound**: the notebook's sizes, ``load`` (08's fixed MNIST-FSDD videos, the held-out
   voice), ``train_infonce`` and ``train_avc`` (08's AVE-Net and concatenation at the same budget),
+  ``train_at_08s_budget`` (the same two for as many steps as 08 trains them) and ``budget_table``,
   ``retrieval_table`` (recall@1/5/10 and mAP, across and within the modalities), ``show_map`` (t-SNE of both
   modalities in one space);
 * ``zero_shot``, **zero-shot**: ``zero_shot_table``: MNIST test images classified by their nearest spoken prompt,
@@ -36,6 +37,8 @@ from course_lib.lessons.multimodal_embeddings.image_sound import (
     DIRECTIONS,
     HELDOUT,
     INFONCE,
+    LONGER,
+    LONGER_SHORT,
     MODELS,
     NEAREST_MEAN_ROW,
     NOTEBOOK,
@@ -51,12 +54,15 @@ from course_lib.lessons.multimodal_embeddings.image_sound import (
     ZERO_SHOT_MARGIN,
     ZERO_SHOT_ROW,
     Sizes,
+    at_08s_budget,
+    budget_table,
     load,
     make_infonce,
     retrieval_table,
     show_batch,
     show_map,
     show_your_run,
+    train_at_08s_budget,
     train_avc,
     train_infonce,
     train_with_your_loss,
@@ -80,7 +86,8 @@ from course_lib.lessons.multimodal_embeddings.zero_shot import as_text, zero_sho
 from course_lib.pretext import joint_embedding as je  # the notebook reads je.symmetric_infonce
 
 __all__ = [
-    "NOTEBOOK", "INFONCE", "AVE", "CONCAT", "MODELS", "SHORT", "DIRECTIONS", "PROMPTS_PER_CLASS", "PROBE_LABELS",
+    "NOTEBOOK", "INFONCE", "AVE", "CONCAT", "MODELS", "SHORT", "LONGER", "LONGER_SHORT", "at_08s_budget",
+    "train_at_08s_budget", "budget_table", "DIRECTIONS", "PROMPTS_PER_CLASS", "PROBE_LABELS",
     "HELDOUT", "SCENE_SEED", "NEAREST_MEAN_ROW", "ZERO_SHOT_ROW", "CHOICES", "ZERO_SHOT_MARGIN", "SOUNDNET_MARGIN",
     "Sizes", "SIZES",
     "load", "make_infonce", "train_infonce", "train_avc", "show_batch", "retrieval_table", "show_map",

@@ -63,11 +63,11 @@ def pair_stream(d: SoundsAndImages, batch_size: int, seed: int, shortcut: bool =
 
 
 def train_avc(fusion: str, d: SoundsAndImages, sizes: Sizes, seed: int = 0, shortcut: bool = False,
-              progress: bool = True, notebook: str = NOTEBOOK):
+              progress: bool = True, notebook: str = NOTEBOOK, desc: str | None = None):
     """Train one correspondence network from the towers' initial weights; returns (model, history). ``notebook``:
-    whose run it is (11 trains it at its own sizes)."""
+    whose run it is (11 trains it at its own sizes); ``desc`` names the run where a notebook trains two of a kind."""
     model = make_model(fusion, sizes, seed, d.images.device)
-    desc = f"AVC, {fusion}" + (", shortcut" if shortcut else "")
+    desc = desc or f"AVC, {fusion}" + (", shortcut" if shortcut else "")
     history = pretrained.load_or_train(
         model, f"{notebook}/{desc}",
         lambda: train.fit(model, pair_stream(d, sizes.pairs_per_step, seed, shortcut), av.correspondence_loss,
