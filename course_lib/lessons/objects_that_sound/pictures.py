@@ -102,7 +102,8 @@ def show_every_word(model: ots.AVOLNet, data: SoundsAndDigits, test: Scenes, can
 
 
 def show_training(histories: dict[str, train.History]):
-    """Correspondence accuracy on the training batches, for each sampling."""
+    """Correspondence accuracy on the training batches, for each sampling: balanced, as the losses weigh it (50 %:
+    "always no")."""
     return show.training(histories, "acc", ylabel="correspondence accuracy (train)")
 
 

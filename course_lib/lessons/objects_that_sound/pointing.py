@@ -117,13 +117,12 @@ def sampling_table(models: dict[str, ots.AVOLNet], data: SoundsAndDigits, test: 
 
 def metrics(table: pd.DataFrame, ablation: pd.DataFrame | None = None) -> dict[str, float]:
     """The numbers to record: each model's pointing accuracy and the baselines'; with the ``sampling_table``, each
-    sampling's balanced correspondence accuracy and the sparse sampling's pointing accuracy."""
+    sampling's balanced correspondence accuracy and the sparse sampling's pointing accuracy (every pair's is the
+    weakly labelled model's, ``pointing_weak_labels``)."""
     out = {METRICS[name]: float(table[COLUMN][name]) for name in METRICS if name in table.index}
-    for name, key in SAMPLINGS.items():
-        if ablation is not None and name in ablation.index:
-            out[f"correspondence_{key}"] = float(ablation[CORRESPONDENCE][name])
-            out.setdefault(f"pointing_{key}", float(ablation[COLUMN][name]))
-    out.pop("pointing_every_pair", None)  # the weakly labelled model itself: ``pointing_weak_labels``
+    if ablation is not None:
+        out.update({f"correspondence_{key}": float(ablation[CORRESPONDENCE][name]) for name, key in SAMPLINGS.items()})
+        out["pointing_one_negative"] = float(ablation[COLUMN]["one negative per canvas"])
     return out
 
 

@@ -67,7 +67,7 @@ def train_avc(fusion: str, d: SoundsAndImages, sizes: Sizes, seed: int = 0, shor
     """Train one correspondence network from the towers' initial weights; returns (model, history). ``notebook``:
     whose run it is (11 trains it at its own sizes); ``desc`` names the run where a notebook trains two of a kind."""
     model = make_model(fusion, sizes, seed, d.images.device)
-    desc = desc or f"AVC, {fusion}" + (", shortcut" if shortcut else "")
+    desc = desc or (f"AVC, {fusion}" + (", shortcut" if shortcut else ""))
     history = pretrained.load_or_train(
         model, f"{notebook}/{desc}",
         lambda: train.fit(model, pair_stream(d, sizes.pairs_per_step, seed, shortcut), av.correspondence_loss,
