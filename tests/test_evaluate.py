@@ -105,6 +105,16 @@ def test_detection_map_counts_a_box_at_iou_one_third_only_below_that_threshold()
     assert evaluate.detection_map(shifted, targets, iou=0.3) == pytest.approx(100.0)
 
 
+def test_detection_map_over_some_classes_averages_only_their_ap():
+    targets = [{"boxes": torch.tensor([[0.0, 0.0, 10.0, 10.0]]), "labels": torch.tensor([label])} for label in (1, 2)]
+    predictions = [_one_box(0, label=1), _one_box(30, label=2)]  # class 1 found, class 2 missed
+    assert evaluate.detection_map(predictions, targets) == pytest.approx(50.0)
+    assert evaluate.detection_map(predictions, targets, classes=[1]) == pytest.approx(100.0)
+    assert evaluate.detection_map(predictions, targets, classes=[2]) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="no true box"):
+        evaluate.detection_map(predictions, targets, classes=[3])
+
+
 def test_detection_map_wants_one_prediction_per_image():
     with pytest.raises(ValueError, match="one of each per image"):
         evaluate.detection_map([_one_box(0)], [])

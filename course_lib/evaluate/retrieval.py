@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -64,9 +65,9 @@ def mean_average_precision(scores: torch.Tensor, query_labels: torch.Tensor, gal
 
 
 def detection_map(predictions: list[dict[str, torch.Tensor]], targets: list[dict[str, torch.Tensor]],
-                  iou: float = 0.5) -> float:
+                  iou: float = 0.5, classes: Sequence[int] | None = None) -> float:
     """Mean average precision (%) at one IoU threshold, by torchmetrics' ``MeanAveragePrecision`` (COCO's
-    101-point interpolated AP per class, averaged over the classes present).
+    101-point interpolated AP per class, averaged over the classes present, or over ``classes`` only).
 
     ``predictions``: per image {"boxes": (k, 4) x0 y0 x1 y1, "scores": (k,), "labels": (k,)};
     ``targets``: per image {"boxes", "labels"}. mAP@0.5, PASCAL VOC's criterion, is ``iou=0.5``.
@@ -75,9 +76,18 @@ def detection_map(predictions: list[dict[str, torch.Tensor]], targets: list[dict
 
     if len(predictions) != len(targets):
         raise ValueError(f"{len(predictions)} predictions for {len(targets)} images: give one of each per image")
-    metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", iou_thresholds=[iou])
+    metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", iou_thresholds=[iou],
+                                  class_metrics=classes is not None)
     metric.update(predictions, targets)
-    return 100.0 * float(metric.compute()["map"])
+    result = metric.compute()
+    if classes is None:
+        return 100.0 * float(result["map"])
+    per_class = dict(zip(result["classes"].flatten().tolist(), result["map_per_class"].flatten().tolist(),
+                         strict=True))  # a class with no true box scores -1 there
+    missing = sorted(c for c in classes if per_class.get(c, -1) < 0)
+    if missing:
+        raise ValueError(f"classes {missing} have no true box in the targets: their AP is undefined")
+    return 100.0 * sum(per_class[c] for c in classes) / len(classes)
 
 
 def knn_scores(train_x: torch.Tensor, train_y: torch.Tensor, graded: list[tuple[torch.Tensor, torch.Tensor]],

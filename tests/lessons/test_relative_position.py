@@ -14,14 +14,15 @@ from course_lib.lessons.relative_position import shortcuts
 from course_lib.pretext import relative_position as rp
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=16, pretrain_images=40, supervised_steps=2,
-                           pretext_steps=2, shortcut_steps=2, train_scenes=16, test_scenes=6, head_steps=2,
+                           pretext_steps=2, shortcut_steps=2, train_scenes=16, test_scenes=20, head_steps=2,
                            finetune_steps=2, pretrain_seconds=30, detector_batch=8)
+CIFAR10 = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 COLOURS = torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]])
 
 
 def _images(n, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return ImageData(torch.rand(n, 3, 32, 32, generator=g), torch.arange(n) % 10, [f"c{i}" for i in range(10)])
+    return ImageData(torch.rand(n, 3, 32, 32, generator=g), torch.arange(n) % 10, CIFAR10)
 
 
 def _squares(n, seed=0):
@@ -68,12 +69,12 @@ def tiny_split():
 def test_sizes_add_the_lessons_own_to_the_shared_ones():
     for name, sizes in lesson.SIZES.items():
         assert sizes.name == name and sizes.width == config.PROFILES[name].width
-    assert lesson.SIZES["lab"].pretext_steps == 500 and lesson.SIZES["full"].finetune_steps == 1000
+    assert lesson.SIZES["lab"].pretext_steps == 500 and lesson.SIZES["full"].finetune_steps == 1500
 
 
 def test_split_keeps_pretraining_photos_out_of_the_scenes(tiny_split):
     assert len(tiny_split.pretrain) == 40
-    assert len(tiny_split.scenes) == 16 and len(tiny_split.test_scenes) == 6
+    assert len(tiny_split.scenes) == 16 and len(tiny_split.test_scenes) == 20
     assert "40 CIFAR-10 training photos" in str(tiny_split)
 
 
@@ -149,11 +150,33 @@ def test_class_probe_separates_classes_that_frozen_features_can_tell_apart():
     assert lesson.class_probe(nets.random_backbone(3, 4, seed=0), colours(40, 0), colours(40, 1)) > 90
 
 
-def test_tables_name_every_initialisation():
-    maps = {"supervised": 60.0, "relative_position": 50.0, "random": 40.0}
-    table = lesson.transfer_table(maps, maps, prior=5.0)
+def test_tables_name_every_initialisation_over_all_classes_and_the_vehicles(tiny_split):
+    maps = {"supervised": 60.0, "supervised_other": 55.0, "relative_position": 50.0, "random": 40.0}
+    result = lesson.Transfer(maps, maps, maps, maps, heads={}, detectors={}, capped=[])
+    table = lesson.transfer_table(result, tiny_split.test_scenes)
     assert list(table.index) == [lesson.NAMES[i] for i in lesson.INITS] + [lesson.PLACE_PRIOR]
-    assert table.loc[lesson.PLACE_PRIOR].tolist() == [5.0, 5.0]
+    prior = table.loc[lesson.PLACE_PRIOR].tolist()
+    assert prior[0] == prior[1] == round(lesson.place_prior_map(tiny_split.test_scenes), 1)
+    assert prior[2] == prior[3] == round(lesson.place_prior_map(tiny_split.test_scenes, unseen=True), 1)
+
+
+def test_only_classes_keeps_those_photos_and_renumbers_their_labels():
+    animals = lesson.only_classes(_images(40), lesson.OTHER_CLASSES)
+    assert animals.classes == list(lesson.OTHER_CLASSES) and len(animals) == 24  # 6 of 10 classes, 4 photos each
+    assert sorted(set(animals.y.tolist())) == list(range(6))
+    assert not set(animals.classes) & set(lesson.UNSEEN_CLASSES)  # the control never sees a vehicle's label
+
+
+def test_unseen_map_scores_the_vehicles_only(tiny_split):
+    scenes = tiny_split.test_scenes
+    vehicles = {scenes.classes.index(name) for name in lesson.UNSEEN_CLASSES}
+
+    def found(keep):  # perfect boxes for the classes ``keep`` accepts, nothing for the others
+        return [{"boxes": t["boxes"][m], "scores": torch.ones(int(m.sum())), "labels": t["labels"][m]}
+                for t in scenes.targets() for m in [torch.tensor([keep(int(c)) for c in t["labels"]], dtype=bool)]]
+
+    assert lesson.unseen_map(found(lambda c: c in vehicles), scenes) == pytest.approx(100.0)
+    assert lesson.unseen_map(found(lambda c: c not in vehicles), scenes) == pytest.approx(0.0)
 
 
 def test_paper_and_ours_sit_in_separate_column_groups():
@@ -179,8 +202,12 @@ def test_place_prior_is_low_but_not_zero_and_a_perfect_detector_scores_100():
     assert evaluate.detection_map(perfect, scenes.targets()) == pytest.approx(100.0)
 
 
-def _check(frozen, prior=5.0, pretext=30.0, profile="lab", capped=()):
-    lesson.check_claims(frozen, prior, pretext, profile, capped)
+def _check(frozen, prior=5.0, pretext=30.0, profile="lab", capped=(), vehicles=None, finetuned_random=30.0):
+    """check_claims on a Transfer whose vehicles' numbers order oracle > animals > random unless given."""
+    frozen = {"supervised_other": 28.0, **frozen}
+    vehicles = vehicles or {"supervised": 40.0, "supervised_other": 35.0, "relative_position": 30.0, "random": 25.0}
+    result = lesson.Transfer(frozen, {**frozen, "random": finetuned_random}, vehicles, vehicles, {}, {}, [])
+    lesson.check_claims(result, prior, pretext, profile, capped)
 
 
 def test_lab_claim_is_supervised_first_and_relative_position_is_only_reported(capsys):
@@ -188,6 +215,17 @@ def test_lab_claim_is_supervised_first_and_relative_position_is_only_reported(ca
     assert "reported, not asserted: relative position - random init = -2.0" in capsys.readouterr().out
     with pytest.raises(checks.ClaimFailed, match="supervised beats"):
         _check({"supervised": 25.0, "relative_position": 26.0, "random": 21.0})
+
+
+def test_lab_claims_the_control_on_the_vehicles_and_that_fine_tuning_moves_random_init():
+    lab = {"supervised": 33.0, "relative_position": 19.0, "random": 21.0}
+    with pytest.raises(checks.ClaimFailed, match="oracle beats supervised on the animals"):
+        _check(lab, vehicles={"supervised": 40.0, "supervised_other": 24.0, "relative_position": 30.0, "random": 25.0})
+    with pytest.raises(checks.ClaimFailed, match="oracle beats supervised on the animals"):
+        _check(lab, vehicles={"supervised": 34.0, "supervised_other": 35.0, "relative_position": 30.0, "random": 25.0})
+    with pytest.raises(checks.ClaimFailed, match="fine-tuning moves random init"):
+        _check(lab, finetuned_random=21.0)
+    _check(lab, profile="ci", finetuned_random=21.0)  # ci asserts neither
 
 
 def test_ci_claims_are_weaker_and_can_still_fail(capsys):
@@ -200,12 +238,13 @@ def test_ci_claims_are_weaker_and_can_still_fail(capsys):
         _check({"supervised": 30.0, "relative_position": 20.0, "random": 21.0}, pretext=15.0, profile="ci")
 
 
-def test_pretrain_all_and_transfer_judge_three_starts_of_one_backbone(tiny_split):
+def test_pretrain_all_and_transfer_judge_four_starts_of_one_backbone(tiny_split):
     pretrained = lesson.pretrain_all(tiny_split, TINY, seed=0, progress=False)
     assert list(pretrained.backbones) == list(lesson.INITS) and pretrained.capped == []
     assert pretrained.backbones["relative_position"] is pretrained.relpos.backbone
     result = lesson.transfer(pretrained.backbones, tiny_split, TINY, seed=0, progress=False)
     assert set(result.frozen) == set(result.finetuned) == set(result.detectors) == set(lesson.INITS)
+    assert set(result.frozen_unseen) == set(result.finetuned_unseen) == set(lesson.INITS)
     assert result.capped == []
     again, _ = lesson.frozen_map(pretrained.backbones["random"], tiny_split, TINY, seed=0, progress=False)
     assert result.frozen["random"] == pytest.approx(again)  # the same head as the notebook's one-backbone call
@@ -219,8 +258,8 @@ def test_orderings_read_only_numbers_the_notebook_records():
 
 def test_the_place_prior_ordering_is_the_weakest_start_minus_the_prior():
     place = next(o for o in lesson.ORDERINGS if o.than == "map_place_prior")
-    assert place.gap({"map_place_prior": 6.0, "map_supervised": 33.0, "map_relative_position": 19.0,
-                      "map_random": 21.0}) == pytest.approx(13.0)
+    assert place.gap({"map_place_prior": 6.0, "map_supervised": 33.0, "map_supervised_other": 30.0,
+                      "map_relative_position": 19.0, "map_random": 21.0}) == pytest.approx(13.0)
 
 
 # --- the exercise checkers: an answer written here, and the mistakes students make -----------------------------
@@ -492,5 +531,5 @@ def test_every_training_run_of_the_notebook_has_its_own_name(tiny_split, run_nam
     lesson.transfer(pretrained.backbones, tiny_split, TINY, progress=False)
     held_out = _images(12, seed=2)
     lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
-    assert len(run_names) == len(set(run_names)) == 2 + 3 + 3 + 3  # pretrainings, heads, fine-tunings, shortcut lab
+    assert len(run_names) == len(set(run_names)) == 3 + 4 + 4 + 3  # pretrainings, heads, fine-tunings, shortcut lab
     assert {"detection-head-relative-position", "detector-fine-tuning-random"} <= set(run_names)

@@ -8,8 +8,9 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 without their labels;
 * ``recipes``   how each row pretrains: by the recipe function of the notebook that teaches it (02, 04, 05, 06, 07,
                 08), called -- one recipe per pretext, never a copy of its constants -- at the board's width, batch
-                size, steps and time cap, and named under "12_scoreboard/"; and the two fences, **random init** (the
-                weights every run starts from, trained by nothing) and **supervised** (02's supervised pretraining on
+                size, steps and time cap, and named under "12_scoreboard/"; and the fences, **random init** (the
+                weights every run starts from, trained by nothing; on CIFAR-10 also a random network that reads the
+                lightness only, as colorization does) and **supervised** (02's supervised pretraining on
                 the labels of every pretraining image: crop + flip on photos, 05's contrastive views on digits);
 * ``board``     the registry ``METHODS``: one entry per (method, dataset), and ``pretrain_all``;
 * ``protocol``  ``score``: one backbone (``nets.Backbone``, the profile's width), frozen; every layer conv1 ... conv5
@@ -60,6 +61,8 @@ from course_lib.lessons.scoreboard.datasets import (
     NEIGHBOURS,
     NOTEBOOK,
     RANDOM,
+    RANDOM_LIGHTNESS,
+    RANDOM_ROWS,
     SIZES,
     SUPERVISED,
     Sizes,
@@ -98,6 +101,7 @@ from course_lib.lessons.scoreboard.recipes import (
     egomotion,
     own_sizes,
     random_init,
+    random_lightness,
     relative_position,
     split_brain,
     supervised,
@@ -119,12 +123,13 @@ __all__ = [
     "not_on_the_board", "pretrain_all", "registry", "check_claim_pretext_beats_random",
     "check_claim_supervised_beats_random", "check_every_pretext_beats_random", "metric_name", "metrics", "draw_scores",
     "BUDGETS",
-    "DATASETS", "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "SIZES", "SUPERVISED", "Sizes", "Split", "load",
+    "DATASETS", "FENCES", "NEIGHBOURS", "NOTEBOOK", "RANDOM", "RANDOM_LIGHTNESS", "RANDOM_ROWS", "SIZES",
+    "SUPERVISED", "Sizes", "Split", "load",
     "check_knn_vote", "AS_INITIALISED", "READOUTS", "RECALIBRATED", "Row",
     "at_its_best", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",
     "Reads", "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
-    "random_init", "relative_position", "split_brain", "supervised", "together", "best_pretext", "linear", "plot",
-    "random_reads",
+    "random_init", "random_lightness", "relative_position", "split_brain", "supervised", "together",
+    "best_pretext", "linear", "plot", "random_reads",
     "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",
     "every_pretext_beats_random", "ranks_over_seeds",
 ]

@@ -12,7 +12,15 @@ from torch import nn
 from course_lib import config, train
 from course_lib.lessons import autoencoders as ae04
 from course_lib.lessons import sound_supervision as ss08
-from course_lib.lessons.scoreboard.datasets import DATASETS, FENCES, RANDOM, SUPERVISED, Sizes, Split
+from course_lib.lessons.scoreboard.datasets import (
+    DATASETS,
+    FENCES,
+    RANDOM,
+    RANDOM_LIGHTNESS,
+    SUPERVISED,
+    Sizes,
+    Split,
+)
 from course_lib.lessons.scoreboard.recipes import (
     classes_from_sound,
     colorization,
@@ -20,6 +28,7 @@ from course_lib.lessons.scoreboard.recipes import (
     denoising_autoencoder,
     egomotion,
     random_init,
+    random_lightness,
     relative_position,
     split_brain,
     supervised,
@@ -64,6 +73,8 @@ METHODS = (
            f"the whole photo, from a copy with {ae04.NOISE:.0%} of its pixels zeroed"),
     Method("colorization", "cifar", "06", "colorization", colorization,
            "the colour (ab bins) from the lightness"),
+    Method(RANDOM_LIGHTNESS, "cifar", "-", "random_lightness", random_lightness,
+           "nothing: the initial weights of a network that reads the lightness only, as colorization does"),
     Method("split-brain (cl,cl)", "cifar", "07", "split_brain", split_brain,
            "colour from lightness and lightness from colour, two half-width halves"),
     Method(SUPERVISED, "cifar", "-", "supervised", supervised, "the label of every pretraining image",

@@ -14,7 +14,11 @@ NOTEBOOK = "12_scoreboard"  # its runs' shipped weights are named after it
 DATASETS = {"mnist": "MNIST", "cifar": "CIFAR-10"}
 BUDGETS = {"mnist": (100, 1000), "cifar": (1000, 5000)}  # labelled training images (a tenth of them per class)
 RANDOM, SUPERVISED = "random init", "supervised"
-FENCES = (RANDOM, SUPERVISED)
+# colorization reads lightness only, so beside it a random network that reads lightness only too: what reading one
+# channel instead of three does, without any training
+RANDOM_LIGHTNESS = "random init, lightness only"
+RANDOM_ROWS = (RANDOM, RANDOM_LIGHTNESS)  # each read at its best (as initialised or recalibrated, on validation)
+FENCES = (*RANDOM_ROWS, SUPERVISED)
 # the k of the k-nearest-neighbour classifier is chosen on validation with its layer, among these (at 100 labels, 10
 # per class: from the single nearest to five classes' worth of neighbours)
 NEIGHBOURS = (1, 5, 10, 20, 50)
@@ -38,7 +42,7 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(validation=1000, test_images=1000, mnist_steps=25, cifar_steps=15, seconds=6, probe_dim=256),
+    ci=dict(validation=1000, test_images=1000, mnist_steps=25, cifar_steps=15, seconds=6, probe_dim=128),
     lab=dict(validation=1000, test_images=5000, mnist_steps=150, cifar_steps=90, seconds=25, probe_dim=512),
     full=dict(validation=5000, test_images=10_000, mnist_steps=1500, cifar_steps=1500, seconds=120, probe_dim=1024),
 )

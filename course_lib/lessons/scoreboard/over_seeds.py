@@ -11,7 +11,7 @@ import pandas as pd
 from course_lib import seeds
 from course_lib.lessons.scoreboard.board import methods
 from course_lib.lessons.scoreboard.claims import metric_name
-from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, NOTEBOOK, RANDOM
+from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, NOTEBOOK, RANDOM, RANDOM_LIGHTNESS
 from course_lib.lessons.scoreboard.protocol import READOUTS
 
 
@@ -67,6 +67,9 @@ ORDERINGS = [
     beats("contrastive (SimCLR)", ("denoising autoencoder", "egomotion"), "mnist", 100, says="comes next"),
     beats("contrastive (SimCLR)", "egomotion", "mnist", 100, says="beats egomotion, as in 05"),
     *(every_pretext_beats_random(dataset, budget) for dataset in DATASETS for budget in BUDGETS[dataset]),
+    # colorization against the random network that reads what it reads: the lightness only
+    *(beats("colorization", RANDOM_LIGHTNESS, "cifar", budget, readout, says="beats random init on lightness only")
+      for readout in READOUTS for budget in BUDGETS["cifar"]),
     # every row against random init, as the verdict tables say it (the supervised-fence claim is one of them)
     *against_random("mnist"),
     *against_random("cifar"),

@@ -11,7 +11,7 @@ import numpy as np
 from torch import nn
 
 from course_lib import evaluate, nets, pretrained, train
-from course_lib.lessons.scoreboard.datasets import BUDGETS, NEIGHBOURS, NOTEBOOK, RANDOM, Sizes, Split
+from course_lib.lessons.scoreboard.datasets import BUDGETS, NEIGHBOURS, NOTEBOOK, RANDOM_ROWS, Sizes, Split
 
 AS_INITIALISED, RECALIBRATED = evaluate.AS_INITIALISED, evaluate.RECALIBRATED
 
@@ -107,19 +107,19 @@ def at_its_best(as_initialised: Row, recalibrated: Row) -> Row:
 
 
 def score_all(extractors: dict[str, nn.Module], split: Split, sizes: Sizes, seed: int = 0) -> dict[str, Row]:
-    """``score`` of every row; random init is read twice, as initialised and with its BatchNorm statistics
-    recalibrated on the pretraining images (no labels; ``evaluate.random_reads``), and keeps the better read per
-    read-out on validation (``at_its_best``)."""
+    """``score`` of every row; random init (each of ``RANDOM_ROWS``) is read twice, as initialised and with its
+    BatchNorm statistics recalibrated on the pretraining images (no labels; ``evaluate.random_reads``), and keeps the
+    better read per read-out on validation (``at_its_best``)."""
     with pretrained.Runs(NOTEBOOK, f"{split.dataset} linear probes", sizes=sizes, seed=seed) as runs:
         def scored(name: str, extractor: nn.Module) -> Row:
             return score(extractor, split, sizes, seed, desc=f"{split.dataset}: {name}", trained=runs)
 
-        def random_at_its_best(extractor: nn.Module) -> Row:
-            plain, recalibrated = (scored(RANDOM if read == AS_INITIALISED else f"{RANDOM}, {read}", network)
+        def random_at_its_best(name: str, extractor: nn.Module) -> Row:
+            plain, recalibrated = (scored(name if read == AS_INITIALISED else f"{name}, {read}", network)
                                    for read, network in evaluate.random_reads(extractor, split.x).items())
             return at_its_best(plain, recalibrated)
 
-        return {name: random_at_its_best(extractor) if name == RANDOM else scored(name, extractor)
+        return {name: random_at_its_best(name, extractor) if name in RANDOM_ROWS else scored(name, extractor)
                 for name, extractor in extractors.items()}
 
 

@@ -63,6 +63,13 @@ def random_init(split: Split, sizes: Sizes, seed: int, desc: str):
     return nets.random_backbone(split.x.shape[1], sizes.width, seed, split.x.device).eval(), None
 
 
+def random_lightness(split: Split, sizes: Sizes, seed: int, desc: str):
+    """The fence beside colorization: a random network that reads what colorization's reads, the lightness
+    (06's ``lightness_input``), trained by nothing."""
+    net = nets.random_backbone(1, sizes.width, seed, split.x.device).eval()
+    return Reads(net, col06.lightness_input), None
+
+
 def supervised(split: Split, sizes: Sizes, seed: int, desc: str):
     """The upper fence: classify every pretraining image with its label (cross-entropy), with augmentation: notebook
     02's supervised pretraining (``pretrain_supervised``), with its crop + flip on photos and, on digits, notebook
