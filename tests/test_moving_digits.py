@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from course_lib.data import make_moving_digits
-from course_lib.data.moving_digits import ACTIONS, MOTIONS, SHORTCUT, render
+from course_lib.data.moving_digits import ACTIONS, MOTIONS, OTHER_MOTIONS, SHORTCUT, render
 
 
 @pytest.fixture
@@ -53,6 +53,19 @@ def test_glide_has_constant_velocity(digits):
     clips = make_moving_digits(*digits, n=4, motions=(SHORTCUT,))
     steps = clips.centre[:, 1:] - clips.centre[:, :-1]
     assert torch.allclose(steps, steps[:, :1].expand_as(steps), atol=1e-6)
+
+
+def test_the_other_motions_are_none_of_the_actions_and_spiral_out_shake_and_sway_in_place(digits):
+    assert not set(OTHER_MOTIONS) & {*ACTIONS, SHORTCUT} and MOTIONS[:len(ACTIONS)] == ACTIONS
+    clips = make_moving_digits(*digits, n=9, motions=OTHER_MOTIONS)
+    assert clips.motion.tolist() == [MOTIONS.index(name) for name in OTHER_MOTIONS] * 3
+    spiral, shake, sway = (clips.motion == MOTIONS.index(name) for name in OTHER_MOTIONS)
+    distance = (clips.centre[spiral] - clips.centre[spiral].mean(1, keepdim=True)).norm(dim=-1)
+    assert (distance[:, -4:].mean(1) > distance[:, :4].mean(1)).all()  # out from the middle
+    assert ((clips.centre[shake] - clips.centre[shake][:, :1]).norm(dim=-1) <= 0.121).all()  # a small jitter
+    assert torch.allclose(clips.centre[sway], clips.centre[sway][:, :1].expand_as(clips.centre[sway]))
+    tilt = clips.angle[sway] - clips.angle[sway].mean(1, keepdim=True)
+    assert (tilt.max(1).values > 0.2).all() and (tilt.min(1).values < -0.2).all()  # back and forth
 
 
 def test_render_puts_the_digit_where_the_centre_says():

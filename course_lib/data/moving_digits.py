@@ -28,7 +28,10 @@ from course_lib.augment import affine_warp
 
 ACTIONS = ("bounce", "circle", "accelerate", "rotate", "zoom", "wave")
 SHORTCUT = "glide"  # constant velocity: not an action class, the shortcut's training data
-MOTIONS = (*ACTIONS, SHORTCUT)
+# Motions that are none of the six actions: the labels a supervised control learns from, as a network trained on
+# UCF101's actions is judged on HMDB51's. Last in MOTIONS, so the indices of the others do not move.
+OTHER_MOTIONS = ("spiral", "shake", "sway")
+MOTIONS = (*ACTIONS, SHORTCUT, *OTHER_MOTIONS)
 SIZE = 48  # canvas side in pixels; a digit (28 px, ink about 20 px) is drawn at about 0.7 of its size
 FRAMES = 16
 NOISE = 0.1  # standard deviation of the sensor noise added to every frame
@@ -121,12 +124,25 @@ def _trajectories(motion: torch.Tensor, t: torch.Tensor, generator: torch.Genera
     # wave: across the canvas while swinging sideways on a sine, 1-1.5 periods
     across = direction * (draw(0.9, 1.1)[..., None] * (tt - 0.5)[..., None])
     side = torch.stack([-direction[..., 1], direction[..., 0]], -1)
-    swing = draw(0.2, 0.3) * torch.sin(draw(0, 2 * math.pi) + 2 * math.pi * draw(1.0, 1.5) * tt)
+    amplitude, wave_phase, periods = draw(0.2, 0.3), draw(0, 2 * math.pi), draw(1.0, 1.5)
+    swing = amplitude * torch.sin(wave_phase + 2 * math.pi * periods * tt)
     paths["wave"] = (start * 0.3 + across + side * swing[..., None], base_angle.expand(n, len(t)),
                      base_scale.expand(n, len(t)))
     # glide (the shortcut): constant velocity along a straight line, no bounce
     paths[SHORTCUT] = (origin + direction * (distance * tt)[..., None], base_angle.expand(n, len(t)),
                        base_scale.expand(n, len(t)))
+    # the other motions reuse the draws above (none of their own), so the clips of the six actions stay as they were
+    # spiral: out from the circle's centre while turning, the radius growing from 30 % to its full size
+    paths["spiral"] = (centre + (radius * (0.3 + 0.7 * tt))[..., None]
+                       * torch.stack([torch.cos(around), torch.sin(around)], -1),
+                       base_angle.expand(n, len(t)), base_scale.expand(n, len(t)))
+    # shake: in place, a small fast jitter along the heading, 5-8 periods per clip
+    jitter = 0.06 * torch.sin(wave_phase + 2 * math.pi * (5 + 3 * (periods - 1.0) / 0.5) * tt)
+    paths["shake"] = (still + direction * jitter[..., None], base_angle.expand(n, len(t)),
+                      base_scale.expand(n, len(t)))
+    # sway: in place, tilting back and forth by up to 0.5-0.8 rad, 0.6-1 periods per clip
+    tilt = spin.abs() / (2 * math.pi) * torch.sin(zoom_phase + 2 * math.pi * pulses * tt)
+    paths["sway"] = (still.expand(n, len(t), 2), base_angle + tilt, base_scale.expand(n, len(t)))
     pick = lambda part: torch.stack([paths[name][part] for name in MOTIONS])[motion, torch.arange(n)]  # noqa: E731
     return pick(0), pick(1), pick(2)
 

@@ -75,6 +75,17 @@ def test_pretraining_starts_from_the_initial_backbone_and_changes_it(clips):
     assert not torch.equal(start.stages.conv1[0].weight, supervised.stages.conv1[0].weight)
 
 
+def test_the_other_motions_control_names_the_motion_of_whole_clips_read_as_the_protocol_reads_them(rectangles):
+    others = make_moving_digits(rectangles(12, 28), torch.arange(12) % 3, n=12, frames=16, size=32,
+                                motions=lesson.OTHER_MOTIONS)
+    assert lesson.other_motion_labels(others).tolist() == [0, 1, 2] * 4
+    start = lesson.initial_backbone(TINY, 0)
+    assert lesson.ActionNet(start, 3)(others.videos[:2]).shape == (2, 3)
+    trained, history = lesson.pretrain_other_motions(others, TINY, seed=0, progress=False)
+    assert history.step[-1] == TINY.tuple_steps and "acc" in history.values  # tuple verification's steps
+    assert not torch.equal(start.stages.conv1[0].weight, trained.stages.conv1[0].weight)
+
+
 def test_action_table_has_a_row_per_backbone_and_a_column_per_head(short_clips):
     backbones = {"a": lesson.initial_backbone(TINY, 0), "b": lesson.initial_backbone(TINY, 1)}
     encoded = lesson.encode(backbones, short_clips, short_clips)
@@ -435,4 +446,8 @@ def test_every_training_run_of_the_notebook_has_its_own_name(clips, rectangles, 
     lesson.pretrain_tuples(clips, TINY, progress=False)
     lesson.pretrain_digits(clips, TINY, progress=False)
     lesson.pretrain_tuples(glide, TINY, progress=False)  # the shortcut: the same call on gliding clips
-    assert run_names == ["tuple-verification", "digit-labels", "tuple-verification-constant-velocity"]
+    others = make_moving_digits(rectangles(12, 28), torch.arange(12) % 3, n=6, frames=16, size=32,
+                                motions=lesson.OTHER_MOTIONS)
+    lesson.pretrain_other_motions(others, TINY, progress=False)
+    assert run_names == ["tuple-verification", "digit-labels", "tuple-verification-constant-velocity",
+                         "other-motion-labels"]

@@ -1,4 +1,5 @@
-"""Notebook 03's sizes, its clips, and the three initialisations (random, tuple verification, digit labels)."""
+"""Notebook 03's sizes, its clips, and the four initialisations (random, tuple verification, digit labels, action
+labels of other motions)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,21 @@ import functools
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from course_lib import config, nets, pretrained, train
 from course_lib.data import ImageData
-from course_lib.data.moving_digits import ACTIONS, SHORTCUT, MovingDigits, make_moving_digits
+from course_lib.data.moving_digits import ACTIONS, FRAMES, OTHER_MOTIONS, SHORTCUT, MovingDigits, make_moving_digits
+from course_lib.lessons.temporal_order.transfer import frames_and_differences
 from course_lib.pretext import temporal_order
-from course_lib.pretext.temporal_order import TupleNet
+from course_lib.pretext.temporal_order import TupleNet, frame_codes
 
 NOTEBOOK = "03_temporal_order"  # its runs' shipped weights are named after it
 
 TUPLE_LR = 5e-3  # AdamW's rate for tuple verification: with the default 2e-3 order was learned too slowly for a lab
 LABELS_PER_ACTION = 20  # labelled clips per action for action recognition (drawn from a pool of twice as many)
-RANDOM, TUPLES, DIGITS = "random", "tuple verification", "supervised on digit labels"  # the three backbones
+RANDOM, TUPLES, DIGITS = "random", "tuple verification", "supervised on digit labels"
+OTHERS = "supervised on other motions"  # action labels, of motions that are none of the six (the UCF-to-HMDB case)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,16 @@ def make_glide_splits(train_digits: ImageData, test_digits: ImageData, sizes: Si
     return glide.to(device), test.to(device)
 
 
-# ---------------------------------------------------------------- the three initialisations
+def make_other_motion_clips(train_digits: ImageData, sizes: Sizes, seed: int = 0,
+                            device: torch.device | str = "cpu") -> MovingDigits:
+    """Labelled clips of the ``OTHER_MOTIONS`` (none of the six actions), made from the training digits the
+    unlabelled clips show: the supervised control's training data."""
+    clips = make_moving_digits(train_digits.x, train_digits.y, sizes.unlabelled_clips, motions=OTHER_MOTIONS,
+                               seed=seed + 5)
+    return clips.to(device)
+
+
+# ---------------------------------------------------------------- the four initialisations
 
 
 def initial_backbone(sizes: Sizes, seed: int, device: torch.device | str = "cpu") -> nets.Backbone:
@@ -119,4 +132,39 @@ def pretrain_digits(clips: MovingDigits, sizes: Sizes, seed: int = 0, progress: 
                                            batch_size=sizes.tuple_batch * 3, seed=seed, progress=progress,
                                            max_seconds=sizes.pretrain_seconds, desc="digit labels"),
             sizes=sizes, seed=seed, loss="cross-entropy")
+    return model.backbone.eval(), history
+
+
+class ActionNet(nn.Module):
+    """A clip classifier that reads a clip as the downstream protocol does: every frame's code (``frame_codes``),
+    the frames and their differences (``frames_and_differences``), one linear layer."""
+
+    def __init__(self, backbone: nets.Backbone, n_actions: int, frames: int = FRAMES):
+        super().__init__()
+        self.backbone = backbone
+        code = backbone.out_dim * temporal_order.CODE_SIDE ** 2
+        self.classify = nn.Linear((2 * frames - 1) * code, n_actions)
+
+    def forward(self, videos: torch.Tensor) -> torch.Tensor:
+        return self.classify(frames_and_differences(frame_codes(self.backbone, videos)))
+
+
+def other_motion_labels(clips: MovingDigits) -> torch.Tensor:
+    """Each clip's motion as an index into ``OTHER_MOTIONS``."""
+    return torch.tensor([OTHER_MOTIONS.index(clips.names[m]) for m in clips.motion.tolist()],
+                        device=clips.videos.device)
+
+
+def pretrain_other_motions(clips: MovingDigits, sizes: Sizes, seed: int = 0, progress: bool = True):
+    """Supervised pretraining on action labels of other motions (``make_other_motion_clips``): name the motion of
+    whole clips, with the steps and clips per step of tuple verification; returns (backbone, history)."""
+    with config.isolated_rng(seed):  # the linear layer's initialisation and the batches drawn
+        model = ActionNet(initial_backbone(sizes, seed, clips.videos.device), len(OTHER_MOTIONS))
+        model = model.to(clips.videos.device)
+        history = pretrained.load_or_train(
+            model, f"{NOTEBOOK}/other motion labels",
+            lambda: train.train_classifier(model, clips.videos, other_motion_labels(clips), steps=sizes.tuple_steps,
+                                           batch_size=sizes.tuple_batch, seed=seed, progress=progress,
+                                           max_seconds=sizes.pretrain_seconds, desc="other motion labels"),
+            sizes=sizes, seed=seed, loss="cross-entropy", clips=OTHER_MOTIONS)
     return model.backbone.eval(), history
