@@ -1,4 +1,4 @@
-"""Notebook 02's experiment: its sizes, three initialisations of one backbone, and their detection transfer.
+"""Notebook 02's experiment: its sizes, four initialisations of one backbone, and their detection transfer.
 
 Pretraining on CIFAR-10 training photos: **supervised** on the labels (an in-domain oracle: it learned the very
 classes it then detects), **supervised on other classes** (the animals' labels only, judged on the vehicles it never
@@ -112,7 +112,7 @@ def split(train_set: ImageData, test_set: ImageData, sizes: Sizes, seed: int = 0
 @dataclass
 class Pretrained:
     """The four starts of the backbone (``backbones``, by ``INITS`` name), the relative-position network whose
-    backbone is one of them, and the two pretraining runs' histories."""
+    backbone is one of them, and the three pretraining runs' histories."""
 
     backbones: dict[str, nets.Backbone]
     relpos: rp.RelativePositionNet
@@ -330,6 +330,7 @@ def _words(name: str) -> str:
 
 
 def _place_prior_guesses(scenes: Scenes) -> list[dict[str, torch.Tensor]]:
+    """The same guesses for every scene: in each quadrant one box of the middle object size, once per class."""
     half, side = scenes.side // 2, sum(OBJECT_SIZES) / 2
     centres = torch.tensor([[x, y] for y in (half / 2, 3 * half / 2) for x in (half / 2, 3 * half / 2)])
     boxes = torch.cat([centres - side / 2, centres + side / 2], 1)  # 4 quadrants, (x0, y0, x1, y1)

@@ -64,7 +64,7 @@ def random_init(split: Split, sizes: Sizes, seed: int, desc: str):
 
 
 def random_lightness(split: Split, sizes: Sizes, seed: int, desc: str):
-    """The fence beside colorization: a random network that reads what colorization's reads, the lightness
+    """The fence beside colorization: a random network that reads what colorization reads, the lightness
     (06's ``lightness_input``), trained by nothing."""
     net = nets.random_backbone(1, sizes.width, seed, split.x.device).eval()
     return Reads(net, col06.lightness_input), None
