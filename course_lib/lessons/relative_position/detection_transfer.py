@@ -37,8 +37,9 @@ INITS = ("supervised", "supervised_other", "relative_position", "random")
 NAMES = {"supervised": "supervised (all 10 classes: oracle)", "supervised_other": "supervised (animals only)",
          "relative_position": "relative position", "random": "random init"}
 # The detection classes are CIFAR-10's own, so a start supervised on CIFAR-10 labels has seen the test classes (the
-# paper's ImageNet start had not seen VOC's as such). The control: a start supervised on the animals only, judged on
-# the vehicles, which no start saw labelled (as a network trained on UCF's actions is judged on HMDB's).
+# paper's ImageNet start was trained on another label set than VOC's). The control: a start supervised on the animals
+# only, judged on the vehicles, which no start saw labelled (as a network trained on UCF's actions is judged on
+# HMDB's).
 OTHER_CLASSES = ("bird", "cat", "deer", "dog", "frog", "horse")
 UNSEEN_CLASSES = ("airplane", "automobile", "ship", "truck")
 STAGE = "conv3"  # the detection head reads conv3: stride 4, a 16 x 16 map on a 64-pixel scene (CenterNet's stride)
