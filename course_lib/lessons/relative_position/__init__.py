@@ -2,12 +2,14 @@
 
 Doersch, Gupta & Efros (ICCV 2015) pretrained on unlabelled ImageNet by predicting where one patch lies relative to
 another (``course_lib.pretext.relative_position``), then plugged the network into R-CNN for PASCAL VOC detection.
-The laptop version, in three parts:
+The laptop version, in parts:
 
 * ``detection_transfer``: the notebook's sizes; four initialisations of one backbone (**supervised** on CIFAR-10
   labels, an in-domain oracle; **supervised on other classes**, the animals; **relative position**; **random**)
   judged by detection on scenes of other CIFAR-10 photos with known boxes (mAP@0.5, over all classes and over the
-  vehicles no start but the oracle saw labelled), frozen and fine-tuned; the table beside the paper;
+  vehicles no start but the oracle saw labelled), frozen and fine-tuned;
+* ``claims``: the table beside the paper, the claim check and ``ORDERINGS``, the orderings the notebook states, on
+  the numbers it records;
 * ``exercises``: the checkers of the pair sampler and of box IoU, and the short pretext run a student's sampler
   trains;
 * ``shortcuts``: the shortcut lab, the same pretext task on photos with a synthetic chromatic aberration, with and
@@ -15,24 +17,28 @@ The laptop version, in three parts:
   code, and by a linear probe of the class;
 * ``pictures``: the patch grid, patch pairs, detections (drawn above a threshold chosen on the training scenes).
 
-``ORDERINGS`` are the orderings the notebook states, on the numbers it records; ``course_lib.seeds`` shows each over
-pretraining seeds 0, 1 and 2 (``python -m course_lib.results seeds 02`` runs the notebook on seeds 1 and 2).
+``course_lib.seeds`` shows each of ``ORDERINGS`` over pretraining seeds 0, 1 and 2 (``python -m course_lib.results
+seeds 02`` runs the notebook on seeds 1 and 2).
 """
 
-from course_lib import seeds
 from course_lib.detection import Detector, detect, make_scenes  # the tests make scenes and detectors
+from course_lib.lessons.relative_position.claims import (
+    MIN_ABOVE_CHANCE,
+    MIN_ABOVE_PRIOR,
+    ORDERINGS,
+    PAPER_INITS,
+    beside_the_paper,
+    check_claims,
+)
 from course_lib.lessons.relative_position.detection_transfer import (
     ABERRATION,
     FINETUNE_LR,
     GRID,
     INITS,
-    MIN_ABOVE_CHANCE,
-    MIN_ABOVE_PRIOR,
     NAMES,
     NOTEBOOK,
     OBJECT_SIZES,
     OTHER_CLASSES,
-    PAPER_INITS,
     PLACE_PRIOR,
     SIZES,
     STAGE,
@@ -41,8 +47,6 @@ from course_lib.lessons.relative_position.detection_transfer import (
     Sizes,
     Split,
     Transfer,
-    beside_the_paper,
-    check_claims,
     finetune,
     finetuned_map,
     frozen_map,
@@ -81,47 +85,6 @@ from course_lib.lessons.relative_position.shortcuts import (
     class_probe,
     shortcut_lab,
 )
-
-# every ordering the notebook states, on the numbers it records: seeds.table shows each over seeds 0, 1 and 2
-ORDERINGS: list[seeds.Ordering] = [
-    seeds.Ordering("frozen backbone: supervised beats relative position and random init",
-                   "map_supervised", ("map_relative_position", "map_random")),
-    seeds.Ordering("frozen backbone: relative position beats random init",
-                   "map_relative_position", "map_random"),
-    seeds.Ordering("fine-tuned: supervised beats relative position and random init",
-                   "map_finetuned_supervised", ("map_finetuned_relative_position", "map_finetuned_random")),
-    seeds.Ordering("fine-tuned: relative position beats random init",
-                   "map_finetuned_relative_position", "map_finetuned_random"),
-    seeds.Ordering("fine-tuning moves random init: fine-tuned beats frozen", "map_finetuned_random", "map_random"),
-    seeds.Ordering("fine-tuning moves relative position: fine-tuned beats frozen",
-                   "map_finetuned_relative_position", "map_relative_position"),
-    seeds.Ordering("frozen backbone: every start is far above the place prior (a detector that sees nothing)",
-                   ("map_supervised", "map_supervised_other", "map_relative_position", "map_random"),
-                   "map_place_prior"),
-    seeds.Ordering("vehicles, frozen: the oracle (supervised on all classes) beats supervised on the animals",
-                   "map_unseen_supervised", "map_unseen_supervised_other"),
-    seeds.Ordering("vehicles, frozen: supervised on the animals beats relative position",
-                   "map_unseen_supervised_other", "map_unseen_relative_position"),
-    seeds.Ordering("vehicles, frozen: supervised on the animals beats random init",
-                   "map_unseen_supervised_other", "map_unseen_random"),
-    seeds.Ordering("vehicles, frozen: relative position beats random init",
-                   "map_unseen_relative_position", "map_unseen_random"),
-    seeds.Ordering("vehicles, fine-tuned: supervised on the animals beats relative position",
-                   "map_finetuned_unseen_supervised_other", "map_finetuned_unseen_relative_position"),
-    seeds.Ordering("shortcut lab: the aberration makes the pretext task easier (all colours)",
-                   "shortcut_all_colours_pretext", "shortcut_no_aberration_pretext"),
-    seeds.Ordering("shortcut lab: the aberration writes a patch's absolute position into its code",
-                   "shortcut_all_colours_absolute_position", "shortcut_no_aberration_absolute_position"),
-    seeds.Ordering("shortcut lab: colour dropping lowers the pretext accuracy (aberrated photos)",
-                   "shortcut_dropping_pretext", "shortcut_all_colours_pretext", higher_is_better=False),
-    seeds.Ordering("shortcut lab: colour dropping lowers the absolute position read (aberrated photos)",
-                   "shortcut_dropping_absolute_position", "shortcut_all_colours_absolute_position",
-                   higher_is_better=False),
-    seeds.Ordering("shortcut lab: with all colours, the aberrated network is no worse on the class probe",
-                   "shortcut_all_colours_class_probe", "shortcut_no_aberration_class_probe"),
-    seeds.Ordering("shortcut lab: colour dropping is worse on the class probe (aberrated photos)",
-                   "shortcut_dropping_class_probe", "shortcut_all_colours_class_probe", higher_is_better=False),
-]
 
 __all__ = [
     "NOTEBOOK", "ORDERINGS", "ABERRATION", "FINETUNE_LR", "GRID", "INITS", "MIN_ABOVE_CHANCE", "MIN_ABOVE_PRIOR",

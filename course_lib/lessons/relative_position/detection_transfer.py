@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from course_lib import augment, checks, config, evaluate, nets, papers, pretrained, train
+from course_lib import augment, config, evaluate, nets, pretrained, train
 from course_lib.data import ImageData
 from course_lib.detection import (
     DetectionHead,
@@ -106,7 +106,7 @@ def split(train_set: ImageData, test_set: ImageData, sizes: Sizes, seed: int = 0
                                          sizes=OBJECT_SIZES, seed=seed + 1))
 
 
-# ---------------------------------------------------------------- three initialisations
+# ---------------------------------------------------------------- four initialisations
 # random init is ``nets.random_backbone(3, sizes.width, seed)``: the weights both pretrainings start from
 
 
@@ -362,71 +362,6 @@ def transfer_table(result: Transfer, scenes: Scenes | None = None) -> pd.DataFra
                           (VEHICLES, "fine-tuned"): result.finetuned_unseen}).round(1)
     table.index = [NAMES[name] for name in table.index]
     if scenes is not None:
-        table.loc[PLACE_PRIOR] = [round(place_prior_map(scenes, unseen), 1) for unseen in (False, False, True, True)]
+        every, vehicles = (round(place_prior_map(scenes, unseen), 1) for unseen in (False, True))
+        table.loc[PLACE_PRIOR] = [every, every, vehicles, vehicles]
     return table
-
-
-PAPER = "paper (R-CNN fine-tuned, VOC 2007)"
-OURS = "ours (CIFAR scenes: not comparable in scale)"
-ORDER = "order (1 = best)"
-PAPER_INITS = ("supervised", "relative_position", "random")
-_SLIDE_ROWS = {"supervised": "ImageNet labels", "relative_position": "Self-supervised relative positioning",
-               "random": "No pretraining"}
-_ROW_NAMES = {"supervised": "supervised (paper: ImageNet labels)", "relative_position": "relative position",
-              "random": "no pretraining (ours: random init)"}
-
-
-def beside_the_paper(frozen: dict[str, float], finetuned: dict[str, float], finetune_steps: int) -> pd.DataFrame:
-    """The slide's three rows (looked up in ``papers``, never retyped) and ours, in separate column groups: the same
-    three starts (``PAPER_INITS``; the slide has no supervised start on other classes), but not the same scale, data,
-    detector or fine-tuning, so only the *order* within each group is comparable; the last group gives it
-    (1 = best)."""
-    paper = papers.reported("doersch2015")
-    table = pd.DataFrame({_ROW_NAMES[name]: {
-        (PAPER, "mAP % (slide)"): paper[_SLIDE_ROWS[name]],
-        (OURS, "frozen"): round(frozen[name], 1),
-        (OURS, f"fine-tuned {finetune_steps} steps"): round(finetuned[name], 1)} for name in PAPER_INITS}).T
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    table[(ORDER, "paper")] = table[(PAPER, "mAP % (slide)")].rank(ascending=False, method="min").astype(int)
-    table[(ORDER, "ours, frozen")] = table[(OURS, "frozen")].rank(ascending=False, method="min").astype(int)
-    return table
-
-
-# ---------------------------------------------------------------- the claims
-
-MIN_ABOVE_PRIOR = 5.0  # points of mAP@0.5 above the place prior that the supervised detector must reach (ci)
-MIN_ABOVE_CHANCE = 5.0  # points of 8-way pretext accuracy above chance (12.5 %) that relative position must reach
-
-
-def check_claims(result: Transfer, prior: float, pretext: float, profile: str, capped=()) -> None:
-    """Assert what this profile can carry, on the numbers just measured (``transfer``'s ``result``).
-
-    Every profile: the pretext task was learned (8-way accuracy on held-out photos at least ``MIN_ABOVE_CHANCE``
-    points above chance) and supervised features detect at least ``MIN_ABOVE_PRIOR`` points above the place prior.
-    ``lab`` / ``full`` also, each holding on pretraining seeds 0, 1 and 2: with frozen backbones, supervised beats
-    relative position and random init; on the vehicles, the oracle beats the start supervised on the animals, which
-    beats random init; and fine-tuning moves random init. Relative position against random init is *reported*, not
-    asserted: at this scale it does not hold on every seed (the seeds table says how often).
-    """
-    frozen, vehicles = result.frozen, result.frozen_unseen
-    evidence = ", ".join(f"{NAMES[name]} {value:.1f}" for name, value in frozen.items())
-    print(f"reported, not asserted: relative position - random init = "
-          f"{frozen['relative_position'] - frozen['random']:+.1f} mAP ({evidence})")
-    checks.check_claim(f"relative position learned its pretext task: 8-way accuracy on held-out photos >= "
-                       f"{12.5 + MIN_ABOVE_CHANCE:.1f} % (chance 12.5 %)", pretext >= 12.5 + MIN_ABOVE_CHANCE,
-                       f"{pretext:.1f} %", capped)
-    checks.check_claim(f"frozen supervised features detect >= {MIN_ABOVE_PRIOR:.0f} points above the place prior "
-                       "(a detector that sees nothing)", frozen["supervised"] >= prior + MIN_ABOVE_PRIOR,
-                       f"{frozen['supervised']:.1f} vs {prior:.1f} mAP@0.5", capped)
-    if profile == "ci":
-        return
-    checks.check_claim("frozen backbone: supervised beats relative position and random init on mAP@0.5",
-                       frozen["supervised"] > max(frozen["relative_position"], frozen["random"]), evidence, capped)
-    on_vehicles = ", ".join(f"{NAMES[name]} {vehicles[name]:.1f}" for name in ("supervised", "supervised_other",
-                                                                                 "random"))
-    checks.check_claim("vehicles, frozen: the oracle beats supervised on the animals, which beats random init",
-                       vehicles["supervised"] > vehicles["supervised_other"] > vehicles["random"],
-                       f"{on_vehicles} mAP@0.5", capped)
-    checks.check_claim("fine-tuning moves random init: fine-tuned beats frozen",
-                       result.finetuned["random"] > frozen["random"],
-                       f"{result.finetuned['random']:.1f} vs {frozen['random']:.1f} mAP@0.5", capped)
