@@ -137,13 +137,17 @@ def always_train(model: nn.Module, desc: str, train_run: Callable[[], History]) 
 
 
 def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, batch_size: int = 128,
-                     augment: Callable | None = None, seed: int = 0, **fit_options) -> History:
-    """Supervised training with cross-entropy: the baseline, the label pretraining and every fine-tune."""
+                     augment: Callable | None = None, seed: int = 0, watch=None, **fit_options) -> History:
+    """Supervised training with cross-entropy: the baseline, the label pretraining and every fine-tune. ``watch``:
+    an ``early_stopping.EarlyStopping`` of ``model``, to stop once validation accuracy stops rising (``steps`` is
+    then the most it may take) and keep the best weights."""
 
     def cross_entropy(model, batch):
         images, labels = batch
         logits = model(images)
         return nn.functional.cross_entropy(logits, labels), {"acc": (logits.argmax(1) == labels).float().mean()}
 
-    return fit(model, batches(x, y, batch_size=batch_size, seed=seed, augment=augment), cross_entropy,
-               steps=steps, **fit_options)
+    stream = batches(x, y, batch_size=batch_size, seed=seed, augment=augment)
+    if watch is not None:
+        stream, fit_options["after"] = watch.stream(stream), watch.after_training(steps)
+    return fit(model, stream, cross_entropy, steps=steps, **fit_options)

@@ -7,7 +7,8 @@ PASCAL detection". Nothing about vehicles is learned in pretraining; what carrie
 The comparison is the course's protocol in miniature: one network and one training recipe for every
 initialisation (the same fine-tuning steps for the pretrained network and for scratch), ``label_draws`` few-label
 subsets per point (mean ± std), accuracy on every target-task image of the test set. Nothing is chosen on the test
-set: the steps are fixed in advance, the same for every start.
+set: the steps are fixed in advance, the same for every start; the frozen rows' layer (and random init's read: as
+initialised or with BatchNorm recalibrated) is chosen on a validation split of the target task's training images.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import torch
+from torch import nn
 
 from course_lib import augment, checks, config, evaluate, nets, pretrained, seeds, show, train
 from course_lib.data import ImageData
@@ -35,17 +37,20 @@ class Sizes(config.Profile):
     pretrain_steps: int  # optimiser steps of the supervised pretraining on the source task (every animal label)
     finetune_steps: int  # optimiser steps of each few-label fine-tuning run, the same for pretrained and scratch
     labels_per_class: tuple[int, ...]  # points of the label-efficiency curves; 10 is one of them (the claim reads it)
+    validation: int  # target-task training images held out with their labels: they choose the frozen rows' layer
 
 
 # lab: 5 points x 3 labelled draws x 2 starts = 30 fine-tuning runs of 100 steps (about 100 s on 2 CPU cores; with 150
 # steps and 7 points it took twice that, over the notebook's 4 minutes once the draws went from 1 to 3)
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(pretrain_steps=500, finetune_steps=100, labels_per_class=(2, 10)),
-    lab=dict(pretrain_steps=1_000, finetune_steps=100, labels_per_class=(1, 3, 10, 30, 100)),
-    full=dict(pretrain_steps=6_000, finetune_steps=300, labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500)),
+    ci=dict(pretrain_steps=500, finetune_steps=100, labels_per_class=(2, 10), validation=1000),
+    lab=dict(pretrain_steps=1_000, finetune_steps=100, labels_per_class=(1, 3, 10, 30, 100), validation=1000),
+    full=dict(pretrain_steps=6_000, finetune_steps=300, labels_per_class=(1, 2, 5, 10, 20, 50, 100, 500),
+              validation=2000),
 )
 CLAIM_FROM = 10  # the claim averages the curves over their points with at least this many labels per class
+PROBE_DIM = 2048  # a frozen row's every layer is average-pooled to at most this many numbers before its probe
 
 # every ordering the notebook states, on the numbers it records: seeds.table shows each over seeds 0, 1 and 2
 ORDERINGS: list[seeds.Ordering] = [
@@ -73,23 +78,29 @@ class Tasks:
 
     source: tuple[torch.Tensor, torch.Tensor]
     source_test: tuple[torch.Tensor, torch.Tensor]
-    target: tuple[torch.Tensor, torch.Tensor]
+    target: tuple[torch.Tensor, torch.Tensor]  # the few labels are drawn from these
+    target_val: tuple[torch.Tensor, torch.Tensor]  # held out with their labels: they choose, never train
     target_test: tuple[torch.Tensor, torch.Tensor]
     source_names: list[str]
     target_names: list[str]
 
     def __str__(self) -> str:
         return (f"source task: {len(self.source[0])} labelled training images of {', '.join(self.source_names)}\n"
-                f"target task: {len(self.target[0])} training images (a few labels will be drawn) and "
-                f"{len(self.target_test[0])} test images of {', '.join(self.target_names)}")
+                f"target task: {len(self.target[0])} training images (a few labels will be drawn), "
+                f"{len(self.target_val[0])} validation images and {len(self.target_test[0])} test images of "
+                f"{', '.join(self.target_names)}")
 
 
-def split_tasks(train_set: ImageData, test_set: ImageData, device: torch.device) -> Tasks:
-    """Animals (source) and vehicles (target), for training and for testing."""
+def split_tasks(train_set: ImageData, test_set: ImageData, device: torch.device, validation: int,
+                seed: int = 0) -> Tasks:
+    """Animals (source) and vehicles (target), for training and for testing; ``validation`` of the vehicles'
+    training images held out with their labels (``evaluate.split_validation``)."""
     train_set, test_set = train_set.to(device), test_set.to(device)
+    target, target_val = evaluate.split_validation(*select_classes(train_set.x, train_set.y, VEHICLES), validation,
+                                                   seed)
     return Tasks(source=select_classes(train_set.x, train_set.y, ANIMALS),
                  source_test=select_classes(test_set.x, test_set.y, ANIMALS),
-                 target=select_classes(train_set.x, train_set.y, VEHICLES),
+                 target=target, target_val=target_val,
                  target_test=select_classes(test_set.x, test_set.y, VEHICLES),
                  source_names=[train_set.classes[c] for c in ANIMALS],
                  target_names=[train_set.classes[c] for c in VEHICLES])
@@ -121,13 +132,16 @@ def pretrain_with_labels(x: torch.Tensor, y: torch.Tensor, sizes: Sizes, seed: i
     return model, history
 
 
-def transfer_curves(source: nets.Backbone, train_xy, test_xy, sizes: Sizes, seed: int = 0):
-    """Accuracy (%) against labels per class on the target task, for four ways to start.
+def transfer_curves(source: nets.Backbone, tasks: Tasks, sizes: Sizes, seed: int = 0):
+    """Accuracy (%) against labels per class on the target task, for four ways to start; and how each frozen row
+    was read (``frozen_curve``).
 
     "Fine-tuned" and "scratch" use the same recipe (steps, augmentation, optimiser); only the initial weights
-    differ. The "frozen" rows train only a linear probe on fixed features (the protocol of later notebooks).
+    differ. The "frozen" rows train only a linear probe on fixed features (the protocol of later notebooks), each
+    at the layer chosen on validation; random init also at its better read (as initialised, or with BatchNorm
+    recalibrated on the target task's images, no labels read). Returns ({row: curve}, the frozen rows' choices).
     """
-    (x, y), (x_test, y_test) = train_xy, test_xy
+    (x, y), (x_test, y_test) = tasks.target, tasks.target_test
     n_classes = int(y.max()) + 1
     random_init = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
 
@@ -136,20 +150,41 @@ def transfer_curves(source: nets.Backbone, train_xy, test_xy, sizes: Sizes, seed
 
     recipe = dict(steps=sizes.finetune_steps, augment=augment.random_crop_flip, seed=seed,
                   batch_size=sizes.batch_size, draws=sizes.label_draws)
-    points, draws = sizes.labels_per_class, sizes.label_draws
+    points = sizes.labels_per_class
     with pretrained.Runs(NOTEBOOK, "fine-tuning runs", sizes=sizes, loss="cross-entropy", **recipe) as runs:
         finetuned = {"pretrained, fine-tuned": evaluate.finetune_curve(start_from(source), x, y, x_test, y_test,
                                                                        points, desc="pretrained", trained=runs,
                                                                        **recipe),
                      "scratch": evaluate.finetune_curve(start_from(random_init), x, y, x_test, y_test, points,
                                                         desc="scratch", trained=runs, **recipe)}
-    return {
-        **finetuned,
-        "pretrained, frozen + linear probe": evaluate.probe_curve(source.embed, x, y, x_test, y_test,
-                                                                  points, seed, draws),
-        "random init, frozen + linear probe": evaluate.probe_curve(random_init.embed, x, y, x_test, y_test,
-                                                                   points, seed, draws),
-    }
+    frozen = {"pretrained, frozen + linear probe": frozen_curve({"": source}, tasks, sizes, seed),
+              "random init, frozen + linear probe": frozen_curve(evaluate.random_reads(random_init, x), tasks,
+                                                                 sizes, seed)}
+    choices = pd.DataFrame({name: row for name, (_, row) in frozen.items()}).T
+    return {**finetuned, **{name: curve for name, (curve, _) in frozen.items()}}, choices
+
+
+def frozen_curve(reads: dict[str, nn.Module], tasks: Tasks, sizes: Sizes, seed: int = 0):
+    """A frozen network's label-efficiency curve under a linear probe, and what chose it. At the fewest labels every
+    layer of every read (``reads``: {read: network}; random init's two, ``evaluate.random_reads``) is probed on the
+    same draws, and the (read, layer) best on the validation split is kept for every point. Returns (curve, {layer,
+    read, validation labels})."""
+    parts = (tasks.target[0], tasks.target_val[0], tasks.target_test[0])
+    labels = (tasks.target[1], tasks.target_val[1], tasks.target_test[1])
+    features = {read: [evaluate.stage_features(net, x, target_dim=PROBE_DIM) for x in parts]
+                for read, net in reads.items()}
+
+    def probe(read: str, per_class: int, layers=nets.STAGES) -> evaluate.LayerScores:
+        train, val, test = ({layer: part[layer] for layer in layers} for part in features[read])
+        return evaluate.probe_layers(train, labels[0], val, labels[1], test, labels[2], per_class=per_class,
+                                     draws=sizes.label_draws, seed=seed)
+
+    fewest, *more = sizes.labels_per_class
+    first = {read: probe(read, fewest) for read in reads}
+    read = evaluate.better_on_validation({read: scores.best_val for read, scores in first.items()})
+    layer = first[read].best_layer
+    curve = {fewest: first[read].best, **{k: probe(read, k, (layer,)).best for k in more}}
+    return curve, {evaluate.BEST_LAYER: layer, evaluate.READ: read or "-", evaluate.VAL_LABELS: len(labels[1])}
 
 
 def curve_table(curves: dict[str, dict[int, evaluate.Spread]]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from course_lib import checks, evaluate, nets, pretrained, seeds
 from course_lib.lessons import (
     autoencoders,
     colorization,
+    multimodal_embeddings,
     relative_position,
     sound_supervision,
     split_brain,
@@ -19,7 +20,7 @@ from course_lib.lessons import (
 from course_lib.lessons import scoreboard as lesson
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, mnist_steps=2, cifar_steps=2, seconds=30,
-                           probe_dim=64, label_draws=2)
+                           probe_dim=64, draws=2)
 
 
 def _split(dataset, n=300, n_val=100, n_test=100, seed=0, noise=0.1):
@@ -44,12 +45,15 @@ TEACHER = {
     "egomotion": (transformations, "steps"),
     "contrastive (SimCLR)": (transformations, "steps"),
     "classes from sound": (sound_supervision, "owens_steps"),
+    "audio-visual correspondence (L3-Net)": (sound_supervision, "steps"),
+    "image-sound InfoNCE (CLIP)": (multimodal_embeddings, "steps"),
     "relative position": (relative_position, "pretext_steps"),
     "colorization": (colorization, "steps"),
     "split-brain (cl,cl), l_ab": (split_brain, "steps"),
     "split-brain (cl,cl), ab_l": (split_brain, "steps"),
     lesson.SUPERVISED: (relative_position, "supervised_steps"),
 }
+SOUND_ROWS = {"sound_classes", "avc", "infonce"}  # the MNIST rows that learn from the digits' soundtracks
 
 
 @pytest.fixture
@@ -68,7 +72,7 @@ def runs(monkeypatch):
 def _trained_by_their_notebooks_recipes(runs, dataset):
     """Every run is the board's (named "12_scoreboard/<dataset>: <row>"), each under its own name, and was trained
     by the recipe of the notebook that teaches its row: that lesson's sizes of the profile, at the board's width,
-    batch size and steps."""
+    batch size and steps (the supervised fence: its most steps, ``fence_steps``)."""
     names = [run for run, _ in runs]
     assert len(names) == len(set(names))
     for run, recipe in runs:
@@ -78,7 +82,8 @@ def _trained_by_their_notebooks_recipes(runs, dataset):
         teacher, steps = TEACHER[row]
         sizes = recipe["sizes"]
         assert on == dataset and isinstance(sizes, teacher.Sizes) and sizes.name == TINY.name, run
-        assert getattr(sizes, steps) == TINY.steps(dataset), run
+        most = TINY.fence_steps if row == lesson.SUPERVISED else TINY.steps(dataset)
+        assert getattr(sizes, steps) == most, run
         assert sizes.width == TINY.width and sizes.batch_size == TINY.batch_size, run
 
 
@@ -89,6 +94,7 @@ def test_sizes_grow_from_ci_to_full_and_the_budgets_are_the_issues():
     assert ci.cifar_steps <= lab.cifar_steps <= full.cifar_steps
     assert ci.test_images <= lab.test_images <= full.test_images
     assert lesson.BUDGETS == {"mnist": (100, 1000), "cifar": (1000, 5000)}
+    assert lab.draws == lab.label_draws and full.draws == full.label_draws  # only ci draws fewer, for time
 
 
 def test_the_registry_has_both_fences_on_each_dataset_and_one_key_per_row():
@@ -98,9 +104,10 @@ def test_the_registry_has_both_fences_on_each_dataset_and_one_key_per_row():
         assert names[0] == lesson.RANDOM and names[-1] == lesson.SUPERVISED
         assert len(set(names)) == len(names) and len({m.key for m in rows}) == len(rows)
         assert sum(not m.fence for m in rows) >= 4
-    assert {m.notebook for m in lesson.METHODS if not m.fence} == {"02", "04", "05", "06", "07", "08"}
+    assert {m.notebook for m in lesson.METHODS if not m.fence} == {"02", "04", "05", "06", "07", "08", "11"}
     used_labels = {m.name for m in lesson.METHODS if m.labels != "none"}
-    assert used_labels == {"classes from sound", lesson.SUPERVISED}  # the simulator's digit labels, and the fence
+    # the simulator's digit labels (the rows that learn from the soundtracks), and the fence
+    assert used_labels == {m.name for m in lesson.METHODS if m.key in SOUND_ROWS} | {lesson.SUPERVISED}
 
 
 def test_every_cifar_row_pretrains_by_its_notebooks_recipe_and_reads_the_same_rgb_images(runs):
@@ -116,7 +123,9 @@ def test_every_cifar_row_pretrains_by_its_notebooks_recipe_and_reads_the_same_rg
         assert extractor.channels == extractors[lesson.RANDOM].channels, name
     assert len(runs) == 6  # split-brain trains two halves, each under its own name
     _trained_by_their_notebooks_recipes(runs, "cifar")
-    assert all(history.step[-1] == TINY.cifar_steps for history in histories.values())
+    assert all(history.step[-1] == TINY.cifar_steps for name, history in histories.items()
+               if name != lesson.SUPERVISED)
+    assert histories[lesson.SUPERVISED].step[-1] <= TINY.fence_steps  # stopped at its validation optimum
     assert histories["split-brain (cl,cl)"].last() > 0  # its halves' losses, summed
 
 
@@ -143,7 +152,7 @@ def test_random_init_is_where_every_pretext_run_starts():
 def test_mnist_rows_without_sound_pretrain_on_the_images_alone_by_their_notebooks_recipes(runs):
     split = _split("mnist")
     for method in lesson.methods("mnist"):
-        if method.key == "sound_classes":
+        if method.key in SOUND_ROWS:
             continue  # reads the FSDD recordings: tested where the data is (below)
         extractor, _ = method.pretrain(split, TINY, 0, f"mnist: {method.name}")
         assert evaluate.stage_features(extractor, split.x[:3], target_dim=64)["conv5"].shape[0] == 3
@@ -153,16 +162,43 @@ def test_mnist_rows_without_sound_pretrain_on_the_images_alone_by_their_notebook
     assert recipe["loss"].keywords["corrupt"].keywords["noise"] == autoencoders.NOISE  # 04's masked pixels
 
 
-def test_classes_from_sound_pretrains_on_the_sound_clusters_of_real_recordings(runs):
+def _needs_fsdd():
     pytest.importorskip("scipy")
     from course_lib import config
 
     if not (config.data_root() / "fsdd").exists():
         pytest.skip("FSDD is not in the data root")
+
+
+def test_classes_from_sound_pretrains_on_the_sound_clusters_of_real_recordings(runs):
+    _needs_fsdd()
     extractor, history = lesson.classes_from_sound(_split("mnist"), TINY, 0, "mnist: classes from sound")
     assert history.step[-1] == TINY.mnist_steps and extractor.channels["conv5"] == 8 * TINY.width
     _trained_by_their_notebooks_recipes(runs, "mnist")
     assert runs[0][1]["k"] == sound_supervision.OWENS_K  # 08's number of sound clusters
+
+
+@pytest.mark.parametrize("row", [lesson.correspondence, lesson.infonce])
+def test_the_image_tower_of_a_two_tower_row_is_what_the_board_reads(runs, row):
+    _needs_fsdd()
+    split = _split("mnist")
+    name = next(m.name for m in lesson.methods("mnist") if m.pretrain is row)
+    extractor, history = row(split, TINY, 0, f"mnist: {name}")
+    start = nets.random_backbone(1, TINY.width, 0)  # the random-init row: where its image tower started
+    assert history.step[-1] == TINY.mnist_steps and extractor.channels == start.channels
+    assert not extractor.training
+    assert evaluate.stage_features(extractor, split.x[:3], target_dim=64)["conv5"].shape[0] == 3
+    _trained_by_their_notebooks_recipes(runs, "mnist")
+    assert not torch.equal(extractor.stages["conv1"][0].weight, start.stages["conv1"][0].weight)
+
+
+def test_the_supervised_fence_stops_at_its_validation_optimum_and_keeps_those_weights(runs):
+    split = _split("mnist")
+    extractor, history = lesson.supervised(split, TINY, 0, f"mnist: {lesson.SUPERVISED}")
+    curve = dict(zip(history["val_step"], history["val_accuracy"], strict=True))
+    best = history["best_step"][0]
+    assert curve[best] == max(curve.values()) and max(curve) <= TINY.fence_steps
+    assert dict(runs)[f"{lesson.NOTEBOOK}/mnist: {lesson.SUPERVISED}"]["stopped_on_validation"] == len(split.val_x)
 
 
 def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
@@ -170,7 +206,7 @@ def test_score_chooses_the_layer_on_validation_and_averages_the_draws():
     backbone = nets.random_backbone(1, 4, 0)
     row = lesson.score(backbone, split, TINY, seed=0, budgets=(100, 50))
     for budget in (50, 100):
-        assert row.linear[budget].best.draws == TINY.label_draws and row.knn[budget].draws == TINY.label_draws
+        assert row.linear[budget].best.draws == TINY.draws and row.knn[budget].draws == TINY.draws
     assert list(row.linear[50].test) == list(nets.STAGES)  # the smallest budget reads every layer ...
     assert row.linear_layer == max(row.linear[50].val, key=row.linear[50].val.get)  # ... chosen on validation
     assert list(row.linear[100].test) == [row.linear_layer]  # ... and the larger budget reads that layer only
@@ -201,7 +237,7 @@ def test_draw_scores_are_each_metrics_draws_and_average_to_it(monkeypatch):
     draws, metrics = lesson.draw_scores({lesson.RANDOM: row}, "mnist"), lesson.metrics({lesson.RANDOM: row}, "mnist")
     assert set(draws) == {name for name in metrics if not name.endswith(("_std", "_recalibrated", "_knn_recalibrated"))}
     for name, values in draws.items():
-        assert len(values) == TINY.label_draws and sum(values) / len(values) == pytest.approx(metrics[name])
+        assert len(values) == TINY.draws and sum(values) / len(values) == pytest.approx(metrics[name])
 
 
 def test_random_init_keeps_the_read_that_is_better_on_validation_for_each_readout():
@@ -230,7 +266,7 @@ def test_score_all_reads_random_init_as_initialised_and_recalibrated_on_unlabell
 
     monkeypatch.setattr(lesson.protocol, "score", recorded)
     random = nets.random_backbone(1, 4, 0)
-    rows = lesson.score_all({lesson.RANDOM: random}, split, dataclasses.replace(TINY, label_draws=1))
+    rows = lesson.score_all({lesson.RANDOM: random}, split, dataclasses.replace(TINY, draws=1))
     (plain_desc, plain_var), (recal_desc, recal_var) = seen
     assert plain_desc == f"mnist: {lesson.RANDOM}" and recal_desc == f"mnist: {lesson.RANDOM}, {lesson.RECALIBRATED}"
     assert all(torch.equal(v, torch.ones_like(v)) for v in plain_var)  # the weights as initialised ...
@@ -311,17 +347,19 @@ def test_the_claims_fail_when_the_board_says_otherwise():
 # --- over pretraining seeds: the orderings the notebook states, and the ranks ------------------------------------
 
 # a board's linear-probe accuracy on seeds 0, 1, 2, row by row in the registry's order (random init first, supervised
-# last: MNIST has six rows, CIFAR-10 seven); kNN is 5 points lower, random init's kNN 60 on every seed
+# last: MNIST has eight rows, CIFAR-10 seven); kNN is 5 points lower, random init's kNN 60 on every seed
 SEEDS = (0, 1, 2)
-LINEAR = ((80.0, 80.0, 80.0), (83.0, 79.0, 81.0), (81.0, 79.5, 79.0), (86.0, 86.0, 86.0), (92.0, 92.0, 92.0),
-          (96.0, 96.0, 96.0), (97.0, 97.0, 97.0))
+_FIRST = ((80.0, 80.0, 80.0), (83.0, 79.0, 81.0), (81.0, 79.5, 79.0), (86.0, 86.0, 86.0), (92.0, 92.0, 92.0))
+LINEAR = {"mnist": (*_FIRST, (84.0, 84.0, 84.0), (90.0, 90.0, 90.0), (96.0, 96.0, 96.0)),
+          "cifar": (*_FIRST, (96.0, 96.0, 96.0), (97.0, 97.0, 97.0))}
 
 
 def _recorded(seed: int) -> dict[str, float]:
     """What the notebook records on one seed: ``lesson.metrics`` of a full board of each dataset."""
     out = {}
     for dataset in lesson.DATASETS:
-        rows = {m.name: _row(LINEAR[i][seed], 60.0 if m.name == lesson.RANDOM else LINEAR[i][seed] - 5.0,
+        linear = LINEAR[dataset]
+        rows = {m.name: _row(linear[i][seed], 60.0 if m.name == lesson.RANDOM else linear[i][seed] - 5.0,
                              budgets=lesson.BUDGETS[dataset]) for i, m in enumerate(lesson.methods(dataset))}
         out.update(lesson.metrics(rows, dataset))
     return out
@@ -366,15 +404,25 @@ def test_ranks_over_seeds_average_each_seeds_rank_and_show_the_spread_over_seeds
     ranks = lesson.ranks_over_seeds(seeds.load(lesson.NOTEBOOK, root=seeds_root))
     mnist = ranks.sort_index().loc[("MNIST", "100")]  # sorted: the frame keeps the registry order
     assert mnist.loc[lesson.SUPERVISED, "mean rank (linear)"] == "1.0"
-    assert mnist.loc[lesson.RANDOM, "mean rank (linear)"] == "5.0"  # last, fourth, fifth of six
-    assert mnist.loc["denoising autoencoder", "mean rank (linear)"] == "4.7"  # 4, 6, 4
+    assert mnist.loc[lesson.RANDOM, "mean rank (linear)"] == "7.0"  # last, sixth, seventh of eight
+    assert mnist.loc["denoising autoencoder", "mean rank (linear)"] == "6.7"  # 6, 8, 6
     assert mnist.loc["denoising autoencoder", "linear (%) over seeds"] == "81.0 ± 2.0"
-    assert mnist.loc[lesson.RANDOM, "mean rank (kNN)"] == "6.0"
+    assert mnist.loc[lesson.RANDOM, "mean rank (kNN)"] == "8.0"
     assert set(ranks.loc["CIFAR-10"].index.get_level_values("labels")) == {"1,000", "5,000"}
     runs = seeds.load(lesson.NOTEBOOK, root=seeds_root)
     del runs[2]["metrics"]["cifar_5000_colorization_knn"]
     with pytest.raises(KeyError, match="seeds 12"):
         lesson.ranks_over_seeds(runs)
+
+
+def test_ranks_over_seeds_in_a_seeds_run_leave_out_the_seeds_that_lack_numbers(seeds_root, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CLAIMS", "report")  # what a seeds run sets: it must reach the end of the notebook
+    runs = seeds.load(lesson.NOTEBOOK, root=seeds_root)
+    del runs[2]["metrics"]["cifar_5000_colorization_knn"]
+    ranks = lesson.ranks_over_seeds(runs)
+    assert "seed(s) [2] lack numbers" in capsys.readouterr().out
+    assert ranks.attrs["caption"].startswith("rank on each of pretraining seeds 0, 1 (")
+    assert lesson.ranks_over_seeds({}).empty and "no runs over seeds yet" in capsys.readouterr().out
 
 
 # --- the exercise checker: an answer written here, and the mistakes students make ------------------------------

@@ -11,7 +11,7 @@ from course_lib.data import ImageData
 from course_lib.lessons import strong_supervision as lesson
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=16, pretrain_steps=3, finetune_steps=40,
-                           labels_per_class=(1, 4), label_draws=1)
+                           labels_per_class=(1, 4), label_draws=1, validation=8)
 PALETTE = torch.tensor([[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 1], [0, 1, 1], [0.5, 0.5, 0.5], [1, 0.5, 0],
                         [0, 0.5, 1], [0, 0, 1], [1, 1, 1]])  # one flat colour per class
 
@@ -26,7 +26,7 @@ def _cifar_like(n_per_class=8, seed=0):
 
 @pytest.fixture(scope="module")
 def tasks():
-    return lesson.split_tasks(_cifar_like(), _cifar_like(seed=1), torch.device("cpu"))
+    return lesson.split_tasks(_cifar_like(), _cifar_like(seed=1), torch.device("cpu"), TINY.validation)
 
 
 def test_sizes_cover_every_profile_and_keep_the_point_the_claim_reads():
@@ -60,6 +60,14 @@ def test_tasks_do_not_share_classes(tasks):
     assert "target task" in str(tasks)
 
 
+def test_the_target_tasks_validation_images_are_held_out_of_its_training_images(tasks):
+    (x, _), (x_val, y_val) = tasks.target, tasks.target_val
+    assert len(x_val) == TINY.validation and len(x) + len(x_val) == 4 * 8  # four vehicles, 8 images each
+    flat, flat_val = x.flatten(1), x_val.flatten(1)
+    assert not (flat_val[:, None] == flat[None]).all(-1).any()  # no image in both
+    assert y_val.max() <= 3
+
+
 def test_pretraining_starts_from_the_seeded_random_backbone(tasks):
     model, history = lesson.pretrain_with_labels(*tasks.source, dataclasses.replace(TINY, pretrain_steps=0), seed=3)
     start = nets.random_backbone(3, TINY.width, seed=3)
@@ -72,12 +80,36 @@ def test_transfer_curves_have_every_start_and_point_and_learn_easy_data(tasks):
     torch.manual_seed(0)  # the fine-tuned heads and the augmentation draw from the global stream
     model, history = lesson.pretrain_with_labels(*tasks.source, TINY)
     assert history.stopped_by == "3 steps"
-    curves = lesson.transfer_curves(model.backbone, tasks.target, tasks.target_test, TINY)
+    curves, reads = lesson.transfer_curves(model.backbone, tasks, TINY)
     assert list(curves) == ["pretrained, fine-tuned", "scratch", "pretrained, frozen + linear probe",
                             "random init, frozen + linear probe"]
     assert all(list(curve) == [1, 4] for curve in curves.values())
     assert all(curve[4] > 60 for curve in curves.values()), curves  # chance is 25 %: the colours are easy
     assert lesson.curve_table(curves).shape == (4, 2)
+    assert list(reads.index) == list(curves)[2:] and set(reads[evaluate.BEST_LAYER]) <= set(nets.STAGES)
+    assert reads.loc["pretrained, frozen + linear probe", evaluate.READ] == "-"  # one read: nothing to choose
+    assert reads.loc["random init, frozen + linear probe", evaluate.READ] in (evaluate.AS_INITIALISED,
+                                                                               evaluate.RECALIBRATED)
+    assert (reads[evaluate.VAL_LABELS] == TINY.validation).all()
+
+
+def test_a_frozen_row_keeps_the_read_and_layer_best_on_validation_for_its_whole_curve(tasks, monkeypatch):
+    chosen = []
+    probe_layers = evaluate.probe_layers
+
+    def recorded(train, *args, **kwargs):
+        scores = probe_layers(train, *args, **kwargs)
+        chosen.append((kwargs["per_class"], tuple(train), scores))
+        return scores
+
+    monkeypatch.setattr(evaluate, "probe_layers", recorded)
+    network = nets.random_backbone(3, TINY.width, 0)
+    curve, row = lesson.frozen_curve(evaluate.random_reads(network, tasks.target[0]), tasks, TINY)
+    first = [(reads, scores) for per_class, reads, scores in chosen if per_class == 1]
+    assert len(first) == 2 and all(layers == tuple(nets.STAGES) for layers, _ in first)  # every layer of both reads
+    best = max(first, key=lambda c: c[1].best_val)[1]
+    assert row[evaluate.BEST_LAYER] == best.best_layer and curve[1] == best.best
+    assert [layers for per_class, layers, _ in chosen if per_class == 4] == [(best.best_layer,)]  # then that layer
 
 
 def test_curve_table_prints_mean_and_spread_of_the_draws():
@@ -283,6 +315,6 @@ def test_show_tasks_draws_a_row_per_task(tasks):
 def test_every_training_run_of_the_notebook_has_its_own_name(tasks, run_names):
     sizes = dataclasses.replace(TINY, pretrain_steps=1, finetune_steps=1, label_draws=2)
     model, _ = lesson.pretrain_with_labels(*tasks.source, sizes)
-    lesson.transfer_curves(model.backbone, tasks.target, tasks.target_test, sizes)
+    lesson.transfer_curves(model.backbone, tasks, sizes)
     assert len(run_names) == len(set(run_names)) == 1 + 2 * 2 * 2  # pretraining; 2 starts x 2 points x 2 draws
     assert "scratch-4-per-class-draw-2" in run_names

@@ -5,7 +5,7 @@ import random_stream
 import torch
 import torch.nn.functional as F
 
-from course_lib import checks, config, evaluate, nets, papers, pretrained
+from course_lib import checks, config, evaluate, nets, papers, pretrained, train
 from course_lib.lessons import transformations as lesson
 from course_lib.pretext import transformations
 
@@ -140,39 +140,6 @@ def test_layer_errors_turn_accuracies_into_errors_and_keep_the_validation_choice
     assert table.loc["egomotion", "conv2"] == 15.0 and table.loc["egomotion", evaluate.BEST_LAYER] == "conv2"
     assert table.loc["contrastive", evaluate.BEST_LAYER] == "conv5"  # validation's choice, not test's (conv2)
     assert table.loc["contrastive", "error at that layer"] == 20.0
-
-
-class _Scripted:
-    """Validation accuracies in a fixed order, in place of ``evaluate.accuracy``."""
-
-    def __init__(self, values):
-        self.values = list(values)
-
-    def __call__(self, model, x, y):
-        return self.values.pop(0)
-
-
-def test_early_stopping_ends_the_stream_after_patience_gradings_without_a_new_best(monkeypatch):
-    monkeypatch.setattr(lesson.evaluate, "accuracy", _Scripted([50.0, 70.0, 60.0, 65.0, 69.0, 90.0]))
-    model = torch.nn.Linear(1, 1)
-    watch = lesson.EarlyStopping(model, (None, None), every=1, patience=3)
-    seen = []
-    for step, _ in enumerate(watch.stream(iter(range(100)))):
-        seen.append(step)
-        with torch.no_grad():
-            model.weight.fill_(step + 1.0)  # weights after step + 1 steps
-    assert watch.stopped_early and [s for s, _ in watch.curve] == [1, 2, 3, 4, 5]
-    assert watch.best_step == 2 and len(seen) == 5
-    watch.finish(5)
-    assert model.weight.item() == 2.0 and not model.training  # the weights of step 2 are back
-
-
-def test_early_stopping_grades_the_last_step_when_steps_run_out(monkeypatch):
-    monkeypatch.setattr(lesson.evaluate, "accuracy", _Scripted([50.0, 60.0, 70.0]))
-    watch = lesson.EarlyStopping(torch.nn.Linear(1, 1), (None, None), every=2, patience=3)
-    assert len(list(watch.stream(iter(range(5))))) == 5  # graded at steps 2 and 4, never stopped
-    watch.finish(5)
-    assert [s for s, _ in watch.curve] == [2, 4, 5] and watch.best_step == 5 and not watch.stopped_early
 
 
 def test_scratch_learns_easy_classes_and_stops_on_validation():
@@ -439,3 +406,16 @@ def test_every_training_run_of_the_notebook_has_its_own_name(run_names):
     lesson.scratch(train_xy, val_xy, test_xy, TINY)
     assert len(run_names) == len(set(run_names)) == 2 + 2 * 2  # two pretext tasks; scratch: 2 budgets x 2 draws
     assert "scratch-20-labels-draw-2" in run_names
+
+
+def test_pretext_accuracy_puts_each_pretexts_own_accuracy_beside_its_chance_level():
+    egomotion, contrastive = train.History(stopped_by="400 steps"), train.History(stopped_by="400 steps")
+    egomotion.log(10, 1.0, {"loss": 3.0, "acc_tx": 0.5, "acc_ty": 0.25, "acc_rotation": 0.1})
+    contrastive.log(10, 1.0, {"loss": 2.0, "acc": 0.5})
+    sizes = dataclasses.replace(TINY, batch_size=8)
+    table = lesson.pretext_accuracy({"egomotion": egomotion, "contrastive": contrastive}, sizes)
+    assert list(table.index) == [("egomotion", "tx"), ("egomotion", "ty"), ("egomotion", "rotation"),
+                                 ("contrastive", "partner found")]
+    assert table.loc[("egomotion", "tx"), "chance"] == "14.3%"  # 7 shifts, -3 ... 3 pixels
+    assert table.loc[("egomotion", "rotation"), "times chance"] == "2.0"  # 20 bins: chance 5 %
+    assert table.loc[("contrastive", "partner found"), "chance"] == "6.7%"  # 1 of the 2N - 1 = 15 other views

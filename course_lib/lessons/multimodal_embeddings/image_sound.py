@@ -89,14 +89,15 @@ def make_infonce(sizes: Sizes, seed: int, device: torch.device | str = "cpu") ->
         return je.JointEmbedding(image_tower, audio_tower, image_tower.out_dim, audio_tower.out_dim).to(device)
 
 
-def train_infonce(d: ss.SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True):
+def train_infonce(d: ss.SoundsAndImages, sizes: Sizes, seed: int = 0, progress: bool = True,
+                  notebook: str = NOTEBOOK, desc: str = "InfoNCE, image-sound"):
     """Two towers trained with the symmetric InfoNCE on batches of ``sizes.pairs_per_step`` videos (every other
-    video of the batch a negative); returns (model, history)."""
+    video of the batch a negative); returns (model, history). ``notebook`` and ``desc``: whose run it is and its
+    name there (the scoreboard, 12, trains it on its own digits at its own sizes)."""
     model = make_infonce(sizes, seed, d.images.device)
     stream = je.pair_batches(d.images, d.sounds, d.soundtrack, sizes.pairs_per_step, seed)
-    desc = "InfoNCE, image-sound"
     history = pretrained.load_or_train(
-        model, f"{NOTEBOOK}/{desc}",
+        model, f"{notebook}/{desc}",
         lambda: train.fit(model, stream, je.clip_loss, steps=sizes.steps, max_seconds=sizes.seconds, desc=desc,
                           progress=progress),
         sizes=sizes, seed=seed, loss=je.clip_loss)

@@ -29,6 +29,7 @@ from course_lib.detection import (
     frozen_features,
     make_scenes,
 )
+from course_lib.early_stopping import EarlyStopping
 from course_lib.pretext import relative_position as rp
 
 NOTEBOOK = "02_relative_position"  # its runs' shipped weights are named after it
@@ -150,22 +151,32 @@ def pretrain_all(data: Split, sizes: Sizes, seed: int = 0, progress: bool = True
                        "relative_position": relpos_history})
 
 
+STOP_PATIENCE = 3  # gradings in a row without a new best that end a supervised run stopped on validation
+
+
 def pretrain_supervised(images: ImageData, sizes: Sizes, seed: int = 0, progress: bool = True,
                         notebook: str = NOTEBOOK, desc: str = "supervised pretraining",
-                        augmentation: Callable[[torch.Tensor], torch.Tensor] = augment.random_crop_flip):
-    """Classify the pretraining photos with their labels (crop + flip augmentation); returns (backbone, history).
-    ``notebook``, ``desc`` and ``augmentation``: whose run it is, its name there and the batched augmentation (the
-    scoreboard, 12, trains its supervised fence with this recipe at its own sizes, on digits with 05's views)."""
-    device = images.x.device
+                        augmentation: Callable[[torch.Tensor], torch.Tensor] = augment.random_crop_flip,
+                        stop_on: ImageData | None = None):
+    """Classify the pretraining photos with their labels (crop + flip augmentation) for ``sizes.supervised_steps``;
+    returns (backbone, history). ``notebook``, ``desc`` and ``augmentation``: whose run it is, its
+    name there and the batched augmentation (the scoreboard, 12, trains its supervised fence with this recipe at its
+    own sizes, on digits with 05's views). ``stop_on``: labelled validation images; graded on them ten times over
+    the steps, the run stops once ``STOP_PATIENCE`` gradings in a row have not beaten the best, and keeps the best
+    weights (``early_stopping``)."""
+    device, steps = images.x.device, sizes.supervised_steps
     with config.isolated_rng(seed):  # the classifier layer and the augmentations drawn
         backbone = nets.random_backbone(images.x.shape[1], sizes.width, seed, device)
         model = nets.Classifier(backbone, len(images.classes)).to(device)
+        watch = None if stop_on is None else EarlyStopping(model, (stop_on.x, stop_on.y), every=max(steps // 10, 1),
+                                                           patience=STOP_PATIENCE)
         history = pretrained.load_or_train(
             model, f"{notebook}/{desc}",
-            lambda: train.train_classifier(model, images.x, images.y, steps=sizes.supervised_steps,
-                                           batch_size=sizes.batch_size, augment=augmentation, seed=seed,
+            lambda: train.train_classifier(model, images.x, images.y, steps=steps, batch_size=sizes.batch_size,
+                                           augment=augmentation, seed=seed, watch=watch,
                                            max_seconds=sizes.pretrain_seconds, progress=progress, desc=desc),
-            sizes=sizes, seed=seed, loss="cross-entropy", augment=augmentation)
+            sizes=sizes, seed=seed, loss="cross-entropy", augment=augmentation,
+            **({} if stop_on is None else {"stopped_on_validation": len(stop_on.x), "patience": STOP_PATIENCE}))
     return model.backbone.eval(), history
 
 

@@ -7,15 +7,16 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 chooses, the test set only grades), and test images; every method pretrains on the same images,
                 without their labels;
 * ``recipes``   how each row pretrains: by the recipe function of the notebook that teaches it (02, 04, 05, 06, 07,
-                08), called -- one recipe per pretext, never a copy of its constants -- at the board's width, batch
+                08, 11), called -- one recipe per pretext, never a copy of its constants -- at the board's width, batch
                 size, steps and time cap, and named under "12_scoreboard/"; and the fences, **random init** (the
                 weights every run starts from, trained by nothing; on CIFAR-10 also a random network that reads the
                 lightness only, as colorization does) and **supervised** (02's supervised pretraining on
-                the labels of every pretraining image: crop + flip on photos, 05's contrastive views on digits);
+                the labels of every pretraining image: crop + flip on photos, 05's contrastive views on digits;
+                up to ``sizes.fence_steps`` steps, stopped at its validation optimum);
 * ``board``     the registry ``METHODS``: one entry per (method, dataset), and ``pretrain_all``;
 * ``protocol``  ``score``: one backbone (``nets.Backbone``, the profile's width), frozen; every layer conv1 ... conv5
                 average-pooled to at most ``sizes.probe_dim`` numbers (features computed once); at each label budget
-                (MNIST 100 and 1,000 labels, CIFAR-10 1,000 and 5,000, a tenth per class) ``label_draws`` labelled
+                (MNIST 100 and 1,000 labels, CIFAR-10 1,000 and 5,000, a tenth per class) ``sizes.draws`` labelled
                 subsets, the same for every row; a **linear probe** (``evaluate.probe_layers``) and a weighted
                 **k-nearest-neighbour** classifier (``evaluate.knn_scores_by_k``), each at the layer (the kNN also
                 at the k, of ``NEIGHBOURS``) that is best on the validation split at the smaller budget; mean ± std
@@ -97,8 +98,10 @@ from course_lib.lessons.scoreboard.recipes import (
     classes_from_sound,
     colorization,
     contrastive,
+    correspondence,
     denoising_autoencoder,
     egomotion,
+    infonce,
     own_sizes,
     random_init,
     random_lightness,
@@ -127,7 +130,8 @@ __all__ = [
     "SUPERVISED", "Sizes", "Split", "load",
     "check_knn_vote", "AS_INITIALISED", "READOUTS", "RECALIBRATED", "Row",
     "at_its_best", "accuracy", "knn_read", "score", "score_all", "spread", "HALVES", "MASKED",
-    "Reads", "classes_from_sound", "colorization", "contrastive", "denoising_autoencoder", "egomotion", "own_sizes",
+    "Reads", "classes_from_sound", "colorization", "contrastive", "correspondence", "denoising_autoencoder",
+    "egomotion", "infonce", "own_sizes",
     "random_init", "random_lightness", "relative_position", "split_brain", "supervised", "together",
     "best_pretext", "linear", "plot", "random_reads",
     "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",

@@ -11,6 +11,7 @@ import pandas as pd
 from course_lib import results
 from course_lib.lessons import autoencoders as ae04
 from course_lib.lessons import colorization as col06
+from course_lib.lessons import multimodal_embeddings as mm11
 from course_lib.lessons import sound_supervision as ss08
 from course_lib.lessons import split_brain as sb07
 from course_lib.lessons import transformations as tf05
@@ -29,7 +30,8 @@ class Reported:
     error: bool = False  # recorded as an error (%), shown as 100 - error
 
 
-_AE, _TF, _SS, _COL, _SB = (lesson.SIZES["lab"] for lesson in (ae04, tf05, ss08, col06, sb07))  # results/lab's sizes
+# results/lab's sizes
+_AE, _TF, _SS, _COL, _SB, _MM = (lesson.SIZES["lab"] for lesson in (ae04, tf05, ss08, col06, sb07, mm11))
 
 REPORTED = {
     ("mnist", RANDOM): Reported("05_transformations", "error_100_random_features", 100,
@@ -46,6 +48,13 @@ REPORTED = {
     ("mnist", "classes from sound"): Reported("08_sound_supervision", "probe_image_100_owens",
                                               10 * ss08.LABELS_PER_CLASS, f"08's tower (width {_SS.tower_width}), "
                                               f"{_SS.owens_steps} steps on {_SS.images:,} images"),
+    ("mnist", "audio-visual correspondence (L3-Net)"): Reported(
+        "08_sound_supervision", "probe_image_100_trained", 10 * ss08.LABELS_PER_CLASS,
+        f"08's tower (width {_SS.tower_width}), {_SS.steps} steps on {_SS.images:,} images"),
+    ("mnist", "image-sound InfoNCE (CLIP)"): Reported(
+        "11_multimodal_embeddings", "probe_image_100_labels", 10 * max(mm11.PROBE_LABELS),
+        f"11's tower (width {_MM.tower_width}), {_MM.steps} steps on {_MM.images:,} images, probed at its joint "
+        "space, not at a layer"),
     ("mnist", SUPERVISED): Reported("08_sound_supervision", "probe_image_100_supervised", 10 * ss08.LABELS_PER_CLASS,
                                     f"08's tower (width {_SS.tower_width}), no augmentation"),
     ("cifar", RANDOM): Reported("07_split_brain", "probe_random_best", _SB.probe_labels,

@@ -11,7 +11,6 @@ from torch import nn
 
 from course_lib import config, train
 from course_lib.lessons import autoencoders as ae04
-from course_lib.lessons import sound_supervision as ss08
 from course_lib.lessons.scoreboard.datasets import (
     DATASETS,
     FENCES,
@@ -25,8 +24,10 @@ from course_lib.lessons.scoreboard.recipes import (
     classes_from_sound,
     colorization,
     contrastive,
+    correspondence,
     denoising_autoencoder,
     egomotion,
+    infonce,
     random_init,
     random_lightness,
     relative_position,
@@ -53,6 +54,10 @@ class Method:
         return self.name in FENCES
 
 
+# the rows that learn from the digits' soundtracks: the simulator read the digit labels once, to give each image a
+# recording of its digit, so the labels reach these rows through the videos (the learner never reads them)
+THROUGH_THE_SIMULATOR = "the digit labels, through the simulator: it gave each image a recording of its digit"
+
 METHODS = (
     Method(RANDOM, "mnist", "-", "random", random_init, "nothing: the initial weights, frozen"),
     Method("denoising autoencoder", "mnist", "04", "autoencoder", denoising_autoencoder,
@@ -62,8 +67,11 @@ METHODS = (
     Method("contrastive (SimCLR)", "mnist", "05", "contrastive", contrastive,
            "which view in the batch comes from the same digit"),
     Method("classes from sound", "mnist", "08", "sound_classes", classes_from_sound,
-           "the k-means cluster of the digit's soundtrack (a spoken digit)",
-           "the digit labels, through the simulator: it gave each image a recording of its digit"),
+           "the k-means cluster of the digit's soundtrack (a spoken digit)", THROUGH_THE_SIMULATOR),
+    Method("audio-visual correspondence (L3-Net)", "mnist", "08", "avc", correspondence,
+           "whether a sound is the digit's own soundtrack or another video's", THROUGH_THE_SIMULATOR),
+    Method("image-sound InfoNCE (CLIP)", "mnist", "11", "infonce", infonce,
+           "which of the batch's sounds is the digit's own soundtrack", THROUGH_THE_SIMULATOR),
     Method(SUPERVISED, "mnist", "-", "supervised", supervised, "the label of every pretraining image",
            "every pretraining label (a fence)"),
     Method(RANDOM, "cifar", "-", "random", random_init, "nothing: the initial weights, frozen"),
@@ -83,8 +91,6 @@ METHODS = (
 # Taught in the course but not on the board, and why (the notebook says it too)
 NOT_ON_THE_BOARD = {
     "temporal order (03)": "pretrains on videos of moving digits (48 x 48 frames, six actions), not on still images",
-    "audio-visual correspondence (08)": "trains an audio tower beside the image tower; 08 trains it "
-                                        f"{ss08.SIZES['lab'].steps:,} steps (lab)",
     "objects that sound (09)": "trains on canvases of two digits and an audio tower; localisation, not recognition",
     "speech to image (10)": "a generator (audio and identity encoders, a decoder), not a representation to probe",
 }

@@ -34,7 +34,9 @@ class Sizes(config.Profile):
     mnist_steps: int  # optimiser steps of every pretraining run on MNIST (the same for every method)
     cifar_steps: int  # ... on CIFAR-10
     seconds: float  # time cap of each pretraining run (stops early, says so)
+    fence_steps: int  # the most optimiser steps of the supervised fence, which stops at its validation optimum
     probe_dim: int  # every layer average-pooled to at most this many numbers before a probe
+    draws: int  # labelled subsets per budget: the profile's ``label_draws``, but 2 in ci (20 networks on 2 cores)
 
     def steps(self, dataset: str) -> int:
         return self.mnist_steps if dataset == "mnist" else self.cifar_steps
@@ -42,9 +44,12 @@ class Sizes(config.Profile):
 
 SIZES = config.lesson_sizes(
     Sizes,
-    ci=dict(validation=1000, test_images=1000, mnist_steps=25, cifar_steps=15, seconds=6, probe_dim=128),
-    lab=dict(validation=1000, test_images=5000, mnist_steps=150, cifar_steps=90, seconds=25, probe_dim=512),
-    full=dict(validation=5000, test_images=10_000, mnist_steps=1500, cifar_steps=1500, seconds=120, probe_dim=1024),
+    ci=dict(validation=1000, test_images=1000, mnist_steps=25, cifar_steps=15, seconds=6, fence_steps=30,
+            probe_dim=128, draws=2),
+    lab=dict(validation=1000, test_images=5000, mnist_steps=150, cifar_steps=90, seconds=25, fence_steps=300,
+             probe_dim=256, draws=3),
+    full=dict(validation=5000, test_images=10_000, mnist_steps=1500, cifar_steps=1500, seconds=120,
+              fence_steps=4500, probe_dim=1024, draws=5),
 )
 
 

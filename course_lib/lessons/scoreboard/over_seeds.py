@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from course_lib import seeds
+from course_lib import config, seeds
 from course_lib.lessons.scoreboard.board import methods
 from course_lib.lessons.scoreboard.claims import metric_name
 from course_lib.lessons.scoreboard.datasets import BUDGETS, DATASETS, FENCES, NOTEBOOK, RANDOM, RANDOM_LIGHTNESS
@@ -64,9 +64,15 @@ ORDERINGS = [
     # what the notebook says in words ("What the board says", the claim check, the summary)
     best("classes from sound", "mnist", 100),
     best("classes from sound", "mnist", 1000),
-    beats("contrastive (SimCLR)", ("denoising autoencoder", "egomotion"), "mnist", 100, says="comes next"),
+    best("image-sound InfoNCE (CLIP)", "mnist", 100),
+    best("image-sound InfoNCE (CLIP)", "mnist", 1000),
+    beats("contrastive (SimCLR)", ("denoising autoencoder", "egomotion"), "mnist", 100),
     beats("contrastive (SimCLR)", "egomotion", "mnist", 100, says="beats egomotion, as in 05"),
     *(every_pretext_beats_random(dataset, budget) for dataset in DATASETS for budget in BUDGETS[dataset]),
+    # the two towers that learn from the soundtracks: picking a frame's sound out of a batch (11) against telling a
+    # frame's own sound from another video's (08)
+    *(beats("image-sound InfoNCE (CLIP)", "audio-visual correspondence (L3-Net)", "mnist", budget)
+      for budget in BUDGETS["mnist"]),
     # colorization against the random network that reads what it reads: the lightness only
     *(beats("colorization", RANDOM_LIGHTNESS, "cifar", budget, readout, says="beats random init on lightness only")
       for readout in READOUTS for budget in BUDGETS["cifar"]),
@@ -80,15 +86,23 @@ def ranks_over_seeds(runs: dict[int, dict] | None = None) -> pd.DataFrame:
     """Per dataset, budget and read-out: each row's rank on every seed (1 = best), averaged over the seeds, and its
     accuracy (%) over the seeds, mean ± std (n - 1). ``runs``: ``seeds.load(NOTEBOOK)``'s {seed: run}."""
     runs = seeds.load(NOTEBOOK) if runs is None else runs
+    every = {_name(dataset, budget, row, readout) for dataset in DATASETS for budget in BUDGETS[dataset]
+             for readout in READOUTS for row in _keys(dataset)}
+    missing = [seed for seed, run in runs.items() if not every <= set(run["metrics"])]
+    if missing:
+        message = f"{NOTEBOOK}: seed(s) {missing} lack numbers of the board: run `{seeds.COMMAND} {NOTEBOOK[:2]}` again"
+        if not config.claims_reported():
+            raise KeyError(message)
+        print(message)  # a seeds run is what makes those numbers: it must reach the end (its table is not kept)
+        runs = {seed: run for seed, run in runs.items() if seed not in missing}
+    if not runs:
+        print(f"no runs over seeds yet: `{seeds.COMMAND} {NOTEBOOK[:2]} --seeds 0 1 2` makes them")
+        return pd.DataFrame()
     out = {}
     for dataset in DATASETS:
         for budget in BUDGETS[dataset]:
             for readout in READOUTS:
                 names = {row: _name(dataset, budget, row, readout) for row in _keys(dataset)}
-                missing = [seed for seed, run in runs.items() if not set(names.values()) <= set(run["metrics"])]
-                if missing:
-                    raise KeyError(f"{NOTEBOOK}: seed(s) {missing} lack the numbers of {DATASETS[dataset]}: run "
-                                   f"`{seeds.COMMAND} {NOTEBOOK[:2]}` again")
                 scores = pd.DataFrame({seed: {row: run["metrics"][name] for row, name in names.items()}
                                        for seed, run in runs.items()})  # rows x seeds
                 ranks = scores.rank(ascending=False, method="min").mean(axis=1)

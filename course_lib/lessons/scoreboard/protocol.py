@@ -1,5 +1,5 @@
 """The protocol, the same for every row: one frozen extractor, every layer conv1 ... conv5 average-pooled to at most
-``sizes.probe_dim`` numbers (features computed once); at each label budget ``label_draws`` labelled subsets, the same
+``sizes.probe_dim`` numbers (features computed once); at each label budget ``sizes.draws`` labelled subsets, the same
 for every row; a linear probe and a weighted k-nearest-neighbour classifier, each at the layer (and the kNN at the
 k) that is best on the validation split at the smallest budget; mean ± std over the draws."""
 
@@ -80,15 +80,15 @@ def score(extractor: nn.Module, split: Split, sizes: Sizes, seed: int = 0, budge
     def probe(budget: int, layers) -> evaluate.LayerScores:
         train_f, val_f, test_f = ({layer: f[layer] for layer in layers} for f in features)
         return evaluate.probe_layers(train_f, labels[0], val_f, labels[1], test_f, labels[2], per_class=budget // 10,
-                                     draws=sizes.label_draws, seed=seed, desc=f"linear probe of {desc}",
+                                     draws=sizes.draws, seed=seed, desc=f"linear probe of {desc}",
                                      trained=trained)
 
     linear = {first: probe(first, nets.STAGES)}
-    knn_first, knn_layer, knn_k, knn_val = knn_read(features, labels, first // 10, sizes.label_draws, seed)
+    knn_first, knn_layer, knn_k, knn_val = knn_read(features, labels, first // 10, sizes.draws, seed)
     knn = {first: knn_first}
     for budget in rest:
         linear[budget] = probe(budget, [linear[first].best_layer])
-        knn[budget] = knn_read(features, labels, budget // 10, sizes.label_draws, seed, [(knn_layer, knn_k)])[0]
+        knn[budget] = knn_read(features, labels, budget // 10, sizes.draws, seed, [(knn_layer, knn_k)])[0]
     return Row(linear, knn, knn_layer, knn_k, knn_val, val_labels=len(split.val_y))
 
 

@@ -2,10 +2,11 @@
 
 Every entry: (split, sizes, seed, desc) -> (feature extractor, training history or None). A pretext row calls the
 function its own notebook trains with -- 02 ``pretrain_relative_position``, 04 ``train_recipe``, 05 ``pretrain``, 06
-``train_colorizer``, 07 ``train_network``, 08 ``train_classes_from_sound`` -- so its model, head, loss, corruption,
-pairs, bins and clusters are written once, in that lesson. The board changes two things only: the sizes
-(``own_sizes``: the lesson's sizes of the profile, with the board's width, batch size, steps of the dataset and time
-cap, the same for every row of a dataset) and the run's name (``12_scoreboard/<desc>``). Every run starts from
+``train_colorizer``, 07 ``train_network``, 08 ``train_classes_from_sound`` and ``train_avc``, 11 ``train_infonce``
+-- so its model, head, loss, corruption, pairs, bins and clusters are written once, in that lesson. The board
+changes two things only: the sizes (``own_sizes``: the lesson's sizes of the profile, with the board's width, batch
+size, steps of the dataset and time cap, the same for every row of a dataset) and the run's name
+(``12_scoreboard/<desc>``). Every run starts from
 ``nets.random_backbone(channels, width, seed)``, the random-init row's weights (the split-brain halves from
 half-width ones, as in 07).
 """
@@ -18,10 +19,11 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from course_lib import audio, config, data, nets, train
+from course_lib import augment, config, nets, train
 from course_lib.data import ImageData
 from course_lib.lessons import autoencoders as ae04
 from course_lib.lessons import colorization as col06
+from course_lib.lessons import multimodal_embeddings as mm11
 from course_lib.lessons import relative_position as rp02
 from course_lib.lessons import sound_supervision as ss08
 from course_lib.lessons import split_brain as sb07
@@ -73,12 +75,13 @@ def random_lightness(split: Split, sizes: Sizes, seed: int, desc: str):
 def supervised(split: Split, sizes: Sizes, seed: int, desc: str):
     """The upper fence: classify every pretraining image with its label (cross-entropy), with augmentation: notebook
     02's supervised pretraining (``pretrain_supervised``), with its crop + flip on photos and, on digits, notebook
-    05's contrastive views (``digit_view``) instead."""
-    own = own_sizes(rp02.SIZES, sizes, supervised_steps=sizes.steps(split.dataset), pretrain_seconds=sizes.seconds)
-    images = ImageData(split.x, split.y, split.classes)
-    if split.dataset == "mnist":
-        return rp02.pretrain_supervised(images, own, seed, notebook=NOTEBOOK, desc=desc, augmentation=tf.digit_view)
-    return rp02.pretrain_supervised(images, own, seed, notebook=NOTEBOOK, desc=desc)
+    05's contrastive views (``digit_view``) instead. A fence is only worth its name at its best: it may take
+    ``sizes.fence_steps`` steps and stops at its validation optimum (``stop_on``: the split's validation images)."""
+    own = own_sizes(rp02.SIZES, sizes, supervised_steps=sizes.fence_steps, pretrain_seconds=sizes.seconds)
+    images, validation = (ImageData(x, y, split.classes) for x, y in ((split.x, split.y), (split.val_x, split.val_y)))
+    augmentation = tf.digit_view if split.dataset == "mnist" else augment.random_crop_flip
+    return rp02.pretrain_supervised(images, own, seed, notebook=NOTEBOOK, desc=desc, augmentation=augmentation,
+                                    stop_on=validation)
 
 
 # --- the pretext rows, each by its notebook's recipe ------------------------------------------------------------------
@@ -111,19 +114,46 @@ def contrastive(split: Split, sizes: Sizes, seed: int, desc: str):
     return _transforming("contrastive", split, sizes, seed, desc)
 
 
+def _videos(split: Split, seed: int) -> ss08.SoundsAndImages:
+    """08's videos of the board's digits: every digit paired once with a recording of its digit from FSDD's
+    training takes (08's ``videos_of``: the simulator reads the labels once, to make the videos; the learner never
+    does)."""
+    return ss08.videos_of(split.x, split.y, split.test_x, split.test_y, "take", split.x.device, seed)
+
+
+def _with_sound(lesson_sizes: dict[str, config.Profile], split: Split, sizes: Sizes, steps: str) -> config.Profile:
+    """08's or 11's sizes at the board's: both towers of the board's width, a step of as many videos as a batch, and
+    the board's steps under the lesson's name of them (``steps``)."""
+    return own_sizes(lesson_sizes, sizes, tower_width=sizes.width, pairs_per_step=sizes.batch_size,
+                     seconds=sizes.seconds, **{steps: sizes.steps(split.dataset)})
+
+
 def classes_from_sound(split: Split, sizes: Sizes, seed: int, desc: str):
     """Notebook 08's classes from sound (Owens et al. 2016; ``train_classes_from_sound``) on the board's digits:
-    every digit gets one recording of its digit from FSDD's training takes (08's ``soundtrack``: the simulator reads
-    the labels once, to make the videos); k-means clusters the recordings' statistics into 08's ``OWENS_K``
-    clusters, no label read; the image tower predicts the cluster of its own video's sound."""
-    recordings, held_out = ss08.split_fsdd(data.load_fsdd("all"), "take")
-    sounds, _ = audio.spectrograms(recordings, held_out)  # standardised with the training recordings, as in 08
-    own = own_sizes(ss08.SIZES, sizes, tower_width=sizes.width, pairs_per_step=sizes.batch_size,
-                    owens_steps=sizes.steps(split.dataset), seconds=sizes.seconds)
-    model, history, _ = ss08.train_classes_from_sound(split.x, ss08.soundtrack(split.y, recordings, seed),
-                                                      sounds.to(split.x.device), own, seed, notebook=NOTEBOOK,
-                                                      desc=desc)
+    k-means clusters the recordings' statistics into 08's ``OWENS_K`` clusters, no label read; the image tower
+    predicts the cluster of its own video's sound."""
+    d = _videos(split, seed)
+    own = _with_sound(ss08.SIZES, split, sizes, "owens_steps")
+    model, history, _ = ss08.train_classes_from_sound(d.images, d.soundtrack, d.sounds, own, seed,
+                                                      notebook=NOTEBOOK, desc=desc)
     return model.backbone.eval(), history
+
+
+def correspondence(split: Split, sizes: Sizes, seed: int, desc: str):
+    """Notebook 08's audio-visual correspondence with concatenation (L3-Net, Arandjelović & Zisserman 2017;
+    ``train_avc``) on the board's digits: does this sound belong to this frame, or to another video? The image
+    tower is the row."""
+    own = _with_sound(ss08.SIZES, split, sizes, "steps")
+    model, history = ss08.train_avc(ss08.FUSIONS[0], _videos(split, seed), own, seed, notebook=NOTEBOOK, desc=desc)
+    return model.image_tower.eval(), history
+
+
+def infonce(split: Split, sizes: Sizes, seed: int, desc: str):
+    """Notebook 11's two towers with the symmetric InfoNCE (CLIP's loss; ``train_infonce``) on the board's digits:
+    pick out each frame's own sound among the batch's. The image tower is the row."""
+    own = _with_sound(mm11.SIZES, split, sizes, "steps")
+    model, history = mm11.train_infonce(_videos(split, seed), own, seed, notebook=NOTEBOOK, desc=desc)
+    return model.image_tower.eval(), history
 
 
 def relative_position(split: Split, sizes: Sizes, seed: int, desc: str):

@@ -5,7 +5,8 @@ The methods are ``course_lib.pretext.audio_visual``; this package runs the noteb
 * ``videos``        the notebook's sizes; ``load``: MNIST images and FSDD recordings (split by take or by speaker),
                     spectrograms computed once as tensors (centred in the window, and start-aligned for the shortcut
                     lab), and the simulated videos: every image paired *once* with a recording of its digit
-                    (``soundtrack``, which the scoreboard, 12, uses for its own digits too); ``towers``;
+                    (``soundtrack``; ``videos_of`` makes them of any digit images: the scoreboard, 12, of its own);
+                    ``towers``;
 * ``training``      ``train_owens``: classes from sound, k-means on sound statistics, the cluster of each video's
                     soundtrack supervises the image tower (``train_classes_from_sound``: the same on any images and
                     recordings); ``train_avc``: audio-visual correspondence with either fusion (concatenation = L3-Net,
@@ -74,6 +75,7 @@ from course_lib.lessons.sound_supervision.videos import (
     soundtrack,
     split_fsdd,
     towers,
+    videos_of,
 )
 from course_lib.pretext import audio_visual as av
 from course_lib.pretext.audio_visual import avc_loss  # the course's, beside a student's own (the exercise)
@@ -86,6 +88,6 @@ __all__ = [
     "show_pairs", "show_retrieval", "SupervisedPair", "train_supervised", "TEST_PAIRS", "avc_accuracy", "make_model",
     "pair_stream", "train_avc", "train_classes_from_sound", "train_owens", "AUDIO_SEED", "FUSIONS", "NOTEBOOK", "OWENS",
     "OWENS_K", "RANDOM", "SIZES", "SPLITS", "SUPERVISED", "VALIDATION_SPEAKER", "VIDEO_SEED", "Sizes",
-    "SoundsAndImages", "load", "soundtrack", "split_fsdd", "towers", "YOUR_RUN_STEPS", "show_your_run",
+    "SoundsAndImages", "load", "soundtrack", "split_fsdd", "towers", "videos_of", "YOUR_RUN_STEPS", "show_your_run",
     "train_with_your_loss", "avc_loss",
 ]

@@ -84,19 +84,26 @@ def split_fsdd(spoken: SpokenDigits, split: str) -> tuple[SpokenDigits, SpokenDi
 
 def load(sizes: Sizes, split: str = "take", device: torch.device | str = "cpu", seed: int = 0) -> SoundsAndImages:
     """MNIST (``sizes.images`` training images, ``sizes.gallery`` test images) and all FSDD recordings, split by
-    ``split``; spectrograms standardised with the training recordings' statistics (``audio.spectrograms``); and the
-    videos, drawn once for ``seed``: every image with one recording of its digit, training with training, test with
-    test."""
+    ``split``, made into videos (``videos_of``)."""
+    mnist = data.load_mnist(train=True, n=sizes.images)
+    mnist_test = data.load_mnist(train=False, n=sizes.gallery)
+    return videos_of(mnist.x, mnist.y, mnist_test.x, mnist_test.y, split, device, seed)
+
+
+def videos_of(images: torch.Tensor, digits: torch.Tensor, test_images: torch.Tensor, test_digits: torch.Tensor,
+              split: str = "take", device: torch.device | str = "cpu", seed: int = 0) -> SoundsAndImages:
+    """The videos of these digit images: FSDD's recordings split by ``split``, as spectrograms standardised with the
+    training recordings' statistics (``audio.spectrograms``), and every image paired once with a recording of its
+    digit (``soundtrack``), drawn for ``seed``, training with training, test with test. ``load`` makes 08's videos of
+    MNIST with it, the scoreboard (12) the videos of its own digits."""
     train_spoken, test_spoken = split_fsdd(load_fsdd("all"), split)
     specs = {}
     for align, suffix in (("centre", ""), ("start", "_start")):
         specs[f"sounds{suffix}"], specs[f"test_sounds{suffix}"] = audio.spectrograms(train_spoken, test_spoken, align)
     specs = {name: x.to(device) for name, x in specs.items()}
-    mnist = data.load_mnist(train=True, n=sizes.images)
-    mnist_test = data.load_mnist(train=False, n=sizes.gallery)
-    videos = {"soundtrack": soundtrack(mnist.y, train_spoken, seed),
-              "test_soundtrack": soundtrack(mnist_test.y, test_spoken, seed, test=True)}
-    return SoundsAndImages(mnist.x.to(device), mnist.y.to(device), mnist_test.x.to(device), mnist_test.y.to(device),
+    videos = {"soundtrack": soundtrack(digits, train_spoken, seed),
+              "test_soundtrack": soundtrack(test_digits, test_spoken, seed, test=True)}
+    return SoundsAndImages(images.to(device), digits.to(device), test_images.to(device), test_digits.to(device),
                            sound_digits=train_spoken.digit.to(device), test_sound_digits=test_spoken.digit.to(device),
                            spoken=train_spoken, test_spoken=test_spoken, split=split, **specs, **videos)
 

@@ -17,7 +17,8 @@ split.
 The parts, a module each:
 
 * ``pretraining``: the notebook's sizes, ``pretrain`` (one pretext task; the scoreboard, 12, calls it too),
-  ``random_features``, the validation ``split``;
+  ``pretext_accuracy`` (each pretext's own accuracy beside its chance level), ``random_features``, the validation
+  ``split``;
 * ``probing``: the layer-wise probe at the smallest budget, the chosen layer at every budget (``probe``);
 * ``from_scratch``: the scratch baseline, stopped on validation (``EarlyStopping``, ``scratch_run``, ``scratch``);
 * ``comparison``: ``benchmark``, the error tables, the rows beside the slide, the metrics, the claim and
@@ -60,6 +61,7 @@ from course_lib.lessons.transformations.pretraining import (
     YOUR_RUN_STEPS,
     Sizes,
     capped_runs,
+    pretext_accuracy,
     pretext_model,
     pretrain,
     random_features,
@@ -83,7 +85,8 @@ __all__ = [
     "compare_errors", "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent",
     "check_rotation_bins", "EarlyStopping", "ScratchRun", "scratch", "scratch_errors", "scratch_run",
     "show_scratch_curves", "show_pretexts", "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",
-    "SIZES", "YOUR_RUN_STEPS", "Sizes", "capped_runs", "pretext_model", "pretrain", "random_features", "show_your_run",
+    "SIZES", "YOUR_RUN_STEPS", "Sizes", "capped_runs", "pretext_accuracy",
+    "pretext_model", "pretrain", "random_features", "show_your_run",
     "split", "train_with_your_loss", "Probed", "as_error", "draws_at", "labelled_subset", "layer_errors",
     "layer_features", "probe", "nt_xent",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 
 from course_lib import config, evaluate, nets, pretrained, show, train
@@ -72,6 +73,19 @@ def pretrain(method: str, x: torch.Tensor, sizes: Sizes, seed: int = 0, notebook
                               steps=sizes.steps, max_seconds=sizes.max_seconds, desc=desc),
             sizes=sizes, seed=seed, loss=loss)
     return backbone.eval(), history
+
+
+def pretext_accuracy(histories: dict[str, train.History], sizes: Sizes) -> pd.DataFrame:
+    """Each pretext task's own accuracy on its last logged batch beside its chance level: a run that stays at chance
+    learned nothing, whatever its loss did. Egomotion is graded per parameter (each a classification over its bins,
+    ``EgomotionBins``); contrastive on finding a view's partner among the batch's other 2N - 1 views."""
+    chance = {f"acc_{name}": 1 / n for name, n in transformations.EgomotionBins().classes.items()}
+    chance["acc"] = 1 / (2 * sizes.batch_size - 1)
+    rows = {(method, metric.removeprefix("acc_").replace("acc", "partner found")):
+            {"pretext accuracy": f"{history.last(metric):.0%}", "chance": f"{chance[metric]:.1%}",
+             "times chance": f"{history.last(metric) / chance[metric]:.1f}", "run": history.stopped_by}
+            for method, history in histories.items() for metric in history.values if metric in chance}
+    return pd.DataFrame(rows).T.rename_axis(["pretext", "predicts"])
 
 
 # Steps of the short contrastive run a student's own NT-Xent trains (notebook 05, after its exercise): enough to
