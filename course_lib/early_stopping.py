@@ -52,7 +52,8 @@ class EarlyStopping:
         """``train.fit``'s ``after`` hook: finish (the best weights are the ones a checkpoint keeps) and log the
         validation curve into the run's history, so a run loaded from a checkpoint still has it."""
         def after(model, history) -> None:
-            self.finish(self.curve[-1][0] if self.stopped_early else steps)
+            # the steps it took: where validation stopped it, where the time cap did, or all of them
+            self.finish(self.curve[-1][0] if self.stopped_early else history.step[-1] if history.capped else steps)
             if not history.capped:  # a capped run keeps saying so; otherwise say where it stopped, and why
                 history.stopped_by = (f"{'stopped on validation at' if self.stopped_early else 'all'} "
                                       f"{self.curve[-1][0]} steps, the best weights kept (step {self.best_step}: "

@@ -51,3 +51,14 @@ def test_train_classifier_with_a_watch_stops_early_and_keeps_the_best_weights(mo
     assert history.stopped_by == ("stopped on validation at 10 steps, the best weights kept (step 4: 70.0 % on "
                                   "validation)")
     assert not model.training
+
+
+def test_a_run_stopped_by_its_time_cap_is_graded_where_it_stopped_and_still_says_so(monkeypatch):
+    monkeypatch.setattr(early_stopping.evaluate, "accuracy", _Scripted([50.0]))
+    model = nets.Classifier(nets.random_backbone(1, 4, 0), 2)
+    x, y = torch.randn(32, 1, 28, 28), torch.arange(32) % 2
+    watch = EarlyStopping(model, (None, None), every=10, patience=3)
+    history = train.train_classifier(model, x, y, steps=40, batch_size=8, watch=watch, progress=False,
+                                     max_seconds=0.0)  # over the cap after the first step
+    assert history.capped and history.stopped_by.startswith("time budget: stopped at step 1 of 40")
+    assert watch.curve == [(1, 50.0)] and history["best_step"] == [1.0]

@@ -52,7 +52,8 @@ def _fake_result(ego=12.0, contrastive=7.8, random=13.5, spread=0.5):
         p.errors = {k: evaluate.Spread(float(v), spread, 3) for k, v in p.errors.items()}
     runs = {budget: [lesson.ScratchRun(budget, error, [(2, 70.0), (4, 80.0)], 4, True) for error in (9.0, 10.0, 11.0)]
             for budget in (100, 1000)}
-    return lesson.Benchmark(probes, runs)
+    tuned = [lesson.ScratchRun(100, error, [(2, 80.0), (4, 90.0)], 4, True) for error in (5.0, 6.0, 7.0)]
+    return lesson.Benchmark(probes, runs, tuned)
 
 
 def test_sizes_of_every_profile():
@@ -186,6 +187,20 @@ def test_benchmark_has_every_backbone_and_the_scratch_row():
     random = result.probes[lesson.RANDOM]  # read twice, the better read on validation kept and named
     assert random.read in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
     assert table.loc[lesson.RANDOM, "layer (val)"] == f"{random.layer}, {random.read}"
+    assert result.finetuned == []  # no egomotion network to fine-tune
+
+
+def test_the_fine_tuned_row_trains_the_pretrained_network_by_scratchs_recipe_on_the_same_draws(run_names):
+    train_xy, val_xy, test_xy = _digits(n_per_class=12), _digits(seed=1), _digits(seed=2)
+    sizes = dataclasses.replace(TINY, label_budgets=(10, 100))
+    pretrained_net = lesson.random_features(sizes, seed=5)  # any backbone stands in for the pretrained one
+    runs = lesson.finetuned(pretrained_net, train_xy, val_xy, test_xy, sizes)
+    assert len(runs) == lesson.draws_at(100, sizes) and all(run.budget == 100 for run in runs)
+    assert [name for name in run_names if "fine-tuned" in name] == [
+        f"egomotion-fine-tuned-100-labels-draw-{d + 1}" for d in range(len(runs))]
+    # the start is copied, not trained in place: the pretrained network is left as it was
+    assert torch.equal(pretrained_net.stages["conv1"][0].weight,
+                       lesson.random_features(sizes, seed=5).stages["conv1"][0].weight)
 
 
 def test_best_method_is_chosen_on_validation():
@@ -223,6 +238,7 @@ def test_slide_rows_put_our_egomotion_beside_the_slides_number():
     assert "egomotion" in labels[1] and "conv2" in labels[1] and rows[labels[1]][1] == "12.0 ± 0.5"
     assert rows[labels[2]][1] == "20.0 ± 0.5" and rows[labels[3]][1] == "25.0 ± 0.5"  # conv5 3 x 3, global
     assert not any("contrastive" in label for label in labels)
+    assert "fine-tuned" in labels[4] and rows[labels[4]][1] == "6.0 ± 0.8"  # over its draws
 
 
 def test_headline_metrics_keep_mean_and_std():
@@ -230,6 +246,8 @@ def test_headline_metrics_keep_mean_and_std():
     assert metrics["error_100_contrastive"] == 7.8 and metrics["error_100_contrastive_std"] == 0.5
     assert metrics["error_1000_scratch"] == 10.0 and metrics["error_100_egomotion_conv5_global"] == 25.0
     assert metrics["random_features_recalibrated"] == 0.0
+    assert metrics["error_100_egomotion_finetuned"] == 6.0
+    assert metrics["error_100_egomotion_finetuned_std"] == evaluate.Spread.of([5.0, 6.0, 7.0]).std
     result = _fake_result()
     result.probes[lesson.RANDOM].layers.read = evaluate.RECALIBRATED
     assert lesson.headline_metrics(result)["random_features_recalibrated"] == 1.0

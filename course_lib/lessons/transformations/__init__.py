@@ -20,7 +20,8 @@ The parts, a module each:
   ``pretext_accuracy`` (each pretext's own accuracy beside its chance level), ``random_features``, the validation
   ``split``;
 * ``probing``: the layer-wise probe at the smallest budget, the chosen layer at every budget (``probe``);
-* ``from_scratch``: the scratch baseline, stopped on validation (``EarlyStopping``, ``scratch_run``, ``scratch``);
+* ``from_scratch``: the scratch baseline, stopped on validation (``EarlyStopping``, ``scratch_run``, ``scratch``),
+  and by the same recipe a pretrained network fine-tuned end to end (``finetuned``);
 * ``comparison``: ``benchmark``, the error tables, the rows beside the slide, the metrics, the claim and
   ``ORDERINGS`` (every ordering the notebook states, for ``course_lib.seeds``);
 * ``exercises``: the exercise checkers; ``pictures``: what each pretext task asks.
@@ -29,6 +30,7 @@ The parts, a module each:
 from course_lib import evaluate, train  # the tests patch evaluate.accuracy and read train.History here
 from course_lib.lessons.transformations.comparison import (
     CHANCE_ERROR,
+    FINETUNED,
     ORDERINGS,
     Benchmark,
     benchmark,
@@ -44,6 +46,7 @@ from course_lib.lessons.transformations.exercises import check_nt_xent, check_ro
 from course_lib.lessons.transformations.from_scratch import (
     EarlyStopping,
     ScratchRun,
+    finetuned,
     scratch,
     scratch_errors,
     scratch_run,
@@ -81,9 +84,10 @@ from course_lib.lessons.transformations.probing import (
 from course_lib.pretext.transformations import nt_xent  # the course's, beside a student's own (the exercise)
 
 __all__ = [
-    "evaluate", "train", "CHANCE_ERROR", "ORDERINGS", "Benchmark", "benchmark", "best_method", "check_claim",
+    "evaluate", "train", "CHANCE_ERROR", "FINETUNED", "ORDERINGS", "Benchmark", "benchmark", "best_method",
+    "check_claim",
     "compare_errors", "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent",
-    "check_rotation_bins", "EarlyStopping", "ScratchRun", "scratch", "scratch_errors", "scratch_run",
+    "check_rotation_bins", "EarlyStopping", "ScratchRun", "finetuned", "scratch", "scratch_errors", "scratch_run",
     "show_scratch_curves", "show_pretexts", "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",
     "SIZES", "YOUR_RUN_STEPS", "Sizes", "capped_runs", "pretext_accuracy",
     "pretext_model", "pretrain", "random_features", "show_your_run",

@@ -3,6 +3,7 @@ contrastive views' augmentation, stopped when its validation accuracy stops risi
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
@@ -28,14 +29,16 @@ class ScratchRun:
 
 def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed: int = 0,
                 augment=transformations.digit_view, desc: str | None = None,
-                trained: train.Trained = train.always_train) -> ScratchRun:
+                trained: train.Trained = train.always_train, start: nets.Backbone | None = None) -> ScratchRun:
     """Train the network end to end on the labelled images ``idx``, with the contrastive views' augmentation
     (``augment``), until validation accuracy stops rising; test error (%) with the best validation weights.
     The run is named ``desc`` (default "scratch, <n> labels"; ``scratch`` adds the draw) and trained through
-    ``trained`` (``scratch`` loads shipped weights instead)."""
+    ``trained`` (``scratch`` loads shipped weights instead). ``start``: a pretrained backbone to fine-tune (a copy)
+    by the same recipe, instead of the random one."""
     (x, y), (x_test, y_test) = train_xy, test_xy
     idx = idx.to(x.device)
-    backbone = nets.random_backbone(x.shape[1], sizes.width, seed, x.device)
+    backbone = (nets.random_backbone(x.shape[1], sizes.width, seed, x.device) if start is None
+                else copy.deepcopy(start))
     with config.isolated_rng(seed):  # the head's initial weights and the augmentations: the same for every budget
         model = nets.Classifier(backbone, 10).to(x.device)
         watch = EarlyStopping(model, val_xy, sizes.scratch_every, sizes.scratch_patience)
@@ -63,6 +66,19 @@ def scratch(train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0) -> dict[int,
                                      desc=f"{SCRATCH}, {budget} labels, draw {d + 1}", trained=runs)
                          for d in range(draws_at(budget, sizes))]
                 for budget in sizes.label_budgets}
+
+
+def finetuned(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0,
+              budget: int = 100, name: str = "egomotion") -> list[ScratchRun]:
+    """A pretrained ``backbone`` fine-tuned end to end on each labelled draw of ``budget`` labels (the probes'
+    draws), by the scratch baseline's own recipe: its augmentation, optimiser and stopping on validation. Only the
+    initial weights differ from the scratch row. The runs are named "<name>, fine-tuned, <budget> labels, draw d"."""
+    y = train_xy[1].cpu()
+    with pretrained.Runs(NOTEBOOK, f"{name} fine-tuning runs", sizes=sizes, seed=seed, loss="cross-entropy",
+                         augment=transformations.digit_view, start=name) as runs:
+        return [scratch_run(train_xy, labelled_subset(y, budget, seed, d), val_xy, test_xy, sizes, seed,
+                            desc=f"{name}, fine-tuned, {budget} labels, draw {d + 1}", trained=runs, start=backbone)
+                for d in range(draws_at(budget, sizes))]
 
 
 def scratch_errors(runs: dict[int, list[ScratchRun]]) -> dict[int, evaluate.Spread]:
