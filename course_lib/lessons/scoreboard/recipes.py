@@ -6,7 +6,8 @@ function its own notebook trains with -- 02 ``pretrain_relative_position``, 04 `
 -- so its model, head, loss, corruption, pairs, bins and clusters are written once, in that lesson. The board
 changes two things only: the sizes (``own_sizes``: the lesson's sizes of the profile, with the board's width, batch
 size, steps of the dataset and time cap, the same for every row of a dataset) and the run's name
-(``12_scoreboard/<desc>``). Every run starts from
+(``12_scoreboard/<desc>``); the supervised fence alone takes up to ``fence_steps`` and stops on the validation split.
+Every run starts from
 ``nets.random_backbone(channels, width, seed)``, the random-init row's weights (the split-brain halves from
 half-width ones, as in 07).
 """
