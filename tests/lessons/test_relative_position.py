@@ -75,6 +75,7 @@ def test_sizes_add_the_lessons_own_to_the_shared_ones():
 def test_split_keeps_pretraining_photos_out_of_the_scenes(tiny_split):
     assert len(tiny_split.pretrain) == 40
     assert len(tiny_split.scenes) == 16 and len(tiny_split.test_scenes) == 20
+    assert len(tiny_split.val_scenes) == lesson.VALIDATION_SCENES  # of pretraining photos: random init saw none
     assert "40 CIFAR-10 training photos" in str(tiny_split)
 
 
@@ -217,10 +218,11 @@ def test_lab_claim_is_supervised_first_and_relative_position_is_only_reported(ca
         _check({"supervised": 25.0, "relative_position": 26.0, "random": 21.0})
 
 
-def test_lab_claims_the_control_on_the_vehicles_and_that_fine_tuning_moves_random_init():
+def test_lab_claims_the_control_on_the_vehicles_and_that_fine_tuning_moves_random_init(capsys):
     lab = {"supervised": 33.0, "relative_position": 19.0, "random": 21.0}
-    with pytest.raises(checks.ClaimFailed, match="oracle beats supervised on the animals"):
-        _check(lab, vehicles={"supervised": 40.0, "supervised_other": 24.0, "relative_position": 30.0, "random": 25.0})
+    # the animals below random init on the vehicles: reported, not asserted (random init at its better read)
+    _check(lab, vehicles={"supervised": 40.0, "supervised_other": 24.0, "relative_position": 30.0, "random": 25.0})
+    assert "vehicles, supervised on the animals - random init = -1.0" in capsys.readouterr().out
     with pytest.raises(checks.ClaimFailed, match="oracle beats supervised on the animals"):
         _check(lab, vehicles={"supervised": 34.0, "supervised_other": 35.0, "relative_position": 30.0, "random": 25.0})
     with pytest.raises(checks.ClaimFailed, match="fine-tuning moves random init"):
@@ -246,8 +248,24 @@ def test_pretrain_all_and_transfer_judge_four_starts_of_one_backbone(tiny_split)
     assert set(result.frozen) == set(result.finetuned) == set(result.detectors) == set(lesson.INITS)
     assert set(result.frozen_unseen) == set(result.finetuned_unseen) == set(lesson.INITS)
     assert result.capped == []
-    again, _ = lesson.frozen_map(pretrained.backbones["random"], tiny_split, TINY, seed=0, progress=False)
+    recalibrated = result.random_read == evaluate.RECALIBRATED
+    again, _ = lesson.frozen_map(pretrained.backbones["random"], tiny_split, TINY, seed=0, progress=False,
+                                 recalibrate=recalibrated)
     assert result.frozen["random"] == pytest.approx(again)  # the same head as the notebook's one-backbone call
+
+
+def test_random_init_is_kept_at_the_read_better_on_the_validation_scenes(tiny_split):
+    backbone = nets.random_backbone(3, TINY.width, seed=0)
+    network, run, read, val_map, capped = lesson.random_at_its_best(backbone, tiny_split, TINY, progress=False)
+    assert capped == []
+    assert set(val_map) == {evaluate.AS_INITIALISED, evaluate.RECALIBRATED}
+    assert read == max(val_map, key=val_map.get) and (network is backbone) == (read == evaluate.AS_INITIALISED)
+    predictions, head, _ = run
+    assert len(predictions) == len(tiny_split.test_scenes) and isinstance(head, torch.nn.Module)
+    result = lesson.Transfer({}, {}, {}, {}, {}, {}, [], random_read=read, read_val_map=val_map)
+    table = lesson.random_read_table(result, tiny_split.val_scenes)
+    assert table["kept"].sum() == 1 and table.loc[read, "kept"]
+    assert set(table["validation scenes"]) == {lesson.VALIDATION_SCENES}
 
 
 def test_orderings_read_only_numbers_the_notebook_records():
@@ -531,5 +549,7 @@ def test_every_training_run_of_the_notebook_has_its_own_name(tiny_split, run_nam
     lesson.transfer(pretrained.backbones, tiny_split, TINY, progress=False)
     held_out = _images(12, seed=2)
     lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
-    assert len(run_names) == len(set(run_names)) == 3 + 4 + 4 + 3  # pretrainings, heads, fine-tunings, shortcut lab
-    assert {"detection-head-relative-position", "detector-fine-tuning-random"} <= set(run_names)
+    # pretrainings, heads (random init's two reads), fine-tunings, shortcut lab
+    assert len(run_names) == len(set(run_names)) == 3 + 5 + 4 + 3
+    assert {"detection-head-relative-position", "detector-fine-tuning-random", "detection-head-random",
+            "detection-head-random-batchnorm-recalibrated"} <= set(run_names)

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
-from course_lib import checks, config, evaluate, results, train
-from course_lib.data import make_moving_digits
+from course_lib import checks, config, evaluate, nets, results, train
+from course_lib.data import ImageData, make_moving_digits
 from course_lib.data.clips import VideoClip
 from course_lib.data.moving_digits import ACTIONS, SHORTCUT
 from course_lib.lessons import temporal_order as lesson
@@ -39,6 +39,12 @@ def easy_clips(rectangles):
     return make(1), make(2)
 
 
+@pytest.fixture
+def easy_validation(rectangles):
+    """Validation clips made like ``easy_clips``, from other rectangles and another seed."""
+    return make_moving_digits(rectangles(30, 28), torch.arange(30) % 3, n=30, frames=8, size=32, noise=0.0, seed=3)
+
+
 def test_sizes_add_the_lessons_own_to_the_shared_ones():
     for name, sizes in lesson.SIZES.items():
         assert sizes.name == name and sizes.width == config.PROFILES[name].width
@@ -58,6 +64,8 @@ def test_clip_codes_are_one_code_per_frame(clips):
     backbone = lesson.initial_backbone(TINY, seed=0)
     codes = lesson.clip_codes(backbone, clips, batch_size=5)
     assert codes.shape == (24, 16, backbone.out_dim * 4)
+    with torch.no_grad():  # the code the downstream heads read is the one the tuple head reads
+        assert torch.allclose(codes, temporal_order.frame_codes(backbone.eval(), clips.videos), atol=1e-5)
 
 
 def test_the_initial_backbone_is_the_same_for_the_same_seed():
@@ -104,6 +112,60 @@ def test_action_scores_average_the_labelled_draws_and_keep_their_spread(short_cl
     mean = score(3)
     assert mean.draws == 3 and float(mean) == pytest.approx(np.mean(singles))
     assert mean.std == pytest.approx(np.std(singles))
+
+
+def test_stage_codes_give_every_stage_at_most_the_size_of_the_conv5_code(short_clips):
+    backbone = lesson.initial_backbone(TINY, 0)
+    codes = lesson.stage_codes(backbone, short_clips, batch_size=5)
+    code_size = backbone.out_dim * temporal_order.CODE_SIDE ** 2
+    assert list(codes) == list(nets.STAGES)
+    assert all(c.shape[:2] == (12, 4) and 0 < c.shape[2] <= code_size for c in codes.values())
+    assert torch.allclose(codes[lesson.CODE_STAGE], lesson.clip_codes(backbone, short_clips), atol=1e-6)
+    assert lesson.clip_codes(backbone, short_clips, stage="conv2").shape == codes["conv2"].shape
+
+
+def test_layer_scores_grade_every_stage_on_validation_and_test(easy_clips, easy_validation):
+    labelled, test = easy_clips
+    backbone = lesson.initial_backbone(TINY, 0)
+    per_set = [lesson.stage_codes(backbone, clips) for clips in (labelled, easy_validation, test)]
+    codes = {stage: tuple(c[stage] for c in per_set) for stage in nets.STAGES}
+    scores = lesson.layer_scores(codes, labelled, easy_validation, test, per_class=5, draws=2)
+    assert list(scores.test) == list(nets.STAGES) and scores.val_labels == len(easy_validation)
+    assert all(0 <= v <= 100 for v in scores.val.values()) and scores.test["conv1"].draws == 2
+
+
+def test_read_at_layers_keeps_each_rows_validation_choice_and_random_inits_better_read(short_clips, easy_clips,
+                                                                                       easy_validation):
+    labelled, test = easy_clips
+    backbones = {"random": lesson.initial_backbone(TINY, 0), "other": lesson.initial_backbone(TINY, 1)}
+    reads = lesson.read_at_layers(backbones, short_clips, labelled, easy_validation, test, per_class=5, draws=2,
+                                  random_row="random")
+    assert set(reads.layers) == {"random", "other"} and set(reads.layers.values()) <= set(nets.STAGES)
+    assert list(reads.table[evaluate.BEST_LAYER]) == [reads.layers["random"], reads.layers["other"]]
+    assert set(reads.table[evaluate.VAL_LABELS]) == {len(easy_validation)}
+    read = evaluate.read_of(reads.table, "random")
+    network = evaluate.random_reads(backbones["random"], short_clips.videos.flatten(0, 1))[read]
+    assert read in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
+    for name, net in (("random", network), ("other", backbones["other"])):  # the codes of the read chosen
+        chosen = reads.at_chosen_layers()[name]
+        assert torch.allclose(chosen[1], lesson.clip_codes(net, test, stage=reads.layers[name]), atol=1e-5)
+        scores = lesson.action_scores({name: chosen}, labelled, test, 5, 2, heads=(lesson.PROTOCOL,))
+        assert float(scores[name][lesson.PROTOCOL]) == pytest.approx(float(evaluate.best_of(reads.table, name)))
+    assert torch.equal(reads.at("conv5")["other"][0], reads.codes["other"]["conv5"][0])
+
+
+def test_the_clips_show_each_held_out_digit_once(rectangles):
+    sizes = dataclasses.replace(lesson.SIZES["ci"], unlabelled_clips=4)
+    n = lesson.held_out_digits(sizes)
+    assert n == len(ACTIONS) * (2 * lesson.LABELS_PER_ACTION + sizes.test_per_action + lesson.VALIDATION_PER_ACTION)
+    digits = ImageData(rectangles(n, 28), torch.arange(n), [])  # each digit's label is its index: which one it is
+    _, labelled, validation, test = lesson.make_splits(ImageData(rectangles(4, 28), torch.arange(4), []), digits,
+                                                       sizes)
+    shown = [clips.digit.tolist() for clips in (labelled, validation, test)]
+    assert sorted(sum(shown, [])) == list(range(n))  # every held-out digit in exactly one clip
+    assert torch.bincount(validation.motion).unique().tolist() == [lesson.VALIDATION_PER_ACTION]
+    with pytest.raises(ValueError, match="held_out_digits"):
+        lesson.make_splits(digits, ImageData(digits.x[:-1], digits.y[:-1], []), sizes)
 
 
 def test_frozen_random_features_with_the_protocols_head_tell_clean_motions_apart(easy_clips):

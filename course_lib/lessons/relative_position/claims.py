@@ -46,14 +46,17 @@ def check_claims(result: Transfer, prior: float, pretext: float, profile: str, c
     Every profile: the pretext task was learned (8-way accuracy on held-out photos at least ``MIN_ABOVE_CHANCE``
     points above chance) and supervised features detect at least ``MIN_ABOVE_PRIOR`` points above the place prior.
     ``lab`` / ``full`` also, each holding on pretraining seeds 0, 1 and 2: with frozen backbones, supervised beats
-    relative position and random init; on the vehicles, the oracle beats the start supervised on the animals, which
-    beats random init; and fine-tuning moves random init. Relative position against random init is *reported*, not
-    asserted: at this scale it does not hold on every seed (the seeds table says how often).
+    relative position and random init; on the vehicles, the oracle beats the start supervised on the animals; and
+    fine-tuning moves random init. *Reported*, not asserted, because at this scale they do not hold on every seed
+    against random init read at its better read (the seeds table says how often): relative position against random
+    init, and on the vehicles, the start supervised on the animals against random init.
     """
     frozen, vehicles = result.frozen, result.frozen_unseen
     evidence = ", ".join(f"{NAMES[name]} {value:.1f}" for name, value in frozen.items())
     print(f"reported, not asserted: relative position - random init = "
           f"{frozen['relative_position'] - frozen['random']:+.1f} mAP ({evidence})")
+    print(f"reported, not asserted: vehicles, supervised on the animals - random init = "
+          f"{vehicles['supervised_other'] - vehicles['random']:+.1f} mAP")
     checks.check_claim(f"relative position learned its pretext task: 8-way accuracy on held-out photos >= "
                        f"{12.5 + MIN_ABOVE_CHANCE:.1f} % (chance 12.5 %)", pretext >= 12.5 + MIN_ABOVE_CHANCE,
                        f"{pretext:.1f} %", capped)
@@ -64,11 +67,9 @@ def check_claims(result: Transfer, prior: float, pretext: float, profile: str, c
         return
     checks.check_claim("frozen backbone: supervised beats relative position and random init on mAP@0.5",
                        frozen["supervised"] > max(frozen["relative_position"], frozen["random"]), evidence, capped)
-    on_vehicles = ", ".join(f"{NAMES[name]} {vehicles[name]:.1f}" for name in ("supervised", "supervised_other",
-                                                                                 "random"))
-    checks.check_claim("vehicles, frozen: the oracle beats supervised on the animals, which beats random init",
-                       vehicles["supervised"] > vehicles["supervised_other"] > vehicles["random"],
-                       f"{on_vehicles} mAP@0.5", capped)
+    on_vehicles = ", ".join(f"{NAMES[name]} {vehicles[name]:.1f}" for name in ("supervised", "supervised_other"))
+    checks.check_claim("vehicles, frozen: the oracle beats supervised on the animals",
+                       vehicles["supervised"] > vehicles["supervised_other"], f"{on_vehicles} mAP@0.5", capped)
     checks.check_claim("fine-tuning moves random init: fine-tuned beats frozen",
                        result.finetuned["random"] > frozen["random"],
                        f"{result.finetuned['random']:.1f} vs {frozen['random']:.1f} mAP@0.5", capped)

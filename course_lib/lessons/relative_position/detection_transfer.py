@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
@@ -81,30 +81,41 @@ SIZES = config.lesson_sizes(
 )
 
 
+VALIDATION_SCENES = 300  # scenes that choose random init's read (as initialised, or BatchNorm recalibrated)
+
+
 @dataclass
 class Split:
-    """Who sees which photos: pretraining images, the photos pasted into training scenes, the test scenes."""
+    """Who sees which photos: pretraining images, the photos pasted into training scenes, the test scenes, and the
+    validation scenes that choose random init's read. Those are made of pretraining photos: random init, the only
+    row chosen on them, saw no photo at all, and no detection head trains on them."""
 
     pretrain: ImageData
     scenes: Scenes
     test_scenes: Scenes
+    val_scenes: Scenes
 
     def __str__(self) -> str:
         return (f"pretraining: {len(self.pretrain)} CIFAR-10 training photos\n"
                 f"detection: {len(self.scenes)} training scenes (other training photos), {len(self.test_scenes)} "
-                f"test scenes (test-set photos), {self.test_scenes.side} x {self.test_scenes.side} pixels")
+                f"test scenes (test-set photos), {self.test_scenes.side} x {self.test_scenes.side} pixels\n"
+                f"validation: {len(self.val_scenes)} scenes of pretraining photos (they choose random init's read)")
 
 
 def split(train_set: ImageData, test_set: ImageData, sizes: Sizes, seed: int = 0) -> Split:
-    """The first ``sizes.pretrain_images`` training photos pretrain; the rest, and the test set, make scenes."""
+    """The first ``sizes.pretrain_images`` training photos pretrain; the rest, and the test set, make scenes; the
+    pretraining photos also make ``VALIDATION_SCENES`` validation scenes."""
     n = sizes.pretrain_images
     if not 0 < n < len(train_set):
         raise ValueError(f"pretrain_images={n} must leave training photos for the scenes (there are {len(train_set)})")
+    pretrain = ImageData(train_set.x[:n], train_set.y[:n], train_set.classes)
     rest = ImageData(train_set.x[n:], train_set.y[n:], train_set.classes)
-    return Split(pretrain=ImageData(train_set.x[:n], train_set.y[:n], train_set.classes),
+    return Split(pretrain=pretrain,
                  scenes=make_scenes(rest.x, rest.y, sizes.train_scenes, rest.classes, sizes=OBJECT_SIZES, seed=seed),
                  test_scenes=make_scenes(test_set.x, test_set.y, sizes.test_scenes, test_set.classes,
-                                         sizes=OBJECT_SIZES, seed=seed + 1))
+                                         sizes=OBJECT_SIZES, seed=seed + 1),
+                 val_scenes=make_scenes(pretrain.x, pretrain.y, VALIDATION_SCENES, pretrain.classes,
+                                        sizes=OBJECT_SIZES, seed=seed + 2))
 
 
 # ---------------------------------------------------------------- four initialisations
@@ -300,8 +311,9 @@ def unseen_map(predictions: list[dict[str, torch.Tensor]], scenes: Scenes) -> fl
 @dataclass
 class Transfer:
     """Detection mAP@0.5 (%) per initialisation, frozen and fine-tuned, over all classes and over the
-    ``UNSEEN_CLASSES`` (``*_unseen``), with the heads and detectors behind them, and the detector trainings that
-    stopped at their time cap."""
+    ``UNSEEN_CLASSES`` (``*_unseen``), with the heads and detectors behind them, the detector trainings that
+    stopped at their time cap, and the read random init was kept at (``random_read``: chosen on the validation
+    scenes, whose mAP for each read ``read_val_map`` holds)."""
 
     frozen: dict[str, float]
     finetuned: dict[str, float]
@@ -310,12 +322,15 @@ class Transfer:
     heads: dict[str, DetectionHead]
     detectors: dict[str, Detector]
     capped: list[str]
+    random_read: str = ""
+    read_val_map: dict[str, float] = field(default_factory=dict)
 
 
 def transfer(backbones: dict[str, nets.Backbone], data: Split, sizes: Sizes, seed: int = 0,
-             progress: bool = True) -> Transfer:
+             progress: bool = True, random_row: str = "random") -> Transfer:
     """Every backbone judged by detection: a head on the frozen backbone, then the whole detector fine-tuned.
-    Each training is named after its backbone, e.g. "detection head, relative position" (its own checkpoint)."""
+    Each training is named after its backbone, e.g. "detection head, relative position" (its own checkpoint).
+    ``random_row`` is read at its best first (``random_at_its_best``); both protocols then start from that read."""
     scores = {column: {} for column in ("frozen", "finetuned", "frozen_unseen", "finetuned_unseen")}
     heads, detectors, capped = {}, {}, []
 
@@ -323,9 +338,14 @@ def transfer(backbones: dict[str, nets.Backbone], data: Split, sizes: Sizes, see
         scores[column][name] = evaluate.detection_map(predictions, data.test_scenes.targets())
         scores[f"{column}_unseen"][name] = unseen_map(predictions, data.test_scenes)
 
+    backbones, frozen_runs, read, read_val_map = dict(backbones), {}, "", {}
+    if random_row in backbones:
+        backbones[random_row], frozen_runs[random_row], read, read_val_map, capped_reads = random_at_its_best(
+            backbones[random_row], data, sizes, seed, progress, random_row)
+        capped += [f"detection head ({random_row}, {r})" for r in capped_reads if r != read]  # the kept one: below
     for name, backbone in backbones.items():
-        predictions, heads[name], history = _frozen_run(backbone, data, sizes, seed, progress,
-                                                        desc=f"detection head, {_words(name)}")
+        predictions, heads[name], history = frozen_runs.get(name) or _frozen_run(
+            backbone, data, sizes, seed, progress, desc=f"detection head, {_words(name)}")
         keep("frozen", name, predictions)
         capped += [f"detection head ({name})"] if history.capped else []
     for name, backbone in backbones.items():
@@ -333,7 +353,35 @@ def transfer(backbones: dict[str, nets.Backbone], data: Split, sizes: Sizes, see
                                                  desc=f"detector fine-tuning, {_words(name)}")
         keep("finetuned", name, detect(detectors[name], data.test_scenes.x, data.test_scenes.side))
         capped += [f"fine-tuning ({name})"] if history.capped else []
-    return Transfer(**scores, heads=heads, detectors=detectors, capped=capped)
+    return Transfer(**scores, heads=heads, detectors=detectors, capped=capped, random_read=read,
+                    read_val_map=read_val_map)
+
+
+def random_at_its_best(backbone: nets.Backbone, data: Split, sizes: Sizes, seed: int = 0, progress: bool = True,
+                       name: str = "random"):
+    """A random-init backbone read twice (``evaluate.random_reads``: as initialised, and with its BatchNorm
+    statistics re-estimated on the training scenes' images, no labels), a frozen head trained on each; the read whose
+    head scores the better mAP on the validation scenes is kept, as a layer is kept elsewhere: a baseline gets every
+    choice its rivals get. Returns (the backbone at that read, its frozen run, the read, {read: validation mAP},
+    the reads whose head stopped at its time cap: a choice between a short run and a full one is named)."""
+    reads = evaluate.random_reads(backbone, data.scenes.x)
+    runs, val_map = {}, {}
+    for read, network in reads.items():
+        suffix = "" if read == evaluate.AS_INITIALISED else f", {read}"  # as initialised: the run it always was
+        runs[read] = _frozen_run(network, data, sizes, seed, progress, desc=f"detection head, {_words(name)}{suffix}")
+        features = frozen_features(_frozen_copy(network, data.scenes, False), data.val_scenes.x, STAGE)
+        val_map[read] = evaluate.detection_map(detect(runs[read][1], features, data.val_scenes.side),
+                                               data.val_scenes.targets())
+    best = evaluate.better_on_validation(val_map)
+    return reads[best], runs[best], best, val_map, [read for read, (_, _, history) in runs.items() if history.capped]
+
+
+def random_read_table(result: Transfer, val_scenes: Scenes) -> pd.DataFrame:
+    """Random init's two reads: the mAP@0.5 (%) of each one's frozen head on the validation scenes, and which was kept
+    (the one compared in every table)."""
+    return pd.DataFrame({"validation mAP@0.5": result.read_val_map,
+                         "kept": {read: read == result.random_read for read in result.read_val_map},
+                         "validation scenes": len(val_scenes)}).round(1)
 
 
 def _words(name: str) -> str:

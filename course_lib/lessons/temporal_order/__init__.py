@@ -11,7 +11,8 @@ The pretext task itself -- tuples, high-motion sampling, the triplet network -- 
   another task altogether);
 * the downstream task: action recognition = which of the six motions a clip shows, from few labelled clips
   (``sizes.label_draws`` labelled draws averaged per point, mean and spread), with each backbone **frozen** and a
-  linear classifier on top (``evaluate.linear_probe``);
+  linear classifier on top (``evaluate.linear_probe``), each backbone read at the layer where it does best on
+  validation clips, random init also with its BatchNorm statistics recalibrated (``read_at_layers``);
 * ``HEADS``: how a clip's frame codes become one feature vector. A per-frame encoder cannot see motion in one
   frame, so the head must combine frames. The protocol (the same for every initialisation; chosen while the
   notebook was developed, not blind) is ``PROTOCOL``: the frame codes in order *and* the absolute differences of
@@ -56,8 +57,10 @@ from course_lib.lessons.temporal_order.pretraining import (
     SIZES,
     TUPLE_LR,
     TUPLES,
+    VALIDATION_PER_ACTION,
     ActionNet,
     Sizes,
+    held_out_digits,
     initial_backbone,
     make_glide_splits,
     make_other_motion_clips,
@@ -69,9 +72,12 @@ from course_lib.lessons.temporal_order.pretraining import (
     tuples_desc,
 )
 from course_lib.lessons.temporal_order.transfer import (
+    CODE_STAGE,
     HEADS,
     PROBE_ITERATIONS,
     PROTOCOL,
+    RECALIBRATION_CLIPS,
+    LayerReads,
     action_accuracy,
     action_scores,
     action_table,
@@ -80,16 +86,20 @@ from course_lib.lessons.temporal_order.transfer import (
     few_label_accuracy,
     frames_and_differences,
     frames_in_order,
+    layer_scores,
     mean_of_frames,
     pose_and_identity,
     pose_classes,
+    read_at_layers,
     shortcut_comparison,
     shortcut_table,
+    stage_codes,
 )
 
 __all__ = [
     "NOTEBOOK", "TUPLE_LR", "LABELS_PER_ACTION", "RANDOM", "TUPLES", "DIGITS", "OTHERS", "Sizes", "SIZES",
-    "make_splits",
+    "make_splits", "held_out_digits", "VALIDATION_PER_ACTION", "CODE_STAGE", "stage_codes", "layer_scores",
+    "read_at_layers", "RECALIBRATION_CLIPS", "LayerReads",
     "make_glide_splits", "initial_backbone", "pretrain_tuples", "tuples_desc", "pretrain_digits", "clip_codes",
     "frames_and_differences", "frames_in_order", "mean_of_frames", "HEADS", "PROTOCOL", "PROBE_ITERATIONS", "encode",
     "action_accuracy", "few_label_accuracy", "action_scores", "action_table", "pose_classes", "pose_and_identity",

@@ -20,6 +20,7 @@ NOTEBOOK = "03_temporal_order"  # its runs' shipped weights are named after it
 
 TUPLE_LR = 5e-3  # AdamW's rate for tuple verification: with the default 2e-3 order was learned too slowly for a lab
 LABELS_PER_ACTION = 20  # labelled clips per action for action recognition (drawn from a pool of twice as many)
+VALIDATION_PER_ACTION = 30  # labelled clips per action that choose each row's layer (never its probe's training data)
 RANDOM, TUPLES, DIGITS = "random", "tuple verification", "supervised on digit labels"
 OTHERS = "supervised on other motions"  # action labels, of motions that are none of the six (the UCF-to-HMDB case)
 
@@ -51,26 +52,40 @@ SIZES = config.lesson_sizes(
 # ---------------------------------------------------------------- the clips
 
 
+def held_out_digits(sizes: Sizes) -> int:
+    """How many test-set digits the labelled pool, the test clips and the validation clips show (one each)."""
+    return len(ACTIONS) * (2 * LABELS_PER_ACTION + sizes.test_per_action + VALIDATION_PER_ACTION)
+
+
 def make_splits(train_digits: ImageData, test_digits: ImageData, sizes: Sizes, seed: int = 0,
                 device: torch.device | str = "cpu"):
-    """(unlabelled, labelled, test) clips of the six actions. Unlabelled clips show training-set digits; the
-    labelled pool (twice ``LABELS_PER_ACTION`` per action, so which ones get labels depends on the seed) and the test
-    clips (``test_per_action`` per action) show test-set digits, so no digit is seen both in pretraining and in test."""
+    """(unlabelled, labelled, validation, test) clips of the six actions. Unlabelled clips show training-set digits;
+    the labelled pool (twice ``LABELS_PER_ACTION`` per action, so which ones get labels depends on the seed), the
+    test clips (``test_per_action`` per action) and the validation clips (``VALIDATION_PER_ACTION`` per action, which
+    choose the layer each row is read at) show test-set digits (``held_out_digits`` of them), each its own, so no
+    digit is seen both in pretraining and in test, nor in validation and in test."""
     n_pool, n_test = 2 * len(ACTIONS) * LABELS_PER_ACTION, len(ACTIONS) * sizes.test_per_action
+    n_val = len(ACTIONS) * VALIDATION_PER_ACTION
+    if len(test_digits.x) < n_pool + n_test + n_val:
+        raise ValueError(f"the clips need {held_out_digits(sizes)} test-set digits (held_out_digits), "
+                         f"got {len(test_digits.x)}")
+    held_out = (test_digits.x, test_digits.y)
     unlabelled = make_moving_digits(train_digits.x, train_digits.y, sizes.unlabelled_clips, seed=seed)
-    labelled = make_moving_digits(test_digits.x[:n_pool], test_digits.y[:n_pool], n_pool, seed=seed + 1)
-    test = make_moving_digits(test_digits.x[n_pool:], test_digits.y[n_pool:], n_test, seed=seed + 2)
-    return unlabelled.to(device), labelled.to(device), test.to(device)
+    labelled = make_moving_digits(*(t[:n_pool] for t in held_out), n_pool, seed=seed + 1)
+    test = make_moving_digits(*(t[n_pool:n_pool + n_test] for t in held_out), n_test, seed=seed + 2)
+    validation = make_moving_digits(*(t[n_pool + n_test:] for t in held_out), n_val, seed=seed + 6)
+    return unlabelled.to(device), labelled.to(device), validation.to(device), test.to(device)
 
 
 def make_glide_splits(train_digits: ImageData, test_digits: ImageData, sizes: Sizes, seed: int = 0,
                       device: torch.device | str = "cpu"):
-    """(unlabelled, test) clips of the same digits gliding at constant velocity: the shortcut's training data."""
+    """(unlabelled, test) clips of the same digits gliding at constant velocity: the shortcut's training data; its
+    test clips show the digits of ``make_splits``' test clips."""
     glide = make_moving_digits(train_digits.x, train_digits.y, sizes.unlabelled_clips, motions=(SHORTCUT,),
                                seed=seed + 3)
-    n_test = len(ACTIONS) * sizes.test_per_action
-    test = make_moving_digits(test_digits.x[-n_test:], test_digits.y[-n_test:], n_test, motions=(SHORTCUT,),
-                              seed=seed + 4)
+    n_pool, n_test = 2 * len(ACTIONS) * LABELS_PER_ACTION, len(ACTIONS) * sizes.test_per_action
+    test = make_moving_digits(test_digits.x[n_pool:n_pool + n_test], test_digits.y[n_pool:n_pool + n_test], n_test,
+                              motions=(SHORTCUT,), seed=seed + 4)
     return glide.to(device), test.to(device)
 
 

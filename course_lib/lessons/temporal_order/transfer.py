@@ -1,8 +1,10 @@
-"""Action recognition from frozen frame codes (heads, few labels), what they encode, the constant-velocity shortcut."""
+"""Action recognition from frozen frame codes (heads, few labels, each row read at the layer chosen on validation
+clips), what they encode, the constant-velocity shortcut."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -10,17 +12,30 @@ import torch
 from course_lib import evaluate, nets
 from course_lib.data.moving_digits import MovingDigits
 from course_lib.pretext import temporal_order
-from course_lib.pretext.temporal_order import TupleNet, frame_codes
+from course_lib.pretext.temporal_order import CODE_SIDE, TupleNet
+
+CODE_STAGE = "conv5"  # the stage the tuple head reads (``temporal_order.frame_codes``): every row's default
 
 # ---------------------------------------------------------------- the downstream heads
 
 
 @torch.no_grad()
-def clip_codes(backbone: nets.Backbone, clips: MovingDigits, batch_size: int = 32) -> torch.Tensor:
-    """Every frame's code (``temporal_order.frame_codes``), (N, T, D) on the CPU."""
-    backbone.eval()
-    videos = clips.videos
-    return torch.cat([frame_codes(backbone, videos[i:i + batch_size]).cpu() for i in range(0, len(videos), batch_size)])
+def clip_codes(backbone: nets.Backbone, clips: MovingDigits, batch_size: int = 32, stage: str = CODE_STAGE
+               ) -> torch.Tensor:
+    """Every frame's code at ``stage``, (N, T, D) on the CPU: at conv5 the pooled map the tuple head reads
+    (``temporal_order.frame_codes``); an earlier stage average-pooled to at most as many numbers, so that layers
+    compare at (about) one size."""
+    return stage_codes(backbone, clips, (stage,), batch_size)[stage]
+
+
+@torch.no_grad()
+def stage_codes(backbone: nets.Backbone, clips: MovingDigits, stages=nets.STAGES, batch_size: int = 32
+                ) -> dict[str, torch.Tensor]:
+    """{stage: every frame's code there, (N, T, D)} from one pass of the frames through the network."""
+    n, t = clips.videos.shape[:2]
+    code_size = backbone.out_dim * CODE_SIDE ** 2  # conv5 pooled to CODE_SIDE x CODE_SIDE, as frame_codes pools it
+    codes = evaluate.stage_features(backbone, clips.frames, stages, code_size, batch_size * t)
+    return {stage: code.unflatten(0, (n, t)) for stage, code in codes.items()}
 
 
 def frames_and_differences(codes: torch.Tensor) -> torch.Tensor:
@@ -50,7 +65,8 @@ PROBE_ITERATIONS = 100  # L-BFGS steps of each linear probe: enough for a few hu
 
 
 def encode(backbones: dict[str, nets.Backbone], *clip_sets: MovingDigits) -> dict[str, tuple[torch.Tensor, ...]]:
-    """{name: (codes of each clip set)}: every frame through every frozen backbone once, for all the probes."""
+    """{name: (codes of each clip set)}: every frame through every frozen backbone once (conv5, the code the tuple
+    head reads), for all the probes; ``read_at_layers`` gives the codes at each row's chosen layer instead."""
     return {name: tuple(clip_codes(backbone, clips) for clips in clip_sets) for name, backbone in backbones.items()}
 
 
@@ -86,6 +102,71 @@ def action_table(scores: dict[str, dict[str, float]]) -> pd.DataFrame:
     return pd.DataFrame({name: {head: value.text() if isinstance(value, evaluate.Spread) else f"{value:.1f}"
                                 for head, value in row.items()}
                          for name, row in scores.items()}).T
+
+
+# ---------------------------------------------------------------- the layer each row is read at
+
+
+RECALIBRATION_CLIPS = 128  # unlabelled clips (every frame) that re-estimate a random network's BatchNorm statistics
+
+
+def layer_scores(codes: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], labelled: MovingDigits,
+                 validation: MovingDigits, test: MovingDigits, per_class: int, draws: int = 1, seed: int = 0
+                 ) -> evaluate.LayerScores:
+    """Action accuracy (%) with the protocol's head at every stage of a frozen backbone, on validation clips (which
+    choose the stage) and on test clips, from the same ``draws`` labelled draws of ``per_class`` clips per action;
+    ``codes``: {stage: (labelled, validation, test) frame codes}, from ``stage_codes``."""
+    combine = HEADS[PROTOCOL]
+    y = [clips.motion.cpu() for clips in (labelled, validation, test)]
+    val, scores = {}, {}
+    for stage, (train_codes, val_codes, test_codes) in codes.items():
+        train_x, graded = combine(train_codes), [(combine(val_codes), y[1]), (combine(test_codes), y[2])]
+        val_test = [evaluate.probe_scores(train_x[idx], y[0][idx], graded, max_iter=PROBE_ITERATIONS)
+                    for idx in evaluate.label_subsets(y[0], per_class, draws, seed)]
+        val[stage] = sum(v for v, _ in val_test) / len(val_test)
+        scores[stage] = evaluate.Spread.of([t for _, t in val_test])
+    return evaluate.LayerScores(test=scores, val=val, val_labels=len(validation))
+
+
+@dataclass
+class LayerReads:
+    """What ``read_at_layers`` found: every row's frame codes at every stage (labelled and test clips; random init's
+    at the read chosen for it), the layer chosen for each row on validation clips, and the layer-wise table."""
+
+    codes: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]]  # {row: {stage: (labelled, test) codes}}
+    layers: dict[str, str]  # {row: the stage chosen on validation}
+    table: pd.DataFrame  # ``evaluate.layer_table``: test accuracy per stage, the stage (and read) chosen, ...
+
+    def at_chosen_layers(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """{row: (labelled, test) codes at its chosen layer}: what ``action_scores`` reads."""
+        return {name: self.codes[name][stage] for name, stage in self.layers.items()}
+
+    def at(self, stage: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """{row: (labelled, test) codes at ``stage``}, the same for every row."""
+        return {name: codes[stage] for name, codes in self.codes.items()}
+
+
+def read_at_layers(backbones: dict[str, nets.Backbone], unlabelled: MovingDigits, labelled: MovingDigits,
+                   validation: MovingDigits, test: MovingDigits, per_class: int, draws: int = 1, seed: int = 0, *,
+                   random_row: str) -> LayerReads:
+    """Every row's layer chosen on ``validation`` clips (the protocol's head, ``per_class`` labelled clips per
+    action, the same draws for every row); ``random_row`` also read with its BatchNorm statistics recalibrated on
+    unlabelled frames and kept at the better read (``evaluate.random_at_its_best``), as 01, 02 and 05 read theirs.
+    Every frame goes through every network once: the codes of all stages are kept for the probes that follow."""
+    encoded = {}
+
+    def probed(network: nets.Backbone, name: str) -> evaluate.LayerScores:
+        per_set = [stage_codes(network, clips) for clips in (labelled, validation, test)]
+        encoded[name] = {stage: tuple(codes[stage] for codes in per_set) for stage in per_set[0]}
+        return layer_scores(encoded[name], labelled, validation, test, per_class, draws, seed)
+
+    frames = unlabelled.videos[:RECALIBRATION_CLIPS].flatten(0, 1)
+    scores = evaluate.probe_each(backbones, probed, frames, random_row)
+    read = scores[random_row].read  # probe_each probed the other read as "<row>, <read>"
+    chosen = {name: encoded[name if name != random_row or read == evaluate.AS_INITIALISED else f"{name}, {read}"]
+              for name in backbones}
+    codes = {name: {stage: (c[0], c[2]) for stage, c in stages.items()} for name, stages in chosen.items()}
+    return LayerReads(codes, {name: s.best_layer for name, s in scores.items()}, evaluate.layer_table(scores))
 
 
 # ---------------------------------------------------------------- what the features encode
