@@ -35,7 +35,8 @@ def _spread(mean, std=0.5, draws=3):
 
 def _probed(test_accuracy, val_accuracy, errors):
     """A fake ``Probed``: accuracies per layer on test and validation, and errors per budget."""
-    layers = evaluate.LayerScores(test={k: _spread(v) for k, v in test_accuracy.items()}, val=val_accuracy)
+    layers = evaluate.LayerScores(test={k: _spread(v) for k, v in test_accuracy.items()}, val=val_accuracy,
+                                  val_labels=1000)
     return lesson.Probed(layers, {k: _spread(v) for k, v in errors.items()})
 
 
@@ -141,6 +142,7 @@ def test_layer_errors_turn_accuracies_into_errors_and_keep_the_validation_choice
     assert table.loc["egomotion", "conv2"] == 15.0 and table.loc["egomotion", evaluate.BEST_LAYER] == "conv2"
     assert table.loc["contrastive", evaluate.BEST_LAYER] == "conv5"  # validation's choice, not test's (conv2)
     assert table.loc["contrastive", "error at that layer"] == 20.0
+    assert table.loc["contrastive", evaluate.VAL_LABELS] == 1000  # a count of labels, not turned into an "error"
 
 
 def test_scratch_learns_easy_classes_and_stops_on_validation():

@@ -4,10 +4,11 @@ Doersch, Gupta & Efros (ICCV 2015) pretrained on unlabelled ImageNet by predicti
 another (``course_lib.pretext.relative_position``), then plugged the network into R-CNN for PASCAL VOC detection.
 The laptop version, in parts:
 
-* ``detection_transfer``: the notebook's sizes; four initialisations of one backbone (**supervised** on CIFAR-10
-  labels, an in-domain oracle; **supervised on other classes**, the animals; **relative position**; **random**)
-  judged by detection on scenes of other CIFAR-10 photos with known boxes (mAP@0.5, over all classes and over the
-  vehicles no start but the oracle saw labelled), frozen and fine-tuned; random init at its better read (as
+* ``pretraining``: four initialisations of one backbone (**supervised** on CIFAR-10 labels, an in-domain oracle;
+  **supervised on other classes**, the animals; **relative position**; **random**), and the pretext's own accuracy;
+* ``detection_transfer``: the notebook's sizes and splits; the four starts judged by detection on scenes of other
+  CIFAR-10 photos with known boxes (mAP@0.5, over all classes and over the vehicles no start but the oracle saw
+  labelled), frozen and fine-tuned; random init at its better read (as
   initialised, or with BatchNorm recalibrated on the scenes), chosen on validation scenes;
 * ``claims``: the table beside the paper, the claim check and ``ORDERINGS``, the orderings the notebook states, on
   the numbers it records;
@@ -45,19 +46,13 @@ from course_lib.lessons.relative_position.detection_transfer import (
     STAGE,
     UNSEEN_CLASSES,
     VALIDATION_SCENES,
-    Pretrained,
     Sizes,
     Split,
     Transfer,
     finetune,
     finetuned_map,
     frozen_map,
-    only_classes,
     place_prior_map,
-    pretext_accuracy,
-    pretrain_all,
-    pretrain_relative_position,
-    pretrain_supervised,
     random_at_its_best,
     random_read_table,
     split,
@@ -82,6 +77,14 @@ from course_lib.lessons.relative_position.pictures import (
     show_found,
     show_grid,
     show_pairs,
+)
+from course_lib.lessons.relative_position.pretraining import (
+    Pretrained,
+    only_classes,
+    pretext_accuracy,
+    pretrain_all,
+    pretrain_relative_position,
+    pretrain_supervised,
 )
 from course_lib.lessons.relative_position.shortcuts import (
     SHORTCUT_RUNS,

@@ -17,7 +17,8 @@ import torch
 from torchvision.ops import box_iou
 
 from course_lib import checks, config, nets, show, train
-from course_lib.lessons.relative_position.detection_transfer import GRID, Sizes, pretext_accuracy
+from course_lib.lessons.relative_position.detection_transfer import GRID, Sizes
+from course_lib.lessons.relative_position.pretraining import pretext_accuracy
 from course_lib.pretext import relative_position as rp
 
 # ---------------------------------------------------------------- exercise 1: the pair sampler

@@ -14,13 +14,8 @@ import torch
 
 from course_lib import config, evaluate, nets
 from course_lib.data import ImageData
-from course_lib.lessons.relative_position.detection_transfer import (
-    ABERRATION,
-    STAGE,
-    Sizes,
-    pretext_accuracy,
-    pretrain_relative_position,
-)
+from course_lib.lessons.relative_position.detection_transfer import ABERRATION, STAGE, Sizes
+from course_lib.lessons.relative_position.pretraining import pretext_accuracy, pretrain_relative_position
 from course_lib.pretext import relative_position as rp
 
 

@@ -85,6 +85,7 @@ def layer_errors(probes: dict[str, Probed]) -> pd.DataFrame:
     """The layer-wise table at the smallest budget, as test error (%): one column per layer, then each row's layer
     chosen on validation, the error there and its std over the labelled draws."""
     table = evaluate.layer_table({name: p.layers for name, p in probes.items()})
-    numeric = [c for c in table.columns if c not in (evaluate.BEST_LAYER, evaluate.READ, evaluate.STD)]
+    not_accuracy = (evaluate.BEST_LAYER, evaluate.READ, evaluate.STD, evaluate.VAL_LABELS)
+    numeric = [c for c in table.columns if c not in not_accuracy]
     table[numeric] = 100.0 - table[numeric].astype(float)
     return table.rename(columns={evaluate.AT_BEST: "error at that layer"}).round(2)
