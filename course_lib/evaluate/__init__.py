@@ -13,7 +13,8 @@ Features are taken from a frozen network and judged by what a simple classifier 
 * ``Spread``  a mean that carries the spread of the draws it averages (``few_labels`` draws differ a lot);
 * ``cluster_purity``  how well clusters found without labels agree with the classes;
 * ``few_labels`` + ``label_efficiency``: accuracy against the number of labelled examples per class;
-* fine-tuning a whole network on few labels is ``train.train_classifier`` followed by ``accuracy``;
+* ``finetune_curve``: the same for a whole network fine-tuned on few labels (``train.train_classifier``, then
+  ``accuracy``);
 * ``recall_at_k``  retrieval (e.g. cross-modal: audio queries, image gallery) judged by class agreement;
 * ``mean_average_precision``  the same retrieval graded over the whole ranking (every relevant item's rank).
 * ``knn_scores``  a weighted k-nearest-neighbour classifier on frozen features (nothing trained; ``knn_vote``);
@@ -34,7 +35,6 @@ from course_lib.evaluate.labels import (
     label_efficiency,
     label_subsets,
     labels_needed,
-    probe_curve,
     split_validation,
 )
 from course_lib.evaluate.layers import (
@@ -84,7 +84,7 @@ __all__ = [
     "layerwise_probe", "LayerScores", "probe_layers", "fit_probes", "label_subsets", "probe_network", "BEST_LAYER",
     "VAL_LABELS", "AT_BEST", "STD", "layer_table", "best_of", "probe_table", "few_labels", "label_efficiency",
     "labels_needed",
-    "probe_curve", "finetune_curve", "cluster_purity", "recall_at_k", "mean_average_precision", "detection_map",
+    "finetune_curve", "cluster_purity", "recall_at_k", "mean_average_precision", "detection_map",
     "knn_scores", "knn_scores_by_k", "knn_vote", "AS_INITIALISED", "RECALIBRATED", "random_reads",
     "better_on_validation",
     "random_at_its_best", "read_of", "probe_each", "READ",

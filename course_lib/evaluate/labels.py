@@ -1,4 +1,5 @@
-"""Few labels: the validation split, labelled subsets, and label efficiency of linear probes and of fine-tuning."""
+"""Few labels: the validation split, labelled subsets, label efficiency (``label_efficiency``, and of fine-tuning
+a whole network: ``finetune_curve``), and the labels a curve needs to reach an accuracy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.evaluate.probes import accuracy, embed, linear_probe
+from course_lib.evaluate.probes import accuracy
 from course_lib.evaluate.spread import Spread
 from course_lib.train import Trained, always_train, train_classifier
 
@@ -65,16 +66,6 @@ def labels_needed(curve: dict[int, float], accuracy: float) -> float:
             t = (accuracy - a0) / (a1 - a0)
             return float(np.exp(np.log(k0) + t * (np.log(k1) - np.log(k0))))
     return math.inf
-
-
-def probe_curve(features: Callable, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
-                test_y: torch.Tensor, labels_per_class: Iterable[int], seed: int = 0, draws: int = 1
-                ) -> dict[int, Spread]:
-    """Label efficiency of frozen features: embed once, then a linear probe per labelled subset."""
-    train_f, test_f = embed(features, train_x), embed(features, test_x)
-    train_y, test_y = train_y.cpu(), test_y.cpu()
-    return label_efficiency(lambda idx: linear_probe(train_f[idx], train_y[idx], test_f, test_y),
-                            train_y, labels_per_class, seed, draws)
 
 
 def finetune_curve(make_model: Callable[[], nn.Module], train_x: torch.Tensor, train_y: torch.Tensor,
