@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import pytest
 import random_stream
@@ -7,6 +8,7 @@ import torch.nn.functional as F
 
 from course_lib import checks, config, evaluate, nets, papers, pretrained, train
 from course_lib.lessons import transformations as lesson
+from course_lib.lessons.transformations import scratch_recipe
 from course_lib.pretext import transformations
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, steps=2, scratch_steps=4, scratch_every=2,
@@ -439,3 +441,33 @@ def test_pretext_accuracy_puts_each_pretexts_own_accuracy_beside_its_chance_leve
     assert table.loc[("egomotion", "tx"), "chance"] == "14.3%"  # 7 shifts, -3 ... 3 pixels
     assert table.loc[("egomotion", "rotation"), "times chance"] == "2.0"  # 20 bins: chance 5 %
     assert table.loc[("contrastive", "partner found"), "chance"] == "6.7%"  # 1 of the 2N - 1 = 15 other views
+
+
+def test_scratch_recipes_vary_the_learning_rate_and_steps_around_the_courses_own():
+    tried = scratch_recipe.recipes(TINY)
+    assert (train.LR, TINY.scratch_steps) in tried and len(set(tried)) == len(tried)
+    assert {lr for lr, _ in tried} > {train.LR} and {steps for _, steps in tried} > {TINY.scratch_steps}
+
+
+def test_the_scratch_sweep_grades_every_recipe_on_the_same_draws():
+    (x, y), val, test = _bars(), _bars(20, seed=1), _bars(seed=2)
+    rows = scratch_recipe.sweep((x, y), val, test, TINY, budgets=(20,))
+    assert len(rows) == len(scratch_recipe.recipes(TINY))
+    assert all(row["draws"] == TINY.label_draws and 0 <= row["stopped early"] <= row["draws"] for row in rows)
+    assert all(0 <= row["validation accuracy"] <= 100 and 0 <= row["test error"] <= 100 for row in rows)
+
+
+def test_the_scratch_recipe_table_marks_validations_choice_and_the_notebooks_recipe(tmp_path):
+    with pytest.raises(FileNotFoundError, match=scratch_recipe.COMMAND):  # missing: it says how to make it
+        scratch_recipe.scratch_recipe_table(root=tmp_path)
+    row, steps = {"labels": 100, "stopped early": 1, "draws": 3}, lesson.SIZES["lab"].scratch_steps
+    rows = [{**row, "learning rate": train.LR, "most steps": steps, "validation accuracy": 90.0, "test error": 9.0},
+            {**row, "learning rate": train.LR / 2, "most steps": steps, "validation accuracy": 92.0,
+             "test error": 11.0}]  # validation prefers it although its test error is worse: validation decides
+    path = scratch_recipe.results_file(root=tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"profile": "lab", "seed": 0, "minutes": 1.0, "rows": rows}))
+    shown = scratch_recipe.scratch_recipe_table(root=tmp_path)
+    assert shown.loc[(100, train.LR / 2, steps), "recipe"] == "chosen on validation"
+    assert shown.loc[(100, train.LR, steps), "recipe"] == "the notebook's"
+    assert shown.loc[(100, train.LR, steps), "stopped early"] == "1 of 3"

@@ -22,6 +22,8 @@ The parts, a module each:
 * ``probing``: the layer-wise probe at the smallest budget, the chosen layer at every budget (``probe``);
 * ``from_scratch``: the scratch baseline, stopped on validation (``EarlyStopping``, ``scratch_run``, ``scratch``),
   and by the same recipe a pretrained network fine-tuned end to end (``finetuned``);
+* ``scratch_recipe``: whether that recipe is scratch's best: its learning rate and steps against their neighbours,
+  chosen on validation (one command writes the sweep, ``scratch_recipe_table`` shows it);
 * ``comparison``: ``benchmark``, the error tables, the rows beside the slide, the metrics, the claim and
   ``ORDERINGS`` (every ordering the notebook states, for ``course_lib.seeds``);
 * ``exercises``: the exercise checkers; ``pictures``: what each pretext task asks.
@@ -81,6 +83,7 @@ from course_lib.lessons.transformations.probing import (
     layer_features,
     probe,
 )
+from course_lib.lessons.transformations.scratch_recipe import scratch_recipe_table
 from course_lib.pretext.transformations import nt_xent  # the course's, beside a student's own (the exercise)
 
 __all__ = [
@@ -88,7 +91,8 @@ __all__ = [
     "check_claim",
     "compare_errors", "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent",
     "check_rotation_bins", "EarlyStopping", "ScratchRun", "finetuned", "scratch", "scratch_errors", "scratch_run",
-    "show_scratch_curves", "show_pretexts", "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",
+    "show_scratch_curves", "show_pretexts", "scratch_recipe_table",
+    "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",
     "SIZES", "YOUR_RUN_STEPS", "Sizes", "capped_runs", "pretext_accuracy",
     "pretext_model", "pretrain", "random_features", "show_your_run",
     "split", "train_with_your_loss", "Probed", "as_error", "draws_at", "labelled_subset", "layer_errors",

@@ -29,12 +29,15 @@ class ScratchRun:
 
 def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed: int = 0,
                 augment=transformations.digit_view, desc: str | None = None,
-                trained: train.Trained = train.always_train, start: nets.Backbone | None = None) -> ScratchRun:
+                trained: train.Trained = train.always_train, start: nets.Backbone | None = None,
+                lr: float = train.LR, steps: int | None = None) -> ScratchRun:
     """Train the network end to end on the labelled images ``idx``, with the contrastive views' augmentation
     (``augment``), until validation accuracy stops rising; test error (%) with the best validation weights.
     The run is named ``desc`` (default "scratch, <n> labels"; ``scratch`` adds the draw) and trained through
     ``trained`` (``scratch`` loads shipped weights instead). ``start``: a pretrained backbone to fine-tune (a copy)
-    by the same recipe, instead of the random one."""
+    by the same recipe, instead of the random one. ``lr`` and ``steps`` (default ``sizes.scratch_steps``): the
+    recipe, the course's by default (``scratch_recipe`` tries others)."""
+    steps = steps or sizes.scratch_steps
     (x, y), (x_test, y_test) = train_xy, test_xy
     idx = idx.to(x.device)
     backbone = (nets.random_backbone(x.shape[1], sizes.width, seed, x.device) if start is None
@@ -48,9 +51,9 @@ def scratch_run(train_xy, idx: torch.Tensor, val_xy, test_xy, sizes: Sizes, seed
             return torch.nn.functional.cross_entropy(model(batch[0]), batch[1])
 
         desc = desc or f"{SCRATCH}, {len(idx)} labels"
-        history = trained(model, desc, lambda: train.fit(model, watch.stream(batches), cross_entropy,
-                                                          steps=sizes.scratch_steps, progress=False, desc=desc,
-                                                          after=watch.after_training(sizes.scratch_steps)))
+        history = trained(model, desc, lambda: train.fit(model, watch.stream(batches), cross_entropy, steps=steps,
+                                                          lr=lr, progress=False, desc=desc,
+                                                          after=watch.after_training(steps)))
     curve = [(int(step), accuracy) for step, accuracy in zip(history["val_step"], history["val_accuracy"],
                                                               strict=True)]
     return ScratchRun(len(idx), 100.0 - evaluate.accuracy(model, x_test, y_test), curve, int(history["best_step"][0]),
