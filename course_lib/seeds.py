@@ -103,6 +103,32 @@ def seeds_file(notebook: str, profile: str = "lab", root: Path | None = None) ->
     return (root or config.results_root()) / profile / "seeds" / f"{notebook}.json"
 
 
+def check_file(notebook: str, check: str, profile: str = "lab", root: Path | None = None) -> Path:
+    """Where a check too long for a lab run (one command each) writes its numbers: ``results/<profile>/checks/``."""
+    return (root or config.results_root()) / profile / "checks" / f"{notebook}.{check}.json"
+
+
+def write_check(notebook: str, check: str, command: str, metrics: dict[int, dict[str, float]],
+                profile: str = "lab", root: Path | None = None) -> Path:
+    """Write a check's numbers per pretraining seed (seeds already in the file and not run again are kept)."""
+    path = check_file(notebook, check, profile, root)
+    saved = json.loads(path.read_text())["seeds"] if path.exists() else {}
+    saved.update({str(seed): values for seed, values in metrics.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"notebook": notebook, "profile": profile, "command": command,
+                                "seeds": dict(sorted(saved.items(), key=lambda kv: int(kv[0])))}, indent=2) + "\n")
+    return path
+
+
+def _with_check(runs: dict[int, dict], notebook: str, check: str, profile: str, root: Path | None) -> dict[int, dict]:
+    """The runs with a check's numbers added to each seed's metrics (a seed the check lacks keeps its own only)."""
+    path = check_file(notebook, check, profile, root)
+    if not path.exists():
+        return runs
+    extra = {int(seed): metrics for seed, metrics in json.loads(path.read_text())["seeds"].items()}
+    return {seed: {**run, "metrics": {**run["metrics"], **extra.get(seed, {})}} for seed, run in runs.items()}
+
+
 def load(notebook: str, profile: str = "lab", root: Path | None = None) -> dict[int, dict]:
     """{seed: {"metrics", "capped", "claims" (None where not logged), "draws" (where recorded)}}: the seeds file's
     runs, plus the notebook's own recorded run for its seed when the file has none of that seed."""
@@ -118,14 +144,18 @@ def load(notebook: str, profile: str = "lab", root: Path | None = None) -> dict[
 
 
 def table(notebook: str, orderings: list[Ordering], profile: str = "lab", root: Path | None = None,
-          digits: int = 1) -> pd.DataFrame:
+          digits: int = 1, check: tuple[str, str] | None = None) -> pd.DataFrame:
     """One row per ordering: the paired difference on each seed (positive: it holds), their mean and std (n - 1),
-    and the verdict. Prints where the numbers come from, and how to make them when seeds are missing."""
+    and the verdict. Prints where the numbers come from, and how to make them when seeds are missing. ``check``:
+    (name, command) of a check whose numbers (``check_file``) some orderings compare with the seeds runs' own."""
     runs = load(notebook, profile, root)
+    if check is not None:
+        runs = _with_check(runs, notebook, check[0], profile, root)
+        print(f"`{check[1]}` wrote {_shown(check_file(notebook, check[0], profile, root))}")
     missing = [o.statement for o in orderings for run in runs.values() if not o.metrics <= set(run["metrics"])]
     if missing:
         message = (f"{notebook}: the seeds runs lack numbers for {sorted(set(missing))}: run "
-                   f"`{COMMAND} {notebook[:2]} --profile {profile}` again")
+                   f"`{check[1] if check else f'{COMMAND} {notebook[:2]} --profile {profile}'}` again")
         if not config.claims_reported():
             raise KeyError(message)
         # a seeds run is what makes those numbers: it must reach the end (its own table is not kept)

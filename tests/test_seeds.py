@@ -70,6 +70,27 @@ def test_table_has_a_paired_difference_per_seed_its_spread_and_the_verdict(tmp_p
     assert seeds.robust("99_fake", BEATS, "lab", tmp_path)
 
 
+CHECK = ("longer", "python -m make.the.check")
+C_BEATS_B = seeds.Ordering("c beats b", "c", "b")
+
+
+def test_a_checks_numbers_join_each_seeds_own_and_a_rerun_seed_replaces_its_old_numbers(tmp_path):
+    _write_seeds(tmp_path, "99_fake", {0: {"b": 1.0}, 1: {"b": 1.0}, 2: {"b": 2.0}})
+    seeds.write_check("99_fake", CHECK[0], CHECK[1], {0: {"c": 0.0}, 1: {"c": 3.0}}, root=tmp_path)
+    path = seeds.write_check("99_fake", CHECK[0], CHECK[1], {0: {"c": 2.0}, 2: {"c": 4.0}}, root=tmp_path)
+    assert path == seeds.check_file("99_fake", CHECK[0], "lab", tmp_path)
+    assert json.loads(path.read_text())["seeds"] == {"0": {"c": 2.0}, "1": {"c": 3.0}, "2": {"c": 4.0}}
+    table = seeds.table("99_fake", [C_BEATS_B], "lab", tmp_path, check=CHECK)
+    assert [table.loc["c beats b", f"seed {s}"] for s in range(3)] == ["+1.0", "+2.0", "+2.0"]  # c - b per seed
+    assert table.loc["c beats b", "mean ± std"] == "+1.7 ± 0.6"
+
+
+def test_a_missing_check_names_its_own_command(tmp_path):
+    _write_seeds(tmp_path, "99_fake", {0: {"b": 1.0}, 1: {"b": 1.0}})
+    with pytest.raises(KeyError, match="make.the.check"):
+        seeds.table("99_fake", [C_BEATS_B], "lab", tmp_path, check=CHECK)
+
+
 def _write_seeds_with_draws(root, notebook, runs):
     path = seeds.seeds_file(notebook, "lab", root)
     path.parent.mkdir(parents=True)

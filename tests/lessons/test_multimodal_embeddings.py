@@ -1,5 +1,6 @@
 import dataclasses
 import inspect
+import json
 import math
 
 import matplotlib
@@ -13,6 +14,7 @@ from course_lib.data._image import ImageData
 from course_lib.data.fsdd import SpokenDigits
 from course_lib.lessons import multimodal_embeddings as lesson
 from course_lib.lessons import sound_supervision as ss
+from course_lib.lessons.multimodal_embeddings import infonce_budget
 
 matplotlib.use("Agg")
 
@@ -297,3 +299,20 @@ def test_a_students_infonce_trains_the_short_run_and_its_temperature_moves(d, ca
     printed = capsys.readouterr().out
     assert f"after {lesson.YOUR_RUN_STEPS['ci']} steps" in printed and "chance" in printed
     assert f"{lesson.YOUR_RUN_TEMPERATURE:.3f} at the start" in printed
+
+
+def test_infonce_at_08s_budget_trains_08s_steps_and_records_what_its_orderings_read(d, monkeypatch):
+    monkeypatch.setitem(lesson.SIZES, "lab", TINY)
+    monkeypatch.setitem(ss.SIZES, TINY.name, dataclasses.replace(ss.SIZES[TINY.name], steps=4))  # 08's budget
+    monkeypatch.setattr(infonce_budget, "load", lambda sizes, seed=0: d)
+    metrics = infonce_budget.budget_metrics(seed=0)
+    assert metrics["steps_infonce_08_budget"] == 4 and metrics["capped_infonce_08_budget"] == 0
+    ordered = {name for ordering in lesson.BUDGET_ORDERINGS for name in ordering.metrics}
+    assert {name for name in ordered if name.endswith(infonce_budget.SHORT)} <= set(metrics)
+    assert all(0 <= metrics[name] <= 1 for name in metrics if name.startswith(("recall1", "map")))
+
+
+def test_the_budget_orderings_read_numbers_the_notebook_records():
+    recorded = json.loads((config.REPO_ROOT / "results/lab/11_multimodal_embeddings.json").read_text())
+    theirs = {name for o in lesson.BUDGET_ORDERINGS for name in o.metrics if not name.endswith(infonce_budget.SHORT)}
+    assert theirs <= set(recorded["metrics"])

@@ -8,6 +8,7 @@ runs the notebook's four parts, a module each:
 * ``image_sound``, **image-sound**: the notebook's sizes, ``load`` (08's fixed MNIST-FSDD videos, the held-out
   voice), ``train_infonce`` and ``train_avc`` (08's AVE-Net and concatenation at the same budget),
   ``train_at_08s_budget`` (the same two for as many steps as 08 trains them) and ``budget_table``,
+  ``infonce_budget``: InfoNCE for 08's steps too, on every seed (one command; ``infonce_budget_table`` shows it),
   ``retrieval_table`` (recall@1/5/10 and mAP, across and within the modalities), ``show_map`` (t-SNE of both
   modalities in one space);
 * ``zero_shot``, **zero-shot**: ``zero_shot_table``: MNIST test images classified by their nearest spoken prompt,
@@ -80,6 +81,7 @@ from course_lib.lessons.multimodal_embeddings.image_text import (
     train_text,
     twin_accuracy,
 )
+from course_lib.lessons.multimodal_embeddings.infonce_budget import BUDGET_ORDERINGS, infonce_budget_table
 from course_lib.lessons.multimodal_embeddings.neighbours import explorer, explorer_search, show_neighbours
 from course_lib.lessons.multimodal_embeddings.summary import ORDERINGS, capped_runs, metrics
 from course_lib.lessons.multimodal_embeddings.zero_shot import as_text, zero_shot_table
@@ -87,7 +89,8 @@ from course_lib.pretext import joint_embedding as je  # the notebook reads je.sy
 
 __all__ = [
     "NOTEBOOK", "INFONCE", "AVE", "CONCAT", "MODELS", "SHORT", "LONGER", "LONGER_SHORT", "at_08s_budget",
-    "train_at_08s_budget", "budget_table", "DIRECTIONS", "PROMPTS_PER_CLASS", "PROBE_LABELS",
+    "train_at_08s_budget", "budget_table", "BUDGET_ORDERINGS", "infonce_budget_table", "DIRECTIONS",
+    "PROMPTS_PER_CLASS", "PROBE_LABELS",
     "HELDOUT", "SCENE_SEED", "NEAREST_MEAN_ROW", "ZERO_SHOT_ROW", "CHOICES", "ZERO_SHOT_MARGIN", "SOUNDNET_MARGIN",
     "Sizes", "SIZES",
     "load", "make_infonce", "train_infonce", "train_avc", "show_batch", "retrieval_table", "show_map",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from course_lib import config, data, train
+from course_lib import config, data, seeds, train
 from course_lib.lessons.transformations.from_scratch import ScratchRun, scratch_run
 from course_lib.lessons.transformations.pretraining import NOTEBOOK, SIZES, Sizes, split
 from course_lib.lessons.transformations.probing import draws_at, labelled_subset
@@ -57,7 +57,7 @@ def sweep(train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0, budgets=BUDGET
 
 
 def results_file(profile: str = "lab", root: Path | None = None) -> Path:
-    return (root or config.results_root()) / profile / "checks" / f"{NOTEBOOK}.scratch_recipe.json"
+    return seeds.check_file(NOTEBOOK, "scratch_recipe", profile, root)
 
 
 def scratch_recipe_table(profile: str = "lab", root: Path | None = None) -> pd.DataFrame:
