@@ -120,12 +120,33 @@ def write_check(notebook: str, check: str, command: str, metrics: dict[int, dict
     return path
 
 
+def load_check(notebook: str, check: str, profile: str = "lab", root: Path | None = None) -> dict[int, dict]:
+    """{seed: the check's numbers}, or {} where the check has not been run."""
+    path = check_file(notebook, check, profile, root)
+    return {int(seed): metrics for seed, metrics in json.loads(path.read_text())["seeds"].items()} \
+        if path.exists() else {}
+
+
+def run_check(notebook: str, check: str, command: str, metrics_of, description: str,
+              argv: list[str] | None = None) -> Path:
+    """A check's command line: ``metrics_of(seed, profile)`` on each seed asked for (``--seeds``, default 0 1 2), its
+    numbers written as each seed ends (``write_check``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=command, description=description)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--profile", default="lab", choices=config.PROFILE_NAMES)
+    args = parser.parse_args(argv)
+    for seed in args.seeds:
+        print(f"{notebook}: {check}, seed {seed} ({args.profile}) ...", flush=True)
+        path = write_check(notebook, check, command, {seed: metrics_of(seed, args.profile)}, args.profile)
+    print(f"wrote {_shown(path)}")
+    return path
+
+
 def _with_check(runs: dict[int, dict], notebook: str, check: str, profile: str, root: Path | None) -> dict[int, dict]:
     """The runs with a check's numbers added to each seed's metrics (a seed the check lacks keeps its own only)."""
-    path = check_file(notebook, check, profile, root)
-    if not path.exists():
-        return runs
-    extra = {int(seed): metrics for seed, metrics in json.loads(path.read_text())["seeds"].items()}
+    extra = load_check(notebook, check, profile, root)
     return {seed: {**run, "metrics": {**run["metrics"], **extra.get(seed, {})}} for seed, run in runs.items()}
 
 

@@ -214,3 +214,11 @@ def test_what_a_notebook_asserts_held_on_every_seed_run(path):
               if claim["asserted"] and not claim["holds"]}
     assert not failed, f"asserted claims that failed on a seed: {sorted(failed)}"
     assert len(runs) >= 2 and all(run["metrics"] for run in runs.values())
+
+
+def test_a_checks_command_runs_each_seed_asked_for_and_writes_as_it_goes(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_RESULTS", str(tmp_path))
+    path = seeds.run_check("99_fake", "longer", "python -m fake", lambda seed, profile: {"c": 10.0 + seed},
+                           "a fake check", ["--seeds", "1", "2"])
+    assert json.loads(path.read_text())["seeds"] == {"1": {"c": 11.0}, "2": {"c": 12.0}}
+    assert "seed 2 (lab)" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from course_lib import checks, evaluate, nets, pretrained, seeds
+from course_lib import checks, config, evaluate, nets, pretrained, seeds
 from course_lib.lessons import (
     autoencoders,
     colorization,
@@ -18,6 +18,7 @@ from course_lib.lessons import (
     transformations,
 )
 from course_lib.lessons import scoreboard as lesson
+from course_lib.lessons.scoreboard import fence_longer
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, mnist_steps=2, cifar_steps=2, seconds=30,
                            probe_dim=64, draws=2)
@@ -485,3 +486,20 @@ def test_check_knn_vote_accepts_integer_classes_of_any_integer_type(capsys):
     lesson.check_knn_vote(lambda s, y, n, t: _knn_vote(s, y, n, t).int())
     lesson.check_knn_vote(lambda s, y, n, t: _knn_vote(s, y, n, t).numpy())
     assert capsys.readouterr().out.count("weighted kNN vote: correct") == 2
+
+
+def test_the_longer_fence_trains_more_steps_and_is_read_by_the_boards_protocol(monkeypatch):
+    sizes = dataclasses.replace(TINY, fence_steps=2)
+    monkeypatch.setitem(lesson.SIZES, "lab", sizes)
+    monkeypatch.setattr(fence_longer, "load", lambda dataset, sizes, seed: _split(dataset, n=200, n_val=40, n_test=40))
+    metrics = fence_longer.fence_metrics(seed=0, budgets=(50, 100))
+    assert metrics["cifar_steps_supervised_longer"] <= fence_longer.STEP_FACTOR * sizes.fence_steps
+    assert metrics["cifar_best_step_supervised_longer"] <= metrics["cifar_steps_supervised_longer"]
+    wanted = {name for o in fence_longer.orderings("cifar", (50, 100)) for name in o.metrics if "longer" in name}
+    assert wanted <= set(metrics) and all(0 <= metrics[name] <= 100 for name in wanted)
+
+
+def test_the_longer_fence_is_compared_with_numbers_the_board_records():
+    recorded = json.loads((config.REPO_ROOT / "results/lab/12_scoreboard.json").read_text())["metrics"]
+    board = {name for o in fence_longer.orderings() for name in o.metrics if "longer" not in name}
+    assert board and board <= set(recorded)

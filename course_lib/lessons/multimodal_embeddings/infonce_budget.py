@@ -66,18 +66,5 @@ def infonce_budget_table(profile: str = "lab"):
     return seeds.table(NOTEBOOK, BUDGET_ORDERINGS, profile, digits=3, check=(CHECK, COMMAND))
 
 
-def main(seed_list=(0, 1, 2), profile: str = "lab") -> None:
-    for seed in seed_list:
-        print(f"{NOTEBOOK}: {NAME}, seed {seed} ({profile}) ...", flush=True)
-        path = seeds.write_check(NOTEBOOK, CHECK, COMMAND, {seed: budget_metrics(seed, profile)}, profile)
-    print(f"wrote {path}")
-
-
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--profile", default="lab", choices=config.PROFILE_NAMES)
-    args = parser.parse_args()
-    main(args.seeds, args.profile)
+    seeds.run_check(NOTEBOOK, CHECK, COMMAND, budget_metrics, __doc__.split("\n\n")[0])

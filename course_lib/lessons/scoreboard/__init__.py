@@ -30,7 +30,8 @@ method gets the same one, so that their numbers can stand in one table. In parts
                 ``exercises``: the exercise checker;
 * ``over_seeds`` the board over pretraining seeds 0, 1, 2 (``python -m course_lib.results seeds 12``): ``ORDERINGS``,
                 every ordering the notebook states, for ``seeds.table`` (paired per-seed differences, a verdict), and
-                ``ranks_over_seeds``, each row's rank averaged over the seeds beside the spread of its accuracy.
+                ``ranks_over_seeds``, each row's rank averaged over the seeds beside the spread of its accuracy;
+* ``fence_longer`` the photo fence given ten times the steps, on each seed (one command; ``fence_longer_table``).
 
 Pretraining is shorter than in the notebooks (``sizes.mnist_steps`` / ``sizes.cifar_steps`` optimiser steps per
 method, the same for every method of a dataset), so that the whole board fits one notebook's budget.
@@ -71,6 +72,7 @@ from course_lib.lessons.scoreboard.datasets import (
     load,
 )
 from course_lib.lessons.scoreboard.exercises import check_knn_vote
+from course_lib.lessons.scoreboard.fence_longer import fence_longer_table
 from course_lib.lessons.scoreboard.over_seeds import (
     ORDERINGS,
     against_random,
@@ -135,5 +137,5 @@ __all__ = [
     "random_init", "random_lightness", "relative_position", "split_brain", "supervised", "together",
     "best_pretext", "linear", "plot", "random_reads",
     "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",
-    "every_pretext_beats_random", "ranks_over_seeds",
+    "every_pretext_beats_random", "ranks_over_seeds", "fence_longer_table",
 ]
