@@ -171,8 +171,12 @@ def table(notebook: str, orderings: list[Ordering], profile: str = "lab", root: 
     (name, command) of a check whose numbers (``check_file``) some orderings compare with the seeds runs' own."""
     runs = load(notebook, profile, root)
     if check is not None:
+        path = check_file(notebook, check[0], profile, root)
+        if not path.exists():  # a course installed without the committed results, or a seeds run's scratch folder
+            print(f"no numbers of this check here ({_shown(path)}): `{check[1]}` makes them")
+            return pd.DataFrame()
         runs = _with_check(runs, notebook, check[0], profile, root)
-        print(f"`{check[1]}` wrote {_shown(check_file(notebook, check[0], profile, root))}")
+        print(f"`{check[1]}` wrote {_shown(path)}")
     missing = [o.statement for o in orderings for run in runs.values() if not o.metrics <= set(run["metrics"])]
     if missing:
         message = (f"{notebook}: the seeds runs lack numbers for {sorted(set(missing))}: run "

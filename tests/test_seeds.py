@@ -85,8 +85,15 @@ def test_a_checks_numbers_join_each_seeds_own_and_a_rerun_seed_replaces_its_old_
     assert table.loc["c beats b", "mean ± std"] == "+1.7 ± 0.6"
 
 
-def test_a_missing_check_names_its_own_command(tmp_path):
+def test_a_missing_check_is_an_empty_table_that_names_its_command(tmp_path, capsys):
     _write_seeds(tmp_path, "99_fake", {0: {"b": 1.0}, 1: {"b": 1.0}})
+    assert seeds.table("99_fake", [C_BEATS_B], "lab", tmp_path, check=CHECK).empty
+    assert "make.the.check" in capsys.readouterr().out
+
+
+def test_a_check_that_lacks_a_seed_names_its_own_command(tmp_path):
+    _write_seeds(tmp_path, "99_fake", {0: {"b": 1.0}, 1: {"b": 1.0}})
+    seeds.write_check("99_fake", CHECK[0], CHECK[1], {0: {"c": 2.0}}, root=tmp_path)
     with pytest.raises(KeyError, match="make.the.check"):
         seeds.table("99_fake", [C_BEATS_B], "lab", tmp_path, check=CHECK)
 
