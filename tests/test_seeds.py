@@ -1,6 +1,8 @@
 """Verdicts over pretraining seeds (course_lib.seeds) and the claims a seeds run reports instead of raising."""
 
 import json
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -229,3 +231,14 @@ def test_a_checks_command_runs_each_seed_asked_for_and_writes_as_it_goes(tmp_pat
                            "a fake check", ["--seeds", "1", "2"])
     assert json.loads(path.read_text())["seeds"] == {"1": {"c": 11.0}, "2": {"c": 12.0}}
     assert "seed 2 (lab)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", ["course_lib.lessons.transformations.scratch_recipe",
+                                    "course_lib.lessons.multimodal_embeddings.infonce_budget",
+                                    "course_lib.lessons.scoreboard.fence_longer"])
+def test_every_checks_command_starts_without_a_warning(module):
+    # a module its package imported before ``python -m`` runs it draws runpy's RuntimeWarning: -W error makes it fail
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", module, "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "--profile" in done.stdout

@@ -81,7 +81,6 @@ from course_lib.lessons.multimodal_embeddings.image_text import (
     train_text,
     twin_accuracy,
 )
-from course_lib.lessons.multimodal_embeddings.infonce_budget import BUDGET_ORDERINGS, infonce_budget_table
 from course_lib.lessons.multimodal_embeddings.neighbours import explorer, explorer_search, show_neighbours
 from course_lib.lessons.multimodal_embeddings.summary import ORDERINGS, capped_runs, metrics
 from course_lib.lessons.multimodal_embeddings.zero_shot import as_text, zero_shot_table
@@ -100,3 +99,14 @@ __all__ = [
     "show_neighbours", "capped_runs", "metrics", "ORDERINGS", "check_infonce", "YOUR_RUN_STEPS", "YOUR_RUN_TEMPERATURE",
     "YOUR_RUN_SCALE_LR", "train_with_your_loss", "show_your_run", "je",
 ]
+
+
+
+def __getattr__(name: str):
+    # ``infonce_budget`` is also a command (``python -m``): imported on first use, not above, so that
+    # the command does not run a module its package has already imported
+    if name in ("BUDGET_ORDERINGS", "infonce_budget_table"):
+        from course_lib.lessons.multimodal_embeddings import infonce_budget
+
+        return getattr(infonce_budget, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

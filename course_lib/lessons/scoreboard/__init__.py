@@ -72,7 +72,6 @@ from course_lib.lessons.scoreboard.datasets import (
     load,
 )
 from course_lib.lessons.scoreboard.exercises import check_knn_vote
-from course_lib.lessons.scoreboard.fence_longer import fence_longer_table
 from course_lib.lessons.scoreboard.over_seeds import (
     ORDERINGS,
     against_random,
@@ -139,3 +138,14 @@ __all__ = [
     "ranks", "reading", "table", "verdicts", "ORDERINGS", "against_random", "beats", "best",
     "every_pretext_beats_random", "ranks_over_seeds", "fence_longer_table",
 ]
+
+
+
+def __getattr__(name: str):
+    # ``fence_longer`` is also a command (``python -m``): imported on first use, not above, so that
+    # the command does not run a module its package has already imported
+    if name in ("fence_longer_table",):
+        from course_lib.lessons.scoreboard import fence_longer
+
+        return getattr(fence_longer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

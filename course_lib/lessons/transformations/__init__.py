@@ -83,7 +83,6 @@ from course_lib.lessons.transformations.probing import (
     layer_features,
     probe,
 )
-from course_lib.lessons.transformations.scratch_recipe import scratch_recipe_table
 from course_lib.pretext.transformations import nt_xent  # the course's, beside a student's own (the exercise)
 
 __all__ = [
@@ -98,3 +97,14 @@ __all__ = [
     "split", "train_with_your_loss", "Probed", "as_error", "draws_at", "labelled_subset", "layer_errors",
     "layer_features", "probe", "nt_xent",
 ]
+
+
+
+def __getattr__(name: str):
+    # ``scratch_recipe`` is also a command (``python -m``): imported on first use, not above, so that
+    # the command does not run a module its package has already imported
+    if name in ("scratch_recipe_table",):
+        from course_lib.lessons.transformations import scratch_recipe
+
+        return getattr(scratch_recipe, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
