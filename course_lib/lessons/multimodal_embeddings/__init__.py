@@ -101,7 +101,6 @@ __all__ = [
 ]
 
 
-
 def __getattr__(name: str):
     # ``infonce_budget`` is also a command (``python -m``): imported on first use, not above, so that
     # the command does not run a module its package has already imported

@@ -140,7 +140,6 @@ __all__ = [
 ]
 
 
-
 def __getattr__(name: str):
     # ``fence_longer`` is also a command (``python -m``): imported on first use, not above, so that
     # the command does not run a module its package has already imported
