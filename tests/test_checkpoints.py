@@ -216,6 +216,24 @@ def test_fitted_probes_are_kept_and_loaded_without_solving_again(shipped, monkey
                               **{**kwargs, "per_class": 10})
 
 
+def test_probes_fitted_at_several_Cs_are_kept_under_their_grid_and_choose_alike_when_loaded(shipped, monkeypatch):
+    from course_lib import evaluate
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(60) % 3
+    features = {"conv1": torch.randn(60, 5, generator=g) + y[:, None], "conv2": torch.randn(60, 4, generator=g)}
+    kwargs = dict(per_class=5, draws=2, seed=0, desc="probe of x", Cs=evaluate.PROBE_CS)
+    _build(monkeypatch)
+    with pretrained.Runs("05_x", "probes", draws=2) as runs:
+        built = evaluate.probe_layers(features, y, features, y, features, y, trained=runs, **kwargs)
+    assert checkpoints.key("05_x/probe of x, 15 labels x 2 draws, C 0.3 1 3") in checkpoints.read_manifest()
+    _pretrained(monkeypatch)
+    monkeypatch.setattr(evaluate.LinearProbe, "fit", lambda *a, **k: pytest.fail("probes solved again"))
+    with pretrained.Runs("05_x", "probes", draws=2) as runs:
+        loaded = evaluate.probe_layers(features, y, features, y, features, y, trained=runs, **kwargs)
+    assert loaded.C == built.C and loaded.best_layer == built.best_layer
+
+
 # --- the comparison of a pretrained run with the committed numbers -------------------------------------------------
 
 @pytest.mark.parametrize("committed, stale", [

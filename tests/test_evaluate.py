@@ -216,6 +216,45 @@ def test_probe_layers_averages_draws_and_keeps_their_spread():
     assert scores.test["noise"] < scores.test["signal"]
 
 
+def _strength_matters(n_train: int = 40):
+    """Two classes whose mean differs along 20 noisy dimensions: few examples, so the strength of the L2 penalty
+    moves the validation accuracy; the same features twice, as two "layers"."""
+    generator = torch.Generator().manual_seed(1)
+    y = torch.arange(400) % 2
+    x = 0.3 * y[:, None].float() + torch.randn(400, 20, generator=generator)
+    split = {"train": slice(0, n_train), "val": slice(200, 300), "test": slice(300, 400)}
+    return {part: ({"a": x[s], "b": x[s]}, y[s]) for part, s in split.items()}
+
+
+def test_probe_layers_chooses_each_layers_C_on_validation():
+    parts = _strength_matters()
+    args = [v for part in ("train", "val", "test") for v in parts[part]]
+    by_C = {C: evaluate.probe_layers(*args, Cs=[C]) for C in (0.001, 100.0)}
+    chosen = evaluate.probe_layers(*args, Cs=[100.0, 0.001])
+    best = max(by_C, key=lambda C: by_C[C].val["a"])
+    assert by_C[0.001].val["a"] != by_C[100.0].val["a"]  # the choice matters on these features
+    assert chosen.C == {"a": best, "b": best} and chosen.best_C == best
+    assert float(chosen.test["a"]) == float(by_C[best].test["a"]) and chosen.val["a"] == by_C[best].val["a"]
+
+
+def test_one_C_is_no_choice_and_names_no_column():
+    parts = _strength_matters()
+    args = [v for part in ("train", "val", "test") for v in parts[part]]
+    fixed = evaluate.probe_layers(*args)
+    assert fixed.C == {} and fixed.best_C == evaluate.PROBE_C
+    assert evaluate.PROBE_C_COLUMN not in evaluate.layer_table({"x": fixed}).columns
+    chosen = evaluate.probe_layers(*args, Cs=evaluate.PROBE_CS)
+    assert evaluate.layer_table({"x": chosen}).loc["x", evaluate.PROBE_C_COLUMN] in evaluate.PROBE_CS
+
+
+def test_a_warm_started_fit_reaches_the_cold_fits_optimum():
+    parts = _strength_matters(n_train=200)
+    (x, y) = parts["train"][0]["a"], parts["train"][1]
+    cold = evaluate.LinearProbe(20, 2).fit(x, y, C=1.0)
+    warm = evaluate.LinearProbe(20, 2).fit(x, y, C=1.0, start=evaluate.LinearProbe(20, 2).fit(x, y, C=0.1))
+    assert torch.allclose(warm.linear.weight, cold.linear.weight, atol=1e-3)
+
+
 def test_spread_is_its_mean_and_keeps_std_and_draws():
     value = evaluate.Spread.of([70.0, 72.0, 74.0])
     assert value == 72.0 and value + 1 == 73.0 and f"{value:.1f}" == "72.0"

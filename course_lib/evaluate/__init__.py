@@ -3,7 +3,9 @@
 Features are taken from a frozen network and judged by what a simple classifier can read off them:
 
 * ``linear_probe``  multinomial logistic regression (L2, like scikit-learn's) on standardised features (``LinearProbe``
-  is the same as a module, so the fitted probes of a layer-wise table can be shipped like trained weights);
+  is the same as a module, so the fitted probes of a layer-wise table can be shipped like trained weights); its
+  regularisation C is scikit-learn's default (``PROBE_C``) or, in ``probe_layers(Cs=PROBE_CS)``, chosen on
+  validation with the layer;
 * ``stage_features`` + ``layerwise_probe``: every stage conv1..conv5 pooled to equal size (one pass), as in the
   papers' layer-wise tables, and the linear probe at each; ``probe_layers`` / ``probe_table`` / ``layer_table``: one
   row per network, one column per layer, each row's best layer *chosen on a validation split* (never on the test
@@ -41,6 +43,7 @@ from course_lib.evaluate.layers import (
     AS_INITIALISED,
     AT_BEST,
     BEST_LAYER,
+    PROBE_C_COLUMN,
     READ,
     RECALIBRATED,
     STD,
@@ -64,7 +67,16 @@ from course_lib.evaluate.layers import (
 from course_lib.evaluate.layers import _layer_probes as _layer_probes
 from course_lib.evaluate.layers import _pooled_side as _pooled_side
 from course_lib.evaluate.layers import _probe_history as _probe_history
-from course_lib.evaluate.probes import PROBE_ITERATIONS, LinearProbe, accuracy, embed, linear_probe, probe_scores
+from course_lib.evaluate.probes import (
+    PROBE_C,
+    PROBE_CS,
+    PROBE_ITERATIONS,
+    LinearProbe,
+    accuracy,
+    embed,
+    linear_probe,
+    probe_scores,
+)
 from course_lib.evaluate.probes import _n_classes as _n_classes
 from course_lib.evaluate.probes import _network_of as _network_of
 from course_lib.evaluate.retrieval import (
@@ -80,7 +92,8 @@ from course_lib.evaluate.spread import Spread, beats, compare_text, differ, spre
 
 __all__ = [
     "Spread", "spread_of", "differ", "beats", "compare_text", "split_validation", "embed", "accuracy",
-    "PROBE_ITERATIONS", "linear_probe", "LinearProbe", "probe_scores", "pooled_stage", "stage_features",
+    "PROBE_ITERATIONS", "PROBE_C", "PROBE_CS", "PROBE_C_COLUMN", "linear_probe", "LinearProbe", "probe_scores",
+    "pooled_stage", "stage_features",
     "layerwise_probe", "LayerScores", "probe_layers", "fit_probes", "label_subsets", "probe_network", "BEST_LAYER",
     "VAL_LABELS", "AT_BEST", "STD", "layer_table", "best_of", "probe_table", "few_labels", "label_efficiency",
     "labels_needed",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.evaluate.labels import label_subsets
-from course_lib.evaluate.probes import PROBE_ITERATIONS, LinearProbe, _n_classes, linear_probe
+from course_lib.evaluate.probes import PROBE_C, PROBE_ITERATIONS, LinearProbe, _n_classes, linear_probe
 from course_lib.evaluate.spread import Spread
 from course_lib.nets import STAGES, Backbone, recalibrated
 from course_lib.train import History, Trained, always_train
@@ -66,12 +66,14 @@ def layerwise_probe(backbone: Backbone, train_x: torch.Tensor, train_y: torch.Te
 class LayerScores:
     """One network's layer-wise probe: test accuracy per layer (mean ± std over labelled draws) and the validation
     accuracy per layer (mean over the same draws) that picks its best layer; ``read``, for a random-init baseline,
-    the read of its weights chosen on validation too (``random_at_its_best``)."""
+    the read of its weights chosen on validation too (``random_at_its_best``); ``C``, where the probe's
+    regularisation was chosen on validation as well (``probe_layers(Cs=...)``), the C chosen at each layer."""
 
     test: dict[str, Spread]
     val: dict[str, float]
     read: str = ""
     val_labels: int = 0  # labelled validation images that chose the layer (and the read): labels beside the budget
+    C: dict[str, float] = field(default_factory=dict)
 
     @property
     def best_layer(self) -> str:
@@ -81,6 +83,11 @@ class LayerScores:
     def best(self) -> Spread:
         """Test accuracy at the layer chosen on validation data (not the row's maximum on the test set)."""
         return self.test[self.best_layer]
+
+    @property
+    def best_C(self) -> float:
+        """The probe's C at the chosen layer (the one fixed C where none was chosen)."""
+        return self.C.get(self.best_layer, PROBE_C)
 
     @property
     def best_val(self) -> float:
@@ -130,21 +137,25 @@ def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: 
                  val_y: torch.Tensor, test: Mapping[str, torch.Tensor], test_y: torch.Tensor, *,
                  per_class: int | None = None, draws: int = 1, seed: int = 0,
                  subsets: list[torch.Tensor] | None = None, desc: str = "linear probes",
-                 trained: Trained = always_train) -> LayerScores:
+                 trained: Trained = always_train, Cs: Sequence[float] = (PROBE_C,)) -> LayerScores:
     """Linear probe at every layer of precomputed features ``{layer: features}``, graded on validation and test.
 
     With ``per_class``, each of ``draws`` probes is trained on ``few_labels`` of the training features (seeds
     ``seed``, ``seed + 1000``, ...); without, on all of them (then one draw is all there is). ``subsets`` gives the
-    draws' indices instead (``probe_network`` does, having embedded only the images they use). The fitted probes are
-    one run named "<desc>, <labels> labels x <draws> draws" (the budget is in the name: probes fitted on other
+    draws' indices instead (``probe_network`` does, having embedded only the images they use). With several ``Cs``
+    (e.g. ``PROBE_CS``) each layer's probes are fitted at every C and the C best on validation (mean over the draws)
+    is kept, as the layer itself is: the regularisation is a choice too (``fit_probes``). The fitted probes are one
+    run named "<desc>, <labels> labels x <draws> draws[, C <grid>]" (the budget is in the name: probes fitted on other
     labels must not stand in for these), fitted through ``trained`` (``pretrained.Runs`` loads them instead: the
     solver is most of a layer-wise table's time).
     """
     train_y, val_y, test_y = train_y.cpu(), val_y.cpu(), test_y.cpu()
     subsets = label_subsets(train_y, per_class, draws, seed) if subsets is None else subsets
+    Cs = sorted(Cs)
     probes = _layer_probes(train, _n_classes(train_y, val_y, test_y), len(subsets))
-    trained(probes, f"{desc}, {len(subsets[0])} labels x {len(subsets)} draws",
-            lambda: fit_probes(probes, train, train_y, subsets))
+    grid = _grid_name(Cs)
+    history = trained(probes, f"{desc}, {len(subsets[0])} labels x {len(subsets)} draws{grid}",
+                      lambda: fit_probes(probes, train, train_y, subsets, Cs, (val, val_y)))
     val_scores: dict[str, list[float]] = {layer: [] for layer in train}
     test_scores: dict[str, list[float]] = {layer: [] for layer in train}
     for draw, idx in enumerate(subsets):
@@ -153,18 +164,51 @@ def probe_layers(train: Mapping[str, torch.Tensor], train_y: torch.Tensor, val: 
             val_scores[layer].append(probe.accuracy(val[layer], val_y))
             test_scores[layer].append(probe.accuracy(test[layer], test_y))
     return LayerScores(test={layer: Spread.of(s) for layer, s in test_scores.items()},
-                       val={layer: float(np.mean(s)) for layer, s in val_scores.items()}, val_labels=len(val_y))
+                       val={layer: float(np.mean(s)) for layer, s in val_scores.items()}, val_labels=len(val_y),
+                       C={layer: history.last(_C_OF + layer) for layer in train} if grid else {})
+
+
+_C_OF = "C chosen at "  # a fitted probe run's history records each layer's C under this name
+
+
+def _grid_name(Cs: Sequence[float]) -> str:
+    """", C 0.3 1 3": what a run of probes fitted at other than the one default C adds to its name."""
+    return "" if list(Cs) == [PROBE_C] else ", C " + " ".join(f"{C:g}" for C in Cs)
 
 
 def fit_probes(probes: nn.ModuleDict, train: Mapping[str, torch.Tensor], train_y: torch.Tensor,
-               subsets: list[torch.Tensor]) -> History:
-    """Fit every layer's probe of every draw (``_layer_probes``) on its labelled subset; a ``History`` that says
-    how many and how long, so fitted probes can be kept like a training run."""
+               subsets: list[torch.Tensor], Cs: Sequence[float] = (PROBE_C,),
+               validation: tuple[Mapping[str, torch.Tensor], torch.Tensor] | None = None) -> History:
+    """Fit every layer's probe of every draw (``_layer_probes``) on its labelled subset. With several ``Cs``, each
+    draw is fitted at every C (from the strongest regularisation up, each fit starting from the one before: the same
+    optimum, fewer solver steps) and each layer keeps the fits at the C whose mean accuracy on ``validation`` is best;
+    only those are kept, so a shipped run is no larger for the choice. A ``History`` that says how many, how long and
+    which C each layer chose, so fitted probes can be kept (and their choice read back) like a training run."""
+    if len(Cs) > 1 and validation is None:
+        raise ValueError("choosing the probes' C needs validation features and labels: fit_probes(..., validation=)")
     started = time.perf_counter()
-    for draw, idx in enumerate(subsets):
-        for layer in train:
-            probes[layer][draw].to(train[layer].device).fit(train[layer][idx], train_y[idx], max_iter=PROBE_ITERATIONS)
-    return _probe_history(probes, time.perf_counter() - started)
+    chosen: dict[str, float] = {}
+    for layer, features in train.items():
+        n_classes = probes[layer][0].linear.out_features
+        fits = [_fit_path(features[idx], train_y[idx], Cs, n_classes) for idx in subsets]  # fits[draw][C index]
+        best = 0
+        if len(Cs) > 1:
+            val, val_y = validation
+            scores = [np.mean([fit[c].accuracy(val[layer], val_y) for fit in fits]) for c in range(len(Cs))]
+            best = int(np.argmax(scores))
+        chosen[_C_OF + layer] = Cs[best]
+        for draw, fit in enumerate(fits):
+            probes[layer][draw].load_state_dict(fit[best].state_dict())
+    return _probe_history(probes, time.perf_counter() - started, chosen if _grid_name(Cs) else {})
+
+
+def _fit_path(x: torch.Tensor, y: torch.Tensor, Cs: Sequence[float], n_classes: int) -> list[LinearProbe]:
+    """A probe of ``x`` fitted at each C in turn, each fit starting from the one before (a warm start)."""
+    fits: list[LinearProbe] = []
+    for C in Cs:
+        start = fits[-1] if fits else None
+        fits.append(LinearProbe(x.shape[1], n_classes).to(x.device).fit(x, y, C, PROBE_ITERATIONS, start=start))
+    return fits
 
 
 def _layer_probes(train: Mapping[str, torch.Tensor], n_classes: int, draws: int) -> nn.ModuleDict:
@@ -173,10 +217,11 @@ def _layer_probes(train: Mapping[str, torch.Tensor], n_classes: int, draws: int)
                           for layer, f in train.items()})
 
 
-def _probe_history(probes: nn.ModuleDict, seconds: float) -> History:
-    """What a checkpoint of probes says of how they were made: how many, and the time the solver took."""
+def _probe_history(probes: nn.ModuleDict, seconds: float, chosen: Mapping[str, float] | None = None) -> History:
+    """What a checkpoint of probes says of how they were made: how many, the time the solver took and, where the
+    probes' C was chosen on validation, each layer's (``fit_probes``)."""
     history = History(stopped_by="L-BFGS converged or stopped at its budget")
-    history.log(PROBE_ITERATIONS, seconds, {"probes": sum(len(draws) for draws in probes.values())})
+    history.log(PROBE_ITERATIONS, seconds, {"probes": sum(len(draws) for draws in probes.values()), **(chosen or {})})
     return history
 
 
@@ -198,16 +243,19 @@ def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor]
 
 
 BEST_LAYER, READ, AT_BEST, STD = "best layer (val)", "read (val)", "at best layer", "± (draws)"
-VAL_LABELS = "validation labels"
+VAL_LABELS, PROBE_C_COLUMN = "validation labels", "probe C (val)"
 
 
 def layer_table(scores: Mapping[str, LayerScores]) -> pd.DataFrame:
     """{network: LayerScores} as the papers' table: one row per network, one column per layer (mean test accuracy),
-    then the layer chosen on validation data (and, where a random-init row was read at its best, the read chosen on
-    validation: ``READ``), the test accuracy there, its std over the labelled draws, and how many labelled validation
-    images chose the layer (``VAL_LABELS``: labels spent beside the probe's own)."""
+    then the layer chosen on validation data (with the probe's C chosen there, ``PROBE_C_COLUMN``, where it was;
+    and, where a random-init row was read at its best, the read chosen on validation: ``READ``), the test accuracy
+    there, its std over the labelled draws, and how many labelled validation images chose the layer (``VAL_LABELS``:
+    labels spent beside the probe's own)."""
     table = pd.DataFrame({name: {layer: float(v) for layer, v in s.test.items()} for name, s in scores.items()}).T
     table[BEST_LAYER] = [s.best_layer for s in scores.values()]
+    if any(s.C for s in scores.values()):  # the probes' regularisation was chosen on validation too: which C
+        table[PROBE_C_COLUMN] = [s.best_C for s in scores.values()]
     if any(s.read for s in scores.values()):  # a random-init row read at its best: which read validation chose
         table[READ] = [s.read for s in scores.values()]
     table[AT_BEST] = [float(s.best) for s in scores.values()]

@@ -185,7 +185,9 @@ def test_benchmark_has_every_backbone_and_the_scratch_row():
     assert list(result.errors) == [lesson.RANDOM, lesson.SCRATCH]
     assert all(set(e) == {10, 20} for e in result.errors.values())
     table = lesson.error_table(result)
-    assert list(table.columns) == ["10 labels", "20 labels", "layer (val)", "validation labels"]
+    assert list(table.columns) == ["10 labels", "20 labels", "layer (val)", evaluate.PROBE_C_COLUMN,
+                                   "validation labels"]
+    assert table.loc[lesson.RANDOM, evaluate.PROBE_C_COLUMN] in {f"{C:g}" for C in evaluate.PROBE_CS}
     assert (table["validation labels"] == len(val_xy[1])).all()  # one split chose for every row
     assert " ± " in table.loc[lesson.SCRATCH, "10 labels"] and table.loc[lesson.SCRATCH, "layer (val)"] == "end to end"
     random = result.probes[lesson.RANDOM]  # read twice, the better read on validation kept and named

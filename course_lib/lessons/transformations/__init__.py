@@ -8,18 +8,19 @@ Two ways to learn from the unlabelled training digits, one backbone each:
 The protocol, the same for every row: a validation split is carved from the training digits (it chooses, the test set
 only grades). Each backbone is frozen; its layers conv1 ... conv5 are average-pooled to the size of the code the
 egomotion head reads (conv5 at 3 x 3), plus conv5 averaged globally; a linear probe is trained on ``label_draws``
-labelled subsets of 100 images (10 per digit), and the layer with the best *validation* accuracy is the row's layer
-for every label budget. Test error is the mean ± std over the draws. Two baselines frame it: the same protocol on
-the frozen *random-init* backbone every pretext run starts from, and the same network trained end to end *from
-scratch* on each labelled subset, with the augmentation the contrastive views use, stopped early on the validation
-split.
+labelled subsets of 100 images (10 per digit) at each C of ``evaluate.PROBE_CS``, and the layer and C with the best
+*validation* accuracy are the row's for every label budget. Test error is the mean ± std over the draws. Two
+baselines frame it: the same protocol on the frozen *random-init* backbone every pretext run starts from, and the
+same network trained end to end *from scratch* on each labelled subset, with the augmentation the contrastive views
+use, stopped early on the validation split.
 
 The parts, a module each:
 
 * ``pretraining``: the notebook's sizes, ``pretrain`` (one pretext task; the scoreboard, 12, calls it too),
   ``pretext_accuracy`` (each pretext's own accuracy beside its chance level), ``random_features``, the validation
   ``split``;
-* ``probing``: the layer-wise probe at the smallest budget, the chosen layer at every budget (``probe``);
+* ``probing``: the layer-wise probe at the smallest budget (its C chosen too), the chosen layer and C at every budget
+  (``probe``);
 * ``from_scratch``: the scratch baseline, stopped on validation (``EarlyStopping``, ``scratch_run``, ``scratch``),
   and by the same recipe a pretrained network fine-tuned end to end (``finetuned``);
 * ``scratch_recipe``: whether that recipe is scratch's best: its learning rate and steps against their neighbours,

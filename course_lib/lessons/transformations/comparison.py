@@ -60,12 +60,13 @@ def benchmark(backbones: dict[str, nets.Backbone], train_xy, val_xy, test_xy, si
 
 def error_table(result: Benchmark) -> pd.DataFrame:
     """Test error (%) as "mean ± std" over the labelled draws: one row per method, one column per label budget,
-    the layer each frozen row is probed at (chosen on validation), and the labelled validation images behind every
-    row's choices."""
+    the layer each frozen row is probed at and its probe's C (both chosen on validation), and the labelled
+    validation images behind every row's choices."""
     errors = result.errors
     table = pd.DataFrame({name: {f"{k} labels": v.text() for k, v in row.items()} for name, row in errors.items()}).T
     table["layer (val)"] = [_layer_and_read(result.probes[name]) if name in result.probes else "end to end"
                              for name in errors]
+    table[evaluate.PROBE_C_COLUMN] = [f"{result.probes[name].C:g}" if name in result.probes else "—" for name in errors]
     # one validation split made every row's choice: the frozen rows' layer and read, the scratch row's stopping step
     table["validation labels"] = max((p.layers.val_labels for p in result.probes.values()), default=0)
     return table

@@ -43,8 +43,8 @@ def as_error(accuracy: evaluate.Spread) -> evaluate.Spread:
 @dataclass
 class Probed:
     """One frozen backbone under the protocol: the layer-wise probe at the smallest budget (which chooses the
-    layer, on validation), the chosen layer, and the test error there at every budget; for random features also the
-    read (as initialised or BatchNorm recalibrated) chosen on validation."""
+    layer and the probe's C, on validation), the chosen layer, and the test error there at every budget; for random
+    features also the read (as initialised or BatchNorm recalibrated) chosen on validation."""
 
     layers: evaluate.LayerScores
     errors: dict[int, evaluate.Spread]
@@ -54,6 +54,11 @@ class Probed:
         return self.layers.best_layer
 
     @property
+    def C(self) -> float:
+        """The probe's regularisation chosen on validation with the layer (``evaluate.PROBE_CS``)."""
+        return self.layers.best_C
+
+    @property
     def read(self) -> str:
         """Random features: the read kept on validation (``evaluate.random_reads``); "" for trained rows."""
         return self.layers.read
@@ -61,23 +66,24 @@ class Probed:
 
 def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0,
           desc: str = "backbone", trained: train.Trained = train.always_train) -> Probed:
-    """Embed once; probe every layer at the smallest budget, keep the layer best on validation, and probe that
-    layer at the other budgets (choosing again at every budget would cost a probe per layer and budget). The
-    fitted probes are runs named "probe of <desc>", fitted through ``trained`` (``benchmark`` loads them)."""
+    """Embed once; probe every layer at the smallest budget at each of ``evaluate.PROBE_CS``, keep the layer and the
+    probe's C best on validation, and probe that layer with that C at the other budgets (choosing again at every
+    budget would cost a probe per layer, C and budget). The fitted probes are runs named "probe of <desc>", fitted
+    through ``trained`` (``benchmark`` loads them)."""
     (x, y), (x_val, y_val), (x_test, y_test) = train_xy, val_xy, test_xy
     features = [layer_features(backbone, images) for images in (x, x_val, x_test)]
     labels = (y.cpu(), y_val.cpu(), y_test.cpu())
 
-    def probe_at(budget: int, layers) -> evaluate.LayerScores:
+    def probe_at(budget: int, layers, Cs) -> evaluate.LayerScores:
         train_f, val_f, test_f = ({layer: f[layer] for layer in layers} for f in features)
         return evaluate.probe_layers(train_f, labels[0], val_f, labels[1], test_f, labels[2], per_class=budget // 10,
                                      draws=draws_at(budget, sizes), seed=seed, desc=f"probe of {desc}",
-                                     trained=trained)
+                                     trained=trained, Cs=Cs)
 
     first, *rest = sorted(sizes.label_budgets)
-    chosen = probe_at(first, features[0])
+    chosen = probe_at(first, features[0], evaluate.PROBE_CS)
     errors = {first: as_error(chosen.best)}
-    errors.update({budget: as_error(probe_at(budget, [chosen.best_layer]).best) for budget in rest})
+    errors.update({budget: as_error(probe_at(budget, [chosen.best_layer], [chosen.best_C]).best) for budget in rest})
     return Probed(chosen, errors)
 
 
@@ -85,7 +91,7 @@ def layer_errors(probes: dict[str, Probed]) -> pd.DataFrame:
     """The layer-wise table at the smallest budget, as test error (%): one column per layer, then each row's layer
     chosen on validation, the error there and its std over the labelled draws."""
     table = evaluate.layer_table({name: p.layers for name, p in probes.items()})
-    not_accuracy = (evaluate.BEST_LAYER, evaluate.READ, evaluate.STD, evaluate.VAL_LABELS)
+    not_accuracy = (evaluate.BEST_LAYER, evaluate.PROBE_C_COLUMN, evaluate.READ, evaluate.STD, evaluate.VAL_LABELS)
     numeric = [c for c in table.columns if c not in not_accuracy]
     table[numeric] = 100.0 - table[numeric].astype(float)
     return table.rename(columns={evaluate.AT_BEST: "error at that layer"}).round(2)
