@@ -229,17 +229,18 @@ def probe_network(network: Backbone, labelled: tuple[torch.Tensor, torch.Tensor]
                   validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
                   stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
                   draws: int = 1, seed: int = 0, desc: str = "linear probes",
-                  trained: Trained = always_train) -> LayerScores:
+                  trained: Trained = always_train, Cs: Sequence[float] = (PROBE_C,)) -> LayerScores:
     """``probe_layers`` of one frozen network at ``stages`` (each pooled to about ``target_dim`` numbers). Only the
-    labelled images some draw uses go through the network: with few labels that is a fraction of them. ``desc``
-    and ``trained``: as in ``probe_layers``."""
+    labelled images some draw uses go through the network: with few labels that is a fraction of them. ``desc``,
+    ``trained`` and ``Cs``: as in ``probe_layers``."""
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
     subsets = label_subsets(y.cpu(), per_class, draws, seed)
     used = torch.cat(subsets).unique()  # sorted, so each draw's indices map into it by searchsorted
     train, val, test_features = (stage_features(network, images, stages, target_dim)
                                  for images in (x[used.to(x.device)], x_val, x_test))
     return probe_layers(train, y.cpu()[used], val, y_val, test_features, y_test,
-                        subsets=[torch.searchsorted(used, s) for s in subsets], desc=desc, trained=trained)
+                        subsets=[torch.searchsorted(used, s) for s in subsets], desc=desc, trained=trained,
+                        Cs=Cs)
 
 
 BEST_LAYER, READ, AT_BEST, STD = "best layer (val)", "read (val)", "at best layer", "± (draws)"
@@ -282,14 +283,15 @@ def probe_table(backbones: dict[str, Backbone], labelled: tuple[torch.Tensor, to
                 validation: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
                 stages: Iterable[str] = STAGES, target_dim: int = 2048, *, per_class: int | None = None,
                 draws: int = 1, seed: int = 0, desc: str = "linear probes", trained: Trained = always_train,
-                random_row: str | None = None) -> pd.DataFrame:
+                random_row: str | None = None, Cs: Sequence[float] = (PROBE_C,)) -> pd.DataFrame:
     """The layer-wise table of the papers: a linear probe of every frozen backbone (rows) at every stage, the best
     stage chosen on ``validation`` (held out of the training data), mean ± std over ``draws`` labelled subsets of
     ``per_class`` examples per class drawn from ``labelled``. Each row's probes are one run named "<desc>: <row>",
     fitted through ``trained`` (``probe_layers``). ``random_row``: the row of a random-init network, read at its best
-    (``random_at_its_best``, recalibrated on the labelled images without their labels)."""
+    (``random_at_its_best``, recalibrated on the labelled images without their labels). ``Cs``: the probe's C,
+    chosen on validation at each layer when there are several (``probe_layers``)."""
     def probed(network: nn.Module, name: str) -> LayerScores:
         return probe_network(network, labelled, validation, test, list(stages), target_dim, per_class=per_class,
-                             draws=draws, seed=seed, desc=f"{desc}: {name}", trained=trained)
+                             draws=draws, seed=seed, desc=f"{desc}: {name}", trained=trained, Cs=Cs)
 
     return layer_table(probe_each(backbones, probed, labelled[0], random_row))

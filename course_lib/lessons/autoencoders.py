@@ -11,7 +11,8 @@ The pretext task itself -- the model, masking noise, the reconstruction loss -- 
 * ``probe_all``       the shared protocol at every depth: pixels, conv1 ... conv5 pooled to equal size (as
                       ``evaluate.stage_features`` pools them) and the bottleneck (the globally pooled conv5), each
                       probed with 10 labels per digit in several labelled draws (``evaluate.probe_layers``), every
-                      network's best layer chosen on a validation split held out of the training images;
+                      network's best layer and the probe's C (``evaluate.PROBE_CS``) chosen on a validation split
+                      held out of the training images;
 * pictures: what each autoencoder is asked, reconstructions, the latent space (the bottleneck codes in 2-D: LDA fitted
   on the probe's labelled images, or PCA / t-SNE with no labels),
   errors against the masking level; the latent explorer (``widgets.latent_explorer``);
@@ -147,20 +148,21 @@ def _features(backbone: nets.Backbone, x: torch.Tensor) -> dict[str, torch.Tenso
 
 
 def probe_all(backbones: dict[str, nets.Backbone], labelled, validation, test, *,
-              per_class: int = LABELS_PER_CLASS, draws: int = 1, seed: int = 0) -> dict[str, evaluate.LayerScores]:
+              per_class: int = LABELS_PER_CLASS, draws: int = 1, seed: int = 0,
+              Cs=evaluate.PROBE_CS) -> dict[str, evaluate.LayerScores]:
     """The layer-wise probe of every network: {name: ``evaluate.LayerScores``} over ``LAYERS`` (pixels first).
 
     ``labelled`` = (training images, their labels): each of ``draws`` probes learns from ``per_class`` of them per
-    class; ``validation`` picks each network's best layer (and random init's read: as initialised or with BatchNorm
-    recalibrated on the training images, ``evaluate.random_at_its_best``); ``test`` grades (mean and std over the
-    draws).
+    class; ``validation`` picks each network's best layer, the probe's C at every layer (of ``Cs``) and random init's
+    read (as initialised or with BatchNorm recalibrated on the training images, ``evaluate.random_at_its_best``);
+    ``test`` grades (mean and std over the draws).
     """
     (x, y), (x_val, y_val), (x_test, y_test) = labelled, validation, test
 
     def probed(backbone: nets.Backbone, name: str) -> evaluate.LayerScores:
         train_f, val_f, test_f = (_features(backbone, images) for images in (x, x_val, x_test))
         return evaluate.probe_layers(train_f, y, val_f, y_val, test_f, y_test, per_class=per_class, draws=draws,
-                                     seed=seed)
+                                     seed=seed, Cs=Cs)
 
     return evaluate.probe_each(backbones, probed, x, random_row=RANDOM)
 

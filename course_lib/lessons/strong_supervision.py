@@ -138,8 +138,9 @@ def transfer_curves(source: nets.Backbone, tasks: Tasks, sizes: Sizes, seed: int
 
     "Fine-tuned" and "scratch" use the same recipe (steps, augmentation, optimiser); only the initial weights
     differ. The "frozen" rows train only a linear probe on fixed features (the protocol of later notebooks), each
-    at the layer chosen on validation; random init also at its better read (as initialised, or with BatchNorm
-    recalibrated on the target task's images, no labels read). Returns ({row: curve}, the frozen rows' choices).
+    at the layer and the probe's C chosen on validation; random init also at its better read (as initialised, or
+    with BatchNorm recalibrated on the target task's images, no labels read). Returns ({row: curve}, the frozen rows'
+    choices).
     """
     (x, y), (x_test, y_test) = tasks.target, tasks.target_test
     n_classes = int(y.max()) + 1
@@ -167,24 +168,25 @@ def transfer_curves(source: nets.Backbone, tasks: Tasks, sizes: Sizes, seed: int
 def frozen_curve(reads: dict[str, nn.Module], tasks: Tasks, sizes: Sizes, seed: int = 0):
     """A frozen network's label-efficiency curve under a linear probe, and what chose it. At the fewest labels every
     layer of every read (``reads``: {read: network}; random init's two, ``evaluate.random_reads``) is probed on the
-    same draws, and the (read, layer) best on the validation split is kept for every point. Returns (curve, {layer,
-    read, validation labels})."""
+    same draws at each of ``evaluate.PROBE_CS``, and the (read, layer, C) best on the validation split is kept for
+    every point. Returns (curve, {layer, C, read, validation labels})."""
     parts = (tasks.target[0], tasks.target_val[0], tasks.target_test[0])
     labels = (tasks.target[1], tasks.target_val[1], tasks.target_test[1])
     features = {read: [evaluate.stage_features(net, x, target_dim=PROBE_DIM) for x in parts]
                 for read, net in reads.items()}
 
-    def probe(read: str, per_class: int, layers=nets.STAGES) -> evaluate.LayerScores:
+    def probe(read: str, per_class: int, layers=nets.STAGES, Cs=evaluate.PROBE_CS) -> evaluate.LayerScores:
         train, val, test = ({layer: part[layer] for layer in layers} for part in features[read])
         return evaluate.probe_layers(train, labels[0], val, labels[1], test, labels[2], per_class=per_class,
-                                     draws=sizes.label_draws, seed=seed)
+                                     draws=sizes.label_draws, seed=seed, Cs=Cs)
 
     fewest, *more = sizes.labels_per_class
     first = {read: probe(read, fewest) for read in reads}
     read = evaluate.better_on_validation({read: scores.best_val for read, scores in first.items()})
-    layer = first[read].best_layer
-    curve = {fewest: first[read].best, **{k: probe(read, k, (layer,)).best for k in more}}
-    return curve, {evaluate.BEST_LAYER: layer, evaluate.READ: read or "-", evaluate.VAL_LABELS: len(labels[1])}
+    layer, C = first[read].best_layer, first[read].best_C
+    curve = {fewest: first[read].best, **{k: probe(read, k, (layer,), (C,)).best for k in more}}
+    return curve, {evaluate.BEST_LAYER: layer, evaluate.PROBE_C_COLUMN: C, evaluate.READ: read or "-",
+                   evaluate.VAL_LABELS: len(labels[1])}
 
 
 def curve_table(curves: dict[str, dict[int, evaluate.Spread]]) -> pd.DataFrame:

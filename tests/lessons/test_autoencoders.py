@@ -112,8 +112,9 @@ def test_probe_all_gives_every_layer_with_its_spread_and_a_validation_choice(rec
         assert s.best_layer == max(s.val, key=s.val.get)  # chosen on validation, not on the test set
     assert float(scores["other"].test["pixels"]) == float(scores[lesson.RANDOM].test["pixels"])  # same pixels
     table = lesson.show_table(scores)
-    assert list(table.columns) == [*lesson.LAYERS, evaluate.BEST_LAYER, evaluate.READ, evaluate.AT_BEST, evaluate.STD,
-                                   evaluate.VAL_LABELS]
+    assert list(table.columns) == [*lesson.LAYERS, evaluate.BEST_LAYER, evaluate.PROBE_C_COLUMN, evaluate.READ,
+                                   evaluate.AT_BEST, evaluate.STD, evaluate.VAL_LABELS]
+    assert all(s.best_C in evaluate.PROBE_CS for s in scores.values())  # the probe's C chosen on validation too
     assert scores[lesson.RANDOM].read in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)  # chosen on validation
     assert scores["other"].read == ""  # a trained network has one read
 

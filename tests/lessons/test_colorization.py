@@ -85,9 +85,10 @@ def _probes(photos, models, stages=("conv1", "conv3"), draws=2):
 
 def test_probe_table_chooses_each_best_layer_on_validation_with_the_spread_of_the_draws(photos, trained):
     probes = _probes(photos, trained[0])
-    assert list(probes.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.READ, evaluate.AT_BEST,
-                                    evaluate.STD, evaluate.VAL_LABELS]
+    assert list(probes.columns) == ["conv1", "conv3", evaluate.BEST_LAYER, evaluate.PROBE_C_COLUMN, evaluate.READ,
+                                    evaluate.AT_BEST, evaluate.STD, evaluate.VAL_LABELS]
     assert probes[evaluate.BEST_LAYER].isin(["conv1", "conv3"]).all()
+    assert probes[evaluate.PROBE_C_COLUMN].isin(evaluate.PROBE_CS).all()  # the probe's C chosen on validation too
     assert all(row[evaluate.AT_BEST] == row[row[evaluate.BEST_LAYER]] for _, row in probes.iterrows())
     assert evaluate.read_of(probes, "random init") in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)
     assert evaluate.read_of(probes, "colorization") == ""  # a trained row has one read

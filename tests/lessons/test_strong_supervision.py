@@ -91,6 +91,7 @@ def test_transfer_curves_have_every_start_and_point_and_learn_easy_data(tasks):
     assert reads.loc["random init, frozen + linear probe", evaluate.READ] in (evaluate.AS_INITIALISED,
                                                                                evaluate.RECALIBRATED)
     assert (reads[evaluate.VAL_LABELS] == TINY.validation).all()
+    assert reads[evaluate.PROBE_C_COLUMN].isin(evaluate.PROBE_CS).all()  # the probe's C chosen on validation too
 
 
 def test_a_frozen_row_keeps_the_read_and_layer_best_on_validation_for_its_whole_curve(tasks, monkeypatch):
@@ -109,7 +110,10 @@ def test_a_frozen_row_keeps_the_read_and_layer_best_on_validation_for_its_whole_
     assert len(first) == 2 and all(layers == tuple(nets.STAGES) for layers, _ in first)  # every layer of both reads
     best = max(first, key=lambda c: c[1].best_val)[1]
     assert row[evaluate.BEST_LAYER] == best.best_layer and curve[1] == best.best
-    assert [layers for per_class, layers, _ in chosen if per_class == 4] == [(best.best_layer,)]  # then that layer
+    assert row[evaluate.PROBE_C_COLUMN] == best.best_C
+    later = [(layers, scores) for per_class, layers, scores in chosen if per_class == 4]
+    assert [layers for layers, _ in later] == [(best.best_layer,)]  # then that layer, at that C
+    assert later[0][1].best_C == best.best_C
 
 
 def test_curve_table_prints_mean_and_spread_of_the_draws():
