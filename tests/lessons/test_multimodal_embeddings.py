@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import checks, config
+from course_lib import checks, config, evaluate
 from course_lib.data._image import ImageData
 from course_lib.data.fsdd import SpokenDigits
 from course_lib.lessons import multimodal_embeddings as lesson
@@ -21,15 +21,15 @@ matplotlib.use("Agg")
 TINY = dataclasses.replace(lesson.SIZES["ci"], images=200, gallery=60, tower_width=2, pairs_per_step=16, steps=3,
                            seconds=30, validation=40, scenes=60, test_scenes=40, text_steps=3, teacher_steps=3,
                            sound_steps=3, draws=2)
-SPEAKERS = ("theo", "jackson", "lucas", "george")
+SPEAKERS = ("theo", "jackson", "lucas", "george", "nicolas")  # 10 per digit beside the validation and test voices
 
 
 def _spoken() -> SpokenDigits:
     generator = torch.Generator().manual_seed(0)
-    digits = torch.arange(160) % 10
-    speakers = [SPEAKERS[i // 40] for i in range(160)]
+    digits = torch.arange(200) % 10
+    speakers = [SPEAKERS[i // 40] for i in range(200)]
     waves = [(1 + int(d)) * 0.05 * torch.randn(1200 + 10 * i, generator=generator) for i, d in enumerate(digits)]
-    return SpokenDigits(waves, digits, speakers, torch.arange(160) % 7)
+    return SpokenDigits(waves, digits, speakers, torch.arange(200) % 7)
 
 
 def _mnist(train: bool = True, n: int | None = None) -> ImageData:
@@ -65,7 +65,8 @@ def test_the_whole_notebook_runs_on_tiny_data_and_records_every_metric_of_the_is
     assert list(budget["steps"]) == [TINY.steps] * 3 + [3, 3] and budget.shape == (5, 5)
     assert ((retrieval["recall@1"] <= retrieval["recall@5"]) & (retrieval["recall@5"] <= retrieval["recall@10"])).all()
     zero = lesson.zero_shot_table(infonce, d, TINY)
-    assert zero.shape == (5, 2) and zero.iloc[1, 0].draws == TINY.draws
+    assert zero.shape == (7, 2) and zero.iloc[1, 0].draws == TINY.draws
+    assert set(zero.loc["probe C (val), 10 labels"]) <= set(evaluate.PROBE_CS)  # the probes' C, chosen on validation
     assert list(zero.index[:2]) == [lesson.ZERO_SHOT_ROW, lesson.NEAREST_MEAN_ROW]  # the control beside zero-shot
     scenes = lesson.load_scenes(d, TINY)
     text, _ = lesson.train_text(scenes, TINY, progress=False)

@@ -171,6 +171,7 @@ def test_probes_leave_random_towers_frozen_and_choose_a_layer_on_validation(d, m
     assert table.loc[lesson.RANDOM, evaluate.BEST_LAYER] in nets.STAGES
     assert table.loc[lesson.RANDOM, evaluate.STD] >= 0  # the spread over the labelled draws
     assert evaluate.read_of(table, lesson.RANDOM) in (evaluate.AS_INITIALISED, evaluate.RECALIBRATED)  # at its best
+    assert table.loc[lesson.RANDOM, evaluate.PROBE_C_COLUMN] in evaluate.PROBE_CS  # the C chosen with the layer
 
 
 def test_cluster_table_tells_clusters_that_follow_the_speaker(d):
@@ -206,6 +207,7 @@ def test_evaluation_tables_and_metrics_have_the_issue_names(d, monkeypatch):
             "probe_image_100_random_std", "recall1_cosine_ave", "probe_image_random_recalibrated",
             "probe_audio_random_recalibrated"} <= set(names)
     assert evaluate.read_of(image, lesson.RANDOM) in summary.loc[lesson.RANDOM].iloc[0]  # the summary names the read
+    assert f"C {image.loc[lesson.RANDOM, evaluate.PROBE_C_COLUMN]:g}" in summary.loc[lesson.RANDOM].iloc[0]  # and C
     assert len(lesson.compare_rows(image, sound, *lesson.FUSIONS, ("concat", "ave"))) == 2
 
 

@@ -132,6 +132,9 @@ def test_layer_scores_grade_every_stage_on_validation_and_test(easy_clips, easy_
     scores = lesson.layer_scores(codes, labelled, easy_validation, test, per_class=5, draws=2)
     assert list(scores.test) == list(nets.STAGES) and scores.val_labels == len(easy_validation)
     assert all(0 <= v <= 100 for v in scores.val.values()) and scores.test["conv1"].draws == 2
+    assert set(scores.C) == set(nets.STAGES) and set(scores.C.values()) <= set(evaluate.PROBE_CS)  # C chosen too
+    fixed = lesson.layer_scores(codes, labelled, easy_validation, test, per_class=5, draws=2, Cs=(1.0,))
+    assert all(scores.val[s] >= fixed.val[s] for s in nets.STAGES)  # the grid holds C = 1: never worse on validation
 
 
 def test_read_at_layers_keeps_each_rows_validation_choice_and_random_inits_better_read(short_clips, easy_clips,
@@ -149,8 +152,9 @@ def test_read_at_layers_keeps_each_rows_validation_choice_and_random_inits_bette
     for name, net in (("random", network), ("other", backbones["other"])):  # the codes of the read chosen
         chosen = reads.at_chosen_layers()[name]
         assert torch.allclose(chosen[1], lesson.clip_codes(net, test, stage=reads.layers[name]), atol=1e-5)
-        scores = lesson.action_scores({name: chosen}, labelled, test, 5, 2, heads=(lesson.PROTOCOL,))
+        scores = lesson.action_scores({name: chosen}, labelled, test, 5, 2, heads=(lesson.PROTOCOL,), C=reads.C)
         assert float(scores[name][lesson.PROTOCOL]) == pytest.approx(float(evaluate.best_of(reads.table, name)))
+        assert reads.C[name] == reads.table.loc[name, evaluate.PROBE_C_COLUMN]  # the C the table shows
     assert torch.equal(reads.at("conv5")["other"][0], reads.codes["other"]["conv5"][0])
 
 

@@ -34,13 +34,17 @@ def zero_shot_table(model: je.JointEmbedding, d: ss.SoundsAndImages, sizes: Size
       examples *of its own modality* per digit (images from 08's probe pool, training-voice recordings): as many
       labels as a prompt, so the gap to zero-shot is what crossing modalities costs, not how many labels it used;
     * probes: a linear probe of the same embeddings trained on 10 and 100 labelled examples of the modality itself
-      (1 and 10 per digit; images from 08's probe pool, recordings of the training voices).
+      (1 and 10 per digit; images from 08's probe pool, recordings of the training voices but 08's validation
+      voice), its C chosen on 08's validation images or voice (``evaluate.PROBE_CS``; the rows "probe C (val)").
     Each cell is an ``evaluate.Spread`` (accuracy %, its std over draws); chance is 10 %."""
-    (pool_x, pool_y), _, _ = ss.image_probe_sets(d, sizes, seed)
+    (pool_x, pool_y), image_val, _ = ss.image_probe_sets(d, sizes, seed)
+    voices, voice_val, _ = ss.audio_probe_sets(d)
     embeddings = {"image": (evaluate.embed(model.embed_image, pool_x), pool_y.cpu(),
                             evaluate.embed(model.embed_image, d.test_images), d.test_image_digits.cpu()),
                   "audio": (evaluate.embed(model.embed_audio, d.sounds), d.sound_digits.cpu(),
                             evaluate.embed(model.embed_audio, d.test_sounds), d.test_sound_digits.cpu())}
+    probe_sets = {"image": ((embeddings["image"][0], pool_y), _embedded(model.embed_image, image_val)),
+                  "audio": (_embedded(model.embed_audio, voices), _embedded(model.embed_audio, voice_val))}
     other = {"image": "audio", "audio": "image"}
     columns = {}
     for modality, (train_x, train_y, test_x, test_y) in embeddings.items():
@@ -52,14 +56,20 @@ def zero_shot_table(model: je.JointEmbedding, d: ss.SoundsAndImages, sizes: Size
 
         column = {ZERO_SHOT_ROW: evaluate.Spread.of(nearest_mean(prompt_x, prompt_y, k) for k in range(sizes.draws)),
                   NEAREST_MEAN_ROW: evaluate.Spread.of(nearest_mean(train_x, train_y, k) for k in range(sizes.draws))}
-        curve = evaluate.label_efficiency(
-            lambda idx, train_x=train_x, train_y=train_y, test_x=test_x, test_y=test_y:
-            evaluate.linear_probe(train_x[idx], train_y[idx], test_x, test_y),
-            train_y, PROBE_LABELS, seed, sizes.draws)
-        column.update({f"linear probe, {10 * k} labels": curve[k] for k in PROBE_LABELS})
+        (probe_x, probe_y), (val_x, val_y) = probe_sets[modality]
+        probes = {k: evaluate.probe_layers({"embedding": probe_x}, probe_y, {"embedding": val_x}, val_y,
+                                           {"embedding": test_x}, test_y, per_class=k, draws=sizes.draws, seed=seed,
+                                           Cs=evaluate.PROBE_CS) for k in PROBE_LABELS}
+        column.update({f"linear probe, {10 * k} labels": probes[k].best for k in PROBE_LABELS})
+        column.update({f"probe C (val), {10 * k} labels": probes[k].best_C for k in PROBE_LABELS})
         column["chance"] = evaluate.Spread(10.0)
         columns[{"image": "MNIST test images", "audio": "held-out voice"}[modality]] = column
     return _spread_frame(columns)
+
+
+def _embedded(embed, labelled: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = labelled
+    return evaluate.embed(embed, x), y.cpu()
 
 
 def _spread_frame(columns: dict[str, dict[str, evaluate.Spread]]) -> pd.DataFrame:

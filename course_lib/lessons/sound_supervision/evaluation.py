@@ -40,10 +40,12 @@ def audio_probe_sets(d: SoundsAndImages):
 
 
 def _probe_towers(backbones: dict, sets, per_class: int | None, draws: int, seed: int) -> pd.DataFrame:
-    """``evaluate.probe_table`` of the towers that are there (a ``None`` tower has no row); the random-init tower at
-    its best read (as initialised or BatchNorm recalibrated, chosen on validation: ``evaluate.random_at_its_best``)."""
+    """``evaluate.probe_table`` of the towers that are there (a ``None`` tower has no row); each layer's probe C
+    chosen on validation (``evaluate.PROBE_CS``) as the layer is; the random-init tower at its best read (as
+    initialised or BatchNorm recalibrated, chosen on validation: ``evaluate.random_at_its_best``)."""
     present = {name: tower for name, tower in backbones.items() if tower is not None}
-    return evaluate.probe_table(present, *sets, per_class=per_class, draws=draws, seed=seed, random_row=RANDOM)
+    return evaluate.probe_table(present, *sets, per_class=per_class, draws=draws, seed=seed, random_row=RANDOM,
+                                Cs=evaluate.PROBE_CS)
 
 
 def image_probes(image_towers: dict[str, nets.Backbone | None], d: SoundsAndImages, sizes: Sizes,
@@ -63,11 +65,12 @@ def audio_probes(audio_towers: dict[str, nets.Backbone | None], d: SoundsAndImag
 
 
 def probe_summary(image: pd.DataFrame, sound: pd.DataFrame) -> pd.DataFrame:
-    """Both probes at each row's chosen layer, as "mean ± std (layer)" text: one line per model."""
+    """Both probes at each row's chosen layer, as "mean ± std (layer, C, read)" text: one line per model."""
     def cell(table, row):
         if row not in table.index:
             return "-"
-        where = ", ".join(filter(None, (table.loc[row, evaluate.BEST_LAYER], evaluate.read_of(table, row))))
+        C = f"C {table.loc[row, evaluate.PROBE_C_COLUMN]:g}" if evaluate.PROBE_C_COLUMN in table.columns else ""
+        where = ", ".join(filter(None, (table.loc[row, evaluate.BEST_LAYER], C, evaluate.read_of(table, row))))
         return f"{evaluate.best_of(table, row).text()} ({where})"
 
     rows = list(dict.fromkeys([*image.index, *sound.index]))

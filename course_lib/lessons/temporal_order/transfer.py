@@ -71,28 +71,33 @@ def encode(backbones: dict[str, nets.Backbone], *clip_sets: MovingDigits) -> dic
 
 
 def action_accuracy(train_codes: torch.Tensor, train_y: torch.Tensor, test_codes: torch.Tensor,
-                    test_y: torch.Tensor, head: str = PROTOCOL) -> float:
-    """Accuracy (%) of a linear classifier on one head's clip features (frozen backbone)."""
+                    test_y: torch.Tensor, head: str = PROTOCOL, C: float = evaluate.PROBE_C) -> float:
+    """Accuracy (%) of a linear classifier (regularisation ``C``) on one head's clip features (frozen backbone)."""
     combine = HEADS[head]
-    return evaluate.linear_probe(combine(train_codes), train_y.cpu(), combine(test_codes), test_y.cpu(),
+    return evaluate.linear_probe(combine(train_codes), train_y.cpu(), combine(test_codes), test_y.cpu(), C=C,
                                  max_iter=PROBE_ITERATIONS)
 
 
 def few_label_accuracy(codes: torch.Tensor, labelled: MovingDigits, test_codes: torch.Tensor, test: MovingDigits,
-                       head: str, per_class: int, draws: int = 1, seed: int = 0) -> evaluate.Spread:
+                       head: str, per_class: int, draws: int = 1, seed: int = 0,
+                       C: float = evaluate.PROBE_C) -> evaluate.Spread:
     """Action accuracy (%) with ``per_class`` labelled clips per action drawn from ``labelled``: the mean and spread
     over ``draws`` labelled subsets (which clips get labels moves the accuracy by points)."""
     def run(idx: torch.Tensor) -> float:
-        return action_accuracy(codes[idx], labelled.motion[idx], test_codes, test.motion, head)
+        return action_accuracy(codes[idx], labelled.motion[idx], test_codes, test.motion, head, C)
 
     return evaluate.label_efficiency(run, labelled.motion, [per_class], seed, draws)[per_class]
 
 
 def action_scores(encoded: dict[str, tuple[torch.Tensor, torch.Tensor]], labelled: MovingDigits, test: MovingDigits,
-                  per_class: int, draws: int = 1, seed: int = 0, heads=tuple(HEADS)) -> dict[str, dict[str, float]]:
+                  per_class: int, draws: int = 1, seed: int = 0, heads=tuple(HEADS),
+                  C: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
     """{backbone: {head: action accuracy (%) as an ``evaluate.Spread`` over ``draws`` labelled draws}};
-    ``encoded`` = ``encode(backbones, labelled, test)``, ``per_class`` labelled clips per action from ``labelled``."""
-    return {name: {head: few_label_accuracy(codes, labelled, test_codes, test, head, per_class, draws, seed)
+    ``encoded`` = ``encode(backbones, labelled, test)``, ``per_class`` labelled clips per action from ``labelled``;
+    ``C``: each backbone's probe C (``LayerReads.C``, chosen on validation clips), else the default for all."""
+    C = C or {}
+    return {name: {head: few_label_accuracy(codes, labelled, test_codes, test, head, per_class, draws, seed,
+                                            C.get(name, evaluate.PROBE_C))
                    for head in heads}
             for name, (codes, test_codes) in encoded.items()}
 
@@ -111,30 +116,36 @@ RECALIBRATION_CLIPS = 128  # unlabelled clips (every frame) that re-estimate a r
 
 
 def layer_scores(codes: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], labelled: MovingDigits,
-                 validation: MovingDigits, test: MovingDigits, per_class: int, draws: int = 1, seed: int = 0
-                 ) -> evaluate.LayerScores:
+                 validation: MovingDigits, test: MovingDigits, per_class: int, draws: int = 1, seed: int = 0,
+                 Cs=evaluate.PROBE_CS) -> evaluate.LayerScores:
     """Action accuracy (%) with the protocol's head at every stage of a frozen backbone, on validation clips (which
-    choose the stage) and on test clips, from the same ``draws`` labelled draws of ``per_class`` clips per action;
-    ``codes``: {stage: (labelled, validation, test) frame codes}, from ``stage_codes``."""
+    choose the stage, and at each stage the probe's C among ``Cs``) and on test clips, from the same ``draws``
+    labelled draws of ``per_class`` clips per action; ``codes``: {stage: (labelled, validation, test) frame codes},
+    from ``stage_codes``."""
     combine = HEADS[PROTOCOL]
     y = [clips.motion.cpu() for clips in (labelled, validation, test)]
-    val, scores = {}, {}
+    subsets = evaluate.label_subsets(y[0], per_class, draws, seed)
+    val, scores, chosen = {}, {}, {}
     for stage, (train_codes, val_codes, test_codes) in codes.items():
         train_x, graded = combine(train_codes), [(combine(val_codes), y[1]), (combine(test_codes), y[2])]
-        val_test = [evaluate.probe_scores(train_x[idx], y[0][idx], graded, max_iter=PROBE_ITERATIONS)
-                    for idx in evaluate.label_subsets(y[0], per_class, draws, seed)]
-        val[stage] = sum(v for v, _ in val_test) / len(val_test)
-        scores[stage] = evaluate.Spread.of([t for _, t in val_test])
-    return evaluate.LayerScores(test=scores, val=val, val_labels=len(validation))
+        by_C = {C: [evaluate.probe_scores(train_x[idx], y[0][idx], graded, C, PROBE_ITERATIONS) for idx in subsets]
+                for C in Cs}
+        mean_val = {C: sum(v for v, _ in val_test) / len(val_test) for C, val_test in by_C.items()}
+        chosen[stage] = max(mean_val, key=mean_val.get)  # the C best on validation, as the stage is chosen
+        val[stage] = mean_val[chosen[stage]]
+        scores[stage] = evaluate.Spread.of([t for _, t in by_C[chosen[stage]]])
+    return evaluate.LayerScores(test=scores, val=val, val_labels=len(validation), C=chosen)
 
 
 @dataclass
 class LayerReads:
     """What ``read_at_layers`` found: every row's frame codes at every stage (labelled and test clips; random init's
-    at the read chosen for it), the layer chosen for each row on validation clips, and the layer-wise table."""
+    at the read chosen for it), the layer (and the probe's C) chosen for each row on validation clips, and the
+    layer-wise table."""
 
     codes: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]]  # {row: {stage: (labelled, test) codes}}
     layers: dict[str, str]  # {row: the stage chosen on validation}
+    C: dict[str, float]  # {row: the probe's C chosen on validation at that stage}: what ``action_scores`` fits at
     table: pd.DataFrame  # ``evaluate.layer_table``: test accuracy per stage, the stage (and read) chosen, ...
 
     def at_chosen_layers(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -166,7 +177,8 @@ def read_at_layers(backbones: dict[str, nets.Backbone], unlabelled: MovingDigits
     chosen = {name: encoded[name if name != random_row or read == evaluate.AS_INITIALISED else f"{name}, {read}"]
               for name in backbones}
     codes = {name: {stage: (c[0], c[2]) for stage, c in stages.items()} for name, stages in chosen.items()}
-    return LayerReads(codes, {name: s.best_layer for name, s in scores.items()}, evaluate.layer_table(scores))
+    return LayerReads(codes, {name: s.best_layer for name, s in scores.items()},
+                      {name: s.best_C for name, s in scores.items()}, evaluate.layer_table(scores))
 
 
 # ---------------------------------------------------------------- what the features encode
