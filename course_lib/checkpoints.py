@@ -72,7 +72,8 @@ def canonical(value: Any) -> Any:
     digits. Devices are left out: weights trained on a GPU fit a CPU."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"type": type(value).__qualname__,
-                **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+                **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if f.metadata.get("recipe", True)}}  # not sizes that only judge (``config.EVALUATION_ONLY``)
     if isinstance(value, nn.Module):
         return architecture(value)
     if isinstance(value, torch.Tensor):  # not its values: computed data differs in the last bits between devices

@@ -379,3 +379,10 @@ def test_the_shipped_checkpoints_match_their_manifest_and_fit_the_budget():
         assert path.stat().st_size <= checkpoints.MAX_BYTES
         assert entry["profile"] == "lab" and entry["seed"] == 0 and len(entry["fingerprint"]) == 16
     assert sum((folder / f).stat().st_size for f in listed) <= checkpoints.MAX_TOTAL_BYTES
+
+
+def test_a_size_that_only_judges_is_not_part_of_the_recipe():
+    lab = config.PROFILES["lab"]
+    assert checkpoints.canonical(dataclasses.replace(lab, probe_cs=(1.0,))) == checkpoints.canonical(lab)
+    assert checkpoints.canonical(dataclasses.replace(lab, batch_size=64)) != checkpoints.canonical(lab)
+    assert "probe_cs" not in checkpoints.canonical(lab)

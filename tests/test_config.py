@@ -33,6 +33,12 @@ def test_profiles_grow_from_ci_to_full():
         assert getattr(ci, field) <= getattr(lab, field) <= getattr(full, field), field
 
 
+def test_ci_fits_one_probe_C_and_lab_chooses_from_the_grid():
+    ci, lab, full = (config.PROFILES[n] for n in config.PROFILE_NAMES)
+    assert ci.probe_cs == (1.0,)  # the grid triples every probe, and ci has 90 s
+    assert lab.probe_cs == full.probe_cs == config.PROBE_CS and 1.0 in config.PROBE_CS
+
+
 @dataclasses.dataclass(frozen=True)
 class LessonSizes(config.Profile):
     steps: int  # a size of one lesson's own

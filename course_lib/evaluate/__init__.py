@@ -31,6 +31,7 @@ features, layer-wise probes and their table) and ``retrieval`` (cluster purity, 
 Everything is read from here: ``from course_lib import evaluate``, then ``evaluate.linear_probe(...)``.
 """
 
+from course_lib.config import PROBE_CS  # the probe's C grid, shared by every profile's sizes
 from course_lib.evaluate.labels import (
     few_labels,
     finetune_curve,
@@ -69,7 +70,6 @@ from course_lib.evaluate.layers import _pooled_side as _pooled_side
 from course_lib.evaluate.layers import _probe_history as _probe_history
 from course_lib.evaluate.probes import (
     PROBE_C,
-    PROBE_CS,
     PROBE_ITERATIONS,
     LinearProbe,
     accuracy,

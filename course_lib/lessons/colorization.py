@@ -218,10 +218,10 @@ RANDOM_ROW = "random init"  # the probe table's random-init row, read at its bes
 
 
 def probe_table(backbones: dict[str, nets.Backbone], labelled, validation, test, stages=nets.STAGES, *,
-                per_class: int | None = None, draws: int = 1, seed: int = 0) -> pd.DataFrame:
+                per_class: int | None = None, draws: int = 1, seed: int = 0, Cs=evaluate.PROBE_CS) -> pd.DataFrame:
     """Linear-probe accuracy (%) of CIFAR-10 labels at every stage of each frozen backbone (rows) from X_L
     (``evaluate.probe_table``): ``draws`` probes of ``per_class`` labelled photos per class drawn from ``labelled``,
-    each row's best layer and the probe's C there (of ``evaluate.PROBE_CS``) chosen on ``validation``, the test
+    each row's best layer and the probe's C there (of ``Cs``) chosen on ``validation``, the test
     accuracy there as mean ± std over the draws; the ``RANDOM_ROW`` at its best read (as initialised or BatchNorm
     recalibrated, chosen on validation too). The fitted probes are runs named "transfer probe: <row>" (shipped
     weights with COURSE_PRETRAINED=1)."""
@@ -230,7 +230,7 @@ def probe_table(backbones: dict[str, nets.Backbone], labelled, validation, test,
         return evaluate.probe_table(backbones, (lightness_input(x), y), (lightness_input(x_val), y_val),
                                     (lightness_input(x_test), y_test), stages, per_class=per_class, draws=draws,
                                     seed=seed, desc="transfer probe", trained=runs, random_row=RANDOM_ROW,
-                                    Cs=evaluate.PROBE_CS)
+                                    Cs=Cs)
 
 
 def _row_key(row: str) -> str:

@@ -168,14 +168,14 @@ def transfer_curves(source: nets.Backbone, tasks: Tasks, sizes: Sizes, seed: int
 def frozen_curve(reads: dict[str, nn.Module], tasks: Tasks, sizes: Sizes, seed: int = 0):
     """A frozen network's label-efficiency curve under a linear probe, and what chose it. At the fewest labels every
     layer of every read (``reads``: {read: network}; random init's two, ``evaluate.random_reads``) is probed on the
-    same draws at each of ``evaluate.PROBE_CS``, and the (read, layer, C) best on the validation split is kept for
+    same draws at each C of ``sizes.probe_cs``, and the (read, layer, C) best on the validation split is kept for
     every point. Returns (curve, {layer, C, read, validation labels})."""
     parts = (tasks.target[0], tasks.target_val[0], tasks.target_test[0])
     labels = (tasks.target[1], tasks.target_val[1], tasks.target_test[1])
     features = {read: [evaluate.stage_features(net, x, target_dim=PROBE_DIM) for x in parts]
                 for read, net in reads.items()}
 
-    def probe(read: str, per_class: int, layers=nets.STAGES, Cs=evaluate.PROBE_CS) -> evaluate.LayerScores:
+    def probe(read: str, per_class: int, layers=nets.STAGES, Cs=sizes.probe_cs) -> evaluate.LayerScores:
         train, val, test = ({layer: part[layer] for layer in layers} for part in features[read])
         return evaluate.probe_layers(train, labels[0], val, labels[1], test, labels[2], per_class=per_class,
                                      draws=sizes.label_draws, seed=seed, Cs=Cs)

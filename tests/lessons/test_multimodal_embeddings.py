@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], images=200, gallery=60, tower_width=2, pairs_per_step=16, steps=3,
                            seconds=30, validation=40, scenes=60, test_scenes=40, text_steps=3, teacher_steps=3,
-                           sound_steps=3, draws=2)
+                           sound_steps=3, draws=2, probe_cs=config.PROBE_CS)  # the grid lab chooses from
 SPEAKERS = ("theo", "jackson", "lucas", "george", "nicolas")  # 10 per digit beside the validation and test voices
 
 

@@ -130,11 +130,25 @@ def test_absolute_position_is_read_where_the_photos_write_it_and_not_from_noise(
     assert lesson.absolute_position(backbone, torch.rand(90, 3, 32, 32), lesson.GRID) < 50  # chance: 11.1 %
 
 
+def test_absolute_position_chooses_its_C_on_a_sixth_of_the_photos_and_tests_on_the_last_third(monkeypatch):
+    seen = {}
+
+    def spy(train, train_y, val, val_y, test, test_y, Cs):
+        seen.update(sizes=(len(train_y), len(val_y), len(test_y)), Cs=Cs)
+        return evaluate.LayerScores(test={"conv5": evaluate.Spread(42.0)}, val={"conv5": 40.0})
+
+    monkeypatch.setattr(evaluate, "probe_layers", spy)
+    grid = (0.3, 1.0, 3.0)
+    assert lesson.absolute_position(nets.random_backbone(3, 4, seed=0), _coordinates(90, side=32), lesson.GRID,
+                                    Cs=grid) == 42.0
+    assert seen == {"sizes": (45, 15, 30), "Cs": grid}
+
+
 def test_shortcut_lab_has_a_row_per_run_and_three_measurements(tiny_split, monkeypatch):
     monkeypatch.setattr(shortcuts, "class_probe", lambda *args, **kwargs: 50.0)  # a linear probe, tested in evaluate
     monkeypatch.setattr(shortcuts, "absolute_position", lambda *args, **kwargs: 20.0)
     held_out = _images(12, seed=2)
-    table = lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
+    table = lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, held_out, TINY, progress=False)
     assert list(table.index) == list(lesson.SHORTCUT_RUNS)
     assert table.shape == (3, 3) and (table.iloc[:, 1:] == [20.0, 50.0]).all().all()
 
@@ -148,7 +162,8 @@ def test_class_probe_separates_classes_that_frozen_features_can_tell_apart():
         x[y == 1, 2] += 0.5  # bluish
         return ImageData(x, y, ["red", "blue"])
 
-    assert lesson.class_probe(nets.random_backbone(3, 4, seed=0), colours(40, 0), colours(40, 1)) > 90
+    assert lesson.class_probe(nets.random_backbone(3, 4, seed=0), colours(40, 0), colours(20, 2), colours(40, 1),
+                              Cs=evaluate.PROBE_CS) > 90
 
 
 def test_tables_name_every_initialisation_over_all_classes_and_the_vehicles(tiny_split):
@@ -524,7 +539,7 @@ def test_shortcut_lab_aberrates_only_the_runs_that_ask_for_it(tiny_split, monkey
     monkeypatch.setattr(shortcuts, "class_probe", lambda *args, **kwargs: 50.0)
     monkeypatch.setattr(shortcuts, "absolute_position", lambda *args, **kwargs: 20.0)
     held_out = _images(12, seed=2)
-    lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
+    lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, held_out, TINY, progress=False)
     assert lenses == list(lesson.SHORTCUT_RUNS.values()) == [(False, False), (True, False), (True, True)]
 
 
@@ -548,7 +563,7 @@ def test_every_training_run_of_the_notebook_has_its_own_name(tiny_split, run_nam
     pretrained = lesson.pretrain_all(tiny_split, TINY, progress=False)
     lesson.transfer(pretrained.backbones, tiny_split, TINY, progress=False)
     held_out = _images(12, seed=2)
-    lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, TINY, progress=False)
+    lesson.shortcut_lab(tiny_split.pretrain.x, held_out, held_out, held_out, TINY, progress=False)
     # pretrainings, heads (random init's two reads), fine-tunings, shortcut lab
     assert len(run_names) == len(set(run_names)) == 3 + 5 + 4 + 3
     assert {"detection-head-relative-position", "detector-fine-tuning-random", "detection-head-random",

@@ -14,7 +14,8 @@ from course_lib.lessons import sound_supervision as lesson
 matplotlib.use("Agg")
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], images=100, gallery=30, tower_width=2, pairs_per_step=16, steps=3,
-                           seconds=30, owens_steps=2, supervised_steps=2, validation=20)
+                           seconds=30, owens_steps=2, supervised_steps=2, validation=20,
+                           probe_cs=config.PROBE_CS)  # the grid lab chooses from (ci fits C = 1 alone)
 SPEAKERS = ("theo", "jackson", "lucas", "george")  # theo: the test voice; jackson: the validation voice
 
 

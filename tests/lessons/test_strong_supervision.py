@@ -11,7 +11,8 @@ from course_lib.data import ImageData
 from course_lib.lessons import strong_supervision as lesson
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=16, pretrain_steps=3, finetune_steps=40,
-                           labels_per_class=(1, 4), label_draws=1, validation=8)
+                           labels_per_class=(1, 4), label_draws=1, validation=8,
+                           probe_cs=config.PROBE_CS)  # the grid lab chooses from (ci fits C = 1 alone)
 PALETTE = torch.tensor([[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 1], [0, 1, 1], [0.5, 0.5, 0.5], [1, 0.5, 0],
                         [0, 0.5, 1], [0, 0, 1], [1, 1, 1]])  # one flat colour per class
 

@@ -12,7 +12,8 @@ from course_lib.lessons.transformations import scratch_recipe
 from course_lib.pretext import transformations
 
 TINY = dataclasses.replace(lesson.SIZES["ci"], width=4, batch_size=8, steps=2, scratch_steps=4, scratch_every=2,
-                           scratch_patience=2, label_budgets=(10, 20), max_seconds=30, label_draws=2)
+                           scratch_patience=2, label_budgets=(10, 20), max_seconds=30, label_draws=2,
+                           probe_cs=config.PROBE_CS)  # the grid lab chooses from (ci fits C = 1 alone)
 
 
 def _digits(n_per_class=4, seed=0, side=16):

@@ -35,7 +35,7 @@ def zero_shot_table(model: je.JointEmbedding, d: ss.SoundsAndImages, sizes: Size
       labels as a prompt, so the gap to zero-shot is what crossing modalities costs, not how many labels it used;
     * probes: a linear probe of the same embeddings trained on 10 and 100 labelled examples of the modality itself
       (1 and 10 per digit; images from 08's probe pool, recordings of the training voices but 08's validation
-      voice), its C chosen on 08's validation images or voice (``evaluate.PROBE_CS``; the rows "probe C (val)").
+      voice), its C chosen on 08's validation images or voice (of ``sizes.probe_cs``; the rows "probe C (val)").
     Each cell is an ``evaluate.Spread`` (accuracy %, its std over draws); chance is 10 %."""
     (pool_x, pool_y), image_val, _ = ss.image_probe_sets(d, sizes, seed)
     voices, voice_val, _ = ss.audio_probe_sets(d)
@@ -59,7 +59,7 @@ def zero_shot_table(model: je.JointEmbedding, d: ss.SoundsAndImages, sizes: Size
         (probe_x, probe_y), (val_x, val_y) = probe_sets[modality]
         probes = {k: evaluate.probe_layers({"embedding": probe_x}, probe_y, {"embedding": val_x}, val_y,
                                            {"embedding": test_x}, test_y, per_class=k, draws=sizes.draws, seed=seed,
-                                           Cs=evaluate.PROBE_CS) for k in PROBE_LABELS}
+                                           Cs=sizes.probe_cs) for k in PROBE_LABELS}
         column.update({f"linear probe, {10 * k} labels": probes[k].best for k in PROBE_LABELS})
         column.update({f"probe C (val), {10 * k} labels": probes[k].best_C for k in PROBE_LABELS})
         column["chance"] = evaluate.Spread(10.0)

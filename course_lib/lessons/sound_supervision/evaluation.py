@@ -39,13 +39,14 @@ def audio_probe_sets(d: SoundsAndImages):
     return ((d.sounds[~held], digits[~held]), (d.sounds[held], digits[held]), (d.test_sounds, d.test_sound_digits))
 
 
-def _probe_towers(backbones: dict, sets, per_class: int | None, draws: int, seed: int) -> pd.DataFrame:
+def _probe_towers(backbones: dict, sets, per_class: int | None, sizes: Sizes, seed: int) -> pd.DataFrame:
     """``evaluate.probe_table`` of the towers that are there (a ``None`` tower has no row); each layer's probe C
-    chosen on validation (``evaluate.PROBE_CS``) as the layer is; the random-init tower at its best read (as
-    initialised or BatchNorm recalibrated, chosen on validation: ``evaluate.random_at_its_best``)."""
+    chosen on validation (of ``sizes.probe_cs``) as the layer is, over ``sizes.label_draws`` draws; the random-init
+    tower at its best read (as initialised or BatchNorm recalibrated, chosen on validation:
+    ``evaluate.random_at_its_best``)."""
     present = {name: tower for name, tower in backbones.items() if tower is not None}
-    return evaluate.probe_table(present, *sets, per_class=per_class, draws=draws, seed=seed, random_row=RANDOM,
-                                Cs=evaluate.PROBE_CS)
+    return evaluate.probe_table(present, *sets, per_class=per_class, draws=sizes.label_draws, seed=seed,
+                                random_row=RANDOM, Cs=sizes.probe_cs)
 
 
 def image_probes(image_towers: dict[str, nets.Backbone | None], d: SoundsAndImages, sizes: Sizes,
@@ -53,7 +54,7 @@ def image_probes(image_towers: dict[str, nets.Backbone | None], d: SoundsAndImag
     """Linear-probe accuracy (%) of digit labels at every stage of each frozen image tower (rows), with
     ``LABELS_PER_CLASS`` labelled images per digit, mean over ``sizes.label_draws`` labelled draws; each row's layer
     chosen on the validation images (``evaluate.layer_table``'s columns)."""
-    return _probe_towers(image_towers, image_probe_sets(d, sizes, seed), LABELS_PER_CLASS, sizes.label_draws, seed)
+    return _probe_towers(image_towers, image_probe_sets(d, sizes, seed), LABELS_PER_CLASS, sizes, seed)
 
 
 def audio_probes(audio_towers: dict[str, nets.Backbone | None], d: SoundsAndImages, sizes: Sizes,
@@ -61,7 +62,7 @@ def audio_probes(audio_towers: dict[str, nets.Backbone | None], d: SoundsAndImag
     """Linear-probe accuracy (%) of digit labels at every stage of each frozen audio tower, as ``image_probes``:
     ``LABELS_PER_CLASS`` labelled recordings per digit from the training voices but the validation voice, mean over
     ``sizes.label_draws`` draws, the layer chosen on the validation voice, tested on the held-out voice."""
-    return _probe_towers(audio_towers, audio_probe_sets(d), LABELS_PER_CLASS, sizes.label_draws, seed)
+    return _probe_towers(audio_towers, audio_probe_sets(d), LABELS_PER_CLASS, sizes, seed)
 
 
 def probe_summary(image: pd.DataFrame, sound: pd.DataFrame) -> pd.DataFrame:

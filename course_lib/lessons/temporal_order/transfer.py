@@ -159,17 +159,18 @@ class LayerReads:
 
 def read_at_layers(backbones: dict[str, nets.Backbone], unlabelled: MovingDigits, labelled: MovingDigits,
                    validation: MovingDigits, test: MovingDigits, per_class: int, draws: int = 1, seed: int = 0, *,
-                   random_row: str) -> LayerReads:
-    """Every row's layer chosen on ``validation`` clips (the protocol's head, ``per_class`` labelled clips per
-    action, the same draws for every row); ``random_row`` also read with its BatchNorm statistics recalibrated on
-    unlabelled frames and kept at the better read (``evaluate.random_at_its_best``), as 01, 02 and 05 read theirs.
+                   random_row: str, Cs=evaluate.PROBE_CS) -> LayerReads:
+    """Every row's layer (and at each layer the probe's C, of ``Cs``) chosen on ``validation`` clips (the protocol's
+    head, ``per_class`` labelled clips per action, the same draws for every row); ``random_row`` also read with its
+    BatchNorm statistics recalibrated on unlabelled frames and kept at the better read
+    (``evaluate.random_at_its_best``), as 01, 02 and 05 read theirs.
     Every frame goes through every network once: the codes of all stages are kept for the probes that follow."""
     encoded = {}
 
     def probed(network: nets.Backbone, name: str) -> evaluate.LayerScores:
         per_set = [stage_codes(network, clips) for clips in (labelled, validation, test)]
         encoded[name] = {stage: tuple(codes[stage] for codes in per_set) for stage in per_set[0]}
-        return layer_scores(encoded[name], labelled, validation, test, per_class, draws, seed)
+        return layer_scores(encoded[name], labelled, validation, test, per_class, draws, seed, Cs)
 
     frames = unlabelled.videos[:RECALIBRATION_CLIPS].flatten(0, 1)
     scores = evaluate.probe_each(backbones, probed, frames, random_row)

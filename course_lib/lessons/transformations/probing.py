@@ -66,7 +66,7 @@ class Probed:
 
 def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed: int = 0,
           desc: str = "backbone", trained: train.Trained = train.always_train) -> Probed:
-    """Embed once; probe every layer at the smallest budget at each of ``evaluate.PROBE_CS``, keep the layer and the
+    """Embed once; probe every layer at the smallest budget at each C of ``sizes.probe_cs``, keep the layer and the
     probe's C best on validation, and probe that layer with that C at the other budgets (choosing again at every
     budget would cost a probe per layer, C and budget). The fitted probes are runs named "probe of <desc>", fitted
     through ``trained`` (``benchmark`` loads them)."""
@@ -81,7 +81,7 @@ def probe(backbone: nets.Backbone, train_xy, val_xy, test_xy, sizes: Sizes, seed
                                      trained=trained, Cs=Cs)
 
     first, *rest = sorted(sizes.label_budgets)
-    chosen = probe_at(first, features[0], evaluate.PROBE_CS)
+    chosen = probe_at(first, features[0], sizes.probe_cs)
     errors = {first: as_error(chosen.best)}
     errors.update({budget: as_error(probe_at(budget, [chosen.best_layer], [chosen.best_C]).best) for budget in rest})
     return Probed(chosen, errors)
