@@ -1,7 +1,7 @@
 """One module per notebook, named like it: everything that notebook needs beyond the shared library.
 
     notebooks/00_learning_paradigms.ipynb  -> lessons/learning_paradigms/
-    notebooks/07_split_brain.ipynb         -> lessons/split_brain.py
+    notebooks/01_strong_supervision.ipynb  -> lessons/strong_supervision.py
 
 A notebook imports its lesson as ``from course_lib.lessons import <name> as lesson`` and reads its sizes with
 ``sizes = lesson.SIZES[session.profile.name]``. A lesson holds the notebook's recipes, its sizes for ``ci``,
