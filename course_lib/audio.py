@@ -108,6 +108,11 @@ def by_take(spoken: SpokenDigits) -> tuple[SpokenDigits, SpokenDigits]:
     return spoken.subset(~test), spoken.subset(test)
 
 
+# a training voice the audio probes choose their layer and C on: the test voice is unheard, so they choose on a voice
+# they have not learned from either (notebooks 08 and 10)
+VALIDATION_SPEAKER = "jackson"
+
+
 def by_speaker(spoken: SpokenDigits, test_speakers: tuple[str, ...] = ("theo",)) -> tuple[SpokenDigits, SpokenDigits]:
     """(train, test) with whole speakers held out: nobody in the test set was heard in training."""
     unknown = set(test_speakers) - set(spoken.speaker)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import checks, evaluate, train
+from course_lib import audio, checks, evaluate, train
 from course_lib.data import ImageData, SpokenDigits, TalkingClip
 from course_lib.lessons import speech_to_image as lesson
 from course_lib.lessons.speech_to_image import exercises as lesson_exercises
@@ -26,8 +26,9 @@ def ex() -> lesson.Experiment:
     takes = torch.zeros(30, dtype=torch.int64)
     spoken = SpokenDigits([torch.randn(4000) for _ in range(30)], digits, ["x"] * 30, takes)
     images = ImageData(torch.rand(40, 1, 28, 28), torch.arange(40) % 10, [str(d) for d in range(10)])
-    return lesson.Experiment(torch.randn(30, 1, 32, 32), digits, torch.randn(30, 1, 32, 32), digits, spoken, images,
-                             images)
+    speakers = tuple(["jackson", "nicolas", "george"][i % 3] for i in range(30))  # jackson: the validation voice
+    return lesson.Experiment(torch.randn(30, 1, 32, 32), digits, speakers, torch.randn(30, 1, 32, 32), digits, spoken,
+                             images, images)
 
 
 def test_sizes_grow_from_ci_to_full():
@@ -53,6 +54,7 @@ def test_load_tests_on_a_held_out_speaker(monkeypatch):
     monkeypatch.setattr(lesson.data, "load_mnist", lambda train, n=None, root=None: images)
     ex = lesson.load(TINY)
     assert set(ex.test_spoken.speaker) == {"theo"} and len(ex.test_digits) == 10 and len(ex.train_digits) == 20
+    assert ex.train_speakers == ("jackson",) * 10 + ("nicolas",) * 10  # one per training recording, in order
     assert ex.test_specs.shape == (10, 1, 32, 32)
     assert abs(ex.train_specs.mean().item()) < 1e-4  # standardised with the training recordings' statistics
 
@@ -173,6 +175,30 @@ def test_the_audio_encoder_read_finds_a_digit_its_embedding_carries(ex):
             self.audio = audio
 
     assert float(lesson.audio_encoder_reads([Generator(Hears())], ex)) == 100.0
+
+
+def test_the_audio_encoder_read_chooses_its_c_on_the_validation_voice(ex, monkeypatch):
+    """The probe learns from every training voice but ``VALIDATION_SPEAKER``, chooses C on that voice, and is
+    tested on the held-out voice."""
+    seen = {}
+
+    def spy(train, train_y, val, val_y, test, test_y, **options):
+        seen.update(train=len(train_y), val=len(val_y), test=len(test_y), Cs=options["Cs"])
+        return evaluate.LayerScores(test={layer: evaluate.Spread(50.0) for layer in train}, val={})
+
+    class Encoder(torch.nn.Module):
+        def embed(self, specs):
+            return specs.flatten(1)[:, :8]
+
+    class Generator(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.audio = Encoder()
+
+    monkeypatch.setattr(evaluate, "probe_layers", spy)
+    assert float(lesson.audio_encoder_reads([Generator()], ex, Cs=(0.3, 1.0, 3.0))) == 50.0
+    held = sum(s == audio.VALIDATION_SPEAKER for s in ex.train_speakers)
+    assert held == 10 and seen == dict(train=20, val=10, test=len(ex.test_digits), Cs=(0.3, 1.0, 3.0))
 
 
 def test_the_judge_reads_the_l1_optimum_of_the_spoken_digit(ex):

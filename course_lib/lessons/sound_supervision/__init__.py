@@ -25,6 +25,7 @@ The methods are ``course_lib.pretext.audio_visual``; this package runs the noteb
 """
 
 from course_lib import data  # the tests replace data.load_mnist
+from course_lib.audio import VALIDATION_SPEAKER
 from course_lib.lessons.sound_supervision.evaluation import (
     LABELS_PER_CLASS,
     ORDERINGS,
@@ -67,7 +68,6 @@ from course_lib.lessons.sound_supervision.videos import (
     SIZES,
     SPLITS,
     SUPERVISED,
-    VALIDATION_SPEAKER,
     VIDEO_SEED,
     Sizes,
     SoundsAndImages,

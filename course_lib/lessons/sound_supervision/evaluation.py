@@ -8,13 +8,13 @@ import pandas as pd
 import torch
 
 from course_lib import evaluate, nets, seeds, train
+from course_lib.audio import VALIDATION_SPEAKER
 from course_lib.lessons.sound_supervision.training import avc_accuracy
 from course_lib.lessons.sound_supervision.videos import (
     FUSIONS,
     OWENS,
     RANDOM,
     SUPERVISED,
-    VALIDATION_SPEAKER,
     Sizes,
     SoundsAndImages,
 )

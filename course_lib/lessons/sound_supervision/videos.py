@@ -19,7 +19,6 @@ RANDOM = "random init"
 OWENS = "classes from sound"
 SUPERVISED = "supervised reference (told the digits)"
 SPLITS = ("take", "speaker")
-VALIDATION_SPEAKER = "jackson"  # a training voice the audio probes choose their layer on (the test voice is unheard)
 VIDEO_SEED = 2000  # the simulated videos are the run's seed + this: their own draw, never a training stream's
 OWENS_K = 30  # k-means clusters of the sound statistics ("classes from sound")
 AUDIO_SEED = 1000  # the audio tower's seed is the run's seed + this: its own draw, never another run's image tower

@@ -3,12 +3,13 @@ ordering the notebook states (``ORDERINGS``, measured over pretraining seeds by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
-from course_lib import evaluate
+from course_lib import audio, config, evaluate
 from course_lib.lessons.speech_to_image.training import Experiment
 from course_lib.pretext import speech2image as s2i
 from course_lib.seeds import Ordering
@@ -139,13 +140,23 @@ def judge_reads(judge, images: torch.Tensor) -> torch.Tensor:
 
 # --- the headline decomposed: which part limits "recognised %" ------------------------------------------------------
 
-def audio_encoder_reads(models: list, ex: Experiment) -> evaluate.Spread:
+EMBEDDING = "audio embedding"  # the one "layer" the audio encoder's read-out probes
+
+
+def audio_encoder_reads(models: list, ex: Experiment, Cs: Sequence[float] = config.PROBE_CS) -> evaluate.Spread:
     """How much of the spoken digit the generators' audio encoders carry: a linear probe of each one's frozen
-    embedding, fit on the training voices' recordings with their digits and tested on the held-out voice (%, mean
-    ± std over the seeds). The digit labels serve this read-out only; the generators never saw them."""
+    embedding, fit on the training voices' recordings with their digits but ``VALIDATION_SPEAKER``'s, its C chosen
+    among ``Cs`` on that voice, tested on the held-out voice (%, mean ± std over the seeds; notebook 08's audio
+    probes choose alike). The digit labels serve this read-out only; the generators never saw them."""
+    held = torch.tensor([s == audio.VALIDATION_SPEAKER for s in ex.train_speakers])
+    train_y, test_y = ex.train_digits.cpu(), ex.test_digits.cpu()
+
     def probe(model) -> float:
         train_x, test_x = (evaluate.embed(model.audio.embed, specs) for specs in (ex.train_specs, ex.test_specs))
-        return evaluate.linear_probe(train_x, ex.train_digits.cpu(), test_x, ex.test_digits.cpu())
+        on = held.to(train_x.device)
+        scores = evaluate.probe_layers({EMBEDDING: train_x[~on]}, train_y[~held], {EMBEDDING: train_x[on]},
+                                       train_y[held], {EMBEDDING: test_x}, test_y, Cs=Cs, desc="audio encoder read")
+        return float(scores.test[EMBEDDING])
 
     return evaluate.Spread.of(probe(model) for model in models)
 
@@ -163,13 +174,14 @@ def l1_optimum_reads(judge, ex: Experiment, pairs: TestPairs, candidates: int = 
 
 
 def headline_decomposed(judge, generators: dict[str, list], ex: Experiment, pairs: TestPairs,
-                        scores: dict[str, dict[str, evaluate.Spread]], seed: int = 0) -> pd.DataFrame:
+                        scores: dict[str, dict[str, evaluate.Spread]], Cs: Sequence[float] = config.PROBE_CS,
+                        seed: int = 0) -> pd.DataFrame:
     """Where "recognised %" (with skips) loses against perfection, one link of the chain per row: does the audio
     encoder carry the digit, can the judge read real digits, can it read the L1 optimum of the right digit, and what
-    it reads in the drawings."""
+    it reads in the drawings. ``Cs``: the audio encoder's probe chooses its C among them (``sizes.probe_cs``)."""
     rows = {
         "audio encoder: the spoken digit in its embedding (linear probe, held-out voice)":
-            audio_encoder_reads(generators["with skips"], ex),
+            audio_encoder_reads(generators["with skips"], ex, Cs),
         "judge: real MNIST test digits in random styles": evaluate.Spread(judge_accuracy(judge, ex, seed)),
         "judge: the L1 optimum of the spoken digit in the writer's style (per test pair)":
             evaluate.Spread(l1_optimum_reads(judge, ex, pairs)),

@@ -44,6 +44,7 @@ class Experiment:
 
     train_specs: torch.Tensor  # FSDD, every speaker but the held-out one: N x 1 x 32 x 32 log-mel, standardised
     train_digits: torch.Tensor
+    train_speakers: tuple[str, ...]  # who says each training recording (a probe's validation voice is one of them)
     test_specs: torch.Tensor  # FSDD, the held-out speaker, standardised with the *training* statistics
     test_digits: torch.Tensor
     test_spoken: data.SpokenDigits  # the test recordings themselves (for the audio players)
@@ -56,8 +57,9 @@ def load(sizes: Sizes, device: torch.device | str = "cpu", root=None) -> Experim
     as spectrograms, and ``sizes.images`` MNIST training images, on ``device``."""
     train_set, test_set = audio.by_speaker(data.load_fsdd("all", root))
     train_specs, test_specs = audio.spectrograms(train_set, test_set)
-    return Experiment(train_specs.to(device), train_set.digit.to(device), test_specs.to(device),
-                      test_set.digit.to(device), test_set, data.load_mnist(True, sizes.images, root).to(device),
+    return Experiment(train_specs.to(device), train_set.digit.to(device), tuple(train_set.speaker),
+                      test_specs.to(device), test_set.digit.to(device), test_set,
+                      data.load_mnist(True, sizes.images, root).to(device),
                       data.load_mnist(False, root=root).to(device))
 
 
