@@ -113,6 +113,11 @@ def by_take(spoken: SpokenDigits) -> tuple[SpokenDigits, SpokenDigits]:
 VALIDATION_SPEAKER = "jackson"
 
 
+def said_by(speakers, speaker: str = VALIDATION_SPEAKER, device=None) -> torch.Tensor:
+    """A boolean mask over recordings: True where ``speakers`` (one name per recording) names ``speaker``."""
+    return torch.tensor([s == speaker for s in speakers], device=device)
+
+
 def by_speaker(spoken: SpokenDigits, test_speakers: tuple[str, ...] = ("theo",)) -> tuple[SpokenDigits, SpokenDigits]:
     """(train, test) with whole speakers held out: nobody in the test set was heard in training."""
     unknown = set(test_speakers) - set(spoken.speaker)

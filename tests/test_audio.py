@@ -130,3 +130,10 @@ def test_spectrograms_standardise_test_with_the_training_statistics():
     assert train.shape == (4, 1, 32, 32) and test.shape == (2, 1, 32, 32)
     assert abs(train.mean().item()) < 1e-4 and abs(train.std().item() - 1) < 1e-3
     assert test.mean().item() > 0.3  # louder than training (standardised with its own statistics it would be 0)
+
+
+def test_said_by_marks_the_recordings_of_one_voice_the_validation_voice_by_default():
+    speakers = ["theo", audio.VALIDATION_SPEAKER, "nicolas", audio.VALIDATION_SPEAKER]
+    assert audio.said_by(speakers).tolist() == [False, True, False, True]
+    assert audio.said_by(speakers, "theo").tolist() == [True, False, False, False]
+    assert audio.said_by(speakers).dtype == torch.bool

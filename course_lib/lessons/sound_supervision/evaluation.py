@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from course_lib import evaluate, nets, seeds, train
-from course_lib.audio import VALIDATION_SPEAKER
+from course_lib import audio, evaluate, nets, seeds, train
 from course_lib.lessons.sound_supervision.training import avc_accuracy
 from course_lib.lessons.sound_supervision.videos import (
     FUSIONS,
@@ -34,7 +33,7 @@ def audio_probe_sets(d: SoundsAndImages):
     """((training x, y), (validation x, y), (test x, y)) of the audio probe: the training recordings of every voice
     but ``VALIDATION_SPEAKER``, that voice's recordings (the layer is chosen on a voice the probe has not heard, as
     the test voice is unheard), the held-out recordings."""
-    held = torch.tensor([s == VALIDATION_SPEAKER for s in d.spoken.speaker], device=d.sounds.device)
+    held = audio.said_by(d.spoken.speaker, device=d.sounds.device)  # VALIDATION_SPEAKER's
     digits = d.sound_digits
     return ((d.sounds[~held], digits[~held]), (d.sounds[held], digits[held]), (d.test_sounds, d.test_sound_digits))
 

@@ -148,7 +148,7 @@ def audio_encoder_reads(models: list, ex: Experiment, Cs: Sequence[float] = conf
     embedding, fit on the training voices' recordings with their digits but ``VALIDATION_SPEAKER``'s, its C chosen
     among ``Cs`` on that voice, tested on the held-out voice (%, mean ± std over the seeds; notebook 08's audio
     probes choose alike). The digit labels serve this read-out only; the generators never saw them."""
-    held = torch.tensor([s == audio.VALIDATION_SPEAKER for s in ex.train_speakers])
+    held = audio.said_by(ex.train_speakers)
     train_y, test_y = ex.train_digits.cpu(), ex.test_digits.cpu()
 
     def probe(model) -> float:
