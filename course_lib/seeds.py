@@ -11,7 +11,8 @@ claims reported instead of raised so that every run reaches the end) and writes
 ``results/<profile>/seeds/NN_name.json``: per seed, the numbers the notebook records and every claim it checked,
 held or not. The notebook's own recorded run (``results/<profile>/NN_name.json``, seed 0) is the table's row of its
 seed unless the file holds that seed too, so ``--seeds 1 2`` beside the committed lab run makes seeds 0, 1 and 2
-without training seed 0 twice.
+without training seed 0 twice. ``--further`` writes seeds beyond the table's to ``results/<profile>/seeds/further/``
+instead (a check that an asserted claim holds on seeds a student might pick); no table reads that file.
 """
 
 from __future__ import annotations
@@ -101,6 +102,17 @@ def seeds_file(notebook: str, profile: str = "lab", root: Path | None = None) ->
     """Where the command writes (and the notebook reads) a notebook's runs over seeds. A sub-folder, because
     ``results/<profile>/*.json`` holds exactly one entry per notebook."""
     return (root or config.results_root()) / profile / "seeds" / f"{notebook}.json"
+
+
+def further_file(notebook: str, profile: str = "lab", root: Path | None = None) -> Path:
+    """Where ``--further`` writes runs on seeds beyond the table's (``further_runs`` reads them)."""
+    return seeds_file(notebook, profile, root).parent / "further" / f"{notebook}.json"
+
+
+def further_runs(notebook: str, profile: str = "lab", root: Path | None = None) -> dict[int, dict]:
+    """{seed: run} of the further seeds (``further_file``), or {} where none was run."""
+    path = further_file(notebook, profile, root)
+    return {int(seed): run for seed, run in json.loads(path.read_text())["seeds"].items()} if path.exists() else {}
 
 
 def check_file(notebook: str, check: str, profile: str = "lab", root: Path | None = None) -> Path:
@@ -256,11 +268,12 @@ def run_once(path: Path, seed: int, profile: str, timeout: int = 1200) -> dict:
                                                                       if "draws" in recorded else {})}
 
 
-def run_seeds(number: str, seeds=DEFAULT_SEEDS, profile: str = "lab", root: Path | None = None) -> Path:
-    """Run the notebook on each seed and add each run to its seeds file as soon as it ends (a seed run again
-    replaces its old run); returns the file."""
+def run_seeds(number: str, seeds=DEFAULT_SEEDS, profile: str = "lab", root: Path | None = None,
+              further: bool = False) -> Path:
+    """Run the notebook on each seed and add each run to its seeds file (``further``: its further file) as soon as
+    it ends (a seed run again replaces its old run); returns the file."""
     path = notebook_path(number)
-    out = seeds_file(path.stem, profile, root)
+    out = (further_file if further else seeds_file)(path.stem, profile, root)
     for seed in seeds:
         print(f"{path.stem}: seed {seed} ({profile}) ...", flush=True)
         try:
@@ -288,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("numbers", nargs="+", help="notebook numbers, e.g. 05 07")
     parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS))
     parser.add_argument("--profile", default="lab", choices=config.PROFILE_NAMES)
+    parser.add_argument("--further", action="store_true",
+                        help="seeds beyond the table's: written to results/<profile>/seeds/further/, read by no table")
     args = parser.parse_args(argv)
     for number in args.numbers:
-        print(f"wrote {_shown(run_seeds(number, args.seeds, args.profile))}")
+        print(f"wrote {_shown(run_seeds(number, args.seeds, args.profile, further=args.further))}")
     return 0

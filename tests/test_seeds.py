@@ -188,6 +188,17 @@ def test_the_command_runs_a_notebook_per_seed_and_keeps_the_failed_claims(tmp_pa
     assert not (config.results_root() / "ci" / "99_fake.json").exists()  # the run's numbers stayed in scratch
 
 
+def test_further_seeds_go_to_their_own_file_which_no_table_reads(tmp_path, monkeypatch):
+    run = {"metrics": {"a": 3.0}, "capped": [], "claims": [], "seconds": 1.0}
+    monkeypatch.setattr(seeds, "run_once", lambda path, seed, profile: {**run, "metrics": {"a": float(seed)}})
+    monkeypatch.setattr(seeds, "notebook_path", lambda number: tmp_path / "99_fake.ipynb")
+    path = seeds.run_seeds("99", seeds=(3, 4), profile="lab", root=tmp_path, further=True)
+    assert path == tmp_path / "lab" / "seeds" / "further" / "99_fake.json"
+    assert {seed: r["metrics"]["a"] for seed, r in seeds.further_runs("99_fake", "lab", tmp_path).items()} == {3: 3.0,
+                                                                                                           4: 4.0}
+    assert seeds.load("99_fake", "lab", tmp_path) == {}  # the table's seeds are untouched
+
+
 # --- the course's own seeds files ------------------------------------------------------------------------------
 
 NOTEBOOKS = sorted((config.REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

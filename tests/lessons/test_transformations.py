@@ -6,7 +6,7 @@ import random_stream
 import torch
 import torch.nn.functional as F
 
-from course_lib import checks, config, evaluate, nets, papers, pretrained, train
+from course_lib import checks, config, evaluate, nets, papers, pretrained, seeds, train
 from course_lib.lessons import transformations as lesson
 from course_lib.lessons.transformations import scratch_recipe
 from course_lib.pretext import transformations
@@ -474,3 +474,16 @@ def test_the_scratch_recipe_table_marks_validations_choice_and_the_notebooks_rec
     assert shown.loc[(100, train.LR / 2, steps), "recipe"] == "chosen on validation"
     assert shown.loc[(100, train.LR, steps), "recipe"] == "the notebook's"
     assert shown.loc[(100, train.LR, steps), "stopped early"] == "1 of 3"
+
+
+def test_contrastive_on_every_seed_reads_the_table_and_the_further_seeds_beside_the_slide(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS", str(tmp_path))
+    for path, errors in ((seeds.seeds_file(lesson.NOTEBOOK), {1: 7.0}), (seeds.further_file(lesson.NOTEBOOK),
+                                                                        {3: 8.7, 4: 8.8})):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seeds": {str(s): {"metrics": {"error_100_contrastive": e}, "capped": [],
+                                                       "claims": []} for s, e in errors.items()}}))
+    table = lesson.contrastive_on_every_seed()
+    slide = papers.reported("agrawal2015")["MNIST error with 100 labels"]
+    assert list(table.index) == [1, 3, 4]
+    assert table.iloc[:, 1].tolist() == [True, True, False] and slide == 8.7

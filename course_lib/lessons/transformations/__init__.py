@@ -40,6 +40,7 @@ from course_lib.lessons.transformations.comparison import (
     best_method,
     check_claim,
     compare_errors,
+    contrastive_on_every_seed,
     error_table,
     headline_metrics,
     nt_xent_code,
@@ -88,8 +89,8 @@ from course_lib.pretext.transformations import nt_xent  # the course's, beside a
 
 __all__ = [
     "evaluate", "train", "CHANCE_ERROR", "FINETUNED", "ORDERINGS", "Benchmark", "benchmark", "best_method",
-    "check_claim",
-    "compare_errors", "error_table", "headline_metrics", "nt_xent_code", "slide_rows", "check_nt_xent",
+    "check_claim", "compare_errors", "contrastive_on_every_seed", "error_table", "headline_metrics", "nt_xent_code",
+    "slide_rows", "check_nt_xent",
     "check_rotation_bins", "EarlyStopping", "ScratchRun", "finetuned", "scratch", "scratch_errors", "scratch_run",
     "show_scratch_curves", "show_pretexts", "scratch_recipe_table",
     "GLOBAL", "METHODS", "NOTEBOOK", "ONE_DRAW_FROM", "RANDOM", "SCRATCH",

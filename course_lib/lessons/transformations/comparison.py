@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from course_lib import checks, evaluate, nets, pretrained, seeds
+from course_lib import checks, evaluate, nets, papers, pretrained, seeds
 from course_lib.lessons.transformations.from_scratch import ScratchRun, finetuned, scratch, scratch_errors
 from course_lib.lessons.transformations.pretraining import GLOBAL, METHODS, NOTEBOOK, RANDOM, SCRATCH, Sizes
 from course_lib.lessons.transformations.probing import Probed, as_error, probe
@@ -124,6 +124,16 @@ def headline_metrics(result: Benchmark) -> dict[str, float]:
     metrics["error_100_egomotion_finetuned_std"] = result.finetuned_error.std
     metrics["random_features_recalibrated"] = float(result.probes[RANDOM].read == evaluate.RECALIBRATED)
     return metrics
+
+
+def contrastive_on_every_seed(profile: str = "lab") -> pd.DataFrame:
+    """Contrastive learning's error at 100 labels on every pretraining seed run (the seeds table's, then the further
+    seeds of ``seeds.further_runs``) beside the slide's 8.7 %: at or below it on each?"""
+    slide = papers.reported("agrawal2015")["MNIST error with 100 labels"]
+    runs = {**seeds.load(NOTEBOOK, profile), **seeds.further_runs(NOTEBOOK, profile)}
+    errors = pd.Series({seed: run["metrics"]["error_100_contrastive"] for seed, run in runs.items()})
+    return pd.DataFrame({"contrastive error, 100 labels (%)": errors.round(1),
+                         f"at or below the slide's {slide:g} %": errors <= slide}).rename_axis("seed")
 
 
 CHANCE_ERROR = 90.0  # ten digits
