@@ -10,8 +10,8 @@ STAMP  := $(VENV)/.installed
 # and a thread per core costs them more than it gives (one test took 60 s alone and 581 s on two workers that each
 # started a thread per core). One thread per worker, a worker per core: 947 s -> 276 s on 2 cores. The notebooks stay
 # on one worker with torch's threads: their training is slower single-threaded (two notebooks side by side gained
-# only 1.4 times, some training runs hit their time caps), and two ci claims (03: order verification above chance, 08:
-# the shortcut lab) failed single-threaded: ci runs are short enough that the order of the arithmetic moves them.
+# only 1.4 times, and 09's and 12's runs hit their time caps), and two ci claims failed single-threaded: 03's order
+# verification and 08's shortcut lab (08 ran uncapped: its short ci runs move with the order of the arithmetic).
 TEST_JOBS ?= 2
 
 .PHONY: lab test lint unit notebooks student data-status fetch-data clean
